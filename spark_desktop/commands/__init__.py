@@ -1,0 +1,1 @@
+"""Sub-command modules of the CLI, one per area of the app."""

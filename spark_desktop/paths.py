@@ -1,0 +1,70 @@
+"""The one module that knows where files live.
+
+Everything else asks here. The data folder (settings, database, logs) comes from
+platformdirs unless `--data-dir` or SPARK_DESKTOP_DATA_DIR says otherwise; the
+models folder defaults to the Hugging Face cache (shared with `hf` and other tools)
+unless `--models-dir` or SPARK_DESKTOP_MODELS_DIR says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "spark-desktop"
+DATA_ENV = "SPARK_DESKTOP_DATA_DIR"
+MODELS_ENV = "SPARK_DESKTOP_MODELS_DIR"
+
+
+def configure(data_dir: str | os.PathLike[str] | None = None,
+              models_dir: str | os.PathLike[str] | None = None) -> None:
+    """Apply command-line overrides; they travel to child processes via the environment."""
+    if data_dir is not None:
+        os.environ[DATA_ENV] = str(Path(data_dir).expanduser().resolve())
+    if models_dir is not None:
+        os.environ[MODELS_ENV] = str(Path(models_dir).expanduser().resolve())
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def data_dir() -> Path:
+    """Settings, database and logs; created 0700 on first use."""
+    override = os.environ.get(DATA_ENV)
+    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+    return _private_dir(path)
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache as `huggingface_hub` resolves it (HF_HUB_CACHE, HF_HOME)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+def models_dir() -> Path:
+    """Where downloads go: the override, else the Hugging Face hub cache."""
+    override = os.environ.get(MODELS_ENV)
+    path = Path(override) if override else hf_cache_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path() -> Path:
+    return data_dir() / "history.sqlite3"
+
+
+def settings_path() -> Path:
+    return data_dir() / "settings.json"
+
+
+def log_dir() -> Path:
+    return _private_dir(data_dir() / "logs")

