@@ -1,0 +1,109 @@
+"""Named targets to plan for: a DGX Spark, two Sparks over RPC, this machine, or N GiB.
+
+A target is a tuple of memory pools. On unified-memory machines (the Spark) one
+pool holds everything; on a PC with a discrete GPU the GPU's memory and the
+system memory are separate pools; two Sparks joined by llama.cpp RPC are two
+pools, each holding its own layers, their KV cache and its own compute buffer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spark_desktop.errors import SparkError
+from spark_desktop.hardware.bandwidth import GB, TFLOPS, cpu_bandwidth
+from spark_desktop.hardware.probe import Machine, probe
+
+GIB = 1024 ** 3
+
+#: What DGX OS reports as MemTotal on a DGX Spark (GB10, 128 GB LPDDR5x): the
+#: firmware and the GPU carve-out take the rest.
+SPARK_MEM_TOTAL = int(119.7 * GIB)
+#: Kept back for DGX OS, its desktop session and the app itself (measured idle
+#: GNOME desktop on DGX OS: about 3 GiB; one more for headroom).
+SPARK_OS_RESERVE = 4 * GIB
+SPARK_BANDWIDTH = 273 * GB
+SPARK_FLOPS = 100 * TFLOPS
+#: Kept back on this machine's GPU for the CUDA context and the display.
+GPU_RESERVE = 512 * 1024 * 1024
+
+
+class TargetError(SparkError):
+    """The target name is not one we know."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One memory pool: what a device can give the model, and how fast it is."""
+
+    name: str
+    bytes: int          # usable by the model (after the documented reserve)
+    bandwidth: float    # bytes/s
+    flops: float        # dense FP16 FLOP/s, for prefill
+    kind: str           # "unified", "gpu" or "host"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the estimate is checked against; pools[0] is where llama.cpp offloads first."""
+
+    name: str
+    pools: tuple[Pool, ...]
+    unified: bool
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(p.bytes for p in self.pools)
+
+
+def _spark_pool(name: str) -> Pool:
+    return Pool(name, SPARK_MEM_TOTAL - SPARK_OS_RESERVE, SPARK_BANDWIDTH, SPARK_FLOPS,
+                "unified")
+
+
+def target_for_machine(machine: Machine, name: str = "this") -> Target:
+    """The pools this machine offers: unified memory, or GPU memory plus system memory."""
+    host = Pool("system memory", machine.memory_available, machine.bandwidth,
+                machine.flops, "host")
+    if not machine.gpus:
+        return Target(name, (host,), unified=False)
+    if machine.unified_memory:
+        # llama.cpp takes MemAvailable as the free memory of a unified GPU.
+        pool = Pool(machine.gpus[0].name, machine.memory_available, machine.bandwidth,
+                    machine.flops, "unified")
+        return Target(name, (pool,), unified=True)
+    gpus = tuple(
+        Pool(g.name if len(machine.gpus) == 1 else f"{g.name} #{i}",
+             max(0, (g.memory_total or 0) - (g.memory_used or 0) - GPU_RESERVE),
+             machine.bandwidth, machine.flops, "gpu")
+        for i, g in enumerate(machine.gpus))
+    host_bw, _ = cpu_bandwidth(machine.cpu_model)
+    host = Pool("system memory", machine.memory_available, host_bw,
+                machine.cpu_cores * 50e9, "host")
+    return Target(name, (*gpus, host), unified=False)
+
+
+def resolve_target(name: str, machine: Machine | None = None) -> Target:
+    """A target by name: "spark", "spark2", "this", or a size in GiB such as "96".
+
+    `machine` is used for "this" and for the bandwidth of a bare size (probed when None).
+    """
+    key = name.strip().lower()
+    if key == "spark":
+        return Target("spark", (_spark_pool("DGX Spark"),), unified=True)
+    if key == "spark2":
+        return Target("spark2", (_spark_pool("DGX Spark 1"), _spark_pool("DGX Spark 2")),
+                      unified=True)
+    if key == "this":
+        return target_for_machine(machine or probe())
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(gib|g|gb)?", key)
+    if match:
+        size = float(match[1])
+        if size <= 0:
+            raise TargetError("A target size must be more than 0 GiB.")
+        here = machine or probe()
+        pool = Pool(f"{size:g} GiB", int(size * GIB), here.bandwidth, here.flops, "unified")
+        return Target(f"{size:g} GiB", (pool,), unified=True)
+    raise TargetError(f"Unknown target {name!r}: use spark, spark2, this, or a size in "
+                      "GiB such as 96.")
