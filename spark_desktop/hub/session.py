@@ -1,0 +1,92 @@
+"""The one place that talks to the Hub's HTTP endpoint: endpoint, token, headers, errors.
+
+The endpoint is read from HF_ENDPOINT at call time (huggingface_hub freezes it at
+import), so tests and mirrors can point us elsewhere without re-importing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx2
+from huggingface_hub import HfApi, constants, hf_hub_url
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import build_hf_headers, get_session
+
+from spark_desktop.hub.errors import HubAccessError, OfflineError, RepoNotFoundError
+
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (httpx2.TransportError, OSError)
+
+
+def endpoint() -> str:
+    """The Hub's base URL (HF_ENDPOINT read now, not at import)."""
+    return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+
+
+def is_offline() -> bool:
+    """True when HF_HUB_OFFLINE is set or the user chose offline in settings."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    from spark_desktop import settings
+
+    return settings.load().offline
+
+
+def api() -> HfApi:
+    return HfApi(endpoint=endpoint())
+
+
+def headers() -> dict[str, str]:
+    """Hub headers with the token from `hf auth login` or HF_TOKEN; no compression."""
+    result = build_hf_headers()
+    result["Accept-Encoding"] = "identity"
+    return result
+
+
+def file_url(repo: str, path: str, revision: str) -> str:
+    return hf_hub_url(repo, path, revision=revision, endpoint=endpoint())
+
+
+def client() -> httpx2.Client:
+    """huggingface_hub's shared HTTP client (follows redirects, keeps connections)."""
+    return get_session()
+
+
+def access_message(repo: str) -> str:
+    return (f"{repo} is gated or private: accept the licence at {endpoint()}/{repo} "
+            "and log in with `hf auth login`.")
+
+
+@contextmanager
+def hub_errors(repo: str, offline_message: str | None = None) -> Iterator[None]:
+    """Turn huggingface_hub and network errors into our typed errors with plain sentences."""
+    try:
+        yield
+    except GatedRepoError as exc:
+        raise HubAccessError(access_message(repo)) from exc
+    except RepositoryNotFoundError as exc:
+        raise RepoNotFoundError(
+            f"{repo} was not found on the Hub. Check the name; if it is private, "
+            "log in with `hf auth login`.") from exc
+    except (RevisionNotFoundError, RemoteEntryNotFoundError) as exc:
+        raise RepoNotFoundError(f"That file or revision is not in {repo}.") from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):
+            raise HubAccessError(access_message(repo)) from exc
+        raise
+    except OfflineModeIsEnabled as exc:
+        raise OfflineError(offline_message or OfflineError().args[0]) from exc
+    except NETWORK_ERRORS as exc:
+        raise OfflineError(offline_message or (
+            "The Hugging Face Hub cannot be reached; check the internet connection. "
+            "Your models and chats still work.")) from exc

@@ -1,0 +1,190 @@
+"""Fetch one Hub file into the cache: resume, retry, hash while writing, verify, rename.
+
+On resume the bytes already in the partial file are read once to rebuild the
+sha256 state (hashlib cannot persist its state); that is a read of what is on
+disk, not a second download and not a second pass over the finished file. New
+bytes are hashed as they are written, and the blob is renamed into place only
+after the hash matches the Hub's LFS sha256.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+from spark_desktop.hub import session
+from spark_desktop.hub.errors import ChecksumError, DiskFullError, DownloadError
+from spark_desktop.hub.variants import HubFile
+
+CHUNK = 1 << 20
+DISK_MARGIN = 64 << 20
+
+
+class Stopped(Exception):
+    """The transfer was paused or cancelled; the partial file is kept."""
+
+
+class _Transient(Exception):
+    """A failure worth retrying: network error, timeout, 5xx, 429."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8            # consecutive failures without progress before giving up
+    base_delay: float = 1.0      # seconds; doubles each failure
+    max_delay: float = 60.0
+    connect_timeout: float = 20.0
+    read_timeout: float = 60.0   # a stalled connection is dropped and retried after this
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB"
+
+
+def check_space(folder: Path, needed: int, margin: int = DISK_MARGIN) -> None:
+    """Refuse to start when the disk cannot hold the remaining bytes plus a margin."""
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if needed + margin > free:
+        raise DiskFullError(
+            f"Not enough disk space in {folder}: the download needs {_gib(needed)} more "
+            f"(plus {_gib(margin)} to spare) but only {_gib(free)} is free. Free some space "
+            "or choose another models folder, then resume.")
+
+
+def _disk_full(folder: Path) -> DiskFullError:
+    return DiskFullError(f"The disk holding {folder} is full. Free some space, then resume "
+                         "the download; what was already downloaded is kept.")
+
+
+class _Sink:
+    """The partial file plus its running sha256."""
+
+    def __init__(self, partial: Path, size: int) -> None:
+        self.path = partial
+        self.hasher = hashlib.sha256()
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DownloadError(f"{partial.name} is being downloaded by another program "
+                                "right now; wait for it to finish.") from None
+        self.file = os.fdopen(fd, "r+b", buffering=0)
+        self.done = os.fstat(fd).st_size
+        if self.done > size:
+            self.restart()
+        while chunk := self.file.read(CHUNK):  # rebuild the hash state of the kept bytes
+            self.hasher.update(chunk)
+
+    def restart(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.hasher = hashlib.sha256()
+        self.done = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = self.file.write(view)
+                view = view[written:]
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _disk_full(self.path.parent) from exc
+            raise
+        self.hasher.update(data)
+        self.done += len(data)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
+         stop: threading.Event, policy: RetryPolicy) -> None:
+    headers = session.headers()
+    headers["Range"] = f"bytes={sink.done}-"
+    timeout = httpx2.Timeout(policy.connect_timeout, read=policy.read_timeout)
+    try:
+        with session.client().stream("GET", url, headers=headers, timeout=timeout) as response:
+            status = response.status_code
+            if status == 416 and sink.done == size:
+                return
+            if status == 429 or status >= 500:
+                raise _Transient(f"the Hub answered {status}")
+            if status >= 400:
+                response.read()
+                from huggingface_hub.utils import hf_raise_for_status
+
+                hf_raise_for_status(response)
+            content_range = response.headers.get("Content-Range", "")
+            if status == 200 or not content_range.startswith(f"bytes {sink.done}-"):
+                lost = sink.done  # the server ignored or changed our range: start over cleanly
+                sink.restart()
+                on_bytes(-lost)
+            for chunk in response.iter_raw(CHUNK):
+                chunk = chunk[:size - sink.done]
+                sink.write(chunk)
+                on_bytes(len(chunk))
+                if sink.done >= size or stop.is_set():
+                    return
+    except (httpx2.TransportError, httpx2.StreamError) as exc:
+        raise _Transient(f"network error: {exc.__class__.__name__}") from exc
+
+
+def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None],
+          stop: threading.Event, policy: RetryPolicy = RetryPolicy()) -> bool:
+    """Bring `partial` to the full, verified file; True when the sha256 was checked.
+
+    `on_bytes(n)` reports n new bytes (negative when the partial had to start over).
+    Raises Stopped when `stop` is set, ChecksumError (partial deleted), DiskFullError,
+    DownloadError after `policy.attempts` consecutive failures without progress.
+    """
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    sink = _Sink(partial, file.size)
+    try:
+        failures = 0
+        while sink.done < file.size:
+            if stop.is_set():
+                raise Stopped()
+            before = sink.done
+            try:
+                _get(url, sink, file.size, on_bytes, stop, policy)
+                if sink.done < file.size and not stop.is_set() and sink.done == before:
+                    raise _Transient("the connection ended early")
+            except _Transient as exc:
+                failures = 0 if sink.done > before else failures + 1
+                if failures >= policy.attempts:
+                    raise DownloadError(
+                        f"Downloading {file.path} failed {failures} times in a row ({exc}). "
+                        "Check the connection and resume; what was downloaded is kept.") from exc
+                delay = min(policy.max_delay, policy.base_delay * 2 ** max(failures - 1, 0))
+                stop.wait(delay)
+        digest = sink.hasher.hexdigest()
+        if file.sha256 and digest != file.sha256.lower():
+            sink.close()
+            partial.unlink(missing_ok=True)
+            raise ChecksumError(
+                f"{file.path} arrived damaged (sha256 {digest[:12]}… instead of "
+                f"{file.sha256[:12]}…); it was deleted. Download it again.")
+        os.fsync(sink.file.fileno())
+        return bool(file.sha256)
+    finally:
+        if not sink.file.closed:
+            sink.close()
+
+
+def install(partial: Path, blob: Path) -> None:
+    """Atomically move a verified partial into the cache's blobs."""
+    os.replace(partial, blob)
+    blob.chmod(0o644)
+
