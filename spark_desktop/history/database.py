@@ -1,0 +1,159 @@
+"""Opening the SQLite file safely: checks before writing, pragmas, migrations at open.
+
+Order matters: the file is first inspected read-only, so that a database from a newer app
+or a damaged file is refused before a single byte of it changes. Only then is it opened
+for writing and migrated to the newest schema inside one transaction (SQLite DDL is
+transactional, so a failed upgrade leaves the old schema intact).
+
+Durability: WAL with synchronous=NORMAL. In WAL mode a commit appends to the -wal file and
+NORMAL skips the fsync of each commit (fsync happens at checkpoints). A crash or SIGKILL
+of the app loses nothing committed, because the operating system still holds the written
+pages; only a power cut or kernel crash can drop the last few commits, and even then the
+database stays consistent. Full fsync on every 0.5 s stream flush would buy little and cost
+a disk flush per commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import struct
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from spark_desktop.history.errors import (
+    CorruptDatabaseError,
+    DatabaseTooNewError,
+    NotHistoryDatabaseError,
+)
+from spark_desktop.history.schema import Base
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _script() -> tuple[Config, ScriptDirectory]:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config, ScriptDirectory.from_config(config)
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this version of the app knows how to read."""
+    return {script.revision for script in _script()[1].walk_revisions()}
+
+
+def migrate(connection: Connection, target: str = "head") -> None:
+    """Upgrade the schema on `connection` (already in a transaction) to `target`."""
+    config, script = _script()
+
+    def upgrade(revision: Any, context: Any) -> Any:
+        return script._upgrade_revs(target, revision)
+
+    with EnvironmentContext(config, script, fn=upgrade, destination_rev=target) as env:
+        env.configure(connection=connection, target_metadata=Base.metadata)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+def backup_aside(path: Path, reason: str) -> CorruptDatabaseError:
+    """Copy a damaged database (and its WAL) next to it; return the error to raise."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup = path.with_name(f"{path.name}.corrupt-{stamp}")
+    shutil.copy2(path, backup)
+    backup.chmod(0o600)
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        shutil.copy2(wal, backup.with_name(backup.name + "-wal"))
+    return CorruptDatabaseError(path, backup, reason)
+
+
+def _header_problem(path: Path) -> str | None:
+    """Cheap structural check: the magic string and a file as long as its header says."""
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(_MAGIC):
+        return "it is not an SQLite database"
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, pages = struct.unpack(">II", header[24:32])
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    if pages and valid_for == change_counter and path.stat().st_size < pages * page_size:
+        return "the file is shorter than its header says; it was probably truncated"
+    return None
+
+
+def inspect_revision(path: Path) -> str | None:
+    """The schema revision of an existing file, read without writing; None for a new file."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    problem = _header_problem(path)
+    if problem:
+        raise backup_aside(path, problem)
+    try:
+        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return None
+            if "alembic_version" not in tables:
+                raise NotHistoryDatabaseError(path)
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            conn.execute("PRAGMA quick_check(1)" if path.stat().st_size < 8 << 20
+                         else "SELECT count(*) FROM conversations").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise backup_aside(path, str(exc)) from exc
+    revision = row[0] if row else None
+    if revision is not None and revision not in known_revisions():
+        raise DatabaseTooNewError(path, revision)
+    return revision
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+    for pragma in ("journal_mode = WAL", "foreign_keys = ON", "synchronous = NORMAL",
+                   f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+        dbapi_conn.execute(f"PRAGMA {pragma}").fetchall()
+
+
+def _on_begin(conn: Connection) -> None:
+    """Writers take the write lock up front, so two writers wait instead of deadlocking."""
+    mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+    conn.exec_driver_sql(mode)
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
+def open_engine(path: Path) -> Engine:
+    """Check, create (0600), configure and migrate the database; return its engine."""
+    inspect_revision(path)
+    _create_private_file(path)
+    engine = create_engine(f"sqlite+pysqlite:///{path}",
+                           connect_args={"check_same_thread": False,
+                                         "timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    try:
+        with engine.execution_options(write=True).begin() as conn:
+            migrate(conn)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine

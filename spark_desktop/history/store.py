@@ -1,0 +1,504 @@
+"""The history store: conversations as message trees, streaming replies, search.
+
+Thread-safe: every call checks a connection out of the engine's pool and returns frozen
+dataclasses, so the GUI can read on one thread while a reply streams in on another.
+Writes take SQLite's write lock at BEGIN (see database._on_begin).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, text, update
+
+from spark_desktop import paths
+from spark_desktop.history import database
+from spark_desktop.history.errors import AmbiguousIdError, NotFoundError
+from spark_desktop.history.records import (
+    FINISH_REASONS,
+    ROLES,
+    Conversation,
+    FinishReason,
+    ImportResult,
+    Message,
+    MessagePage,
+    Role,
+    SearchHit,
+)
+from spark_desktop.history.schema import ConversationRow, MessageRow
+from spark_desktop.history.search import MARK_END, MARK_START, match_expression
+from spark_desktop.history.streaming import StreamWriter
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+TITLE_CHARS: Final = 80
+
+
+class _Active:
+    """Default for parent_id: attach to the end of the branch the conversation shows."""
+
+
+ACTIVE: Final = _Active()
+_UNSET: Final = object()
+_C = ConversationRow.__table__
+_M = MessageRow.__table__
+_MESSAGE_COLUMNS = ", ".join(f"messages.{c.name}" for c in _M.columns if c.name != "seq")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def to_datetime(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def to_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def auto_title(content: str) -> str:
+    """The first user message, whitespace folded and cut to a list-friendly length."""
+    folded = " ".join(content.replace("\x00", " ").split())
+    return folded if len(folded) <= TITLE_CHARS else folded[:TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _conversation(row: RowMapping) -> Conversation:
+    return Conversation(
+        id=row["id"], title=row["title"], created_at=to_datetime(row["created_ms"]),
+        updated_at=to_datetime(row["updated_ms"]), pinned=bool(row["pinned"]),
+        folder=row["folder"], tags=tuple(row["tags"] or ()),
+        system_prompt=row["system_prompt"], model=row["model"],
+        load_settings=dict(row["load_settings"] or {}),
+        sampling_settings=dict(row["sampling_settings"] or {}),
+        active_leaf_id=row["active_leaf_id"])
+
+
+def _message(row: RowMapping) -> Message:
+    return Message(
+        id=row["id"], conversation_id=row["conversation_id"], parent_id=row["parent_id"],
+        role=row["role"], content=row["content"], created_at=to_datetime(row["created_ms"]),
+        depth=row["depth"], reasoning=row["reasoning"], model=row["model"],
+        finish_reason=row["finish_reason"], prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"], ttft_ms=row["ttft_ms"],
+        tokens_per_s=row["tokens_per_s"], streaming=bool(row["streaming"]))
+
+
+def _conversation_values(conv: Conversation) -> dict[str, Any]:
+    return {"id": conv.id, "title": conv.title, "created_ms": to_ms(conv.created_at),
+            "updated_ms": to_ms(conv.updated_at), "pinned": conv.pinned,
+            "folder": conv.folder, "tags": list(conv.tags),
+            "system_prompt": conv.system_prompt, "model": conv.model,
+            "load_settings": dict(conv.load_settings),
+            "sampling_settings": dict(conv.sampling_settings),
+            "active_leaf_id": conv.active_leaf_id}
+
+
+def _message_values(msg: Message) -> dict[str, Any]:
+    return {"id": msg.id, "conversation_id": msg.conversation_id, "parent_id": msg.parent_id,
+            "depth": msg.depth, "role": msg.role, "content": msg.content,
+            "reasoning": msg.reasoning, "model": msg.model, "finish_reason": msg.finish_reason,
+            "streaming": msg.streaming, "prompt_tokens": msg.prompt_tokens,
+            "completion_tokens": msg.completion_tokens, "ttft_ms": msg.ttft_ms,
+            "tokens_per_s": msg.tokens_per_s, "created_ms": to_ms(msg.created_at)}
+
+
+class HistoryStore:
+    """All conversations of one database file. Open with `HistoryStore.open()`."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(write=True)
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> HistoryStore:
+        """Open (creating or upgrading) the database and mark replies cut off by a crash.
+
+        Raises DatabaseTooNewError, CorruptDatabaseError or NotHistoryDatabaseError
+        before changing the file.
+        """
+        path = Path(path) if path is not None else paths.database_path()
+        store = cls(database.open_engine(path), path)
+        store.recover_interrupted()
+        return store
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- conversations -------------------------------------------------------------
+
+    def create_conversation(self, title: str = "", *, system_prompt: str | None = None,
+                            model: str | None = None, folder: str | None = None,
+                            tags: Sequence[str] = (),
+                            load_settings: Mapping[str, Any] | None = None,
+                            sampling_settings: Mapping[str, Any] | None = None) -> Conversation:
+        """A new, empty conversation; an empty title is filled from the first user message."""
+        stamp = to_datetime(now_ms())
+        conv = Conversation(id=new_id(), title=title.strip(), created_at=stamp,
+                            updated_at=stamp, folder=folder, tags=tuple(tags),
+                            system_prompt=system_prompt, model=model,
+                            load_settings=dict(load_settings or {}),
+                            sampling_settings=dict(sampling_settings or {}))
+        with self._writer.begin() as conn:
+            conn.execute(insert(_C), _conversation_values(conv))
+        return conv
+
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        with self._engine.connect() as conn:
+            return self._get_conversation(conn, conversation_id)
+
+    def _get_conversation(self, conn: Connection, conversation_id: str) -> Conversation:
+        row = conn.execute(select(_C).where(_C.c.id == conversation_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"There is no conversation {conversation_id} in the history; "
+                                "`spark-desktop history list` shows the ids.")
+        return _conversation(row)
+
+    def list_conversations(self, limit: int = 100, offset: int = 0, *,
+                           folder: str | None = None) -> list[Conversation]:
+        """Pinned first, then the most recently active."""
+        query = select(_C).order_by(_C.c.pinned.desc(), _C.c.updated_ms.desc(), _C.c.seq.desc())
+        if folder is not None:
+            query = query.where(_C.c.folder == folder)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).mappings()
+            return [_conversation(row) for row in rows]
+
+    def count_conversations(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(_C)).scalar_one())
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full conversation id for an id or its unambiguous beginning (CLI convenience)."""
+        prefix = prefix.strip().lower()
+        pattern = prefix.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        with self._engine.connect() as conn:
+            ids = conn.execute(select(_C.c.id).where(_C.c.id.like(pattern)).limit(2)).scalars()
+            found = list(ids)
+        if not prefix or not found:
+            raise NotFoundError(f"No conversation id starts with {prefix!r}; "
+                                "`spark-desktop history list` shows the ids.")
+        if len(found) > 1:
+            raise AmbiguousIdError(f"More than one conversation id starts with {prefix!r}; "
+                                   "type more of the id.")
+        return found[0]
+
+    def update_conversation(self, conversation_id: str, *, title: Any = _UNSET,
+                            pinned: Any = _UNSET, folder: Any = _UNSET, tags: Any = _UNSET,
+                            system_prompt: Any = _UNSET, model: Any = _UNSET,
+                            load_settings: Any = _UNSET,
+                            sampling_settings: Any = _UNSET) -> Conversation:
+        """Change the given fields (others stay as they are); returns the new state."""
+        changes = {name: value for name, value in (
+            ("title", title), ("pinned", pinned), ("folder", folder), ("tags", tags),
+            ("system_prompt", system_prompt), ("model", model),
+            ("load_settings", load_settings), ("sampling_settings", sampling_settings),
+        ) if value is not _UNSET}
+        if "tags" in changes:
+            changes["tags"] = list(changes["tags"])
+        for key in ("load_settings", "sampling_settings"):
+            if key in changes:
+                changes[key] = dict(changes[key] or {})
+        with self._writer.begin() as conn:
+            self._get_conversation(conn, conversation_id)
+            if changes:
+                conn.execute(update(_C).where(_C.c.id == conversation_id).values(**changes))
+            return self._get_conversation(conn, conversation_id)
+
+    def rename(self, conversation_id: str, title: str) -> Conversation:
+        return self.update_conversation(conversation_id, title=title.strip())
+
+    def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
+        return self.update_conversation(conversation_id, pinned=pinned)
+
+    def set_folder(self, conversation_id: str, folder: str | None) -> Conversation:
+        return self.update_conversation(conversation_id, folder=folder)
+
+    def set_tags(self, conversation_id: str, tags: Sequence[str]) -> Conversation:
+        return self.update_conversation(conversation_id, tags=tuple(tags))
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        with self._writer.begin() as conn:
+            self._get_conversation(conn, conversation_id)
+            conn.execute(delete(_M).where(_M.c.conversation_id == conversation_id))
+            conn.execute(delete(_C).where(_C.c.id == conversation_id))
+
+    # -- messages ------------------------------------------------------------------
+
+    def add_message(self, conversation_id: str, role: Role, content: str, *,
+                    parent_id: str | None | _Active = ACTIVE, reasoning: str = "",
+                    model: str | None = None, finish_reason: FinishReason | None = None,
+                    prompt_tokens: int | None = None, completion_tokens: int | None = None,
+                    ttft_ms: float | None = None, tokens_per_s: float | None = None,
+                    streaming: bool = False) -> Message:
+        """Append a message under `parent_id` (default: the shown branch's last message).
+
+        A different parent makes a sibling (edit, regenerate); the new message becomes the
+        end of the shown branch. The first user message names an untitled conversation.
+        """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        if finish_reason is not None and finish_reason not in FINISH_REASONS:
+            raise ValueError(f"unknown finish reason {finish_reason!r}")
+        with self._writer.begin() as conn:
+            conv = self._get_conversation(conn, conversation_id)
+            parent = conv.active_leaf_id if isinstance(parent_id, _Active) else parent_id
+            depth = 0
+            if parent is not None:
+                depth = self._get_message(conn, parent, conversation_id).depth + 1
+            stamp = now_ms()
+            msg = Message(id=new_id(), conversation_id=conversation_id, parent_id=parent,
+                          role=role, content=content, created_at=to_datetime(stamp),
+                          depth=depth, reasoning=reasoning, model=model,
+                          finish_reason=finish_reason, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens, ttft_ms=ttft_ms,
+                          tokens_per_s=tokens_per_s, streaming=streaming)
+            conn.execute(insert(_M), _message_values(msg))
+            changes: dict[str, Any] = {"active_leaf_id": msg.id, "updated_ms": stamp}
+            if role == "user" and not conv.title:
+                changes["title"] = auto_title(content)
+            conn.execute(update(_C).where(_C.c.id == conversation_id).values(**changes))
+        return msg
+
+    def get_message(self, message_id: str) -> Message:
+        with self._engine.connect() as conn:
+            return self._get_message(conn, message_id)
+
+    def _get_message(self, conn: Connection, message_id: str,
+                     conversation_id: str | None = None) -> Message:
+        row = conn.execute(select(_M).where(_M.c.id == message_id)).mappings().first()
+        if row is None or (conversation_id and row["conversation_id"] != conversation_id):
+            raise NotFoundError(f"There is no message {message_id} in this conversation.")
+        return _message(row)
+
+    def children(self, message_id: str | None, conversation_id: str | None = None
+                 ) -> list[Message]:
+        """Replies to a message, oldest first (None with a conversation: its root messages)."""
+        query = select(_M).order_by(_M.c.created_ms, _M.c.seq)
+        if message_id is None:
+            if conversation_id is None:
+                raise ValueError("root messages need a conversation id")
+            query = query.where(_M.c.conversation_id == conversation_id,
+                                _M.c.parent_id.is_(None))
+        else:
+            query = query.where(_M.c.parent_id == message_id)
+        with self._engine.connect() as conn:
+            return [_message(row) for row in conn.execute(query).mappings()]
+
+    def siblings(self, message_id: str) -> list[Message]:
+        """The alternatives at this point of the tree (this one included), oldest first."""
+        msg = self.get_message(message_id)
+        return self.children(msg.parent_id, msg.conversation_id)
+
+    def messages_page(self, conversation_id: str, *, before_id: str | None = None,
+                      leaf_id: str | None = None, limit: int = 50) -> MessagePage:
+        """Up to `limit` messages of one branch ending just above `before_id` (or at the leaf).
+
+        Walks parent links upward from the starting point only, so the cost depends on
+        the page size, never on the length of the conversation.
+        """
+        with self._engine.connect() as conn:
+            conv = self._get_conversation(conn, conversation_id)
+            leaf = leaf_id or conv.active_leaf_id
+            start = leaf
+            if before_id is not None:
+                start = self._get_message(conn, before_id, conversation_id).parent_id
+            if start is None or limit <= 0:
+                return MessagePage(conversation_id, leaf, (), start is not None)
+            rows = conn.execute(text(
+                "WITH RECURSIVE chain(seq, parent_id, n) AS ("
+                " SELECT seq, parent_id, 1 FROM messages"
+                "  WHERE id = :start AND conversation_id = :conv"
+                " UNION ALL"
+                " SELECT m.seq, m.parent_id, chain.n + 1 FROM messages AS m"
+                "  JOIN chain ON m.id = chain.parent_id WHERE chain.n < :limit)"
+                f" SELECT {_MESSAGE_COLUMNS} FROM chain"
+                " JOIN messages ON messages.seq = chain.seq ORDER BY chain.n DESC"),
+                {"start": start, "conv": conversation_id, "limit": limit}).mappings()
+            messages = tuple(_message(row) for row in rows)
+        has_older = bool(messages) and messages[0].parent_id is not None
+        return MessagePage(conversation_id, leaf, messages, has_older)
+
+    def active_path(self, conversation_id: str, leaf_id: str | None = None) -> list[Message]:
+        """The whole shown branch, root first (for export and prompts; the UI pages)."""
+        page = self.messages_page(conversation_id, leaf_id=leaf_id, limit=1 << 30)
+        return list(page.messages)
+
+    def switch_branch(self, conversation_id: str, message_id: str) -> str:
+        """Show the branch through `message_id`, down its newest replies; returns the leaf."""
+        with self._writer.begin() as conn:
+            self._get_message(conn, message_id, conversation_id)
+            leaf = conn.execute(text(
+                "WITH RECURSIVE down(id, n) AS (SELECT :id, 0 UNION ALL"
+                " SELECT (SELECT c.id FROM messages AS c WHERE c.parent_id = down.id"
+                "  ORDER BY c.created_ms DESC, c.seq DESC LIMIT 1), n + 1"
+                "  FROM down WHERE down.id IS NOT NULL)"
+                " SELECT id FROM down WHERE id IS NOT NULL ORDER BY n DESC LIMIT 1"),
+                {"id": message_id}).scalar_one()
+            conn.execute(update(_C).where(_C.c.id == conversation_id)
+                         .values(active_leaf_id=leaf))
+        return leaf
+
+    def delete_message(self, message_id: str) -> None:
+        """Remove a message and every reply below it; the branch shown moves to its parent."""
+        with self._writer.begin() as conn:
+            msg = self._get_message(conn, message_id)
+            subtree = ("WITH RECURSIVE sub(id) AS (SELECT :id UNION ALL"
+                       " SELECT m.id FROM messages AS m JOIN sub ON m.parent_id = sub.id)"
+                       " SELECT id FROM sub")
+            conv = self._get_conversation(conn, msg.conversation_id)
+            doomed = set(conn.execute(text(subtree), {"id": message_id}).scalars())
+            conn.execute(text(f"DELETE FROM messages WHERE id IN ({subtree})"),
+                         {"id": message_id})
+            if conv.active_leaf_id in doomed:
+                conn.execute(update(_C).where(_C.c.id == conv.id)
+                             .values(active_leaf_id=msg.parent_id))
+
+    # -- streaming -----------------------------------------------------------------
+
+    def begin_stream(self, conversation_id: str, *, parent_id: str | None | _Active = ACTIVE,
+                     model: str | None = None, role: Role = "assistant",
+                     flush_interval: float = 0.5) -> StreamWriter:
+        """Create the reply message now (empty, streaming) and return its writer."""
+        msg = self.add_message(conversation_id, role, "", parent_id=parent_id, model=model,
+                               streaming=True)
+        return StreamWriter(self, msg, flush_interval)
+
+    def _write_stream(self, message_id: str, content: str, reasoning: str) -> None:
+        """One flush. It also re-asserts `streaming`, so a reply that another process
+        marked interrupted while this one was still alive heals itself on the next flush."""
+        with self._writer.begin() as conn:
+            conn.execute(update(_M).where(_M.c.id == message_id).values(
+                content=content, reasoning=reasoning, streaming=True, finish_reason=None))
+
+    def _finish_stream(self, message_id: str, content: str, reasoning: str,
+                       finish_reason: FinishReason, stats: Mapping[str, Any]) -> Message:
+        if finish_reason not in FINISH_REASONS:
+            raise ValueError(f"unknown finish reason {finish_reason!r}")
+        with self._writer.begin() as conn:
+            conn.execute(update(_M).where(_M.c.id == message_id).values(
+                content=content, reasoning=reasoning, streaming=False,
+                finish_reason=finish_reason, **stats))
+            msg = self._get_message(conn, message_id)
+            conn.execute(update(_C).where(_C.c.id == msg.conversation_id)
+                         .values(updated_ms=now_ms()))
+        return msg
+
+    def recover_interrupted(self) -> int:
+        """Mark replies left streaming by a crashed run as `interrupted`, keeping their text."""
+        with self._writer.begin() as conn:
+            result = conn.execute(update(_M).where(_M.c.streaming.is_(True))
+                                  .values(streaming=False, finish_reason="interrupted"))
+            return int(result.rowcount)
+
+    # -- search --------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Messages and titles matching every word of `query`, best first.
+
+        Any text is safe: words are quoted before they reach FTS5. In snippets the
+        matched words sit between MARK_START and MARK_END.
+        """
+        expression = match_expression(query)
+        if expression is None or limit <= 0:
+            return []
+        params = {"q": expression, "limit": limit, "a": MARK_START, "b": MARK_END}
+        with self._engine.connect() as conn:
+            messages = conn.execute(text(
+                "SELECT m.conversation_id, m.id, c.title, hit.snippet, hit.rank FROM ("
+                " SELECT rowid, rank, snippet(messages_fts, 0, :a, :b, '…', 16) AS snippet"
+                " FROM messages_fts WHERE messages_fts MATCH :q ORDER BY rank LIMIT :limit"
+                ") AS hit JOIN messages AS m ON m.seq = hit.rowid"
+                " JOIN conversations AS c ON c.id = m.conversation_id"), params).all()
+            titles = conn.execute(text(
+                "SELECT c.id, NULL, c.title, hit.snippet, hit.rank FROM ("
+                " SELECT rowid, rank, highlight(conversations_fts, 0, :a, :b) AS snippet"
+                " FROM conversations_fts WHERE conversations_fts MATCH :q"
+                " ORDER BY rank LIMIT :limit) AS hit"
+                " JOIN conversations AS c ON c.seq = hit.rowid"), params).all()
+        hits = [SearchHit(*row) for row in (*titles, *messages)]
+        return sorted(hits, key=lambda hit: hit.rank)[:limit]
+
+    # -- bulk: export and import ---------------------------------------------------
+
+    def iter_conversations(self) -> Iterator[Conversation]:
+        """Every conversation, oldest first (for export)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(_C).order_by(_C.c.created_ms, _C.c.id)).mappings().all()
+        return (_conversation(row) for row in rows)
+
+    def all_messages(self, conversation_id: str) -> list[Message]:
+        """Every message of every branch, parents before children (for export)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(_M).where(_M.c.conversation_id == conversation_id)
+                                .order_by(_M.c.depth, _M.c.created_ms, _M.c.id)).mappings()
+            return [_message(row) for row in rows]
+
+    def import_records(self, items: Iterable[tuple[Conversation, Sequence[Message]]],
+                       batch_messages: int = 50_000) -> ImportResult:
+        """Insert whole conversations as given (ids kept); ids already present are skipped.
+
+        Messages must come parents first. Large imports commit in batches of whole
+        conversations so memory and the write lock stay bounded.
+        """
+        imported = skipped = count = 0
+        conv_batch: list[dict[str, Any]] = []
+        msg_batch: list[dict[str, Any]] = []
+
+        def commit() -> None:
+            if conv_batch:
+                with self._writer.begin() as conn:
+                    conn.execute(insert(_C), conv_batch)
+                    if msg_batch:
+                        conn.execute(insert(_M), msg_batch)
+            conv_batch.clear()
+            msg_batch.clear()
+
+        seen: set[str] = set()
+        for conv, messages in items:
+            if conv.id in seen or self._exists(conv.id):
+                skipped += 1
+                continue
+            seen.add(conv.id)
+            conv_batch.append(_conversation_values(conv))
+            msg_batch.extend(_message_values(msg) for msg in messages)
+            imported += 1
+            count += len(messages)
+            if len(msg_batch) >= batch_messages:
+                commit()
+        commit()
+        return ImportResult(imported=imported, skipped=skipped, messages=count)
+
+    def _exists(self, conversation_id: str) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(select(_C.c.seq).where(_C.c.id == conversation_id)).first() \
+                is not None
+
+    # -- maintenance ---------------------------------------------------------------
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's own full check plus the search indexes'; ['ok'] when all is well."""
+        with self._writer.begin() as conn:
+            problems = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+            for table in ("messages_fts", "conversations_fts"):
+                try:
+                    conn.exec_driver_sql(
+                        f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+                except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                    problems.append(f"{table}: {exc}")
+        return problems if problems != ["ok"] else ["ok"]
