@@ -1,0 +1,146 @@
+"""llama.cpp's own memory plan for a model file, without loading the weights.
+
+`simulate_load` runs llama.cpp's `no_alloc` dry run ("only load metadata and
+simulate memory allocations") in a child process, since llama.cpp may abort on a
+bad file. The model and a context are created with no_alloc, which works: llama.cpp
+reserves the compute graph and sizes every buffer, but allocates only dummy
+(size 0) buffers for weights and KV cache. So its "model buffer" and "KV buffer"
+lines print 0.00 MiB, and the figures come from elsewhere:
+
+- weights: `llama_model_size()`, the exact sum of the tensors' bytes (llama.cpp
+  pads each tensor to 32 bytes in a real buffer: at most 32 bytes per tensor more);
+- KV cache: the "llama_kv_cache: size = X MiB" lines (one per cache, e.g. full and
+  sliding-window), which llama.cpp computes from the tensors it would allocate;
+  recurrent state (RS) buffers are allocated for real even in a dry run, so their
+  "RS buffer size" lines are real;
+- compute and output: their buffer lines, as in a real load.
+
+Each figure printed in MiB may be off by 0.005 MiB (see memory_report). The file
+only needs a valid header at the real size: a sparse stub (`make_sparse_stub`) of
+a remote model is enough, so a download can be confirmed before it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from spark_desktop.engine.memory_report import (
+    MIB, MemoryReport, build_report, device_of_buffer, parse_llama_log)
+from spark_desktop.errors import SparkError
+from spark_desktop.fit.settings import LoadSettings
+
+TIMEOUT_S = 120
+_KV_SIZE = re.compile(r"llama_kv_cache: size =\s*([0-9.]+) MiB")
+_KV_BUF = re.compile(r"(\S+) KV buffer size =")
+
+
+class DryRunError(SparkError):
+    """llama.cpp could not plan this load (bad file, unsupported model, or it crashed)."""
+
+
+def make_sparse_stub(header: bytes, size: int, path: Path) -> Path:
+    """Write a file holding `header` followed by zeros up to `size` bytes (sparse on disk)."""
+    with open(path, "wb") as fh:
+        fh.write(header)
+        fh.truncate(size)
+    return path
+
+
+def report_from_dry_run(log: str, model_size: int) -> MemoryReport:
+    """Combine a no_alloc log and the exact weight bytes into a MemoryReport."""
+    logged = parse_llama_log([log])
+    entries: list[tuple[str, str, int]] = [("CPU", "weights", model_size)] if model_size else []
+    for name, dev in logged.devices.items():
+        entries += [(name, "compute", dev.compute), (name, "output", dev.output)]
+    device = "CPU"
+    for line in log.splitlines():
+        buf = _KV_BUF.search(line)
+        if buf:
+            device = device_of_buffer(buf[1])
+            continue
+        size = _KV_SIZE.search(line)
+        if size:
+            entries.append((device, "kv_cache", round(float(size[1]) * MIB)))
+        elif " RS buffer size =" in line:
+            entries.append((device, "kv_cache", parse_llama_log([line]).kv_cache))
+    report = build_report(entries, exact=False)
+    return MemoryReport(report.weights, report.kv_cache, report.compute, report.output,
+                        report.devices, lines=max(0, len(entries) - 1), exact=False)
+
+
+def simulate_load(path: Path | str, settings: LoadSettings = LoadSettings()) -> MemoryReport:
+    """What llama.cpp would allocate to load `path` with `settings` (a dry run, seconds)."""
+    eff, _ = settings.effective()
+    request = json.dumps({"path": str(path), "settings": asdict(eff)})
+    try:
+        proc = subprocess.run([sys.executable, "-m", "spark_desktop.engine.dryrun", request],
+                              capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise DryRunError(f"llama.cpp took over {TIMEOUT_S} s to plan {path}; "
+                          "the file may be damaged.") from None
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["it stopped without a message"])[-1]
+        raise DryRunError(f"llama.cpp could not plan loading {path}: {tail}")
+    result = json.loads(lines[-1])
+    if "error" in result:
+        raise DryRunError(f"llama.cpp could not plan loading {path}: {result['error']}")
+    return report_from_dry_run(result["log"], result["model_size"])
+
+
+def _child(request: dict) -> dict:
+    """Runs in the child process: the dry run itself."""
+    import ctypes
+
+    import llama_cpp as ll
+
+    chunks: list[str] = []
+
+    @ll.llama_log_callback
+    def on_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        chunks.append(text.decode("utf-8", errors="replace"))
+
+    ll.llama_log_set(on_log, ctypes.c_void_p(0))
+    ll.llama_backend_init()
+    s = request["settings"]
+    mparams = ll.llama_model_default_params()
+    mparams.no_alloc = True
+    mparams.n_gpu_layers = s["gpu_layers"]
+    mparams.load_mode = ll.LLAMA_LOAD_MODE_MMAP if s["use_mmap"] else ll.LLAMA_LOAD_MODE_NONE
+    model = ll.llama_model_load_from_file(request["path"].encode(), mparams)
+    if not model:
+        return {"error": _last_error(chunks) or "the model did not load"}
+    kv_type = {"f16": ll.GGML_TYPE_F16, "q8_0": ll.GGML_TYPE_Q8_0,
+               "q4_0": ll.GGML_TYPE_Q4_0}[s["kv_type"]]
+    cparams = ll.llama_context_default_params()
+    cparams.n_ctx = s["n_ctx"]
+    cparams.n_batch = s["n_batch"]
+    cparams.n_ubatch = s["n_ubatch"]
+    cparams.n_seq_max = s["n_seq"]
+    cparams.type_k = cparams.type_v = kv_type
+    cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"]
+                               else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+    cparams.swa_full = s["swa_full"]
+    ctx = ll.llama_init_from_model(model, cparams)
+    if not ctx:
+        return {"error": _last_error(chunks) or "the context could not be created"}
+    return {"log": "".join(chunks), "model_size": int(ll.llama_model_size(model))}
+
+
+def _last_error(chunks: list[str]) -> str:
+    lines = [ln for ln in "".join(chunks).splitlines()
+             if "error" in ln.lower() or "failed" in ln.lower()]
+    return lines[-1].strip() if lines else ""
+
+
+if __name__ == "__main__":
+    try:
+        answer = _child(json.loads(sys.argv[1]))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as text
+        answer = {"error": str(exc)}
+    print(json.dumps(answer))
