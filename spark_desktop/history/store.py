@@ -183,6 +183,12 @@ class HistoryStore:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(_C)).scalar_one())
 
+    def count_messages(self, conversation_id: str) -> int:
+        """Messages on every branch of a conversation."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(_M).where(
+                _M.c.conversation_id == conversation_id)).scalar_one())
+
     def resolve_id(self, prefix: str) -> str:
         """The full conversation id for an id or its unambiguous beginning (CLI convenience)."""
         prefix = prefix.strip().lower()
@@ -501,4 +507,4 @@ class HistoryStore:
                         f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
                 except Exception as exc:  # noqa: BLE001 - reported, not hidden
                     problems.append(f"{table}: {exc}")
-        return problems if problems != ["ok"] else ["ok"]
+        return problems if len(problems) == 1 else [p for p in problems if p != "ok"]
