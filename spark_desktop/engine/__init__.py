@@ -1,1 +1,34 @@
-"""engine."""
+"""llama.cpp in a supervised worker process.
+
+Only engine/worker.py (and the dry run) import llama_cpp; everything else talks
+to the worker through engine.client.Client, which survives the worker's death.
+"""
+
+from spark_desktop.engine.client import Client
+from spark_desktop.engine.errors import (
+    ChatTemplateError,
+    EngineError,
+    EngineTimeoutError,
+    InvalidOptionsError,
+    LoadCancelledError,
+    ModelLoadError,
+    NoModelLoadedError,
+    PromptTooLongError,
+    WorkerDiedError,
+)
+from spark_desktop.engine.events import (
+    ChatDone,
+    ChatEvent,
+    LoadedModel,
+    ModelInfo,
+    ReasoningDelta,
+    TextDelta,
+)
+from spark_desktop.engine.options import LoadOptions, SamplingOptions
+
+__all__ = [
+    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
+    "InvalidOptionsError", "LoadCancelledError", "LoadOptions", "LoadedModel", "ModelInfo",
+    "ModelLoadError", "NoModelLoadedError", "PromptTooLongError", "ReasoningDelta",
+    "SamplingOptions", "TextDelta", "WorkerDiedError",
+]

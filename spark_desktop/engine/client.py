@@ -1,0 +1,334 @@
+"""Talk to the engine worker: start it, load, stream a chat, cancel, survive its death.
+
+Qt-free and thread-aware: one thread drives load()/chat(), any thread may call
+cancel(). Every wait has a timeout, and the end of the worker's event pipe
+(which happens however the process dies) turns into WorkerDiedError carrying the
+last lines of the worker log. A new load() after a death starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import spark_desktop
+from spark_desktop import paths
+from spark_desktop.engine.errors import (
+    REMOTE_ERRORS,
+    EngineError,
+    EngineTimeoutError,
+    NoModelLoadedError,
+    WorkerDiedError,
+)
+from spark_desktop.engine.events import (
+    ChatDone,
+    ChatEvent,
+    LoadedModel,
+    ModelInfo,
+    ReasoningDelta,
+    TextDelta,
+)
+from spark_desktop.engine.options import LoadOptions, SamplingOptions
+from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
+
+Message = dict[str, Any]
+_DEAD = object()
+LOG_TAIL_LINES = 20
+
+
+class _Process:
+    """One running worker: its pipes, its event queue and its log file."""
+
+    def __init__(self, python: str, log_path: Path) -> None:
+        if log_path.exists():
+            log_path.replace(log_path.with_name(log_path.name + ".1"))
+        log_file = open(log_path, "ab")
+        self.log_reader: IO[bytes] = open(log_path, "rb")
+        req_r, req_w = os.pipe()
+        ev_r, ev_w = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(spark_desktop.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        try:
+            self.popen = subprocess.Popen(
+                [python, "-m", "spark_desktop.engine.worker",
+                 "--requests-fd", str(req_r), "--events-fd", str(ev_w)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                pass_fds=(req_r, ev_w), env=env, start_new_session=True)
+        finally:
+            os.close(req_r)
+            os.close(ev_w)
+            log_file.close()
+        self.writer = FrameWriter(req_w)
+        self.events_fd = ev_r
+        self.events: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._read, name="engine-events", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.events.put(read_frame(self.events_fd))
+        except (ChannelClosed, OSError, ValueError):
+            self.events.put(_DEAD)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> tuple[str, ...]:
+        try:
+            self.log_reader.seek(0, os.SEEK_END)
+            size = self.log_reader.tell()
+            self.log_reader.seek(max(0, size - 64 * 1024))
+            text = self.log_reader.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ()
+        return tuple(line for line in text.splitlines() if line.strip())[-lines:]
+
+    def stop(self, grace: float) -> None:
+        """Ask politely (shutdown frame), then kill; always reap and close our ends."""
+        if self.alive():
+            try:
+                self.writer.send({"op": "shutdown", "id": 1 << 62})
+            except ChannelClosed:
+                pass
+            try:
+                self.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=10)
+        self.close_fds()
+
+    def close_fds(self) -> None:
+        for fd in (self.writer.fd, self.events_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.log_reader.close()
+
+
+class Client:
+    """The app's handle on the engine. Not re-entrant: one request at a time."""
+
+    def __init__(self, *, python: str = sys.executable, log_path: Path | None = None,
+                 start_timeout: float = 60.0, load_timeout: float = 900.0,
+                 stall_timeout: float = 300.0) -> None:
+        self._python = python
+        self._log_path = log_path
+        self.start_timeout = start_timeout
+        self.load_timeout = load_timeout
+        self.stall_timeout = stall_timeout
+        self._proc: _Process | None = None
+        self._ids = itertools.count(1)
+        self._active = -1
+        self._loaded: LoadedModel | None = None
+        self.worker_info: dict[str, Any] = {}
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        return self._loaded
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._proc.popen.pid if self._proc and self._proc.alive() else None
+
+    def start(self) -> None:
+        """Start a worker if none runs, and wait until it can take requests."""
+        if self._proc is not None and self._proc.alive():
+            return
+        self._discard()
+        log_path = self._log_path or paths.log_dir() / "engine.log"
+        self._proc = _Process(self._python, log_path)
+        self._active = -1
+        ready = self._wait(-1, time.monotonic() + self.start_timeout, "starting the engine")
+        self.worker_info = ready
+
+    def load(self, path: str | os.PathLike[str], options: LoadOptions | None = None,
+             on_progress: Callable[[float], None] | None = None) -> LoadedModel:
+        """Load a GGUF in a fresh worker (a loaded model is unloaded first, so its
+        memory goes back to the OS before the next one is allocated)."""
+        resolved = (options or LoadOptions()).resolved()
+        if self._loaded is not None:
+            self.unload()
+        self.start()
+        rid = self._send({"op": "load", "path": str(Path(path).expanduser().resolve()),
+                          "options": resolved.to_dict()})
+        deadline = time.monotonic() + self.load_timeout
+        while True:
+            event = self._wait(rid, deadline, "loading the model")
+            if event["ev"] == "load_progress":
+                if on_progress is not None:
+                    on_progress(float(event["fraction"]))
+            elif event["ev"] == "loaded":
+                lines = tuple(event["log_lines"])
+                self._loaded = LoadedModel(
+                    info=ModelInfo(**event["info"]), options=resolved,
+                    memory=_memory_report(lines), load_seconds=float(event["load_seconds"]),
+                    log_lines=lines)
+                return self._loaded
+
+    def chat(self, messages: Sequence[Message],
+             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]:
+        """Stream one reply. Yields TextDelta / ReasoningDelta, ends with ChatDone.
+        Raises WorkerDiedError after delivering whatever text arrived before a death."""
+        if self._loaded is None or self._proc is None:
+            raise NoModelLoadedError("Load a model before chatting.")
+        rid = self._send({"op": "chat", "messages": [dict(m) for m in messages],
+                          "sampling": (sampling or SamplingOptions()).to_dict()})
+        return self._stream(rid)
+
+    def _stream(self, rid: int) -> Iterator[ChatEvent]:
+        finished = False
+        try:
+            while True:
+                deadline = time.monotonic() + self.stall_timeout
+                event = self._wait(rid, deadline, "generating a reply")
+                kind = event["ev"]
+                if kind == "delta":
+                    yield TextDelta(event["text"])
+                elif kind == "reasoning":
+                    yield ReasoningDelta(event["text"])
+                elif kind == "done":
+                    finished = True
+                    yield ChatDone(
+                        finish_reason=event["finish_reason"],
+                        prompt_tokens=int(event["prompt_tokens"]),
+                        completion_tokens=int(event["completion_tokens"]),
+                        ttft_ms=float(event["ttft_ms"]), prefill_tps=float(event["prefill_tps"]),
+                        decode_tps=float(event["decode_tps"]),
+                        dropped_messages=int(event["dropped_messages"]),
+                        token_ids=tuple(event["token_ids"]), error=event.get("error"))
+                    return
+        finally:
+            if not finished:  # the caller stopped listening: stop the work too
+                self._cancel_id(rid)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Prompt tokens of this conversation with the loaded model's template."""
+        if self._loaded is None:
+            raise NoModelLoadedError("Load a model before counting tokens.")
+        rid = self._send({"op": "count_tokens", "messages": [dict(m) for m in messages]})
+        return int(self._wait(rid, time.monotonic() + self.stall_timeout, "counting tokens")["tokens"])
+
+    def cancel(self) -> None:
+        """Stop the current load or reply; safe from any thread, returns at once."""
+        self._cancel_id(self._active)
+
+    def unload(self) -> None:
+        """End the worker so the OS gets every byte of the model back."""
+        self._loaded = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.stop(grace=10.0)
+
+    def close(self) -> None:
+        self.unload()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------
+
+    def _send(self, message: dict[str, Any]) -> int:
+        if self._proc is None:
+            raise NoModelLoadedError("The engine is not running; load a model first.")
+        rid = next(self._ids)
+        self._active = rid
+        try:
+            self._proc.writer.send({**message, "id": rid})
+        except ChannelClosed:
+            self._died("while receiving a request")
+        return rid
+
+    def _cancel_id(self, rid: int) -> None:
+        proc = self._proc
+        if proc is None or rid < 0:
+            return
+        try:
+            proc.writer.send({"op": "cancel", "id": rid})
+        except ChannelClosed:
+            pass
+
+    def _wait(self, rid: int, deadline: float, doing: str) -> dict[str, Any]:
+        """Next event of request `rid`; raises the worker's error, death or a timeout."""
+        proc = self._proc
+        assert proc is not None
+        exited_at: float | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                tail = proc.log_tail()
+                self.unload()
+                raise EngineTimeoutError(
+                    f"The engine gave no sign of life for too long while {doing} and was "
+                    "stopped; load the model again.") from _tail_note(tail)
+            try:
+                event = proc.events.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                if proc.alive():
+                    exited_at = None
+                    continue
+                exited_at = exited_at or time.monotonic()
+                if time.monotonic() - exited_at < 2.0:  # let the reader see the pipe's end
+                    continue
+                event = _DEAD
+            if event is _DEAD:
+                self._died(f"while {doing}")
+            if event.get("id") != rid:
+                continue  # an event of a request the caller has given up on
+            if event["ev"] == "error":
+                raise REMOTE_ERRORS.get(event["type"], EngineError)(event["message"])
+            if event["ev"] == "prefill":
+                deadline = time.monotonic() + self.stall_timeout  # a heartbeat during long prompts
+                continue
+            return event
+
+    def _died(self, doing: str) -> None:
+        proc, self._proc = self._proc, None
+        self._loaded = None
+        assert proc is not None
+        try:
+            code = proc.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.popen.kill()
+            code = proc.popen.wait(timeout=10)
+        tail = proc.log_tail()
+        proc.close_fds()
+        how = (f"was killed by {signal.Signals(-code).name}" if code < 0
+               else f"exited with code {code}")
+        last = f" Last log line: {tail[-1]}" if tail else ""
+        raise WorkerDiedError(
+            f"The model engine stopped unexpectedly {doing} (it {how}). The text received so "
+            f"far is kept; load the model again to continue.{last}",
+            log_tail=tail, exit_code=code)
+
+    def _discard(self) -> None:
+        if self._proc is not None:
+            self._proc.stop(grace=2.0)
+            self._proc = None
+        self._loaded = None
+
+
+def _tail_note(tail: tuple[str, ...]) -> Exception | None:
+    return EngineError("worker log tail:\n" + "\n".join(tail)) if tail else None
+
+
+def _memory_report(lines: tuple[str, ...]) -> Any:
+    """What llama.cpp allocated, parsed from its load log (see engine.memory_report)."""
+    from spark_desktop.engine.memory_report import parse_llama_log
+
+    return parse_llama_log(lines)

@@ -1,0 +1,71 @@
+"""Values that cross the engine boundary: load results and chat events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Union
+
+from spark_desktop.engine.options import LoadOptions
+
+if TYPE_CHECKING:
+    from spark_desktop.engine.memory_report import MemoryReport
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What llama.cpp says about the loaded model."""
+
+    path: str
+    description: str
+    architecture: str
+    n_params: int
+    size_bytes: int
+    n_ctx_train: int
+    n_ctx: int
+    n_layer: int
+    chat_template: str  # "gguf", a built-in llama.cpp name such as "gemma", or "custom"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to chat, with what llama.cpp actually allocated for it."""
+
+    info: ModelInfo
+    options: LoadOptions
+    memory: MemoryReport | None
+    load_seconds: float
+    log_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's thinking, kept apart from the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatDone:
+    """The last event of a reply: why it ended and how fast it ran."""
+
+    finish_reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_ms: float
+    prefill_tps: float
+    decode_tps: float
+    dropped_messages: int
+    token_ids: tuple[int, ...] = ()
+    error: str | None = None
+
+
+ChatEvent = Union[TextDelta, ReasoningDelta, ChatDone]
