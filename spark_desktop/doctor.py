@@ -1,0 +1,336 @@
+"""The app's own diagnosis: is this machine set up to run models well, and if not, what to do.
+
+Each verdict is a pure function fed with facts (versions, nvidia-smi's GPUs, the
+backend's build, free space...), so tests feed a GB10, an H100 or no GPU. The
+facts are gathered by `run_checks()`; anything that loads native code (Qt,
+llama.cpp) is asked in a subprocess so a broken install cannot crash the doctor.
+`spark-desktop doctor` prints the list; Settings → About this machine shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from spark_desktop.engine.build_info import BuildInfo
+from spark_desktop.hardware.probe import GPU
+from spark_desktop.hardware.targets import Target
+
+GIB = 1024 ** 3
+INSTALLER = "installers/linux/install.sh"
+HUB_TIMEOUT_S = 3.0
+
+
+class Status(str, Enum):
+    OK = "OK"
+    WARNING = "WARNING"
+    PROBLEM = "PROBLEM"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the diagnosis; `advice` says what to do when it is not OK."""
+
+    name: str
+    status: Status
+    detail: str
+    advice: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status.value, "detail": self.detail,
+                "advice": self.advice}
+
+
+@dataclass(frozen=True)
+class QtFacts:
+    """What a subprocess saw when it imported PySide6, and what the X11 plugin lacks."""
+
+    pyside_version: str | None   # None: PySide6 did not import
+    qt_version: str | None
+    error: str | None
+    platform: str                # the platform plugin Qt will use: xcb, wayland, offscreen...
+    missing_libs: tuple[str, ...]  # libraries the xcb plugin needs that are not installed
+
+
+def all_ok(checks: list[Check]) -> bool:
+    """True when nothing is a PROBLEM (warnings are worth reading, not blocking)."""
+    return all(c.status is not Status.PROBLEM for c in checks)
+
+
+def _gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def check_python(version: tuple[int, int, int]) -> Check:
+    text = ".".join(map(str, version))
+    if version < (3, 11):
+        return Check("Python", Status.PROBLEM, f"Python {text}",
+                     "Spark Desktop needs Python 3.11 or newer.")
+    return Check("Python", Status.OK, f"Python {text} ({sys.executable})")
+
+
+def debian_package(soname: str) -> str:
+    """The Debian package that usually ships a library: libxcb-cursor.so.0 → libxcb-cursor0."""
+    match = re.fullmatch(r"(lib.+?)\.so\.(\d+).*", soname)
+    if not match:
+        return soname
+    name, major = match.groups()
+    return f"{name}-{major}" if name[-1].isdigit() else f"{name}{major}"
+
+
+def parse_ldd_missing(text: str) -> tuple[str, ...]:
+    """Library names that `ldd` reports as "not found", each once, in order."""
+    found = [line.split("=>")[0].strip() for line in text.splitlines() if "not found" in line]
+    return tuple(dict.fromkeys(found))
+
+
+def qt_platform(env: dict[str, str]) -> str:
+    """The platform plugin Qt 6 will pick in this environment."""
+    chosen = env.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip()
+    if chosen:
+        return chosen
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
+        return "wayland"
+    return "xcb" if env.get("DISPLAY") else "none"
+
+
+def check_qt(facts: QtFacts) -> Check:
+    if facts.pyside_version is None:
+        return Check("Qt", Status.PROBLEM, f"PySide6 does not load: {facts.error}",
+                     f"Re-run {INSTALLER} to repair the app's environment.")
+    detail = f"PySide6 {facts.pyside_version} (Qt {facts.qt_version}), platform {facts.platform}"
+    if facts.missing_libs:
+        apt = "sudo apt install " + " ".join(sorted({debian_package(lib)
+                                                      for lib in facts.missing_libs}))
+        missing = ", ".join(facts.missing_libs)
+        if facts.platform == "xcb":
+            return Check("Qt", Status.PROBLEM,
+                         f"{detail}; the X11 plugin cannot load, missing {missing}",
+                         f"Install the missing libraries: {apt}")
+        return Check("Qt", Status.WARNING,
+                     f"{detail}; the X11 plugin would miss {missing}",
+                     f"Needed only in an X11 session: {apt}")
+    if facts.platform == "none":
+        return Check("Qt", Status.WARNING, f"{detail}; no display found",
+                     "The window needs a desktop session; the command line works without.")
+    return Check("Qt", Status.OK, detail)
+
+
+def _cc_arch(capability: str) -> str:
+    """Compute capability "12.1" → CMake architecture "121"."""
+    major, _, minor = capability.partition(".")
+    return f"{int(major)}{int(minor or 0)}"
+
+
+def check_backend(build: BuildInfo, gpus: tuple[GPU, ...]) -> Check:
+    """Is llama.cpp built to use this machine's GPU (CUDA, and for its architecture)?"""
+    name = "llama.cpp backend"
+    if build.version is None:
+        return Check(name, Status.PROBLEM, f"llama-cpp-python does not load: {build.error}",
+                     f"Run {INSTALLER}: it builds llama-cpp-python for this machine.")
+    head = f"llama-cpp-python {build.version}"
+    if not gpus:
+        if build.cuda:
+            return Check(name, Status.WARNING,
+                         f"{head}, CUDA build, but no NVIDIA GPU answers; models run on the CPU",
+                         "Check the driver with `nvidia-smi`.")
+        return Check(name, Status.OK, f"{head}, CPU backend (no NVIDIA GPU on this machine)")
+    if not build.cuda:
+        return Check(name, Status.PROBLEM,
+                     f"{head} is built without CUDA: the {gpus[0].name} is unused",
+                     f"Rebuild with {INSTALLER} (it detects the GPU and builds with CUDA).")
+    built = ", ".join(f"sm_{a}" for a in build.cuda_archs) or "unknown architectures"
+    detail = f"{head}, CUDA for {built}"
+    worst = Status.OK
+    notes = []
+    for gpu in gpus:
+        if gpu.compute_capability is None:
+            worst = max(worst, Status.WARNING, key=_rank)
+            notes.append(f"the {gpu.name}'s compute capability is unknown")
+            continue
+        want = int(_cc_arch(gpu.compute_capability))
+        archs = [int(a) for a in build.cuda_archs]
+        if want in archs:
+            continue
+        if any(a <= want for a in archs):
+            worst = max(worst, Status.WARNING, key=_rank)
+            notes.append(f"not built for the {gpu.name} (sm_{want}); it runs on older "
+                         "code, slower")
+        else:
+            worst = Status.PROBLEM
+            notes.append(f"the {gpu.name} (sm_{want}) cannot run this build")
+    if worst is Status.OK:
+        return Check(name, Status.OK, detail)
+    return Check(name, worst, f"{detail}; " + "; ".join(notes),
+                 f"Rebuild with {INSTALLER} (it builds for this machine's GPU).")
+
+
+def _rank(status: Status) -> int:
+    return [Status.OK, Status.WARNING, Status.PROBLEM].index(status)
+
+
+def check_rpc(build: BuildInfo) -> Check:
+    name = "llama.cpp RPC"
+    if build.version is None:
+        return Check(name, Status.WARNING, "unknown: llama-cpp-python does not load",
+                     f"Run {INSTALLER}.")
+    if build.rpc:
+        return Check(name, Status.OK, "RPC backend built in (a model can span two machines)")
+    return Check(name, Status.WARNING,
+                 "built without the RPC backend: a model cannot span two Sparks",
+                 f"Re-run {INSTALLER} (it builds with -DGGML_RPC=on).")
+
+
+def check_gpu(gpus: tuple[GPU, ...], nvidia_device: bool) -> Check:
+    """The GPUs and driver as NVML / nvidia-smi report them."""
+    if not gpus:
+        if nvidia_device:
+            return Check("GPU", Status.WARNING,
+                         "an NVIDIA device is present but the driver does not answer",
+                         "Run `nvidia-smi`; if it fails, reinstall or reload the NVIDIA driver.")
+        return Check("GPU", Status.OK, "no NVIDIA GPU: models run on the CPU")
+    parts = []
+    for gpu in gpus:
+        memory = ("unified memory" if gpu.unified_memory
+                  else f"{_gib(gpu.memory_total or 0)}")
+        parts.append(f"{gpu.name} (compute capability {gpu.compute_capability or '?'}, "
+                     f"{memory})")
+    driver = gpus[0].driver_version
+    detail = "; ".join(parts) + (f", driver {driver}" if driver else "")
+    if any(g.compute_capability is None for g in gpus):
+        return Check("GPU", Status.WARNING, detail,
+                     "Update the NVIDIA driver so it reports the compute capability.")
+    return Check("GPU", Status.OK, detail)
+
+
+def check_memory_pool(target: Target) -> Check:
+    """The pool(s) the fit estimate compares models with."""
+    pools = "; ".join(f"{p.name} ({p.kind}): {_gib(p.bytes)}" for p in target.pools)
+    detail = f"target {target.name!r}: {pools}"
+    if target.total_bytes < 2 * GIB:
+        return Check("Memory pool", Status.PROBLEM, detail,
+                     "Less than 2 GiB is free: close other programs before loading a model.")
+    if target.total_bytes < 8 * GIB:
+        return Check("Memory pool", Status.WARNING, detail,
+                     "Only small models fit; close other programs to free memory.")
+    return Check("Memory pool", Status.OK, detail)
+
+
+def check_folder(label: str, path: Path, free: int | None, writable: bool,
+                 low: int, too_low: int) -> Check:
+    """A folder we write to: it must be writable and have room (`low` warns, `too_low` fails)."""
+    if free is None or not writable:
+        return Check(label, Status.PROBLEM, f"{path} is not writable",
+                     f"Fix its permissions or choose another folder ({label.lower()} option).")
+    detail = f"{path}, {_gib(free)} free"
+    if free < too_low:
+        return Check(label, Status.PROBLEM, detail, "Free some disk space.")
+    if free < low:
+        return Check(label, Status.WARNING, detail, "Disk space is low: free some space.")
+    return Check(label, Status.OK, detail)
+
+
+def check_hub(endpoint: str, offline_mode: bool, error: str | None) -> Check:
+    """`error` is None when the endpoint answered (any HTTP status counts as reachable)."""
+    if offline_mode:
+        return Check("Hugging Face Hub", Status.OK,
+                     f"offline mode: {endpoint} is not contacted; local models work")
+    if error is None:
+        return Check("Hugging Face Hub", Status.OK, f"{endpoint} reachable")
+    return Check("Hugging Face Hub", Status.WARNING,
+                 f"offline: {endpoint} cannot be reached ({error})",
+                 "Search and downloads need the network (check the connection or "
+                 "HTTPS_PROXY); models already here still run.")
+
+
+# --- gathering facts --------------------------------------------------------------
+
+_QT_PROBE = r"""
+import json, PySide6
+from PySide6 import QtCore
+info = QtCore.QLibraryInfo
+print(json.dumps({"pyside": PySide6.__version__, "qt": QtCore.qVersion(),
+                  "plugins": info.path(info.LibraryPath.PluginsPath)}))
+"""
+
+
+def qt_facts(env: dict[str, str] | None = None) -> QtFacts:
+    """Import PySide6 in a subprocess (a broken Qt cannot crash us) and ldd its X11 plugin."""
+    env = dict(os.environ if env is None else env)
+    platform = qt_platform(env)
+    try:
+        done = subprocess.run([sys.executable, "-c", _QT_PROBE], capture_output=True,
+                              text=True, timeout=60, check=False)
+        raw = json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        tail = "no answer"
+        if "done" in locals():
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return QtFacts(None, None, tail, platform, ())
+    missing: tuple[str, ...] = ()
+    xcb = Path(raw["plugins"]) / "platforms" / "libqxcb.so"
+    ldd = shutil.which("ldd")
+    if xcb.exists() and ldd:
+        out = subprocess.run([ldd, str(xcb)], capture_output=True, text=True, timeout=30,
+                             check=False)
+        missing = parse_ldd_missing(out.stdout)
+    return QtFacts(raw["pyside"], raw["qt"], None, platform, missing)
+
+
+def hub_error(endpoint: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
+    """None if the Hub endpoint answers a HEAD request, else why not, in a few words."""
+    request = urllib.request.Request(endpoint, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return None
+    except urllib.error.HTTPError:
+        return None  # it answered: the network path works
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return str(reason) or type(exc).__name__
+
+
+def _folder_facts(path: Path) -> tuple[int | None, bool]:
+    try:
+        return shutil.disk_usage(path).free, os.access(path, os.W_OK | os.X_OK)
+    except OSError:
+        return None, False
+
+
+def run_checks() -> list[Check]:
+    """Gather the facts of this machine and judge them (takes a few seconds)."""
+    from spark_desktop import paths, settings
+    from spark_desktop.engine import build_info
+    from spark_desktop.hardware.probe import probe
+    from spark_desktop.hardware.targets import resolve_target
+    from spark_desktop.hub import session
+
+    machine = probe()
+    build = build_info.probe()
+    checks = [
+        check_python(tuple(sys.version_info[:3])),  # type: ignore[arg-type]
+        check_qt(qt_facts()),
+        check_backend(build, machine.gpus),
+        check_rpc(build),
+        check_gpu(machine.gpus, os.path.exists("/dev/nvidiactl")),
+        check_memory_pool(resolve_target(settings.load().target, machine)),
+    ]
+    data = paths.data_dir()
+    checks.append(check_folder("Data folder", data, *_folder_facts(data),
+                               low=GIB, too_low=100 * 1024 * 1024))
+    models = paths.models_dir()
+    checks.append(check_folder("Models folder", models, *_folder_facts(models),
+                               low=20 * GIB, too_low=GIB))
+    endpoint = session.endpoint()
+    offline = session.is_offline()
+    checks.append(check_hub(endpoint, offline, None if offline else hub_error(endpoint)))
+    return checks
