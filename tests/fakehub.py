@@ -389,3 +389,35 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real GGUF files for the fake repos: a 4 MB Q8_0, a 2-part F16 split, an mmproj."""
+    from tests.fixtures.synthetic_models import write_llama
+
+    root = tmp_path_factory.mktemp("fakehub-files")
+    big = write_llama(root / "q8", name="tiny", n_embd=256, n_ff=1024, n_layer=4,
+                      tensor_type="Q8_0")
+    split = write_llama(root / "f16", name="tiny-F16", split=2)
+    small = write_llama(root / "q4", name="tiny-Q4_0", tensor_type="Q4_0")
+    proj = write_llama(root / "mmproj", name="mmproj-tiny-F16")
+    return {"tiny-Q8_0.gguf": big.path, "F16/tiny-F16-00001-of-00002.gguf": split.paths[0],
+            "F16/tiny-F16-00002-of-00002.gguf": split.paths[1],
+            "Q4_0/tiny-Q4_0.gguf": small.path, "mmproj-tiny-F16.gguf": proj.path}
+
+
+@pytest.fixture
+def hub(fake_hub: FakeHub, tiny_files: dict[str, Path]) -> FakeHub:
+    """The fake hub with acme/tiny-GGUF (variants), a gated repo and a few search hits."""
+    fake_hub.add_repo("acme/tiny-GGUF", {**tiny_files, "README.md": b"# tiny\n"},
+                      downloads=500, likes=7, trending=3.0,
+                      tags=("gguf", "llama", "text-generation"),
+                      gguf={"total": 4_400_000, "architecture": "llama", "context_length": 2048})
+    fake_hub.add_repo("acme/gated-GGUF", {"gated-Q8_0.gguf": tiny_files["Q4_0/tiny-Q4_0.gguf"]},
+                      gated=True, downloads=900, likes=1)
+    fake_hub.add_repo("other/popular-GGUF", {"p-Q4_K_M.gguf": b"GGUF-not-really"},
+                      downloads=10_000, likes=2, last_modified="2026-03-01T00:00:00.000Z")
+    fake_hub.add_repo("other/safetensors-only", {"model.safetensors": b"x"},
+                      tags=("transformers",), downloads=99_999)
+    return fake_hub
