@@ -7,6 +7,17 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.ui.main_window import MainWindow
+from spark_desktop.ui.theme import ThemeManager
+
+
+def create_window(app: QApplication) -> MainWindow:
+    """The main window with the user's theme applied (and re-applied when it changes)."""
+    themes = ThemeManager(app)
+    window = MainWindow()
+    themes.apply(window.services.settings.theme)
+    window.services.settings_changed.connect(lambda s: themes.apply(s.theme))
+    window.themes = themes  # type: ignore[attr-defined]  (lives as long as the window)
+    return window
 
 
 def run_gui(argv: list[str] | None = None) -> int:
@@ -14,6 +25,6 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationName("Spark Desktop")
     app.setOrganizationName("spark-desktop")
     app.setDesktopFileName("spark-desktop")
-    window = MainWindow()
+    window = create_window(app)
     window.show()
     return app.exec()

@@ -1,0 +1,89 @@
+"""How the GUI shows a fit estimate: badge colour and words, memory segments, speeds.
+
+The one place in ui/ that reads fit.FitEstimate and turns the app's load defaults into
+the estimator's and the engine's settings, so the estimate and the load agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.theme import AMBER, GREEN, RED
+from spark_desktop.ui.widgets import Segment
+
+WEIGHTS, KV, COMPUTE, OTHER = "#4c8cdc", "#8e6bd8", "#e08a3c", "#7f8c8d"
+
+
+@dataclass(frozen=True)
+class Badge:
+    level: str     # "fits", "tight", "no"
+    text: str      # a few words for the table cell
+    reason: str    # a sentence for the tooltip and the dialog
+    colour: str
+
+
+def load_settings(chosen: LoadDefaults) -> Any:
+    """The estimator's LoadSettings for the app's load choices."""
+    from spark_desktop.fit import LoadSettings
+
+    return LoadSettings(n_ctx=chosen.n_ctx, kv_type=chosen.kv_type,
+                        gpu_layers=chosen.gpu_layers, flash_attn=chosen.flash_attn)
+
+
+def engine_options(chosen: LoadDefaults) -> Any:
+    """The engine's LoadOptions for the same choices (same names, same defaults)."""
+    from spark_desktop.engine import LoadOptions
+
+    return LoadOptions(n_ctx=chosen.n_ctx, n_gpu_layers=chosen.gpu_layers,
+                       flash_attn="on" if chosen.flash_attn else "off",
+                       type_k=chosen.kv_type, type_v=chosen.kv_type)
+
+
+def estimate(spec: Any, chosen: LoadDefaults, target: Any) -> Any:
+    """fit.estimate for these choices (pure and fast: fine on the GUI thread)."""
+    from spark_desktop import fit
+
+    return fit.estimate(spec, load_settings(chosen), target)
+
+
+def badge(est: Any) -> Badge:
+    """Green fits / amber fits with less context or partial offload / red does not fit."""
+    verdict = str(getattr(est.verdict, "value", est.verdict))
+    reason = est.reason
+    if verdict == "fits":
+        return Badge("fits", "fits", reason, GREEN)
+    if verdict == "no":
+        return Badge("no", "does not fit", reason, RED)
+    return Badge("tight", "fits with less context" if "context" in verdict
+                 else "partial offload", reason, AMBER)
+
+
+def memory_segments(est: Any) -> list[Segment]:
+    m = est.memory
+    return [Segment("weights", m.weights, WEIGHTS), Segment("KV cache", m.kv_cache, KV),
+            Segment("compute", m.compute, COMPUTE),
+            Segment("other", m.output + m.overhead, OTHER)]
+
+
+def pool_bytes(est: Any, target: Any) -> int:
+    return int(target.total_bytes)
+
+
+def decode_speed_text(est: Any) -> str:
+    """"≈ 42 tok/s" for the variants table; "—" before the estimate is known."""
+    if est is None or not getattr(est, "decode_tps", None):
+        return "—"
+    return f"≈ {est.decode_tps:.0f} tok/s"
+
+
+def speed_text(est: Any) -> str:
+    return (f"Predicted speed: {decode_speed_text(est)} writing, "
+            f"≈ {est.prefill_tps:.0f} tok/s reading the prompt. "
+            f"Largest context that fits: {est.max_context:,} tokens.")
+
+
+def target_text(target: Any) -> str:
+    return f"{target.name} ({human_bytes(target.total_bytes)} usable)"

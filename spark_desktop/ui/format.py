@@ -1,0 +1,58 @@
+"""Numbers as people read them: sizes, counts, speeds, durations, dates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def human_bytes(n: float | None) -> str:
+    """1536 → "1.5 KB" (decimal units, as disks and the Hub show sizes)."""
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def human_count(n: int | None) -> str:
+    """12345 → "12.3k"."""
+    if n is None:
+        return "—"
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def human_params(n: int | None) -> str:
+    """270_000_000 → "270M", 7_240_000_000 → "7.2B"."""
+    if not n:
+        return "—"
+    if n >= 1_000_000_000:
+        return f"{n / 1e9:.1f}B"
+    return f"{n / 1e6:.0f}M"
+
+
+def human_duration(seconds: float | None) -> str:
+    """ETA text: "42 s", "3 min", "1 h 05 min"."""
+    if seconds is None or seconds < 0 or seconds != seconds:
+        return "—"
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def human_date(when: datetime | None) -> str:
+    """A date as "2026-11-27"; "—" when unknown."""
+    if when is None:
+        return "—"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().strftime("%Y-%m-%d")

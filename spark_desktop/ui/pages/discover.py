@@ -1,0 +1,281 @@
+"""Discover: search the Hub, read a model card safely, pick a variant that fits, download.
+
+Every Hub request runs off the GUI thread; answers to an older query or repository
+are dropped, so typing fast never shows stale results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.models.search import SearchResultsModel
+from spark_desktop.ui.models.table import VALUE_ROLE
+from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, VariantsModel, variant_key
+from spark_desktop.ui.services import Services
+
+SEARCH_DELAY_MS = 350
+PAGE_SIZE = 30
+SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Trending", "trending"),
+         ("Recently updated", "updated"))
+
+
+class SafeBrowser(QTextBrowser):
+    """A model card viewer that never fetches anything: no remote images, no local files.
+
+    QTextBrowser runs no scripts; loadResource returning nothing keeps images (remote or
+    file://) from loading, and links open in the system browser only when clicked.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._open)
+
+    def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 (Qt's name)
+        return None
+
+    @staticmethod
+    def _open(url: QUrl) -> None:
+        if url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
+
+
+class RepoView(QWidget):
+    """One repository: its model card and its variants with fit badges and Download."""
+
+    back = Signal()
+    download = Signal(object)  # hub.Variant
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.repo = ""
+        self._generation = 0
+        back = QPushButton("← Results", clicked=self.back.emit)
+        self.title = QLabel("")
+        self.title.setProperty("role", "title")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(back)
+        top.addWidget(self.title, 1)
+        self.card = SafeBrowser()
+        self.variants = VariantsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.variants)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.card)
+        tablebox = QWidget()
+        tl = QVBoxLayout(tablebox)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(QLabel("Files (one per quantization):"))
+        tl.addWidget(self.table)
+        split.addWidget(tablebox)
+        split.setSizes([300, 260])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+    def open(self, repo: str) -> None:
+        """Show `repo`: fetch its card and its variants, then each variant's fit."""
+        self._generation += 1
+        generation = self._generation
+        self.repo = repo
+        self.title.setText(repo)
+        self.card.setMarkdown("Loading the model card…")
+        self.variants.set_variants(())
+        self.status.setText("Listing files…")
+
+        def current(fn: Any) -> Any:
+            return lambda value: fn(value) if generation == self._generation else None
+
+        run_async(lambda: _hub().card.model_card(repo), current(self._show_card),
+                  current(lambda e: self.card.setMarkdown(f"*{error_text(e)}*")), parent=self)
+        run_async(lambda: _hub().list_variants(repo), current(self._show_variants),
+                  current(lambda e: self.status.setText(error_text(e))), parent=self)
+
+    def _show_card(self, markdown: str) -> None:
+        self.card.setMarkdown(markdown or "*This repository has no model card.*")
+
+    def _show_variants(self, files: Any) -> None:
+        self.status.setText(
+            "" if files.variants else "This repository has no GGUF model files.")
+        if files.gated:
+            self.status.setText("This model is gated: accept its licence on the Hub and log "
+                                "in (see Settings) before downloading.")
+        self.variants.set_variants(files.variants)
+        for row, variant in enumerate(files.variants):
+            button = QPushButton("Download")
+            button.setEnabled(variant.complete)
+            button.clicked.connect(lambda _=False, v=variant: self.download.emit(v))
+            self.table.setIndexWidget(self.variants.index(row, DOWNLOAD_COLUMN), button)
+            if variant.complete:
+                self._estimate(variant)
+
+    def _estimate(self, variant: Any) -> None:
+        """Read the variant's header remotely (a few byte ranges) and estimate its fit."""
+        generation, key = self._generation, variant_key(variant)
+        target, n_ctx = self.services.settings.target, self.services.settings.load.n_ctx
+
+        def work() -> Any:
+            hub = _hub()
+            estimate = hub.fit_function(target, n_ctx)
+            if estimate is None:
+                raise RuntimeError("The fit estimator is not available.")
+            return estimate(hub.remote_spec(variant))
+
+        def done(estimate: Any) -> None:
+            if generation == self._generation:
+                self.variants.set_estimate(key, estimate=estimate)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self.variants.set_estimate(key, problem=error_text(exc))
+
+        run_async(work, done, failed, parent=self)
+
+
+class DiscoverPage(QWidget):
+    download_started = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._generation = 0
+        self._page = 0
+        self.query = QLineEdit(placeholderText="Search GGUF models on Hugging Face "
+                                               "(e.g. qwen, gemma, llama)…")
+        self.query.setClearButtonEnabled(True)
+        self.sort = QComboBox()
+        for label, _key in SORTS:
+            self.sort.addItem(label)
+        self.timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self.timer.timeout.connect(self.search)
+        self.query.textChanged.connect(lambda _t: self.timer.start())
+        self.query.returnPressed.connect(self.search)
+        self.sort.currentIndexChanged.connect(lambda _i: self.search())
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.results = SearchResultsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.results)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.activated.connect(self._open_row)
+        self.table.doubleClicked.connect(self._open_row)
+        self.more = QPushButton("More results", clicked=self.load_more)
+        self.more.hide()
+        results = QWidget()
+        rl = QVBoxLayout(results)
+        title = QLabel("Discover")
+        title.setProperty("role", "title")
+        row = QHBoxLayout()
+        row.addWidget(self.query, 1)
+        row.addWidget(self.sort)
+        rl.addWidget(title)
+        rl.addLayout(row)
+        rl.addWidget(self.status)
+        rl.addWidget(self.table, 1)
+        rl.addWidget(self.more)
+        self.repo_view = RepoView(services)
+        self.repo_view.back.connect(lambda: self.stack.setCurrentIndex(0))
+        self.repo_view.download.connect(self.download)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(results)
+        self.stack.addWidget(self.repo_view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self._searched = False
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._searched:
+            self.search()
+
+    def search(self) -> None:
+        """Start a new search for the text in the field (the popular models when empty)."""
+        self.timer.stop()
+        self._searched = True
+        self._page = 0
+        self._run(replace=True)
+
+    def load_more(self) -> None:
+        self._page += 1
+        self._run(replace=False)
+
+    def _run(self, replace: bool) -> None:
+        self._generation += 1
+        generation = self._generation
+        text, sort, page = self.query.text().strip(), SORTS[self.sort.currentIndex()][1], \
+            self._page
+        self.status.setText("Searching…")
+
+        def done(results: tuple[Any, ...]) -> None:
+            if generation != self._generation:
+                return
+            if replace:
+                self.results.set_values(results)
+            else:
+                self.results.append(results)
+            self.more.setVisible(len(results) == PAGE_SIZE)
+            self.status.setText("" if self.results.rowCount() else "No GGUF models found.")
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                if isinstance(exc, _hub().OfflineError):
+                    self.results.set_values(())
+                self.more.hide()
+                self.status.setText(error_text(exc))
+
+        run_async(lambda: _hub().search(text, sort=sort, limit=PAGE_SIZE, page=page),
+                  done, failed, parent=self)
+
+    def _open_row(self, index: Any) -> None:
+        self.open_repo(self.results.data(index, VALUE_ROLE).repo)
+
+    def open_repo(self, repo: str) -> None:
+        self.repo_view.open(repo)
+        self.stack.setCurrentWidget(self.repo_view)
+
+    def download(self, variant: Any) -> None:
+        self.services.downloads.add_variant(variant)
+        self.download_started.emit()
+
+
+def _hub() -> Any:
+    """The hub package, imported on first use (its HTTP stack is slow to import: worker
+    threads import it, so the GUI thread finds it already loaded)."""
+    import spark_desktop.hub.card  # noqa: F401 (model cards)
+    from spark_desktop import hub
+
+    return hub

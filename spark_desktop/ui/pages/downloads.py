@@ -1,0 +1,123 @@
+"""Downloads: each job with a progress bar, speed, time left, its actions, errors in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop.ui.models.downloads import (
+    ACTIONS_COLUMN,
+    PROGRESS_COLUMN,
+    PROGRESS_ROLE,
+    DownloadsModel,
+    state_of,
+)
+from spark_desktop.ui.services import Services
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the Progress column as a progress bar with the amount as its text."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(index.data(PROGRESS_ROLE) or 0)
+        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        bar.textVisible = True
+        bar.state = option.state
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+
+
+class JobActions(QWidget):
+    """Pause / Resume / Retry / Cancel for one job; shows only what applies to its state."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        downloads = services.downloads
+        row = QHBoxLayout(self)
+        row.setContentsMargins(2, 0, 2, 0)
+        self.pause = QPushButton("Pause", clicked=lambda: downloads.pause(job_id))
+        self.resume = QPushButton("Resume", clicked=lambda: downloads.resume(job_id))
+        self.retry = QPushButton("Retry", clicked=lambda: downloads.resume(job_id))
+        self.cancel = QPushButton("Cancel", clicked=lambda: downloads.cancel(job_id))
+        for b in (self.pause, self.resume, self.retry, self.cancel):
+            row.addWidget(b)
+
+    def show_state(self, state: str) -> None:
+        self.pause.setVisible(state in ("queued", "running"))
+        self.resume.setVisible(state == "paused")
+        self.retry.setVisible(state == "failed")
+        self.cancel.setVisible(state in ("queued", "running", "paused", "failed"))
+
+
+class DownloadsPage(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.model = DownloadsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(PROGRESS_COLUMN, 220)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ACTIONS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        self.empty = QLabel("No downloads yet. Find a model in Discover and press Download.")
+        self.empty.setProperty("role", "muted")
+        self.error = QLabel("")
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        title = QLabel("Downloads")
+        title.setProperty("role", "title")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.error)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        self._actions: dict[str, JobActions] = {}
+        services.downloads.changed.connect(self.show_progress)
+        services.downloads.failed.connect(self.show_error)
+        services.downloads.start()
+
+    def show_progress(self, progress: Any) -> None:
+        row = self.model.update(progress)
+        self.empty.hide()
+        actions = self._actions.get(progress.id)
+        if actions is None:
+            actions = JobActions(self.services, progress.id)
+            self._actions[progress.id] = actions
+            self.table.setIndexWidget(self.model.index(row, ACTIONS_COLUMN), actions)
+            self.table.resizeColumnToContents(ACTIONS_COLUMN)
+        actions.show_state(state_of(progress))
+        if state_of(progress) == "failed":
+            self.table.resizeRowToContents(row)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()

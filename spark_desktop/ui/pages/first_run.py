@@ -1,0 +1,150 @@
+"""First run: what this machine is, and a few models that fit it, one click to download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop.ui import fitview
+from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.recommended import RECOMMENDED, Recommendation
+from spark_desktop.ui.services import Services
+
+GIB = 1024 ** 3
+
+
+def machine_text(machine: Any) -> str:
+    """"DGX Spark — 128 GB unified memory" or e.g. "Linux PC — 24 GB RAM, no NVIDIA GPU"."""
+    ram = round(machine.memory_total / GIB)
+    gpus = machine.gpus
+    if any("GB10" in g.name for g in gpus):
+        return "DGX Spark — 128 GB unified memory"
+    if not gpus:
+        return f"Linux PC — {ram} GB RAM, no NVIDIA GPU"
+    if machine.unified_memory:
+        return f"Linux PC — {ram} GB unified memory ({gpus[0].name})"
+    vram = round((gpus[0].memory_total or 0) / GIB)
+    return f"Linux PC — {ram} GB RAM, {gpus[0].name} with {vram} GB"
+
+
+class RecommendationCard(QFrame):
+    """One suggestion: name, size, fit badge, speed, why, and Download."""
+
+    download = Signal(object)  # hub.Variant
+
+    def __init__(self, rec: Recommendation) -> None:
+        super().__init__()
+        self.rec = rec
+        self.variant: Any = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(self)
+        self.title = QLabel(f"<b>{rec.title}</b> · {rec.quant} · ≈ {human_bytes(rec.approx_size)}")
+        self.badge = QLabel("checking the fit…")
+        why = QLabel(rec.why)
+        why.setWordWrap(True)
+        self.speed = QLabel("")
+        self.button = QPushButton("Download")
+        self.button.setEnabled(False)
+        self.button.clicked.connect(lambda: self.download.emit(self.variant))
+        grid.addWidget(self.title, 0, 0)
+        grid.addWidget(self.badge, 0, 1)
+        grid.addWidget(self.button, 0, 2, 2, 1)
+        grid.addWidget(why, 1, 0, 1, 2)
+        grid.addWidget(self.speed, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+
+    def checked(self, variant: Any, est: Any) -> None:
+        self.variant = variant
+        b = fitview.badge(est)
+        self.badge.setText(f"<b style='color:{b.colour}'>{b.text}</b>")
+        self.badge.setToolTip(b.reason)
+        self.title.setText(f"<b>{self.rec.title}</b> · {variant.quant} · "
+                           f"{human_bytes(variant.size)}")
+        self.speed.setText(f"{fitview.decode_speed_text(est)} on this machine. {b.reason}")
+        self.button.setEnabled(b.level != "no")
+        self.setVisible(b.level != "no")
+
+    def unknown(self, reason: str) -> None:
+        self.badge.setText("fit unknown")
+        self.speed.setText(reason)
+
+
+class FirstRunPage(QWidget):
+    download_started = Signal()
+    browse = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.cards: list[RecommendationCard] = []
+        title = QLabel("Welcome to Spark Desktop")
+        title.setProperty("role", "title")
+        self.machine = QLabel("Looking at this machine…")
+        self.machine.setStyleSheet("font-size: 13pt;")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        intro = QLabel("Models that fit this machine — one click downloads one; then load it "
+                       "in My Models and chat.")
+        intro.setWordWrap(True)
+        self.list = QVBoxLayout()
+        body = QWidget()
+        column = QVBoxLayout(body)
+        for w in (title, self.machine, intro, self.status):
+            column.addWidget(w)
+        column.addLayout(self.list)
+        browse = QPushButton("Browse all models in Discover", clicked=self.browse.emit)
+        column.addWidget(browse)
+        column.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        if services.machine is not None:
+            self._machine_ready(services.machine)
+        services.machine_ready.connect(self._machine_ready)
+
+    def _machine_ready(self, machine: Any) -> None:
+        if self.cards:
+            return
+        self.machine.setText(machine_text(machine))
+        pool = self.services.pool_bytes
+        for rec in RECOMMENDED:
+            if pool and rec.approx_size > pool:
+                continue
+            card = RecommendationCard(rec)
+            card.download.connect(self.download)
+            self.cards.append(card)
+            self.list.addWidget(card)
+            self._check(card)
+        if not self.cards:
+            self.status.setText("None of our suggestions fits this machine's memory; "
+                                "Discover shows smaller models.")
+
+    def _check(self, card: RecommendationCard) -> None:
+        """Read the suggestion's header from the Hub and estimate its fit here."""
+        rec, target, chosen = card.rec, self.services.target, self.services.settings.load
+
+        def work() -> tuple[Any, Any]:
+            from spark_desktop import hub
+
+            variant = hub.choose(hub.list_variants(rec.repo), rec.quant)
+            return variant, fitview.estimate(hub.remote_spec(variant), chosen, target)
+
+        run_async(work, lambda r: card.checked(*r), lambda e: card.unknown(error_text(e)),
+                  parent=card)
+
+    def download(self, variant: Any) -> None:
+        self.services.downloads.add_variant(variant)
+        self.download_started.emit()

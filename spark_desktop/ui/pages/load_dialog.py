@@ -1,0 +1,117 @@
+"""Load settings for one model, with a live memory bar against this machine's pool.
+
+The fit estimate takes well under a millisecond, so it runs on the GUI thread on every
+move of the context slider or change of KV type; the header was read beforehand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui import fitview
+from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.widgets import MemoryBar
+
+CTX_STEP = 256
+KV_TYPES = ("f16", "q8_0", "q4_0")
+
+
+class LoadDialog(QDialog):
+    def __init__(self, title: str, spec: Any, target: Any, defaults: LoadDefaults,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Load {title}")
+        self.spec = spec
+        self.target = target
+        self.estimate: Any = None
+        max_ctx = max(CTX_STEP, int(spec.context_length or defaults.n_ctx))
+        self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
+        self.ctx_slider.setRange(1, max(1, max_ctx // CTX_STEP))
+        self.ctx_slider.setPageStep(8)
+        self.ctx_spin = QSpinBox(minimum=CTX_STEP, maximum=max_ctx, singleStep=CTX_STEP)
+        self.ctx_spin.setSuffix(" tokens")
+        self.kv_type = QComboBox()
+        self.kv_type.addItems(KV_TYPES)
+        self.gpu_layers = QSpinBox(minimum=-1, maximum=max(spec.n_layer, 0) + 1,
+                                   specialValueText="all")
+        self.flash_attn = QCheckBox("Flash attention (smaller compute buffer at long contexts)")
+        self.bar = MemoryBar()
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.speed = QLabel("")
+        ctx_row = QHBoxLayout()
+        ctx_row.addWidget(self.ctx_slider, 1)
+        ctx_row.addWidget(self.ctx_spin)
+        form = QFormLayout()
+        form.addRow("Context length", ctx_row)
+        form.addRow("KV cache type", self.kv_type)
+        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("", self.flash_attn)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.load_button = buttons.addButton("Load", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(f"Memory on {fitview.target_text(target)}:"))
+        layout.addWidget(self.bar)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.speed)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+        self._set_ctx(min(defaults.n_ctx, max_ctx))
+        self.kv_type.setCurrentText(defaults.kv_type)
+        self.gpu_layers.setValue(defaults.gpu_layers)
+        self.flash_attn.setChecked(defaults.flash_attn)
+        self.ctx_slider.valueChanged.connect(lambda v: self._set_ctx(v * CTX_STEP))
+        self.ctx_spin.valueChanged.connect(self._set_ctx)
+        self.kv_type.currentIndexChanged.connect(self.refresh)
+        self.gpu_layers.valueChanged.connect(self.refresh)
+        self.flash_attn.toggled.connect(self.refresh)
+        self.refresh()
+
+    def _set_ctx(self, n_ctx: int) -> None:
+        for w, v in ((self.ctx_slider, max(1, round(n_ctx / CTX_STEP))), (self.ctx_spin, n_ctx)):
+            w.blockSignals(True)
+            w.setValue(v)
+            w.blockSignals(False)
+        self.refresh()
+
+    def load_settings(self) -> LoadDefaults:
+        """The settings chosen, as the app stores its defaults."""
+        return LoadDefaults(n_ctx=self.ctx_spin.value(), kv_type=self.kv_type.currentText(),
+                            gpu_layers=self.gpu_layers.value(),
+                            flash_attn=self.flash_attn.isChecked())
+
+    def refresh(self) -> None:
+        """Re-estimate with the current choices and redraw the bar (< 1 ms)."""
+        chosen = self.load_settings()
+        self.estimate = fitview.estimate(self.spec, chosen, self.target)
+        segments = fitview.memory_segments(self.estimate)
+        pool = fitview.pool_bytes(self.estimate, self.target)
+        self.bar.set_usage(segments, pool)
+        self.legend.setText("   ".join(
+            f"<span style='color:{s.colour}'>■</span> {s.label} {human_bytes(s.size)}"
+            for s in segments) + f"   □ free {human_bytes(self.bar.free)} of {human_bytes(pool)}")
+        badge = fitview.badge(self.estimate)
+        self.verdict.setText(f"<b style='color:{badge.colour}'>{badge.text}</b> — {badge.reason}")
+        self.speed.setText(fitview.speed_text(self.estimate))

@@ -1,0 +1,222 @@
+"""My Models: the library, Load (with the memory bar), Unload, Delete with confirmation.
+
+Load progress and load errors are shown on this page in words; a failed or crashed
+load never takes the window down, and Reload repeats the last load.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui import fitview
+from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.models.local import LocalModelsModel
+from spark_desktop.ui.pages.load_dialog import LoadDialog
+from spark_desktop.ui.services import Services
+
+
+def display_name(model: Any) -> str:
+    return f"{model.repo.split('/')[-1]} · {model.quant}" if model.repo else model.name
+
+
+class ModelsPage(QWidget):
+    chat_requested = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.dialog: LoadDialog | None = None
+        self.confirm: QMessageBox | None = None
+        self.model = LocalModelsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.request_load())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
+        self.load_button = QPushButton("Load…", clicked=self.request_load)
+        self.unload_button = QPushButton("Unload", clicked=services.engine.unload)
+        self.reload_button = QPushButton("Reload", clicked=services.engine.reload)
+        self.delete_button = QPushButton("Delete…", clicked=self.request_delete)
+        self.refresh_button = QPushButton("Refresh", clicked=services.refresh_library)
+        self.chat_button = QPushButton("Chat", clicked=self.chat_requested.emit)
+        buttons = QHBoxLayout()
+        for b in (self.load_button, self.unload_button, self.reload_button, self.chat_button,
+                  self.delete_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.refresh_button)
+        self.state = QLabel("No model loaded.")
+        self.state.setWordWrap(True)
+        self.progress = QProgressBar(maximum=1000)
+        self.progress.hide()
+        self.empty = QLabel("No models on this machine yet. Find one in Discover.")
+        self.empty.setProperty("role", "muted")
+        title = QLabel("My Models")
+        title.setProperty("role", "title")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.state)
+        services.library_changed.connect(self._show_models)
+        services.library_failed.connect(self.state.setText)
+        engine = services.engine
+        engine.load_started.connect(self._load_started)
+        engine.load_progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
+        engine.loaded.connect(self._loaded)
+        engine.load_failed.connect(self._load_failed)
+        engine.died.connect(self._died)
+        engine.unloaded.connect(self._unloaded)
+        self._enable()
+
+    # -- library --------------------------------------------------------------------
+    def _show_models(self, models: tuple[Any, ...]) -> None:
+        selected = self.selected()
+        self.model.set_values(models)
+        self.empty.setVisible(not models)
+        if selected is not None:
+            row = self.model.row_of_path(selected.path)
+            if row >= 0:
+                self.table.selectRow(row)
+        self._enable()
+
+    def selected(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.value(rows[0].row()) if rows else None
+
+    def select(self, path: Any) -> None:
+        """Select the model at `path` (used after a download and by tests)."""
+        row = self.model.row_of_path(path)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def _enable(self) -> None:
+        engine = self.services.engine
+        chosen = self.selected() is not None
+        self.load_button.setEnabled(chosen and not engine.loading)
+        self.delete_button.setEnabled(chosen)
+        self.unload_button.setEnabled(engine.current is not None)
+        self.chat_button.setEnabled(engine.current is not None)
+        self.reload_button.setVisible(engine.current is None and engine.last_load is not None
+                                      and not engine.loading)
+
+    # -- load -----------------------------------------------------------------------
+    def request_load(self) -> None:
+        """Read the selected model's header off the GUI thread, then show the load dialog."""
+        model = self.selected()
+        if model is None:
+            return
+        if model.problem:
+            self.state.setText(f"{display_name(model)} cannot be loaded: {model.problem}")
+            return
+        self.state.setText(f"Reading {display_name(model)}…")
+        path = model.path
+        target = self.services.target
+
+        def read() -> tuple[Any, Any]:
+            from spark_desktop import fit
+            from spark_desktop.gguf import read_model
+
+            return read_model(path), target or fit.resolve_target("this")
+
+        run_async(read, lambda r: self._open_dialog(model, *r),
+                  lambda e: self.state.setText(error_text(e)), parent=self)
+
+    def _open_dialog(self, model: Any, spec: Any, target: Any) -> None:
+        self.state.setText("")
+        self.dialog = LoadDialog(display_name(model), spec, target,
+                                 self.services.settings.load, self)
+        self.dialog.accepted.connect(lambda: self.start_load(model, self.dialog.load_settings()))
+        self.dialog.open()
+
+    def start_load(self, model: Any, chosen: LoadDefaults) -> None:
+        """Load `model` in the engine with the chosen settings."""
+        self.services.engine.load(model.path, fitview.engine_options(chosen),
+                                  display_name(model))
+
+    def _load_started(self, name: str) -> None:
+        self.progress.setValue(0)
+        self.progress.show()
+        self.state.setText(f"Loading {name}…")
+        self._enable()
+
+    def _loaded(self, loaded: Any) -> None:
+        self.progress.hide()
+        engine = self.services.engine
+        used = engine.memory_in_use
+        took = getattr(loaded, "load_seconds", 0.0)
+        self.state.setText(f"{engine.model_name} is loaded ({human_bytes(used)} in memory, "
+                           f"{took:.1f} s). Go to Chat to talk to it.")
+        self._enable()
+
+    def _load_failed(self, reason: str) -> None:
+        self.progress.hide()
+        self.state.setText(f"The model did not load: {reason}")
+        self._enable()
+
+    def _died(self, reason: str) -> None:
+        self.progress.hide()
+        self.state.setText(f"{reason} Press Reload to load it again.")
+        self._enable()
+
+    def _unloaded(self) -> None:
+        self.state.setText("No model loaded.")
+        self._enable()
+
+    # -- delete ---------------------------------------------------------------------
+    def request_delete(self) -> None:
+        """Ask before deleting the selected model's files."""
+        model = self.selected()
+        if model is None:
+            return
+        self.confirm = QMessageBox(
+            QMessageBox.Icon.Warning, "Delete model",
+            f"Delete {display_name(model)} ({human_bytes(model.size)}) from this machine?\n"
+            f"{model.path}",
+            QMessageBox.StandardButton.Cancel, self)
+        delete = self.confirm.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm.buttonClicked.connect(
+            lambda b: self.delete(model) if b is delete else None)
+        self.confirm.open()
+
+    def delete(self, model: Any) -> None:
+        """Delete `model` (unloading it first when it is the loaded one)."""
+        engine = self.services.engine
+        if engine.current is not None and engine.last_load \
+                and str(engine.last_load[0]) == str(model.path):
+            engine.unload()
+        self.state.setText(f"Deleting {display_name(model)}…")
+
+        def remove() -> int:
+            from spark_desktop import library
+
+            return library.remove(model)
+
+        def removed(freed: int) -> None:
+            self.state.setText(f"Deleted {display_name(model)}; {human_bytes(freed)} freed.")
+            self.services.refresh_library()
+
+        run_async(remove, removed, lambda e: self.state.setText(error_text(e)), parent=self)

@@ -1,0 +1,277 @@
+"""Settings: model folders, Hub login, default load and sampling settings, theme,
+data folder, offline mode, and "About this machine" (the doctor's checks)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop import paths
+from spark_desktop.settings import LoadDefaults, SamplingDefaults, Settings
+from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.services import Services
+from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
+
+KV_TYPES = ("f16", "q8_0", "q4_0")
+_STATUS_COLOURS = {"ok": GREEN, "warning": AMBER, "problem": RED}
+
+
+class SettingsPage(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._filling = False
+        scroll = QScrollArea(widgetResizable=True)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        title = QLabel("Settings")
+        title.setProperty("role", "title")
+        column.addWidget(title)
+        column.addWidget(self._folders_box())
+        column.addWidget(self._hub_box())
+        column.addWidget(self._load_box())
+        column.addWidget(self._sampling_box())
+        column.addWidget(self._look_box())
+        column.addWidget(self._about_box())
+        column.addStretch(1)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._fill(services.settings)
+        services.settings_changed.connect(self._fill)
+
+    # -- sections -------------------------------------------------------------------
+    def _folders_box(self) -> QGroupBox:
+        box = QGroupBox("Model folders")
+        layout = QVBoxLayout(box)
+        self.models_dir_label = QLabel(f"Downloads go to: {paths.models_dir()}")
+        self.models_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.models_dir_label)
+        layout.addWidget(QLabel("Extra folders searched for GGUF models:"))
+        self.extra_dirs = QListWidget()
+        self.extra_dirs.setMaximumHeight(110)
+        layout.addWidget(self.extra_dirs)
+        row = QHBoxLayout()
+        self.add_dir_button = QPushButton("Add folder…")
+        self.remove_dir_button = QPushButton("Remove")
+        self.add_dir_button.clicked.connect(self._choose_dir)
+        self.remove_dir_button.clicked.connect(self._remove_dir)
+        row.addWidget(self.add_dir_button)
+        row.addWidget(self.remove_dir_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        data = QLabel(f"Data folder (settings, chats, logs): {paths.data_dir()}")
+        data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(data)
+        return box
+
+    def _hub_box(self) -> QGroupBox:
+        box = QGroupBox("Hugging Face")
+        layout = QVBoxLayout(box)
+        self.login_label = QLabel("Checking the Hugging Face login…")
+        self.login_label.setWordWrap(True)
+        layout.addWidget(self.login_label)
+        self.offline = QCheckBox("Offline mode (never contact the Hub; models and chats still work)")
+        self.offline.toggled.connect(self._changed)
+        layout.addWidget(self.offline)
+        return box
+
+    def _load_box(self) -> QGroupBox:
+        box = QGroupBox("Default load settings")
+        form = QFormLayout(box)
+        self.n_ctx = QSpinBox(minimum=256, maximum=1 << 20, singleStep=1024)
+        self.kv_type = QComboBox()
+        self.kv_type.addItems(KV_TYPES)
+        self.gpu_layers = QSpinBox(minimum=-1, maximum=999, specialValueText="all")
+        self.flash_attn = QCheckBox("Flash attention")
+        form.addRow("Context length (tokens)", self.n_ctx)
+        form.addRow("KV cache type", self.kv_type)
+        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("", self.flash_attn)
+        for w in (self.n_ctx, self.gpu_layers):
+            w.valueChanged.connect(self._changed)
+        self.kv_type.currentIndexChanged.connect(self._changed)
+        self.flash_attn.toggled.connect(self._changed)
+        return box
+
+    def _sampling_box(self) -> QGroupBox:
+        box = QGroupBox("Default sampling")
+        form = QFormLayout(box)
+        self.temperature = QDoubleSpinBox(minimum=0.0, maximum=2.0, singleStep=0.05, decimals=2)
+        self.top_p = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2)
+        self.top_k = QSpinBox(minimum=0, maximum=1000)
+        self.min_p = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2)
+        self.repeat_penalty = QDoubleSpinBox(minimum=0.5, maximum=2.0, singleStep=0.05,
+                                             decimals=2)
+        self.max_tokens = QSpinBox(minimum=16, maximum=1 << 20, singleStep=256)
+        for label, w in (("Temperature", self.temperature), ("Top p", self.top_p),
+                         ("Top k", self.top_k), ("Min p", self.min_p),
+                         ("Repeat penalty", self.repeat_penalty),
+                         ("Max tokens per reply", self.max_tokens)):
+            form.addRow(label, w)
+            w.valueChanged.connect(self._changed)
+        return box
+
+    def _look_box(self) -> QGroupBox:
+        box = QGroupBox("Appearance")
+        form = QFormLayout(box)
+        self.theme = QComboBox()
+        self.theme.addItems([t.capitalize() for t in THEMES])
+        self.theme.currentIndexChanged.connect(self._changed)
+        form.addRow("Theme", self.theme)
+        return box
+
+    def _about_box(self) -> QGroupBox:
+        box = QGroupBox("About this machine")
+        layout = QVBoxLayout(box)
+        self.checks = QTreeWidget()
+        self.checks.setHeaderLabels(["Check", "Status", "Detail"])
+        self.checks.setRootIsDecorated(False)
+        self.checks.setMinimumHeight(220)
+        layout.addWidget(self.checks)
+        row = QHBoxLayout()
+        self.run_checks_button = QPushButton("Check again")
+        self.run_checks_button.clicked.connect(self.run_checks)
+        self.checks_status = QLabel("")
+        row.addWidget(self.run_checks_button)
+        row.addWidget(self.checks_status, 1)
+        layout.addLayout(row)
+        return box
+
+    # -- behaviour ------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        run_async(_login_text, self.login_label.setText, parent=self)
+        if self.checks.topLevelItemCount() == 0 and self.run_checks_button.isEnabled():
+            self.run_checks()
+
+    def run_checks(self) -> None:
+        """Run the doctor's checks off the GUI thread (some read files, one reaches the Hub)."""
+        self.run_checks_button.setEnabled(False)
+        self.checks_status.setText("Checking…")
+        run_async(_doctor_checks, self._show_checks, self._checks_failed, parent=self)
+
+    def _show_checks(self, checks: Any) -> None:
+        self.checks.clear()
+        for check in checks:
+            status = str(getattr(check, "status", "")).lower()
+            detail = getattr(check, "detail", "") or ""
+            advice = getattr(check, "advice", None) or getattr(check, "fix", None)
+            item = QTreeWidgetItem([getattr(check, "name", str(check)),
+                                    status.upper() or "—", detail])
+            if advice:
+                item.setToolTip(2, str(advice))
+                item.setText(2, f"{detail} — {advice}" if detail else str(advice))
+            colour = _STATUS_COLOURS.get(status)
+            if colour:
+                item.setForeground(1, _brush(colour))
+            self.checks.addTopLevelItem(item)
+        for col in range(2):
+            self.checks.resizeColumnToContents(col)
+        self.checks_status.setText("")
+        self.run_checks_button.setEnabled(True)
+
+    def _checks_failed(self, exc: BaseException) -> None:
+        self.checks_status.setText(error_text(exc))
+        self.run_checks_button.setEnabled(True)
+
+    def _choose_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder with GGUF models")
+        if folder:
+            self.add_model_dir(folder)
+
+    def add_model_dir(self, folder: str) -> None:
+        dirs = self.services.settings.extra_model_dirs
+        if folder not in dirs:
+            self.services.update_settings(
+                dataclasses.replace(self.services.settings, extra_model_dirs=dirs + (folder,)))
+
+    def _remove_dir(self) -> None:
+        item = self.extra_dirs.currentItem()
+        if item is None:
+            return
+        dirs = tuple(d for d in self.services.settings.extra_model_dirs if d != item.text())
+        self.services.update_settings(
+            dataclasses.replace(self.services.settings, extra_model_dirs=dirs))
+
+    def _fill(self, s: Settings) -> None:
+        """Show `s` in the widgets without treating it as an edit."""
+        self._filling = True
+        try:
+            self.extra_dirs.clear()
+            self.extra_dirs.addItems(list(s.extra_model_dirs))
+            self.offline.setChecked(s.offline)
+            self.n_ctx.setValue(s.load.n_ctx)
+            self.kv_type.setCurrentText(s.load.kv_type)
+            self.gpu_layers.setValue(s.load.gpu_layers)
+            self.flash_attn.setChecked(s.load.flash_attn)
+            self.temperature.setValue(s.sampling.temperature)
+            self.top_p.setValue(s.sampling.top_p)
+            self.top_k.setValue(s.sampling.top_k)
+            self.min_p.setValue(s.sampling.min_p)
+            self.repeat_penalty.setValue(s.sampling.repeat_penalty)
+            self.max_tokens.setValue(s.sampling.max_tokens)
+            self.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
+        finally:
+            self._filling = False
+
+    def _changed(self, *_: object) -> None:
+        if self._filling:
+            return
+        current = self.services.settings
+        new = dataclasses.replace(
+            current,
+            offline=self.offline.isChecked(),
+            theme=THEMES[self.theme.currentIndex()],
+            load=LoadDefaults(n_ctx=self.n_ctx.value(), kv_type=self.kv_type.currentText(),
+                              gpu_layers=self.gpu_layers.value(),
+                              flash_attn=self.flash_attn.isChecked()),
+            sampling=SamplingDefaults(
+                temperature=self.temperature.value(), top_p=self.top_p.value(),
+                top_k=self.top_k.value(), min_p=self.min_p.value(),
+                repeat_penalty=self.repeat_penalty.value(),
+                max_tokens=self.max_tokens.value()))
+        if new != current:
+            self.services.update_settings(new)
+
+
+def _brush(colour: str) -> Any:
+    from PySide6.QtGui import QBrush, QColor
+
+    return QBrush(QColor(colour))
+
+
+def _login_text() -> str:
+    from spark_desktop.hub.card import logged_in
+
+    if logged_in():
+        return "Logged in to Hugging Face: gated models you accepted can be downloaded."
+    return ("Not logged in to Hugging Face. Public models download without it; for gated "
+            "models, accept the licence on the Hub and run `hf auth login` in a terminal.")
+
+
+def _doctor_checks() -> Any:
+    from spark_desktop import doctor
+
+    return doctor.run_checks()

@@ -1,0 +1,37 @@
+"""The short list of models the first-run page suggests, best first within each size.
+
+Each is checked with the fit estimator on this machine before it is shown; `approx_size`
+(bytes of the file) only orders and pre-filters the list while the real headers load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GB = 1000 ** 3
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    repo: str
+    quant: str
+    title: str
+    why: str
+    approx_size: int
+
+
+RECOMMENDED: tuple[Recommendation, ...] = (
+    Recommendation("ggml-org/gpt-oss-120b-GGUF", "MXFP4", "gpt-oss 120B",
+                   "OpenAI's open mixture-of-experts model: strong reasoning, fast because "
+                   "only 5B parameters work per token. Made for a 128 GB machine.", 63 * GB),
+    Recommendation("unsloth/Qwen3-30B-A3B-Instruct-2507-GGUF", "Q4_K_M", "Qwen3 30B-A3B",
+                   "A quick all-rounder (3B active parameters) with a long context.", 19 * GB),
+    Recommendation("ggml-org/gpt-oss-20b-GGUF", "MXFP4", "gpt-oss 20B",
+                   "A capable reasoning model that fits a 16 GB GPU.", 12 * GB),
+    Recommendation("unsloth/gemma-3-12b-it-GGUF", "Q4_K_M", "Gemma 3 12B",
+                   "Google's mid-size model: good writing and many languages.", 7 * GB),
+    Recommendation("unsloth/Qwen3-4B-Instruct-2507-GGUF", "Q4_K_M", "Qwen3 4B",
+                   "Small and fast; runs well even without a GPU.", int(2.5 * GB)),
+    Recommendation("bartowski/Llama-3.2-3B-Instruct-GGUF", "Q4_K_M", "Llama 3.2 3B",
+                   "Meta's small model: quick answers on any machine.", 2 * GB),
+)

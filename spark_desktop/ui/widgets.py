@@ -1,0 +1,75 @@
+"""Small widgets shared by pages: the memory bar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.theme import RED
+
+
+@dataclass(frozen=True)
+class Segment:
+    label: str
+    size: int       # bytes
+    colour: str
+
+
+class MemoryBar(QWidget):
+    """Stacked bar of what a load would take (weights, KV cache, compute…) against the pool.
+
+    What is left of the pool is drawn as free space; beyond the pool the bar turns red.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.segments: tuple[Segment, ...] = ()
+        self.pool = 0
+        self.setMinimumHeight(26)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(400, 26)
+
+    def set_usage(self, segments: Sequence[Segment], pool: int) -> None:
+        self.segments = tuple(segments)
+        self.pool = pool
+        used = self.used
+        self.setToolTip("\n".join(f"{s.label}: {human_bytes(s.size)}" for s in self.segments)
+                        + f"\nFree: {human_bytes(max(pool - used, 0))} of {human_bytes(pool)}")
+        self.update()
+
+    @property
+    def used(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    @property
+    def free(self) -> int:
+        return max(self.pool - self.used, 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.setBrush(self.palette().color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(rect, 4, 4)
+        scale = max(self.pool, self.used, 1)
+        x = rect.left() + 1
+        width = rect.width() - 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        for segment in self.segments:
+            w = width * segment.size / scale
+            painter.setBrush(QColor(segment.colour))
+            painter.drawRect(QRectF(x, rect.top() + 1, w, rect.height() - 2))
+            x += w
+        if self.used > self.pool > 0:  # the part that does not fit
+            limit = rect.left() + 1 + width * self.pool / scale
+            painter.setPen(QColor(RED))
+            painter.drawLine(int(limit), int(rect.top()), int(limit), int(rect.bottom()))
+        painter.end()
