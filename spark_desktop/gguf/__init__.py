@@ -43,6 +43,8 @@ def read_model(path_or_sources: str | os.PathLike[str] | Sequence[ByteSource]) -
 
 def _local_parts(path: Path) -> list[FileSource]:
     names = split_part_names(path.name)
+    if len(names) == 1:
+        return [FileSource(path)]
     parts = [path.with_name(n) for n in names]
     missing = [p for p in parts if not p.exists()]
     if missing:

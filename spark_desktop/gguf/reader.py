@@ -111,9 +111,12 @@ class _Parser:
     def count(self, what: str, item_size: int, limit: int) -> int:
         """A u64 count whose items (item_size bytes at least) must end before byte `limit`."""
         n = self.scalar(_U64)
-        room = max(0, min(self.size, limit) - self.pos)
-        if n * item_size > room:
-            raise self.fail(f"{what} is {n}, more than the remaining {room} bytes can hold")
+        if n * item_size > max(0, min(self.size, limit) - self.pos):
+            if self.pos + n * item_size > self.size:
+                raise GGUFError(
+                    f"{self.name} is truncated or damaged: {what} is {n}, more than the "
+                    f"remaining {self.size - self.pos} bytes of the file can hold.")
+            raise self.fail(f"{what} is {n}, more than the metadata size limit allows")
         return n
 
     def string(self, limit: int) -> str:
