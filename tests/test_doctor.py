@@ -181,7 +181,7 @@ def test_unreachable_hub_is_a_warning_not_a_crash() -> None:
 
 def test_reachable_hub_is_ok() -> None:
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:  # noqa: N802 - the http.server spelling
+        def do_HEAD(self) -> None:
             self.send_response(401)  # any answer means the network path works
             self.end_headers()
 

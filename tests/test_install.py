@@ -196,9 +196,11 @@ def test_deb_tree_and_control(tmp_path: Path) -> None:
                           check=True).stdout.strip()
     deb = tmp_path / f"spark-desktop_0.1.0_{arch}.deb"
     assert deb.exists()
-    field = lambda name: subprocess.run(  # noqa: E731
-        ["dpkg-deb", "--field", str(deb), name], capture_output=True, text=True,
-        check=True).stdout.strip()
+
+    def field(name: str) -> str:
+        return subprocess.run(["dpkg-deb", "--field", str(deb), name], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
     assert field("Package") == "spark-desktop"
     assert field("Architecture") == arch
     assert field("Depends").startswith("python3 (>= 3.11)")

@@ -249,9 +249,8 @@ set_layout() {
 }
 
 do_install() {
-  local python=${PYTHON:-python3} wheels created_cache="" path
+  local python=${PYTHON:-python3} wheels path
   wheels=${SPARK_DESKTOP_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$APP/wheels}
-  [[ -n ${SPARK_DESKTOP_WHEEL_CACHE:-} || -e $wheels ]] || created_cache=$wheels
   say "Spark Desktop: installing from $REPO_ROOT into $PREFIX"
   require_python "$python"
   say "llama.cpp build for this machine: $BUILD_KEY"
@@ -264,6 +263,8 @@ do_install() {
   ENTRIES=()
   [[ -f $MANIFEST ]] && mapfile -t ENTRIES <"$MANIFEST"
   make_dirs "$HOME_DIR" "$BIN"
+  # Our own build cache goes with the app; a folder named in SPARK_DESKTOP_WHEEL_CACHE is yours.
+  if [[ -z ${SPARK_DESKTOP_WHEEL_CACHE:-} ]]; then make_dirs "$wheels"; record cache "$wheels"; fi
   if [[ ! -x $VENV/bin/python ]]; then
     say "creating the virtual environment $VENV"
     "$python" -m venv "$VENV"
@@ -272,7 +273,6 @@ do_install() {
   fi
   record venv "$VENV"
   install_into_venv "$VENV" "$wheels"
-  [[ -n $created_cache && -d $created_cache ]] && record cache "$(dirname "$created_cache")"
 
   say "installing the launcher $BIN/$APP"
   printf '#!/bin/sh\n# Spark Desktop launcher, installed by installers/linux/install.sh\nexec "%s" "$@"\n' \
