@@ -1,0 +1,112 @@
+"""Byte formulas for each part of a llama.cpp load, as llama.cpp sizes them.
+
+Sources in vendor/llama.cpp/src: llama-kv-cache.cpp and llama-kv-cache-iswa.cpp
+(KV cells and rows), llama-memory-recurrent.cpp (recurrent state), llama-context.cpp
+(context padding, output buffer, compute-buffer reservation) and llama-graph.cpp
+(the tensors of the reserved graph).
+
+The compute buffer is the peak of ggml's graph allocator over one n_ubatch-token
+prompt batch. We model the few stages that can hold that peak and take the
+largest; the per-token widths were fitted to llama.cpp's own dry-run figures
+(benchmarks/fit_accuracy.py shows the comparison):
+
+- output:    logits n_vocab·n_out·4 + two n_embd rows per token
+- attention: with flash attention max(5·E, 4·E + K + V); without it the scores
+             n_kv·n_ubatch·n_head·4 + 5·E + K + V  (E = widest of n_embd and
+             n_head·head_dim, K/V = one token's K and V rows, all f32 bytes)
+- FFN:       min(4·n_ff, 3·n_ff + 4·n_embd) (+ n_embd with Gemma's post-norms) (dense) or 3·n_ff_exp·n_used + n_embd·n_used + E (MoE)
+- recurrent: 6.5·d_inner (Mamba's in-projection, conv and scan intermediates)
+plus, for every stage before the output, the attention masks of every window
+kind (n_kv·n_ubatch, f16 with flash attention, f32 without) and ~20 bytes of
+inputs per token.
+"""
+
+from __future__ import annotations
+
+from spark_desktop.fit.profile import ModelProfile
+from spark_desktop.fit.settings import CTX_PAD, KV_TYPES, LoadSettings
+
+F32 = 4
+INPUT_BYTES_PER_TOKEN = 20
+
+
+def _pad(n: int, to: int) -> int:
+    return -(-n // to) * to
+
+
+def row_bytes(kv_type: str, values: int) -> int:
+    """Bytes of `values` values stored as kv_type (ggml_row_size)."""
+    block, size = KV_TYPES[kv_type]
+    return values // block * size
+
+
+def kv_cells(prof: ModelProfile, s: LoadSettings) -> tuple[int, int]:
+    """(cells of a full-attention layer, cells of a sliding-window layer) per sequence."""
+    full = s.n_ctx_seq
+    if not prof.n_swa or s.swa_full:
+        return full, full
+    # llama_kv_cache_iswa: PAD(min(size_base, n_swa*(unified ? n_seq : 1) + n_ubatch), 256);
+    # kv_unified is off (llama.cpp's default), so one window per sequence stream.
+    return full, _pad(min(full, prof.n_swa + s.n_ubatch), CTX_PAD)
+
+
+def kv_layer_bytes(prof: ModelProfile, s: LoadSettings) -> tuple[int, ...]:
+    """KV cache (or recurrent state) bytes of each layer, all sequences together."""
+    full, swa = kv_cells(prof, s)
+    # Without flash attention V is stored transposed and padded to the widest layer.
+    v_max = max(prof.kv_v_row, default=0)
+    out = []
+    for il in range(prof.n_layer):
+        if prof.recurrent[il]:
+            out.append(prof.rs_values * F32 * max(1, s.n_seq))
+            continue
+        k, v = prof.kv_k_row[il], prof.kv_v_row[il]
+        if not k:
+            out.append(0)
+            continue
+        if v and not s.flash_attn:
+            v = v_max
+        cells = swa if prof.swa[il] else full
+        out.append((row_bytes(s.kv_type, k) + row_bytes(s.kv_type, v)) * cells * s.n_seq)
+    return tuple(out)
+
+
+def output_bytes(prof: ModelProfile, s: LoadSettings) -> int:
+    """llama.cpp's output buffer: logits of one token per sequence (output_reserve)."""
+    return prof.n_vocab * F32 * s.n_seq
+
+
+def compute_bytes(prof: ModelProfile, s: LoadSettings) -> int:
+    """The compute buffer llama.cpp reserves for one n_ubatch batch (see module doc)."""
+    t = s.n_ubatch
+    n_out = min(t, s.n_batch)
+    full, swa = kv_cells(prof, s)
+    attn_layers = [k > 0 for k in prof.kv_k_row]
+    # One mask per kind of attention present (full, sliding window), both inputs.
+    kinds = {prof.swa[il]: (swa if prof.swa[il] else full)
+             for il, has in enumerate(attn_layers) if has}
+    kinds_kv = [n * s.n_seq for n in kinds.values()]
+    mask_elem = 2 if s.flash_attn else F32
+    masks = sum(n_kv * t * mask_elem for n_kv in kinds_kv)
+
+    e = max(prof.n_embd, prof.q_width) * F32
+    kv = prof.kv_width * F32
+    stages = [0]
+    if any(attn_layers):
+        if s.flash_attn:
+            stages.append(max(5 * e, 4 * e + kv) * t)
+        else:
+            n_kv = max(kinds_kv)
+            stages.append(n_kv * t * prof.n_head_max * F32 + (5 * e + kv) * t)
+    if prof.n_ff:
+        ffn = min(4 * prof.n_ff, 3 * prof.n_ff + 4 * prof.n_embd)
+        stages.append((ffn + prof.post_norm * prof.n_embd) * F32 * t)
+    if prof.n_ff_exp:
+        used = max(1, prof.n_expert_used)
+        stages.append((3 * prof.n_ff_exp * used + prof.n_embd * used) * F32 * t + e * t)
+    if any(prof.recurrent):
+        stages.append(int(6.5 * prof.ssm_d_inner * F32 * t) if prof.ssm_d_inner
+                      else 6 * prof.n_embd * F32 * t)
+    inner = max(stages) + masks + INPUT_BYTES_PER_TOKEN * t
+    output = prof.n_vocab * n_out * F32 + 2 * prof.n_embd * F32 * t
+    return max(inner, output)
