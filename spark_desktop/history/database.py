@@ -23,9 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from spark_desktop.history.errors import (
@@ -36,11 +33,17 @@ from spark_desktop.history.errors import (
 from spark_desktop.history.schema import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest revision in migrations/versions (a test keeps the two in step). A database
+# already there opens without importing Alembic, which keeps start-up quick.
+HEAD_REVISION = "0002"
 BUSY_TIMEOUT_MS = 10_000
 _MAGIC = b"SQLite format 3\x00"
 
 
-def _script() -> tuple[Config, ScriptDirectory]:
+def _script() -> tuple[Any, Any]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config, ScriptDirectory.from_config(config)
@@ -53,6 +56,8 @@ def known_revisions() -> set[str]:
 
 def migrate(connection: Connection, target: str = "head") -> None:
     """Upgrade the schema on `connection` (already in a transaction) to `target`."""
+    from alembic.runtime.environment import EnvironmentContext
+
     config, script = _script()
 
     def upgrade(revision: Any, context: Any) -> Any:
@@ -115,7 +120,7 @@ def inspect_revision(path: Path) -> str | None:
     except sqlite3.DatabaseError as exc:
         raise backup_aside(path, str(exc)) from exc
     revision = row[0] if row else None
-    if revision is not None and revision not in known_revisions():
+    if revision not in (None, HEAD_REVISION) and revision not in known_revisions():
         raise DatabaseTooNewError(path, revision)
     return revision
 
@@ -143,13 +148,15 @@ def _create_private_file(path: Path) -> None:
 
 def open_engine(path: Path) -> Engine:
     """Check, create (0600), configure and migrate the database; return its engine."""
-    inspect_revision(path)
+    revision = inspect_revision(path)
     _create_private_file(path)
     engine = create_engine(f"sqlite+pysqlite:///{path}",
                            connect_args={"check_same_thread": False,
                                          "timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+    if revision == HEAD_REVISION:
+        return engine
     try:
         with engine.execution_options(write=True).begin() as conn:
             migrate(conn)
