@@ -110,6 +110,15 @@ class FakeHub:
         with self.lock:
             return sum(s.bytes for s in self.served if path is None or s.path == path)
 
+    def mark(self) -> int:
+        """A point in the request log; bytes_since(mark) counts only later requests."""
+        with self.lock:
+            return len(self.served)
+
+    def bytes_since(self, mark: int) -> int:
+        with self.lock:
+            return sum(s.bytes for s in self.served[mark:])
+
     def _blob(self, sha256: str) -> tuple[FakeRepo, str, FakeFile] | None:
         for repo in self.repos.values():
             for path, f in repo.files.items():
@@ -275,6 +284,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def mark(self) -> int:
+        """A point in the request log; bytes_since(mark) counts only later requests."""
+        with self.lock:
+            return len(self.served)
+
+    def bytes_since(self, mark: int) -> int:
+        with self.lock:
+            return sum(s.bytes for s in self.served[mark:])
+
     def _blob(self, sha256: str) -> None:
         found = self.hub._blob(sha256)
         if found is None:
@@ -335,10 +353,12 @@ class _Handler(BaseHTTPRequestHandler):
             n = min(CHUNK, stop - pos)
             if fault and fault.reset_after is not None:
                 n = min(n, start + fault.reset_after - pos)
-            if fault and fault.stall_after is not None and pos - start >= fault.stall_after:
-                time.sleep(fault.stall_for)
-                fault = None
-            if n <= 0:  # reset: abort the connection so the client sees a broken body
+            stalled = (fault is not None and fault.stall_after is not None
+                       and pos - start >= fault.stall_after)
+            if stalled:  # hang, then drop the connection as a dead peer would
+                self.wfile.flush()
+                time.sleep(fault.stall_for)  # type: ignore[union-attr]
+            if n <= 0 or stalled:  # reset: abort the connection so the client sees a broken body
                 self.wfile.flush()
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                            struct.pack("ii", 1, 0))
@@ -366,7 +386,7 @@ def start(hub: FakeHub | None = None) -> tuple[FakeHub, _Server]:
     handler = type("Handler", (_Handler,), {"hub": hub})
     server = _Server(("127.0.0.1", 0), handler)
     hub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return hub, server
 
 

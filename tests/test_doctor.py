@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import threading
 from pathlib import Path
@@ -159,7 +160,7 @@ def test_qt_platform_and_ldd_parsing() -> None:
 
 
 def test_real_qt_loads_in_a_subprocess() -> None:
-    facts = doctor.qt_facts({"QT_QPA_PLATFORM": "offscreen"})
+    facts = doctor.qt_facts(dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert facts.pyside_version and facts.error is None and facts.platform == "offscreen"
     assert doctor.check_qt(facts).status is not Status.PROBLEM
 
@@ -197,6 +198,12 @@ def test_reachable_hub_is_ok() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_python_verdicts() -> None:
+    assert doctor.check_python((3, 11, 2), "/usr/bin/python3").status is Status.OK
+    old = doctor.check_python((3, 10, 12), "/usr/bin/python3")
+    assert old.status is Status.PROBLEM and "3.11" in old.advice
 
 
 def test_all_ok_ignores_warnings() -> None:

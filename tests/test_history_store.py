@@ -158,7 +158,7 @@ def test_any_query_text_is_safe(store: HistoryStore) -> None:
     for query in ('"', '""', "AND", "OR NOT", "NEAR(a b", "*", "a:b", "-x", "col:", "^start",
                   "(", "'; DROP TABLE messages; --", "\x00", "   ", "{a b}", "a + b", "\\"):
         store.search(query)  # never raises
-    assert store.search("NEAR(")[0].message_id is not None
+    assert any(hit.message_id for hit in store.search("NEAR("))
     assert store.count_messages(conv.id) == 1
 
 

@@ -254,7 +254,7 @@ class Downloads:
 
     def _run(self, job: _Job) -> None:
         try:
-            with session.hub_errors(job.repo):
+            with session.hub_errors(job.repo), transfer.disk_errors(self.models_dir):
                 self._download(job)
         except Stopped:
             with self._lock:

@@ -7,6 +7,7 @@ never let a file land outside it, so such names are refused, not cleaned.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -56,10 +57,10 @@ def check_repo_path(path: str) -> str:
 
 
 def safe_join(root: Path, path: str) -> Path:
-    """root/path, only if the result stays inside root (checked after resolving)."""
+    """root/path, only if the result stays inside root (the link itself, not its target)."""
     check_repo_path(path)
-    target = (root / path).resolve()
-    base = root.resolve()
-    if target != base and base not in target.parents:
+    base = Path(os.path.abspath(root))
+    target = Path(os.path.abspath(base / path))
+    if base not in target.parents:
         raise UnsafeFileNameError(f"Refusing the file name {path!r}: it would leave {root}.")
     return root / path

@@ -48,8 +48,7 @@ def search(query: str = "", *, sort: str = "downloads", limit: int = 30,
     """One page of GGUF repositories matching `query`, most downloaded (etc.) first."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    if session.is_offline():
-        raise OfflineError()
+    session.require_network(OfflineError().args[0])
     with session.hub_errors(query or "search", OfflineError().args[0]):
         found = session.api().list_models(
             filter="gguf", search=query or None, sort=SORTS[sort],  # type: ignore[arg-type]

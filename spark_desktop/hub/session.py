@@ -7,8 +7,10 @@ import), so tests and mirrors can point us elsewhere without re-importing.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import httpx2
 from huggingface_hub import HfApi, constants, hf_hub_url
@@ -24,7 +26,8 @@ from huggingface_hub.utils import build_hf_headers, get_session
 
 from spark_desktop.hub.errors import HubAccessError, OfflineError, RepoNotFoundError
 
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (httpx2.TransportError, OSError)
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    httpx2.TransportError, ConnectionError, TimeoutError, socket.gaierror)
 
 
 def endpoint() -> str:
@@ -39,6 +42,25 @@ def is_offline() -> bool:
     from spark_desktop import settings
 
     return settings.load().offline
+
+
+def require_network(offline_message: str | None = None, timeout: float = 3.0) -> None:
+    """Fail fast with OfflineError when the Hub's host cannot be reached at all.
+
+    huggingface_hub retries connection errors with backoff for many seconds; a person
+    without network should hear "offline" at once instead.
+    """
+    message = offline_message or (
+        "The Hugging Face Hub cannot be reached; check the internet connection. "
+        "Your models and chats still work.")
+    if is_offline():
+        raise OfflineError(message)
+    url = urlsplit(endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=timeout).close()
+    except OSError as exc:
+        raise OfflineError(message) from exc
 
 
 def api() -> HfApi:

@@ -15,7 +15,8 @@ import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,17 @@ def _disk_full(folder: Path) -> DiskFullError:
                          "the download; what was already downloaded is kept.")
 
 
+@contextmanager
+def disk_errors(folder: Path) -> Iterator[None]:
+    """A full disk (ENOSPC, quota) anywhere in a block becomes DiskFullError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _disk_full(folder) from exc
+        raise
+
+
 class _Sink:
     """The partial file plus its running sha256."""
 
@@ -94,14 +106,10 @@ class _Sink:
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
-        try:
+        with disk_errors(self.path.parent):
             while view:
                 written = self.file.write(view)
                 view = view[written:]
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise _disk_full(self.path.parent) from exc
-            raise
         self.hasher.update(data)
         self.done += len(data)
 
@@ -131,7 +139,7 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
                 lost = sink.done  # the server ignored or changed our range: start over cleanly
                 sink.restart()
                 on_bytes(-lost)
-            for chunk in response.iter_raw(CHUNK):
+            for chunk in response.iter_raw():  # as the network delivers: no byte is held back
                 chunk = chunk[:size - sink.done]
                 sink.write(chunk)
                 on_bytes(len(chunk))

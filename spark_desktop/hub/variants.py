@@ -106,9 +106,8 @@ def group_files(repo: str, revision: str, files: list[HubFile]) -> tuple[
 def list_variants(repo: str, revision: str | None = None) -> RepoFiles:
     """Ask the Hub for the repository's files (sizes and sha256) and group them."""
     check_repo_id(repo)
-    if session.is_offline():
-        raise OfflineError("You are offline; listing a repository's files needs the internet. "
-                           "Your models and chats still work.")
+    session.require_network("You are offline; listing a repository's files needs the internet. "
+                            "Your models and chats still work.")
     with session.hub_errors(repo):
         info = session.api().model_info(repo, revision=revision, files_metadata=True)
     commit = check_revision(info.sha or "")

@@ -1,0 +1,191 @@
+"""The engine with the real Gemma 3 270M model in a real worker process.
+
+Small contexts and few tokens keep it quick; decode runs ~20 tokens/s on the CI cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spark_desktop.cli import main
+from spark_desktop.engine import (
+    ChatDone,
+    Client,
+    LoadCancelledError,
+    LoadOptions,
+    ModelLoadError,
+    NoModelLoadedError,
+    SamplingOptions,
+    TextDelta,
+    WorkerDiedError,
+)
+
+pytestmark = pytest.mark.slow
+
+# Settings shared with the in-process reference: flash attention and threads
+# change the float arithmetic, so both sides must use the same ones.
+OPTIONS = LoadOptions(n_ctx=1024, n_batch=512, n_ubatch=512, flash_attn="off", threads=2)
+GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
+HELLO = [{"role": "user", "content": "Write a short poem about the sea."}]
+LONG = SamplingOptions(temperature=0.0, max_tokens=400, ignore_eos=True)
+
+REFERENCE = r"""
+import json, sys, llama_cpp
+path, prompt, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+llm = llama_cpp.Llama(path, n_ctx=1024, n_batch=512, n_ubatch=512, n_threads=2,
+                      n_threads_batch=2, flash_attn=False, verbose=False)
+tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+out = []
+for t in llm.generate(tokens, temp=0.0):
+    if llama_cpp.llama_vocab_is_eog(llm._model.vocab, t) or len(out) == n:
+        break
+    out.append(t)
+print(json.dumps({"prompt": len(tokens), "ids": out}))
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    client = Client(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
+    client.load(test_model, OPTIONS)
+    yield client
+    client.close()
+
+
+def collect(events: Iterator[object]) -> tuple[str, ChatDone]:
+    text, done = [], None
+    for event in events:
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, ChatDone):
+            done = event
+    assert done is not None
+    return "".join(text), done
+
+
+def test_greedy_output_is_token_identical_to_llama_cpp_python(engine: Client,
+                                                              test_model: Path) -> None:
+    # Gemma's own turn format, as llama.cpp's "gemma" template writes it
+    prompt = ("<start_of_turn>user\nWrite a short poem about the sea.<end_of_turn>\n"
+              "<start_of_turn>model\n")
+    ref = json.loads(subprocess.run(
+        [sys.executable, "-c", REFERENCE, str(test_model), prompt, str(GREEDY.max_tokens)],
+        capture_output=True, text=True, check=True, timeout=300).stdout.splitlines()[-1])
+    text, done = collect(engine.chat(HELLO, GREEDY))
+    assert engine.loaded is not None and engine.loaded.info.chat_template == "gemma"
+    assert done.prompt_tokens == ref["prompt"]
+    assert list(done.token_ids) == ref["ids"]
+    assert done.completion_tokens == len(ref["ids"]) and text
+    assert done.finish_reason in ("stop", "length") and done.ttft_ms > 0 and done.decode_tps > 0
+
+
+def test_loaded_model_reports_what_llama_cpp_allocated(engine: Client) -> None:
+    loaded = engine.loaded
+    assert loaded is not None and loaded.memory is not None
+    assert loaded.info.architecture == "gemma3" and loaded.info.n_ctx == 1024
+    assert loaded.memory.weights > 200 * 2**20 and loaded.memory.kv_cache > 0
+    assert loaded.memory.compute > 0
+    assert engine.count_tokens(HELLO) == 17
+
+
+def test_cancel_mid_stream_keeps_partial_text(engine: Client) -> None:
+    text, done = [], None
+    for event in engine.chat(HELLO, LONG):
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+            if len(text) == 3:  # from another thread, as a UI's stop button would
+                threading.Thread(target=engine.cancel).start()
+        elif isinstance(event, ChatDone):
+            done = event
+    assert done is not None and done.finish_reason == "cancelled"
+    assert 3 <= done.completion_tokens < LONG.max_tokens and "".join(text)
+    again, after = collect(engine.chat(HELLO, GREEDY))  # the worker is still usable
+    assert after.finish_reason in ("stop", "length") and again
+
+
+def test_kill_9_mid_stream(test_model: Path, tmp_path: Path) -> None:
+    with Client(log_path=tmp_path / "engine.log") as client:
+        client.load(test_model, OPTIONS)
+        first_pid = client.worker_pid
+        text = []
+        with pytest.raises(WorkerDiedError) as died:
+            for event in client.chat(HELLO, LONG):
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                    if len(text) == 3:
+                        os.kill(first_pid, signal.SIGKILL)
+        assert len(text) >= 3 and "".join(text)  # what streamed before the death stays
+        assert died.value.exit_code == -signal.SIGKILL and "SIGKILL" in str(died.value)
+        assert died.value.log_tail and any("llama" in line for line in died.value.log_tail)
+        assert client.loaded is None
+        with pytest.raises(NoModelLoadedError):
+            client.chat(HELLO, GREEDY)
+        client.load(test_model, OPTIONS)  # a fresh worker
+        assert client.worker_pid not in (None, first_pid)
+        again, done = collect(client.chat(HELLO, GREEDY))
+        assert done.finish_reason in ("stop", "length") and again
+
+
+def test_bad_files_give_clear_errors(test_model: Path, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.gguf"
+    with open(test_model, "rb") as src:
+        truncated.write_bytes(src.read(3 * 2**20))
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("these are not the weights you are looking for\n" * 100)
+    with Client(log_path=tmp_path / "engine.log") as client:
+        with pytest.raises(ModelLoadError, match="not a GGUF"):
+            client.load(not_gguf, OPTIONS)
+        with pytest.raises(ModelLoadError, match="incomplete"):
+            client.load(truncated, OPTIONS)
+        with pytest.raises(ModelLoadError, match="does not exist"):
+            client.load(tmp_path / "missing.gguf", OPTIONS)
+        loaded = client.load(test_model, OPTIONS)  # same client, still fine
+        assert loaded.info.n_layer == 18
+
+
+def test_cancel_a_load(test_model: Path, tmp_path: Path) -> None:
+    with Client(log_path=tmp_path / "engine.log") as client:
+        seen: list[float] = []
+
+        def progress(fraction: float) -> None:
+            seen.append(fraction)
+            client.cancel()
+
+        with pytest.raises(LoadCancelledError):
+            client.load(test_model, OPTIONS, on_progress=progress)
+        assert seen and client.loaded is None
+
+
+def test_context_overflow_drops_oldest_turns(test_model: Path, tmp_path: Path) -> None:
+    messages = [{"role": "system", "content": "You are brief."}]
+    for i in range(12):
+        messages += [{"role": "user", "content": f"Question {i}: " + "tell me more " * 8},
+                     {"role": "assistant", "content": f"Answer {i}: " + "here is more " * 8}]
+    messages.append({"role": "user", "content": "And finally?"})
+    options = LoadOptions(n_ctx=256, n_batch=256, n_ubatch=256, threads=2)
+    with Client(log_path=tmp_path / "engine.log") as client:
+        client.load(test_model, options)
+        assert client.count_tokens(messages) > 256
+        _text, done = collect(client.chat(messages, SamplingOptions(temperature=0, max_tokens=8)))
+    assert done.dropped_messages > 0 and done.dropped_messages % 2 == 0
+    assert done.prompt_tokens <= 256 - 8 and done.finish_reason in ("stop", "length")
+
+
+def test_generate_json_cli(test_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["generate", str(test_model), "-p", "Hi", "--max-tokens", "4",
+                 "--temperature", "0", "--ctx", "512", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"text", "finish_reason", "prompt_tokens", "completion_tokens", "ttft_ms",
+            "decode_tps", "prefill_tps"} <= set(result)
+    assert result["memory"]["weights"] > 0 and result["memory"]["kv_cache"] > 0
+    assert result["completion_tokens"] <= 4

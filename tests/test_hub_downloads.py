@@ -1,0 +1,212 @@
+"""Downloads against the fake Hub: interruptions, wrong bytes, kill + resume, full disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from spark_desktop import paths
+from spark_desktop.hub import Downloads, RetryPolicy, State, choose, list_variants
+from spark_desktop.hub.cache import partial_path, repo_dir
+from tests.fakehub import Fault, FakeHub, fake_hub, hub, tiny_files  # noqa: F401  (fixtures)
+
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, read_timeout=1.0)
+REPO = "acme/tiny-GGUF"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _blobs(repo: str) -> list[Path]:
+    folder = repo_dir(paths.models_dir(), repo) / "blobs"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_download_interrupted_several_times_completes_verified(hub: FakeHub) -> None:
+    variant = choose(list_variants(REPO), "Q8_0")
+    size = variant.size
+    hub.faults = [Fault(reset_after=100_000), Fault(status=503), Fault(reset_after=700_000),
+                  Fault(status=500), Fault(stall_after=300_000, stall_for=3.0),
+                  Fault(reset_after=1)]
+    downloads = Downloads(policy=FAST)
+    seen: list = []
+    downloads.subscribe(seen.append)
+    result = downloads.wait(downloads.add_variant(variant), timeout=60)
+    downloads.close()
+    assert result.state == State.DONE, result.error
+    assert result.sha256_verified and result.bytes == result.total == size
+    path = Path(result.path)
+    assert path.is_symlink() and "snapshots" in path.parts
+    assert _sha(path) == variant.files[0].sha256
+    assert not hub.faults  # every fault was met
+    # every retry resumed where the partial file ended instead of starting over; the
+    # server counts bytes it wrote, a little of which a reset drops in flight
+    ranged = [s for s in hub.served if s.status == 206]
+    assert len(ranged) == 5 and [s.start for s in ranged] == sorted(s.start for s in ranged)
+    assert ranged[-1].start > 0 and ranged[-1].start + ranged[-1].bytes == size
+    assert size <= hub.bytes_served("tiny-Q8_0.gguf") <= size + 4 * 256 * 1024
+    assert [p for p in _blobs(REPO) if p.name.endswith(".incomplete")] == []
+    assert {s.state for s in seen} >= {State.QUEUED, State.RUNNING, State.DONE}
+
+
+def test_split_model_downloads_every_part(hub: FakeHub) -> None:
+    variant = choose(list_variants(REPO), "F16")
+    downloads = Downloads(policy=FAST)
+    result = downloads.wait(downloads.add_variant(variant, with_companions=True), timeout=60)
+    downloads.close()
+    assert result.state == State.DONE and result.sha256_verified
+    folder = Path(result.path).parent
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny-F16-00001-of-00002.gguf",
+                                                        "tiny-F16-00002-of-00002.gguf"]
+    snapshot = folder.parent
+    assert (snapshot / "mmproj-tiny-F16.gguf").is_symlink()
+    refs = repo_dir(paths.models_dir(), REPO) / "refs" / "main"
+    assert refs.read_text() == variant.revision
+
+
+def test_hf_scan_cache_dir_sees_our_download(hub: FakeHub) -> None:
+    from huggingface_hub import scan_cache_dir
+
+    downloads = Downloads(policy=FAST)
+    variant = choose(list_variants(REPO), "Q4_0")
+    assert downloads.wait(downloads.add_variant(variant), timeout=60).state == State.DONE
+    downloads.close()
+    info = scan_cache_dir(paths.models_dir())
+    (repo,) = info.repos
+    assert repo.repo_id == REPO and repo.size_on_disk == variant.size
+    assert {f.file_name for r in repo.revisions for f in r.files} == {"tiny-Q4_0.gguf"}
+
+
+def test_wrong_bytes_are_refused_and_nothing_enters_the_library(hub: FakeHub) -> None:
+    from spark_desktop.library import scan
+
+    variant = choose(list_variants(REPO), "Q8_0")
+    hub.corrupt[variant.files[0].sha256] = 1_234_567
+    downloads = Downloads(policy=FAST)
+    result = downloads.wait(downloads.add_variant(variant), timeout=60)
+    downloads.close()
+    assert result.state == State.FAILED and "arrived damaged" in result.error
+    assert _blobs(REPO) == []  # neither the blob nor the partial file is kept
+    assert not (repo_dir(paths.models_dir(), REPO) / "snapshots").exists()
+    assert [m for m in scan() if m.repo == REPO] == []
+
+
+def test_pause_resume_cancel_and_restart_from_saved_queue(hub: FakeHub) -> None:
+    variant = choose(list_variants(REPO), "Q8_0")
+    partial = partial_path(paths.models_dir(), REPO, variant.files[0].blob)
+    hub.rate = 2_000_000  # slow enough to pause in the middle
+    downloads = Downloads(policy=FAST)
+    job = downloads.add_variant(variant)
+    while not partial.exists() or partial.stat().st_size < 300_000:
+        time.sleep(0.02)
+    downloads.pause(job)
+    paused = downloads.wait(job, timeout=30)
+    assert paused.state == State.PAUSED and 0 < paused.bytes < paused.total
+    downloads.close()
+    saved = json.loads((paths.data_dir() / "downloads.json").read_text())
+    assert [j["state"] for j in saved["jobs"]] == ["paused"]
+
+    kept = partial.stat().st_size
+    hub.rate = None
+    before = hub.mark()
+    again = Downloads(policy=FAST)  # a restart: the saved job is back, still paused
+    assert [p.state for p in again.jobs()] == [State.PAUSED]
+    again.resume(job)
+    result = again.wait(job, timeout=60)
+    again.close()
+    assert result.state == State.DONE and result.sha256_verified
+    assert hub.bytes_since(before) == variant.size - kept
+
+    hub.rate = 2_000_000
+    other = choose(list_variants(REPO), "F16")
+    third = Downloads(policy=FAST)
+    job2 = third.add_variant(other)
+    third.cancel(job2)
+    assert third.wait(job2, timeout=30).state == State.CANCELLED
+    third.close()
+    assert not any(p.name.endswith(".incomplete") for p in _blobs(REPO))
+
+
+def test_killed_process_resumes_fetching_only_missing_bytes(hub: FakeHub) -> None:
+    variant = choose(list_variants(REPO), "Q8_0")
+    partial = partial_path(paths.models_dir(), REPO, variant.files[0].blob)
+    env = dict(os.environ)
+    command = [sys.executable, "-m", "spark_desktop", "pull", f"{REPO}:Q8_0", "--json"]
+    hub.rate = 1_000_000
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while (not partial.exists() or partial.stat().st_size < 1_000_000) and first.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    kept = partial.stat().st_size
+    assert 0 < kept < variant.size
+    hub.rate = None
+    before = hub.mark()
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    out = json.loads(second.stdout)
+    assert out["repo"] == REPO and out["files"] == ["tiny-Q8_0.gguf"]
+    assert out["bytes"] == variant.size and out["sha256_verified"] is True
+    assert _sha(Path(out["path"])) == variant.files[0].sha256
+    assert hub.bytes_since(before) == variant.size - kept  # only the missing bytes
+
+
+def _tmpfs(path: Path, size: str) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def test_full_disk_is_refused_before_and_during_download(hub: FakeHub, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real small tmpfs as the models folder: the 4 MB model cannot fit in 2 MB, and a
+    disk that fills up while writing stops the download with the same error."""
+    small = tmp_path / "small-disk"
+    if not _tmpfs(small, "2m"):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        monkeypatch.setenv(paths.MODELS_ENV, str(small))
+        variant = choose(list_variants(REPO), "Q8_0")
+        downloads = Downloads(policy=FAST, disk_margin=0)
+        result = downloads.wait(downloads.add_variant(variant), timeout=30)
+        assert result.state == State.FAILED and "Not enough disk space" in result.error
+        assert hub.bytes_served() == 0  # refused before a byte was fetched
+
+        # During writing: the 1.1 MB split part fits when checked, then something else
+        # fills the disk and the write hits ENOSPC.
+        split = choose(list_variants(REPO), "F16")
+        hub.rate = 500_000
+        filler = small / "filler"
+        filled: list[bool] = []
+
+        def fill(progress) -> None:
+            if progress.state == State.RUNNING and progress.bytes > 0 and not filled:
+                filled.append(True)
+                with filler.open("wb") as f:
+                    try:
+                        f.write(b"\0" * (2 << 20))
+                    except OSError:
+                        pass
+
+        downloads.subscribe(fill)
+        result = downloads.wait(downloads.add_variant(split), timeout=60)
+        downloads.close()
+        assert filled and result.state == State.FAILED, result
+        assert "is full" in result.error or "Not enough disk space" in result.error
+        from spark_desktop.library import scan
+
+        assert [m for m in scan() if m.repo == REPO] == []  # half a split model is no model
+    finally:
+        subprocess.run(["umount", str(small)], check=False)

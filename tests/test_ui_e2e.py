@@ -1,0 +1,133 @@
+"""End to end through the real window: fake Hub search → variants with fit badges →
+download (progress shown) → My Models → load the real test model → chat, streamed and
+saved → a new window shows the conversation; Stop mid-stream; a killed worker shows the
+reload path; delete a model. Real huggingface_hub, real downloads, real llama.cpp worker,
+real SQLite, Qt offscreen."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from spark_desktop import settings
+from spark_desktop.ui.app import create_window
+from spark_desktop.ui.main_window import MainWindow
+from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, FIT_COLUMN
+from tests.fakehub import FakeHub, fake_hub  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+REPO = "test-org/gemma-3-270m-it-GGUF"
+FILE = "gemma-3-270m-it-Q4_K_M.gguf"
+CARD = (b"# Gemma 3 270M\n\nA *tiny* model.\n\n![banner](%s/banner.png)\n\n"
+        b"<script>document.title='pwned'</script>\n")
+DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def _window(qtbot) -> MainWindow:
+    window = create_window(QApplication.instance())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _cell(model, row: int, column: int) -> str:
+    return model.data(model.index(row, column), DISPLAY)
+
+
+def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # noqa: F811
+                                                 test_model: Path) -> None:
+    fake_hub.add_repo(REPO, {FILE: test_model, "README.md": CARD % fake_hub.url.encode()},
+                      downloads=1234, likes=56, tags=("gguf", "gemma3"),
+                      gguf={"total": 268_098_176, "architecture": "gemma3",
+                            "context_length": 32768})
+    fake_hub.rate = 60e6  # bytes/s, so the download is seen in progress
+    settings.save(settings.Settings(load=settings.LoadDefaults(n_ctx=2048)))
+    window = _window(qtbot)
+
+    # First run: no models yet.
+    qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=15000)
+
+    # Discover: search, results, the repository page with a safe card and fit badges.
+    window.show_page("discover")
+    discover = window.pages["discover"]
+    qtbot.keyClicks(discover.query, "gemma")
+    qtbot.waitUntil(lambda: discover.results.rowCount() == 1, timeout=15000)
+    assert _cell(discover.results, 0, 0) == REPO
+    assert _cell(discover.results, 0, 1) == "1.2k"
+    discover.open_repo(REPO)
+    repo_view = discover.repo_view
+    qtbot.waitUntil(lambda: repo_view.variants.rowCount() == 1, timeout=15000)
+    qtbot.waitUntil(lambda: "Gemma 3 270M" in repo_view.card.toPlainText(), timeout=15000)
+    qtbot.waitUntil(lambda: _cell(repo_view.variants, 0, FIT_COLUMN) != "checking…",
+                    timeout=30000)
+    assert _cell(repo_view.variants, 0, 0) == "Q4_K_M"
+    assert _cell(repo_view.variants, 0, FIT_COLUMN) == "fits"
+    assert _cell(repo_view.variants, 0, 3).endswith("tok/s")
+    assert not any("banner.png" in call for call in fake_hub.api_calls)  # no remote image
+    assert "pwned" not in window.windowTitle()
+
+    # Download: progress is shown, then the model appears in My Models.
+    downloads = window.pages["downloads"]
+    seen: list[int] = []
+    downloads.model.dataChanged.connect(
+        lambda a, b: seen.append(downloads.model.data(a.siblingAtColumn(1), Qt.UserRole + 10)))
+    button = repo_view.table.indexWidget(repo_view.variants.index(0, DOWNLOAD_COLUMN))
+    assert isinstance(button, QPushButton)
+    button.click()
+    assert window.current_page() == "downloads"
+    qtbot.waitUntil(lambda: downloads.model.rowCount() == 1, timeout=15000)
+    qtbot.waitUntil(lambda: "Done" in _cell(downloads.model, 0, 4), timeout=120000)
+    assert _cell(downloads.model, 0, 4) == "Done, checksum verified"
+    assert any(0 < p < 1000 for p in seen), seen
+    models_page = window.pages["models"]
+    qtbot.waitUntil(lambda: models_page.model.rowCount() == 1, timeout=30000)
+
+    # My Models: the load dialog's memory bar, then a real load.
+    window.show_page("models")
+    models_page.table.selectRow(0)
+    models_page.request_load()
+    qtbot.waitUntil(lambda: models_page.dialog is not None and models_page.dialog.isVisible(),
+                    timeout=15000)
+    dialog = models_page.dialog
+    assert dialog.bar.used > 0 and dialog.bar.pool > dialog.bar.used
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.state_label.text() == "loaded", timeout=120000)
+    assert "gemma" in window.model_label.text().lower()
+    assert "/" in window.memory_label.text()
+
+    _chat_flow(qtbot, window)
+
+    # A killed worker: the status bar says so and Reload brings the model back.
+    engine = window.services.engine
+    os.kill(engine.client.worker_pid, signal.SIGKILL)
+    _wait_for_death(qtbot, window)
+    assert window.state_label.text() == "not loaded"
+    assert models_page.reload_button.isVisibleTo(models_page)
+    models_page.reload_button.click()
+    qtbot.waitUntil(lambda: window.state_label.text() == "loaded", timeout=120000)
+
+    # Close; a new window shows the conversation.
+    window.close()
+    second = _window(qtbot)
+    _conversation_survives(qtbot, second)
+
+    # Delete the model, with confirmation.
+    second.show_page("models")
+    page = second.pages["models"]
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=30000)
+    page.table.selectRow(0)
+    page.request_delete()
+    assert isinstance(page.confirm, QMessageBox) and page.confirm.isVisible()
+    delete = next(b for b in page.confirm.buttons()
+                  if page.confirm.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole)
+    delete.click()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=30000)
+    assert "Deleted" in page.state.text()
+    second.close()

@@ -1,0 +1,46 @@
+"""The load dialog's memory bar follows the context slider and the KV cache type live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spark_desktop.gguf import read_model
+from spark_desktop.hardware import resolve_target
+from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui.pages.load_dialog import CTX_STEP, LoadDialog
+
+
+def _kv(dialog: LoadDialog) -> int:
+    return next(s.size for s in dialog.bar.segments if s.label == "KV cache")
+
+
+def test_memory_bar_updates_with_slider_and_kv_type(qtbot, test_model: Path) -> None:
+    spec = read_model(test_model)
+    target = resolve_target("spark")
+    dialog = LoadDialog("gemma", spec, target, LoadDefaults(n_ctx=4096), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.bar.pool == target.total_bytes
+    assert dialog.ctx_spin.value() == 4096 and dialog.ctx_slider.value() == 4096 // CTX_STEP
+    kv_4k, used_4k = _kv(dialog), dialog.bar.used
+    assert kv_4k > 0 and "fits" in dialog.verdict.text()
+
+    dialog.ctx_slider.setValue(dialog.ctx_slider.maximum())  # the model's full context
+    assert dialog.ctx_spin.value() == spec.context_length
+    assert _kv(dialog) > kv_4k and dialog.bar.used > used_4k
+    assert "KV cache" in dialog.legend.text()
+
+    kv_f16 = _kv(dialog)
+    dialog.kv_type.setCurrentText("q8_0")
+    assert _kv(dialog) < kv_f16
+    assert dialog.load_settings() == LoadDefaults(n_ctx=spec.context_length, kv_type="q8_0",
+                                                  gpu_layers=-1, flash_attn=True)
+    assert "tok/s" in dialog.speed.text()
+
+
+def test_too_big_for_the_pool_is_red(qtbot, test_model: Path) -> None:
+    spec = read_model(test_model)
+    dialog = LoadDialog("gemma", spec, resolve_target("0.1"), LoadDefaults(n_ctx=4096), None)
+    qtbot.addWidget(dialog)
+    assert "does not fit" in dialog.verdict.text() or "less context" in dialog.verdict.text()
+    assert dialog.bar.used > 0

@@ -1,0 +1,110 @@
+"""The window shell: sidebar switches pages, shortcuts reach the chat page, state is
+remembered in the data folder, the status bar follows the engine, settings persist."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QSettings, Qt
+
+from spark_desktop import paths, settings
+from spark_desktop.ui.app import create_window
+from spark_desktop.ui.main_window import PAGES, MainWindow
+
+
+def _window(qtbot) -> MainWindow:
+    from PySide6.QtWidgets import QApplication
+
+    window = create_window(QApplication.instance())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_sidebar_switches_pages(qtbot) -> None:
+    window = _window(qtbot)
+    for row, name in enumerate(PAGES):
+        window.sidebar.setCurrentRow(row)
+        assert window.stack.currentWidget() is window.pages[name]
+        assert window.current_page() == name
+    window.show_page("welcome")
+    assert window.stack.currentWidget() is window.first_run
+    assert window.sidebar.currentRow() == -1
+
+
+def test_first_run_page_when_no_models(qtbot) -> None:
+    window = _window(qtbot)
+    qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=10000)
+    qtbot.waitUntil(lambda: window.services.machine is not None, timeout=10000)
+    text = window.first_run.machine.text()
+    assert text.startswith(("DGX Spark", "Linux PC"))
+    assert "GB" in text
+
+
+def test_shortcuts_reach_the_chat_page(qtbot) -> None:
+    window = _window(qtbot)
+    window.show_page("settings")
+    calls: list[str] = []
+    for name in ("new_chat", "focus_search", "stop"):
+        setattr(window.chat, name, lambda n=name: calls.append(n))
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page() == "chat"
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert calls == ["new_chat", "focus_search", "stop"]
+
+
+def test_geometry_and_page_restored_in_a_new_window(qtbot) -> None:
+    first = _window(qtbot)
+    first.resize(900, 650)
+    first.move(QPoint(40, 30))
+    first.show_page("downloads")
+    first.close()
+    ini = paths.data_dir() / "window.ini"
+    assert ini.exists()
+    assert QSettings(str(ini), QSettings.Format.IniFormat).value("page") == "downloads"
+    second = _window(qtbot)
+    assert second.current_page() == "downloads"
+    assert (second.width(), second.height()) == (900, 650)
+    qtbot.wait(300)  # the library scan finds no models: an explicit last page still wins
+    assert second.current_page() == "downloads"
+
+
+def test_settings_page_persists_and_applies_theme(qtbot) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    window = _window(qtbot)
+    page = window.pages["settings"]
+    window.show_page("settings")
+    page.n_ctx.setValue(16384)
+    page.kv_type.setCurrentText("q8_0")
+    page.temperature.setValue(0.3)
+    page.offline.setChecked(True)
+    page.theme.setCurrentIndex(2)  # dark
+    saved = settings.load()
+    assert (saved.load.n_ctx, saved.load.kv_type, saved.sampling.temperature, saved.offline,
+            saved.theme) == (16384, "q8_0", 0.3, True, "dark")
+    window_colour = QApplication.instance().palette().color(QPalette.ColorRole.Window)
+    assert window_colour.lightness() < 100
+    page.add_model_dir("/tmp/more-models")
+    assert settings.load().extra_model_dirs == ("/tmp/more-models",)
+    page.extra_dirs.setCurrentRow(0)
+    page.remove_dir_button.click()
+    assert settings.load().extra_model_dirs == ()
+    page.theme.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: page.checks.topLevelItemCount() > 0, timeout=30000)
+    names = [page.checks.topLevelItem(i).text(0) for i in range(page.checks.topLevelItemCount())]
+    assert any("Python" in n for n in names)
+    assert "Hugging Face" in page.login_label.text()
+
+
+def test_status_bar_follows_engine(qtbot) -> None:
+    window = _window(qtbot)
+    engine = window.services.engine
+    engine.load_started.emit("tiny · Q8_0")
+    assert window.state_label.text() == "loading"
+    engine.load_progress.emit(0.5)
+    assert window.state_label.text() == "loading 50 %"
+    engine.died.emit("The model engine stopped unexpectedly.")
+    assert window.state_label.text() == "not loaded"
+    assert window.model_label.text() == "No model loaded"
