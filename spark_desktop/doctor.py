@@ -70,12 +70,11 @@ def _gib(n: int) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
-def check_python(version: tuple[int, int, int]) -> Check:
-    text = ".".join(map(str, version))
+def check_python(version: tuple[int, int, int], executable: str) -> Check:
+    text = f"Python {'.'.join(map(str, version))} ({executable})"
     if version < (3, 11):
-        return Check("Python", Status.PROBLEM, f"Python {text}",
-                     "Spark Desktop needs Python 3.11 or newer.")
-    return Check("Python", Status.OK, f"Python {text} ({sys.executable})")
+        return Check("Python", Status.PROBLEM, text, "Spark Desktop needs Python 3.11 or newer.")
+    return Check("Python", Status.OK, text)
 
 
 def debian_package(soname: str) -> str:
@@ -269,12 +268,13 @@ def qt_facts(env: dict[str, str] | None = None) -> QtFacts:
     platform = qt_platform(env)
     try:
         done = subprocess.run([sys.executable, "-c", _QT_PROBE], capture_output=True,
-                              text=True, timeout=60, check=False)
+                              text=True, timeout=60, check=False, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return QtFacts(None, None, f"the check did not run: {exc}", platform, ())
+    try:
         raw = json.loads(done.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
-        tail = "no answer"
-        if "done" in locals():
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    except (ValueError, IndexError):
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return QtFacts(None, None, tail, platform, ())
     missing: tuple[str, ...] = ()
     xcb = Path(raw["plugins"]) / "platforms" / "libqxcb.so"
@@ -317,7 +317,8 @@ def run_checks() -> list[Check]:
     machine = probe()
     build = build_info.probe()
     checks = [
-        check_python(tuple(sys.version_info[:3])),  # type: ignore[arg-type]
+        check_python((sys.version_info.major, sys.version_info.minor, sys.version_info.micro),
+                     sys.executable),
         check_qt(qt_facts()),
         check_backend(build, machine.gpus),
         check_rpc(build),
