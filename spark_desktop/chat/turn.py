@@ -1,0 +1,213 @@
+"""One conversation turn: the branch's messages in, engine events out, the reply saved.
+
+A Turn is built on any thread and run on a worker thread (it blocks on the engine).
+It writes the user message (send / edit), creates the reply in the history before the
+first token and appends to it as it streams (the history's writer flushes at most every
+`flush_interval` seconds), and always leaves the reply with a finish reason: `stop` or
+`length` from the engine, `cancelled` when stopped (text kept), `error` when the engine
+failed or its worker died (text kept). Regenerate and edit-and-resend add siblings in
+the conversation tree, so the earlier version stays one click away.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from spark_desktop.engine.errors import EngineError
+from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
+from spark_desktop.engine.options import SamplingOptions
+from spark_desktop.history.records import Message
+from spark_desktop.history.store import ACTIVE, HistoryStore
+from spark_desktop.history.streaming import StreamWriter
+
+Kind = Literal["send", "regenerate", "edit"]
+_SAMPLING_FIELDS = frozenset(f.name for f in dataclasses.fields(SamplingOptions))
+
+
+class ChatClient(Protocol):
+    """What a turn needs of engine.Client (a protocol so the seam is explicit)."""
+
+    @property
+    def loaded(self) -> LoadedModel | None: ...
+
+    def chat(self, messages: Sequence[dict[str, Any]],
+             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]: ...
+
+    def cancel(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """The messages exist in the history: the user's (None on regenerate) and the empty reply."""
+
+    conversation_id: str
+    user_message: Message | None
+    reply: Message
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    """The reply as saved, the engine's final event (None if it failed) and the failure."""
+
+    reply: Message
+    done: ChatDone | None
+    error: EngineError | None = None
+
+
+TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished
+
+
+def sampling_from_settings(settings: Mapping[str, Any]) -> SamplingOptions:
+    """A conversation's stored sampling settings as options (unknown keys ignored)."""
+    known = {k: v for k, v in settings.items() if k in _SAMPLING_FIELDS}
+    return SamplingOptions.from_dict(known)
+
+
+def prompt_messages(branch: Sequence[Message], system_prompt: str | None) -> list[dict[str, str]]:
+    """What the model sees: the system prompt, then the branch's user and assistant turns.
+
+    Empty replies (a reply that failed before its first token) are left out; partial
+    replies that were stopped are kept, as the person saw them.
+    """
+    out: list[dict[str, str]] = []
+    if system_prompt and system_prompt.strip():
+        out.append({"role": "system", "content": system_prompt})
+    for msg in branch:
+        if msg.role in ("user", "assistant") and (msg.content or msg.role == "user"):
+            out.append({"role": msg.role, "content": msg.content})
+    return out
+
+
+class Turn:
+    """One reply to generate. Build with send(), regenerate() or edit(); then run()."""
+
+    def __init__(self, store: HistoryStore, client: ChatClient, conversation_id: str, kind: Kind,
+                 *, text: str | None = None, target_id: str | None = None,
+                 parent_id: Any = ACTIVE, sampling: SamplingOptions | None = None,
+                 system_prompt: str | None = None, use_stored_system_prompt: bool = True,
+                 model_name: str | None = None, flush_interval: float = 0.5) -> None:
+        self.store = store
+        self.client = client
+        self.conversation_id = conversation_id
+        self.kind = kind
+        self._text = text
+        self._target_id = target_id
+        self._parent_id = parent_id
+        self._sampling = sampling
+        self._system_prompt = system_prompt
+        self._use_stored_system_prompt = use_stored_system_prompt and system_prompt is None
+        self._model_name = model_name
+        self._flush_interval = flush_interval
+        self._cancelled = threading.Event()
+
+    # -- the three ways to start a turn -------------------------------------------------
+    @classmethod
+    def send(cls, store: HistoryStore, client: ChatClient, conversation_id: str, text: str,
+             *, parent_id: Any = ACTIVE, **options: Any) -> Turn:
+        """A new user message (below `parent_id`, default the end of the shown branch)."""
+        return cls(store, client, conversation_id, "send", text=text, parent_id=parent_id,
+                   **options)
+
+    @classmethod
+    def regenerate(cls, store: HistoryStore, client: ChatClient, reply: Message,
+                   **options: Any) -> Turn:
+        """Another answer to the same question: a sibling of `reply`."""
+        return cls(store, client, reply.conversation_id, "regenerate", target_id=reply.id,
+                   **options)
+
+    @classmethod
+    def edit(cls, store: HistoryStore, client: ChatClient, user_message: Message, text: str,
+             **options: Any) -> Turn:
+        """The question asked differently: a sibling of `user_message`, then a reply to it."""
+        return cls(store, client, user_message.conversation_id, "edit", text=text,
+                   target_id=user_message.id, **options)
+
+    # -- running --------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop generating (any thread); the text so far is kept, marked `cancelled`."""
+        self._cancelled.set()
+        self.client.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def run(self) -> Iterator[TurnEvent]:
+        """Write the messages, stream the reply, yield events; always ends with TurnFinished.
+
+        Errors of the history (disk full, database gone) propagate; engine errors end
+        the turn with the reply marked `error`.
+        """
+        conv = self.store.get_conversation(self.conversation_id)
+        user, parent = self._write_question()
+        system_prompt = conv.system_prompt if self._use_stored_system_prompt \
+            else self._system_prompt
+        sampling = self._sampling or sampling_from_settings(conv.sampling_settings)
+        branch = self.store.active_path(self.conversation_id, leaf_id=parent) \
+            if parent is not None else []
+        writer = self.store.begin_stream(self.conversation_id, parent_id=parent,
+                                         model=self._model_name or self._loaded_name(),
+                                         flush_interval=self._flush_interval)
+        yield TurnStarted(self.conversation_id, user, writer.message)
+        yield from self._stream(writer, prompt_messages(branch, system_prompt), sampling)
+
+    def _write_question(self) -> tuple[Message | None, str | None]:
+        """The user message this turn answers, and the parent of the reply."""
+        if self.kind == "send":
+            assert self._text is not None
+            user = self.store.add_message(self.conversation_id, "user", self._text,
+                                          parent_id=self._parent_id)
+            return user, user.id
+        assert self._target_id is not None
+        target = self.store.get_message(self._target_id)
+        if self.kind == "edit":
+            assert self._text is not None
+            user = self.store.add_message(self.conversation_id, "user", self._text,
+                                          parent_id=target.parent_id)
+            return user, user.id
+        return None, target.parent_id
+
+    def _loaded_name(self) -> str | None:
+        loaded = self.client.loaded
+        return Path(loaded.info.path).name if loaded is not None else None
+
+    def _stream(self, writer: StreamWriter, messages: list[dict[str, str]],
+                sampling: SamplingOptions) -> Iterator[TurnEvent]:
+        finished = False
+        try:
+            if self.cancelled:
+                finished = True
+                yield TurnFinished(writer.finish("cancelled"), None)
+                return
+            events = self.client.chat(messages, sampling)
+            if self.cancelled:  # stopped while the request was on its way
+                self.client.cancel()
+            for event in events:
+                if isinstance(event, TextDelta):
+                    writer.append(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    writer.append(reasoning=event.text)
+                elif isinstance(event, ChatDone):
+                    reason = "cancelled" if self.cancelled and event.finish_reason != "stop" \
+                        else event.finish_reason
+                    reply = writer.finish(
+                        reason, prompt_tokens=event.prompt_tokens,
+                        completion_tokens=event.completion_tokens, ttft_ms=event.ttft_ms,
+                        tokens_per_s=event.decode_tps)
+                    finished = True
+                    yield TurnFinished(reply, event)
+                    return
+                yield event
+            finished = True
+            yield TurnFinished(writer.finish("cancelled" if self.cancelled else "error"), None)
+        except EngineError as exc:
+            finished = True
+            yield TurnFinished(writer.finish("error"), None, exc)
+        finally:
+            if not finished:  # the caller stopped listening, or the history failed
+                writer.finish("cancelled")
