@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 
 class Call(QObject):
@@ -120,6 +120,8 @@ class EngineBridge(QObject):
         self.current: Any = None       # the LoadedModel, while one is loaded
         self.last_load: tuple[Path, Any, str] | None = None
         self.loading = False
+        self._watchdog = QTimer(self, interval=1000)
+        self._watchdog.timeout.connect(self._check_alive)
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -198,7 +200,17 @@ class EngineBridge(QObject):
     def _on_loaded(self, loaded: Any) -> None:
         self.loading = False
         self.current = loaded
+        self._watchdog.start()
         self.loaded.emit(loaded)
+
+    def _check_alive(self) -> None:
+        """Notice a worker that died while idle (a request in flight notices by itself)."""
+        client = self._client
+        if self.current is None or client is None:
+            self._watchdog.stop()
+        elif client.worker_pid is None:
+            self._mark_dead("The model engine stopped unexpectedly; the conversation is "
+                            "kept. Load the model again to continue.")
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self.loading = False
@@ -207,8 +219,11 @@ class EngineBridge(QObject):
             self.load_failed.emit(error_text(exc))
 
     def _mark_dead(self, reason: str) -> None:
+        if self.current is None and not self.loading:
+            return  # already reported (the watchdog and a failing request both saw it)
         was_loading, self.loading = self.loading, False
         self.current = None
+        self._watchdog.stop()
         if was_loading:
             self.load_failed.emit(reason)
         self.died.emit(reason)

@@ -51,25 +51,29 @@ def estimate(spec: Any, chosen: LoadDefaults, target: Any) -> Any:
 
 def badge(est: Any) -> Badge:
     """Green fits / amber fits with less context or partial offload / red does not fit."""
-    verdict = str(getattr(est.verdict, "value", est.verdict))
-    reason = est.reason
-    if verdict == "fits":
+    from spark_desktop.fit import Verdict
+
+    reason = est.reason[:1].upper() + est.reason[1:] + "."
+    if est.verdict == Verdict.FITS:
         return Badge("fits", "fits", reason, GREEN)
-    if verdict == "no":
+    if est.verdict == Verdict.DOES_NOT_FIT:
         return Badge("no", "does not fit", reason, RED)
-    return Badge("tight", "fits with less context" if "context" in verdict
-                 else "partial offload", reason, AMBER)
+    smaller_context = est.suggestion is not None and \
+        est.suggestion.n_ctx < est.settings.n_ctx
+    return Badge("tight", "fits with less context" if smaller_context else "partial offload",
+                 reason, AMBER)
 
 
 def memory_segments(est: Any) -> list[Segment]:
-    m = est.memory
-    return [Segment("weights", m.weights, WEIGHTS), Segment("KV cache", m.kv_cache, KV),
-            Segment("compute", m.compute, COMPUTE),
-            Segment("other", m.output + m.overhead, OTHER)]
+    """Weights / KV cache / compute / the rest (output buffer and runtime overhead)."""
+    return [Segment("weights", est.weights, WEIGHTS), Segment("KV cache", est.kv_cache, KV),
+            Segment("compute", est.compute, COMPUTE),
+            Segment("other", est.output + est.overhead, OTHER)]
 
 
-def pool_bytes(est: Any, target: Any) -> int:
-    return int(target.total_bytes)
+def pool_bytes(est: Any) -> int:
+    """All the memory the target offers (every pool together)."""
+    return sum(p.available for p in est.pools)
 
 
 def decode_speed_text(est: Any) -> str:

@@ -101,10 +101,9 @@ class MainWindow(QMainWindow):
                 getattr(self.chat, method)()
             return run
 
-        for keys, method in ((QKeySequence.StandardKey.New, "new_chat"),
-                             ("Ctrl+K", "focus_search")):
+        for keys, method in (("Ctrl+N", "new_chat"), ("Ctrl+K", "focus_search")):
             QShortcut(QKeySequence(keys), self, activated=chat_action(method))
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.chat.stop)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=lambda: self.chat.stop())
 
     # -- pages ----------------------------------------------------------------------
     def show_page(self, name: str) -> None:

@@ -18,7 +18,7 @@ class Services(QObject):
     settings_changed = Signal(object)   # settings.Settings
     machine_ready = Signal(object)      # hardware.Machine
     library_changed = Signal(object)    # tuple of library models
-    library_failed = Signal(str)
+    problem = Signal(str)          # a start-up look-up failed, in words
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,7 +32,9 @@ class Services(QObject):
 
     def start(self) -> None:
         """Begin the slow look-ups; the window is already usable meanwhile."""
-        run_async(_probe, self._machine_probed, lambda _e: None, parent=self)
+        target = self.settings.target
+        run_async(lambda: _probe(target), self._machine_probed,
+                  lambda exc: self.problem.emit(error_text(exc)), parent=self)
         self.refresh_library()
 
     # -- machine --------------------------------------------------------------------
@@ -43,12 +45,12 @@ class Services(QObject):
     @property
     def pool_bytes(self) -> int:
         """The memory pool a model loads into (0 until the probe has answered)."""
-        return int(getattr(self.target, "pool", 0) or 0)
+        return int(self.target.total_bytes) if self.target is not None else 0
 
     # -- library --------------------------------------------------------------------
     def refresh_library(self) -> None:
         run_async(_scan, self._library_scanned,
-                  lambda exc: self.library_failed.emit(error_text(exc)), parent=self)
+                  lambda exc: self.problem.emit(error_text(exc)), parent=self)
 
     def _library_scanned(self, models: tuple[Any, ...]) -> None:
         self.models = tuple(models)
@@ -69,11 +71,12 @@ class Services(QObject):
         self.engine.shutdown()
 
 
-def _probe() -> tuple[Any, Any]:
-    from spark_desktop import fit, hardware
+def _probe(target: str) -> tuple[Any, Any]:
+    """This machine, and the target estimates are made for (settings.target, "this" by default)."""
+    from spark_desktop import hardware
 
     machine = hardware.probe()
-    return machine, fit.resolve_target("this")
+    return machine, hardware.resolve_target(target, machine)
 
 
 def _scan() -> tuple[Any, ...]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.models.search import SearchResultsModel
 from spark_desktop.ui.models.table import VALUE_ROLE
@@ -140,14 +141,14 @@ class RepoView(QWidget):
     def _estimate(self, variant: Any) -> None:
         """Read the variant's header remotely (a few byte ranges) and estimate its fit."""
         generation, key = self._generation, variant_key(variant)
-        target, n_ctx = self.services.settings.target, self.services.settings.load.n_ctx
+        chosen, target = self.services.settings.load, self.services.target
+        target_name = self.services.settings.target
 
         def work() -> Any:
-            hub = _hub()
-            estimate = hub.fit_function(target, n_ctx)
-            if estimate is None:
-                raise RuntimeError("The fit estimator is not available.")
-            return estimate(hub.remote_spec(variant))
+            from spark_desktop.hardware import resolve_target
+
+            spec = _hub().remote_spec(variant)
+            return fitview.estimate(spec, chosen, target or resolve_target(target_name))
 
         def done(estimate: Any) -> None:
             if generation == self._generation:

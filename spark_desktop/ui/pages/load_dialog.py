@@ -107,7 +107,7 @@ class LoadDialog(QDialog):
         chosen = self.load_settings()
         self.estimate = fitview.estimate(self.spec, chosen, self.target)
         segments = fitview.memory_segments(self.estimate)
-        pool = fitview.pool_bytes(self.estimate, self.target)
+        pool = fitview.pool_bytes(self.estimate)
         self.bar.set_usage(segments, pool)
         self.legend.setText("   ".join(
             f"<span style='color:{s.colour}'>■</span> {s.label} {human_bytes(s.size)}"

@@ -81,7 +81,7 @@ class ModelsPage(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.state)
         services.library_changed.connect(self._show_models)
-        services.library_failed.connect(self.state.setText)
+        services.problem.connect(self.state.setText)
         engine = services.engine
         engine.load_started.connect(self._load_started)
         engine.load_progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
@@ -133,13 +133,13 @@ class ModelsPage(QWidget):
             return
         self.state.setText(f"Reading {display_name(model)}…")
         path = model.path
-        target = self.services.target
+        target, name = self.services.target, self.services.settings.target
 
         def read() -> tuple[Any, Any]:
-            from spark_desktop import fit
             from spark_desktop.gguf import read_model
+            from spark_desktop.hardware import resolve_target
 
-            return read_model(path), target or fit.resolve_target("this")
+            return read_model(path), target or resolve_target(name)
 
         run_async(read, lambda r: self._open_dialog(model, *r),
                   lambda e: self.state.setText(error_text(e)), parent=self)

@@ -1,0 +1,112 @@
+"""Cold start of the GUI to a shown, usable window, and its idle memory, without a model.
+
+Each run is a fresh Python process (nothing cached in memory from a previous run) with
+private data/models folders. "Usable" means the window is shown and its event loop is
+running (a zero-delay timer fired after show()). Idle RSS is read after the start-up
+look-ups (hardware probe, library scan, download queue) have finished. A bare PySide6
+window is measured in the same run as the floor.
+
+    python benchmarks/ui_bench.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TARGET_S = 1.0
+RSS_TARGET_MB = 200
+
+APP = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from spark_desktop.ui.app import create_window
+app = QApplication(sys.argv[:1])
+window = create_window(app)
+window.show()
+def ready():
+    print("READY", flush=True)
+    QTimer.singleShot(int(sys.argv[1]), idle)
+def idle():
+    import psutil
+    print("RSS", psutil.Process().memory_info().rss, flush=True)
+    window.close()
+    app.quit()
+QTimer.singleShot(0, ready)
+app.exec()
+"""
+
+BARE = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1180, 760)
+window.show()
+def ready():
+    print("READY", flush=True)
+    import psutil
+    print("RSS", psutil.Process().memory_info().rss, flush=True)
+    app.quit()
+QTimer.singleShot(0, ready)
+app.exec()
+"""
+
+
+def one_run(code: str, idle_ms: int) -> tuple[float, int]:
+    """(seconds from spawn to READY, RSS bytes when idle)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                   SPARK_DESKTOP_DATA_DIR=f"{tmp}/data", SPARK_DESKTOP_MODELS_DIR=f"{tmp}/models",
+                   HF_HOME=f"{tmp}/hf", HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code, str(idle_ms)], env=env,
+                                stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert proc.stdout is not None
+        ready = rss = None
+        for line in proc.stdout:
+            if line.startswith("READY") and ready is None:
+                ready = time.perf_counter() - start
+            elif line.startswith("RSS"):
+                rss = int(line.split()[1])
+        proc.wait(timeout=60)
+        if ready is None or rss is None:
+            raise SystemExit(f"the app did not report (exit code {proc.returncode})")
+        return ready, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--idle-ms", type=int, default=3000,
+                        help="wait before reading RSS (start-up look-ups finish)")
+    args = parser.parse_args()
+    one_run(APP, 100)  # warm the disk cache: we measure process start, not a cold disk
+    app = [one_run(APP, args.idle_ms) for _ in range(args.runs)]
+    bare = [one_run(BARE, 0) for _ in range(args.runs)]
+    app_t = [t for t, _ in app]
+    bare_t = [t for t, _ in bare]
+    rss = max(r for _, r in app) / 1e6
+    print(f"runs: {args.runs} (fresh process each, QT_QPA_PLATFORM="
+          f"{os.environ.get('QT_QPA_PLATFORM', 'offscreen')})")
+    print(f"cold start to usable window: median {statistics.median(app_t):.3f} s, "
+          f"min {min(app_t):.3f} s, max {max(app_t):.3f} s "
+          f"(target <= {START_TARGET_S:.1f} s: {statistics.median(app_t) / START_TARGET_S:.2f}x)")
+    print(f"bare PySide6 window (floor):  median {statistics.median(bare_t):.3f} s; "
+          f"app / bare = {statistics.median(app_t) / statistics.median(bare_t):.2f}")
+    print(f"idle RSS without a model: max {rss:.0f} MB "
+          f"(target <= {RSS_TARGET_MB} MB: {rss / RSS_TARGET_MB:.2f}x); "
+          f"bare window {max(r for _, r in bare) / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
