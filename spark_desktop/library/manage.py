@@ -107,7 +107,8 @@ def _still_linked(blob: Path, repo_dir: Path) -> bool:
 def _prune(folder: Path, managed: list[Path]) -> None:
     """Remove folders left empty, up to the managed root; a repo with no snapshots goes too."""
     stop = {m.absolute() for m in managed}
-    while folder.absolute() not in stop and folder.is_dir() and not any(folder.iterdir()):
+    while (folder.absolute() not in stop and folder.name != "snapshots" and folder.is_dir()
+           and not any(folder.iterdir())):
         folder.rmdir()
         folder = folder.parent
     if folder.name == "snapshots" and not any(folder.iterdir()):
