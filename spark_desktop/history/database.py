@@ -37,6 +37,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # already there opens without importing Alembic, which keeps start-up quick.
 HEAD_REVISION = "0002"
 BUSY_TIMEOUT_MS = 10_000
+QUICK_CHECK_MAX_BYTES = 32 << 20
 _MAGIC = b"SQLite format 3\x00"
 
 
@@ -96,6 +97,18 @@ def _header_problem(path: Path) -> str | None:
     return None
 
 
+def _quick_check(conn: sqlite3.Connection, size: int) -> str | None:
+    """SQLite's quick_check where it is cheap (small files); else read the busiest index.
+
+    A full check of a large history takes seconds, too slow for every start; damage found
+    later surfaces as an error from the query that meets it (and `integrity_check()`)."""
+    if size > QUICK_CHECK_MAX_BYTES:
+        conn.execute("SELECT count(*) FROM messages INDEXED BY ix_messages_conversation")
+        return None
+    result = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    return None if result == ["ok"] else "; ".join(result)
+
+
 def inspect_revision(path: Path) -> str | None:
     """The schema revision of an existing file, read without writing; None for a new file."""
     if not path.exists() or path.stat().st_size == 0:
@@ -104,7 +117,11 @@ def inspect_revision(path: Path) -> str | None:
     if problem:
         raise backup_aside(path, problem)
     try:
-        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
+        # Without a -wal file everything is in the main file: read it as immutable, which
+        # creates no -wal/-shm files either, so a refused file's folder stays as it was.
+        wal = path.with_name(path.name + "-wal")
+        flags = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
+        conn = sqlite3.connect(path.as_uri() + flags, uri=True)
         try:
             tables = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -113,12 +130,13 @@ def inspect_revision(path: Path) -> str | None:
             if "alembic_version" not in tables:
                 raise NotHistoryDatabaseError(path)
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            conn.execute("PRAGMA quick_check(1)" if path.stat().st_size < 8 << 20
-                         else "SELECT count(*) FROM conversations").fetchall()
+            problem = _quick_check(conn, path.stat().st_size)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise backup_aside(path, str(exc)) from exc
+    if problem:
+        raise backup_aside(path, problem)
     revision = row[0] if row else None
     if revision not in (None, HEAD_REVISION) and revision not in known_revisions():
         raise DatabaseTooNewError(path, revision)
