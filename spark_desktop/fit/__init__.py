@@ -1,1 +1,7 @@
-"""fit."""
+"""Memory-fit estimate and speed prediction (pure functions, no llama.cpp needed)."""
+
+from spark_desktop.fit.estimate import FitEstimate, PoolUse, Verdict, estimate
+from spark_desktop.fit.settings import KV_TYPES, LoadSettings, SettingsError
+
+__all__ = ["KV_TYPES", "FitEstimate", "LoadSettings", "PoolUse", "SettingsError", "Verdict",
+           "estimate"]

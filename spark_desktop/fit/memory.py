@@ -24,7 +24,7 @@ inputs per token.
 from __future__ import annotations
 
 from spark_desktop.fit.profile import ModelProfile
-from spark_desktop.fit.settings import CTX_PAD, KV_TYPES, LoadSettings
+from spark_desktop.fit.settings import CTX_PAD, KV_TYPES, LoadSettings, ctx_seq
 
 F32 = 4
 INPUT_BYTES_PER_TOKEN = 20
@@ -40,9 +40,9 @@ def row_bytes(kv_type: str, values: int) -> int:
     return values // block * size
 
 
-def kv_cells(prof: ModelProfile, s: LoadSettings) -> tuple[int, int]:
+def kv_cells(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None) -> tuple[int, int]:
     """(cells of a full-attention layer, cells of a sliding-window layer) per sequence."""
-    full = s.n_ctx_seq
+    full = ctx_seq(s.n_ctx if n_ctx is None else n_ctx, s.n_seq)
     if not prof.n_swa or s.swa_full:
         return full, full
     # llama_kv_cache_iswa: PAD(min(size_base, n_swa*(unified ? n_seq : 1) + n_ubatch), 256);
@@ -50,25 +50,30 @@ def kv_cells(prof: ModelProfile, s: LoadSettings) -> tuple[int, int]:
     return full, _pad(min(full, prof.n_swa + s.n_ubatch), CTX_PAD)
 
 
-def kv_layer_bytes(prof: ModelProfile, s: LoadSettings) -> tuple[int, ...]:
+def kv_rows(prof: ModelProfile, kv_type: str, flash_attn: bool) -> tuple[int, ...]:
+    """KV bytes of one cell of one sequence in each layer (0 for layers without KV)."""
+    key = ("rows", kv_type, flash_attn)
+    rows = prof.memo.get(key)
+    if rows is None:
+        # Without flash attention V is stored transposed and padded to the widest layer.
+        v_max = max(prof.kv_v_row, default=0)
+        rows = tuple(
+            0 if prof.recurrent[il] or not k else
+            row_bytes(kv_type, k) + row_bytes(kv_type, v_max if v and not flash_attn else v)
+            for il, (k, v) in enumerate(zip(prof.kv_k_row, prof.kv_v_row)))
+        prof.memo[key] = rows
+    return rows
+
+
+def kv_layer_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None
+                   ) -> tuple[int, ...]:
     """KV cache (or recurrent state) bytes of each layer, all sequences together."""
-    full, swa = kv_cells(prof, s)
-    # Without flash attention V is stored transposed and padded to the widest layer.
-    v_max = max(prof.kv_v_row, default=0)
-    out = []
-    for il in range(prof.n_layer):
-        if prof.recurrent[il]:
-            out.append(prof.rs_values * F32 * max(1, s.n_seq))
-            continue
-        k, v = prof.kv_k_row[il], prof.kv_v_row[il]
-        if not k:
-            out.append(0)
-            continue
-        if v and not s.flash_attn:
-            v = v_max
-        cells = swa if prof.swa[il] else full
-        out.append((row_bytes(s.kv_type, k) + row_bytes(s.kv_type, v)) * cells * s.n_seq)
-    return tuple(out)
+    full, swa = kv_cells(prof, s, n_ctx)
+    rows = kv_rows(prof, s.kv_type, s.flash_attn)
+    state = prof.rs_values * F32 * max(1, s.n_seq)
+    return tuple(state if prof.recurrent[il] else
+                 row * (swa if prof.swa[il] else full) * s.n_seq
+                 for il, row in enumerate(rows))
 
 
 def output_bytes(prof: ModelProfile, s: LoadSettings) -> int:
@@ -76,23 +81,24 @@ def output_bytes(prof: ModelProfile, s: LoadSettings) -> int:
     return prof.n_vocab * F32 * s.n_seq
 
 
-def compute_bytes(prof: ModelProfile, s: LoadSettings) -> int:
+def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None) -> int:
     """The compute buffer llama.cpp reserves for one n_ubatch batch (see module doc)."""
     t = s.n_ubatch
     n_out = min(t, s.n_batch)
-    full, swa = kv_cells(prof, s)
-    attn_layers = [k > 0 for k in prof.kv_k_row]
+    full, swa = kv_cells(prof, s, n_ctx)
     # One mask per kind of attention present (full, sliding window), both inputs.
-    kinds = {prof.swa[il]: (swa if prof.swa[il] else full)
-             for il, has in enumerate(attn_layers) if has}
-    kinds_kv = [n * s.n_seq for n in kinds.values()]
+    kinds = prof.memo.get("attn_kinds")
+    if kinds is None:
+        kinds = prof.memo["attn_kinds"] = tuple(sorted(
+            {prof.swa[il] for il, k in enumerate(prof.kv_k_row) if k and not prof.recurrent[il]}))
+    kinds_kv = [(swa if is_swa else full) * s.n_seq for is_swa in kinds]
     mask_elem = 2 if s.flash_attn else F32
     masks = sum(n_kv * t * mask_elem for n_kv in kinds_kv)
 
     e = max(prof.n_embd, prof.q_width) * F32
     kv = prof.kv_width * F32
     stages = [0]
-    if any(attn_layers):
+    if kinds:
         if s.flash_attn:
             stages.append(max(5 * e, 4 * e + kv) * t)
         else:
@@ -104,7 +110,7 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings) -> int:
     if prof.n_ff_exp:
         used = max(1, prof.n_expert_used)
         stages.append((3 * prof.n_ff_exp * used + prof.n_embd * used) * F32 * t + e * t)
-    if any(prof.recurrent):
+    if prof.rs_values:
         stages.append(int(6.5 * prof.ssm_d_inner * F32 * t) if prof.ssm_d_inner
                       else 6 * prof.n_embd * F32 * t)
     inner = max(stages) + masks + INPUT_BYTES_PER_TOKEN * t

@@ -8,7 +8,7 @@ remembers the answer for as long as the spec lives.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spark_desktop.gguf.spec import ModelSpec
@@ -30,6 +30,9 @@ class ModelProfile:
     other_bytes: int                      # any other non-layer tensor
     total_bytes: int
     matmul_params: int                    # parameters one token multiplies (experts: active only)
+    layer_active_bytes: tuple[int, ...]   # weights one token reads in each layer
+    layer_active_params: tuple[int, ...]  # parameters one token multiplies in each layer
+    output_active_params: int             # the output matrix (token_embd when tied)
     kv_k_row: tuple[int, ...]             # K values per cell for each layer (0: no KV)
     kv_v_row: tuple[int, ...]             # V values per cell (0 for MLA / no KV)
     swa: tuple[bool, ...]
@@ -46,6 +49,7 @@ class ModelProfile:
     head_dim_k: int
     head_dim_v: int
     post_norm: bool                       # Gemma-style norm after the FFN (one more row alive)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-setting caches
 
 
 _CACHE: dict[int, tuple[weakref.ref, ModelProfile]] = {}
@@ -73,6 +77,7 @@ def _build(spec: ModelSpec) -> ModelProfile:
     layer_bytes = [0] * n_layer
     expert_bytes = [0] * n_layer
     embd = output = other = matmul = 0
+    layer_params = [0] * n_layer
     has_output = False
     n_ff = n_ff_exp = 0
     for t in spec.tensors:
@@ -95,6 +100,8 @@ def _build(spec: ModelSpec) -> ModelProfile:
             if is_expert and spec.n_expert:
                 elements = elements * spec.n_expert_used // spec.n_expert
             matmul += elements
+            if t.layer is not None and t.layer < n_layer:
+                layer_params[t.layer] += elements
         if t.name.endswith("ffn_up.weight") and len(t.shape) >= 2:
             n_ff = max(n_ff, t.shape[1])
         if t.name.endswith("ffn_up_exps.weight") and len(t.shape) >= 2:
@@ -102,6 +109,8 @@ def _build(spec: ModelSpec) -> ModelProfile:
     tied = not has_output
     if tied:
         matmul += spec.n_embd * spec.vocab_size
+    share = spec.n_expert_used / spec.n_expert if spec.n_expert else 1.0
+    active_bytes = tuple(int(b - e + e * share) for b, e in zip(layer_bytes, expert_bytes))
 
     # KV cache widths per layer (llama_hparams::n_embd_k_gqa / n_embd_v_gqa).
     mla = f"{arch}.attention.key_length_mla" in (meta or {})
@@ -139,6 +148,8 @@ def _build(spec: ModelSpec) -> ModelProfile:
         layer_bytes=tuple(layer_bytes), expert_bytes=tuple(expert_bytes),
         embd_bytes=embd, output_bytes=output, tied_output=tied, other_bytes=other,
         total_bytes=sum(layer_bytes) + embd + output + other, matmul_params=matmul,
+        layer_active_bytes=active_bytes, layer_active_params=tuple(layer_params),
+        output_active_params=spec.n_embd * spec.vocab_size,
         kv_k_row=tuple(k_row), kv_v_row=tuple(v_row), swa=swa,
         n_swa=spec.n_swa if any(swa) else 0, recurrent=tuple(recurrent), rs_values=rs_values,
         n_head_max=max(heads), q_width=max(heads) * spec.head_dim_k,

@@ -17,6 +17,15 @@ KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0":
 CTX_PAD = 256
 
 
+def ctx_seq(n_ctx: int, n_seq: int) -> int:
+    """KV cells per sequence: the context padded to 256, split over the sequences (each
+    its own stream, kv_unified off) and padded again (llama_context's constructor)."""
+    padded = -(-n_ctx // CTX_PAD) * CTX_PAD
+    if n_seq > 1:
+        padded = -(-(padded // n_seq) // CTX_PAD) * CTX_PAD
+    return padded
+
+
 class SettingsError(SparkError):
     """A load setting has a value llama.cpp would refuse."""
 
@@ -71,12 +80,8 @@ class LoadSettings:
 
     @property
     def n_ctx_seq(self) -> int:
-        """KV cells per sequence llama.cpp allocates: the context padded to 256, split
-        over the sequences (each its own stream, kv_unified off) and padded again."""
-        padded = -(-self.n_ctx // CTX_PAD) * CTX_PAD
-        if self.n_seq > 1:
-            padded = -(-(padded // self.n_seq) // CTX_PAD) * CTX_PAD
-        return padded
+        """KV cells per sequence llama.cpp allocates (see ctx_seq)."""
+        return ctx_seq(self.n_ctx, self.n_seq)
 
     def echo(self) -> dict[str, object]:
         """Every llama.cpp setting the estimate assumed, named as llama.cpp names them."""

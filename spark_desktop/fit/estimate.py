@@ -1,0 +1,337 @@
+"""Will this model fit, and how fast will it run? One estimate in well under 1 ms.
+
+Placement follows llama.cpp: with n_gpu_layers = g, the last g of the n_layer+1
+"layers" (the output layer counts as the last) go to the GPU devices, split in
+proportion to their free memory; token embeddings stay in host memory; each
+layer's KV cache lives with its layer; every device holding layers reserves its
+own compute buffer; the output buffer and the app's overhead are host memory.
+With tied embeddings and the output on a GPU, llama.cpp copies token_embd to
+that GPU, so it is counted twice. On unified memory (DGX Spark) host and GPU are
+one pool; two Sparks over RPC are two pools, each with its layers, their KV and
+its own compute buffer and CUDA context.
+
+The verdict is one-sided: FITS only when every pool keeps a safety margin of
+SAFETY_FRACTION of its size plus SAFETY_BYTES free after the estimate. The
+estimate's own error against llama.cpp is within 2 % (tests/test_fit_accuracy.py),
+so a load judged FITS does not fail for want of memory the estimate forgot.
+
+Speed: decode is bandwidth-bound: time per token = Σ over pools of the bytes one
+token reads there (its layers' weights, only the active experts of a MoE, the
+output matrix, and the KV cache up to the depth) ÷ (DECODE_EFFICIENCY × the
+pool's bandwidth), plus RPC_HOP_S per extra node. llama.cpp's token generation
+reaches 60–80 % of peak memory bandwidth on GPUs and on GB10 (published
+llama-bench runs on DGX Spark: Llama 3.1 8B Q4_K_M ≈ 38 t/s from a 4.9 GB file
+at 273 GB/s ≈ 0.7). Prefill is compute-bound: 2 FLOPs per active parameter per
+token at PREFILL_EFFICIENCY of the dense FP16 peak (DGX Spark runs of
+gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active parameters ≈ 26 TFLOP/s of
+~100, about 0.3).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from spark_desktop.fit import memory
+from spark_desktop.fit.profile import ModelProfile, profile
+from spark_desktop.fit.settings import CTX_PAD, LoadSettings
+from spark_desktop.gguf.spec import ModelSpec
+from spark_desktop.hardware.targets import Pool, Target
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+SAFETY_FRACTION = 0.03
+SAFETY_BYTES = 256 * MIB
+#: CUDA context, cuBLAS workspace and kernels on each GPU (or GB10 node) in use.
+CUDA_CONTEXT_BYTES = 512 * MIB
+DECODE_EFFICIENCY = 0.7
+PREFILL_EFFICIENCY = 0.3
+RPC_HOP_S = 0.0005
+#: Per-token time that does not scale with bytes: graph launch, sampling, Python.
+DECODE_FIXED_S = 0.002
+#: The smallest context a reduced-context verdict may offer.
+MIN_USEFUL_CONTEXT = 2048
+
+
+class Verdict(enum.Enum):
+    FITS = "fits"
+    FITS_REDUCED = "fits_reduced"
+    DOES_NOT_FIT = "does_not_fit"
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    """What one pool must hold, next to what it offers."""
+
+    name: str
+    available: int
+    weights: int
+    kv_cache: int
+    compute: int
+    output: int
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.compute + self.output + self.overhead
+
+    @property
+    def limit(self) -> int:
+        """The most this pool may hold and still keep the safety margin."""
+        return int(self.available * (1 - SAFETY_FRACTION)) - SAFETY_BYTES
+
+    @property
+    def fits(self) -> bool:
+        return self.total <= self.limit
+
+
+@dataclass(frozen=True)
+class FitEstimate:
+    model: str
+    architecture: str
+    parameters: int
+    quantization: str
+    settings: LoadSettings           # as llama.cpp will run (after effective())
+    notes: tuple[str, ...]
+    weights: int
+    kv_cache: int
+    compute: int
+    output: int
+    overhead: int
+    pools: tuple[PoolUse, ...]
+    target: str
+    pool_size: int                   # usable bytes of the first pool
+    bandwidth: float                 # bytes/s of the first pool
+    verdict: Verdict
+    reason: str
+    max_context: int                 # largest context that fits with the other settings (0: none)
+    suggestion: LoadSettings | None  # the reduced settings that fit, for FITS_REDUCED
+    decode_tps: float
+    prefill_tps: float
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.compute + self.output + self.overhead
+
+    def to_dict(self) -> dict[str, object]:
+        """The `spark-desktop fit --json` object (sizes in bytes)."""
+        return {
+            "model": self.model, "architecture": self.architecture,
+            "parameters": self.parameters, "quantization": self.quantization,
+            "context": self.settings.n_ctx, "kv_type": self.settings.kv_type,
+            "gpu_layers": self.settings.gpu_layers,
+            "memory": {"weights": self.weights, "kv_cache": self.kv_cache,
+                       "compute": self.compute, "output": self.output,
+                       "overhead": self.overhead, "total": self.total},
+            "target": {"name": self.target, "pool": self.pool_size, "bandwidth": self.bandwidth},
+            "fits": self.verdict.value, "max_context": self.max_context,
+            "predicted": {"decode_tps": round(self.decode_tps, 1),
+                          "prefill_tps": round(self.prefill_tps, 1)},
+            "settings": self.settings.echo(),
+        }
+
+
+def _offload_pools(target: Target) -> list[int]:
+    return [i for i, p in enumerate(target.pools) if p.kind in ("gpu", "unified")]
+
+
+def _host_pool(target: Target) -> int:
+    for i, p in enumerate(target.pools):
+        if p.kind == "host":
+            return i
+    return 0
+
+
+def _layer_pools(prof: ModelProfile, s: LoadSettings, target: Target) -> tuple[list[int], int]:
+    """The pool of each repeating layer, and of the output layer (llama.cpp's rule)."""
+    n = prof.n_layer
+    host = _host_pool(target)
+    devices = _offload_pools(target)
+    g = n + 1 if s.gpu_layers < 0 else min(s.gpu_layers, n + 1)
+    if not devices or g == 0:
+        return [host] * n, host
+    start = n + 1 - g
+    sizes = [target.pools[i].bytes for i in devices]
+    total = sum(sizes) or 1
+    bounds, acc = [], 0
+    for size in sizes:
+        acc += size
+        bounds.append(acc / total)
+
+    def device_of(il: int) -> int:
+        frac = (il - start) / g
+        for k, bound in enumerate(bounds):
+            if frac < bound:
+                return devices[k]
+        return devices[-1]
+
+    layers = [device_of(il) if il >= start else host for il in range(n)]
+    return layers, device_of(n)
+
+
+class _Plan:
+    """Where everything goes for fixed settings except the context length.
+
+    Built once per estimate; `uses(n_ctx)` is then a few multiplications per pool,
+    so the binary search for the largest context stays cheap.
+    """
+
+    def __init__(self, prof: ModelProfile, s: LoadSettings, target: Target) -> None:
+        self.prof, self.s, self.target = prof, s, target
+        n_pools = len(target.pools)
+        self.weights = [0] * n_pools
+        self.full_rows = [0] * n_pools     # KV bytes per cell of full-attention layers
+        self.swa_rows = [0] * n_pools      # ... of sliding-window layers
+        self.fixed_kv = [0] * n_pools      # recurrent state (context-independent)
+        self.fixed = [0] * n_pools         # CUDA contexts, mmap copies
+        self.host = host = _host_pool(target)
+        self.layers, self.out_pool = layers, out_pool = _layer_pools(prof, s, target)
+        rows = memory.kv_rows(prof, s.kv_type, s.flash_attn)
+        for il, pool in enumerate(layers):
+            self.weights[pool] += prof.layer_bytes[il]
+            if prof.recurrent[il]:
+                self.fixed_kv[pool] += prof.rs_values * memory.F32 * max(1, s.n_seq)
+            elif prof.swa[il]:
+                self.swa_rows[pool] += rows[il]
+            else:
+                self.full_rows[pool] += rows[il]
+        self.weights[host] += prof.embd_bytes + prof.other_bytes
+        self.weights[out_pool] += prof.output_bytes
+        if prof.tied_output and out_pool != host:
+            self.weights[out_pool] += prof.embd_bytes  # llama.cpp copies token_embd as the output
+        self.offloaded = set(layers) | {out_pool}
+        devices = set(_offload_pools(target))
+        for pool in self.offloaded & devices:
+            self.fixed[pool] += CUDA_CONTEXT_BYTES
+            if s.use_mmap and target.unified:
+                # mmap keeps the file in the page cache next to the device copy.
+                self.fixed[host] += self.weights[pool]
+
+    def uses(self, n_ctx: int) -> tuple[PoolUse, ...]:
+        prof, target, s = self.prof, self.target, self.s
+        full, swa = memory.kv_cells(prof, s, n_ctx)
+        full_compute = memory.compute_bytes(prof, s, n_ctx)
+        out = []
+        for i, p in enumerate(target.pools):
+            kv = (self.full_rows[i] * full + self.swa_rows[i] * swa) * s.n_seq + self.fixed_kv[i]
+            compute = full_compute if i in self.offloaded else 0
+            output = overhead = 0
+            if i == self.host:
+                if i not in self.offloaded:
+                    # Host staging buffer of a fully offloaded model (embeddings in).
+                    compute += 2 * prof.n_embd * memory.F32 * s.n_ubatch
+                output = memory.output_bytes(prof, s)
+                # llama-cpp-python keeps scores (n_batch x n_vocab f32) and input ids.
+                overhead = s.n_batch * prof.n_vocab * 4 + n_ctx * 4
+            out.append(PoolUse(p.name, p.bytes, self.weights[i], kv, compute, output,
+                               overhead + self.fixed[i]))
+        return tuple(out)
+
+    def fits(self, n_ctx: int) -> bool:
+        return all(u.fits for u in self.uses(n_ctx))
+
+
+def _fits(prof: ModelProfile, s: LoadSettings, target: Target) -> bool:
+    return _Plan(prof, s, target).fits(s.n_ctx)
+
+
+def _max_context(plan: _Plan, ceiling: int) -> int:
+    """Largest n_ctx (a multiple of 256, at most `ceiling`) that fits; 0 if none."""
+    lo, hi = 0, max(1, ceiling // CTX_PAD)
+    if plan.fits(ceiling):
+        return ceiling
+    while lo < hi - 1:
+        mid = (lo + hi) // 2
+        if plan.fits(mid * CTX_PAD):
+            lo = mid
+        else:
+            hi = mid
+    return lo * CTX_PAD
+
+
+def _max_gpu_layers(prof: ModelProfile, s: LoadSettings, target: Target) -> int:
+    """Most layers on the GPU(s) that fit; -1 if even none does."""
+    lo, hi = -1, prof.n_layer + 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _fits(prof, replace(s, gpu_layers=mid), target):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
+    prof, s, target = plan.prof, plan.s, plan.target
+    layers, out_pool = plan.layers, plan.out_pool
+    n_pools = len(target.pools)
+    read = [0.0] * n_pools
+    flops = [0.0] * n_pools
+    rows = memory.kv_rows(prof, s.kv_type, s.flash_attn)
+    swa_cells = memory.kv_cells(prof, s)[1]
+    for il, pool in enumerate(layers):
+        if prof.recurrent[il]:
+            kv_read = 2 * prof.rs_values * memory.F32  # state read and written back
+        else:
+            kv_read = rows[il] * (min(depth, swa_cells) if prof.swa[il] else depth)
+        read[pool] += prof.layer_active_bytes[il] + kv_read
+        flops[pool] += 2 * prof.layer_active_params[il]
+    read[out_pool] += prof.output_bytes or prof.embd_bytes
+    flops[out_pool] += 2 * prof.output_active_params
+    used = [i for i in range(n_pools) if read[i]]
+    decode_s = DECODE_FIXED_S + sum(
+        read[i] / (DECODE_EFFICIENCY * target.pools[i].bandwidth) for i in used)
+    decode_s += RPC_HOP_S * (len(used) - 1) if len(target.pools) > 1 and target.unified else 0
+    prefill_s = sum(flops[i] / (PREFILL_EFFICIENCY * target.pools[i].flops) for i in used)
+    return (1 / decode_s if decode_s else 0.0), (1 / prefill_s if prefill_s else 0.0)
+
+
+def _gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
+             depth: int | None = None) -> FitEstimate:
+    """Memory, verdict and speed of loading `spec` with `settings` on `target`.
+
+    depth: how many tokens of context the decode speed assumes (default: half the context).
+    """
+    prof = profile(spec)
+    s, notes = settings.effective()
+    plan = _Plan(prof, s, target)
+    uses = plan.uses(s.n_ctx)
+    ceiling = spec.context_length or max(s.n_ctx, 131072)
+    max_ctx = _max_context(plan, ceiling)
+    suggestion: LoadSettings | None = None
+    if all(u.fits for u in uses):
+        verdict = Verdict.FITS
+        reason = (f"needs {_gib(sum(u.total for u in uses))} of "
+                  f"{_gib(sum(u.available for u in uses))} with a safety margin to spare")
+    else:
+        tight = max(uses, key=lambda u: u.total - u.limit)
+        short = (f"needs {_gib(tight.total)} in {tight.name} but it offers "
+                 f"{_gib(tight.available)} ({_gib(tight.limit)} after the safety margin)")
+        layers = _max_gpu_layers(prof, s, target) if any(
+            p.kind == "gpu" for p in target.pools) and s.gpu_layers != 0 else -1
+        if max_ctx >= min(MIN_USEFUL_CONTEXT, s.n_ctx):
+            verdict = Verdict.FITS_REDUCED
+            suggestion = replace(s, n_ctx=max_ctx)
+            reason = f"{short}; fits with a context of {max_ctx} tokens"
+        elif layers >= 0:
+            verdict = Verdict.FITS_REDUCED
+            suggestion = replace(s, gpu_layers=layers)
+            reason = (f"{short}; fits with {layers} of {prof.n_layer + 1} layers on the GPU "
+                      "(the rest runs on the CPU, slower)")
+        else:
+            verdict = Verdict.DOES_NOT_FIT
+            reason = short
+    decode, prefill = _speed(plan, depth if depth is not None else s.n_ctx // 2)
+    first = target.pools[0]
+    return FitEstimate(
+        model=spec.name, architecture=spec.architecture, parameters=spec.parameters,
+        quantization=spec.quantization, settings=s, notes=notes,
+        weights=sum(u.weights for u in uses), kv_cache=sum(u.kv_cache for u in uses),
+        compute=sum(u.compute for u in uses), output=sum(u.output for u in uses),
+        overhead=sum(u.overhead for u in uses), pools=uses, target=target.name,
+        pool_size=first.bytes, bandwidth=first.bandwidth, verdict=verdict, reason=reason,
+        max_context=max_ctx, suggestion=suggestion, decode_tps=decode, prefill_tps=prefill)
