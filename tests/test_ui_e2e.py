@@ -70,7 +70,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     assert _cell(repo_view.variants, 0, 0) == "Q4_K_M"
     assert _cell(repo_view.variants, 0, FIT_COLUMN) == "fits"
     assert _cell(repo_view.variants, 0, 3).endswith("tok/s")
-    assert not any("banner.png" in call for call in fake_hub.api_calls)  # no remote image
+    assert "[image: " in repo_view.card.toPlainText()  # shown as words, never fetched
+    assert not any("banner.png" in call for call in fake_hub.api_calls)
     assert "pwned" not in window.windowTitle()
 
     # Download: progress is shown, then the model appears in My Models.

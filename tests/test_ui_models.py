@@ -59,7 +59,7 @@ def test_variants_rows_get_fit_later(qtbot) -> None:
     QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     small, split = _variant("Q4_K_M", 4_000_000_000), _variant("Q8_0", 8_000_000_000, False)
     model.set_variants((small, split))
-    assert _text(model, 0)[:4] == ["Q4_K_M", "4.0 GB", "checking…", "—"]
+    assert _text(model, 0)[:4] == ["Q4_K_M", "3.7 GiB", "checking…", "—"]
     assert _text(model, 1)[2] == "incomplete"
     changed = []
     model.dataChanged.connect(lambda a, b: changed.append((a.row(), b.row())))
@@ -80,7 +80,7 @@ def test_downloads_update_in_place(qtbot) -> None:
     QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     assert model.update(_progress("a", State.RUNNING, 250)) == 0
     assert model.update(_progress("b", State.QUEUED, 0)) == 1
-    assert _text(model, 0)[:5] == ["org/m · m-Q4_K_M.gguf", "250 B of 1.0 KB", "250 B/s",
+    assert _text(model, 0)[:5] == ["org/m · m-Q4_K_M.gguf", "250 B of 1000 B", "250 B/s",
                                    "3 s", "Downloading"]
     assert model.data(model.index(0, 1), PROGRESS_ROLE) == 250
     assert model.update(_progress("a", State.FAILED, 500, "Disk full: free 2 GB.")) == 0
@@ -102,7 +102,7 @@ def test_local_models_columns(qtbot, tmp_path: Path) -> None:
                      has_chat_template=False, license=None, source="extra",
                      problem="not a GGUF file")
     model.set_values([good, bad])
-    assert _text(model, 0) == ["org/gemma · gemma-Q4_K_M", "Q4_K_M", "253.0 MB", "gemma3",
+    assert _text(model, 0) == ["org/gemma · gemma-Q4_K_M", "Q4_K_M", "241.3 MiB", "gemma3",
                                "268M", "32,768", "downloads"]
     assert _text(model, 1)[3:] == ["—", "—", "—", "extra folder"]
     assert model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole) == "not a GGUF file"

@@ -6,15 +6,15 @@ from datetime import datetime, timezone
 
 
 def human_bytes(n: float | None) -> str:
-    """1536 → "1.5 KB" (decimal units, as disks and the Hub show sizes)."""
+    """1536 → "1.5 KiB" (binary units, as the fit estimate and llama.cpp report memory)."""
     if n is None:
         return "—"
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+        value /= 1024
+    return f"{value:.1f} TiB"
 
 
 def human_count(n: int | None) -> str:

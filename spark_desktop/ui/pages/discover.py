@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -53,6 +53,27 @@ class SafeBrowser(QTextBrowser):
 
     def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 (Qt's name)
         return None
+
+    def show_markdown(self, text: str) -> None:
+        """Render Markdown with every image shown as "[image: address]" in words."""
+        self.setMarkdown(text)
+        doc = self.document()
+        spots: list[tuple[int, int, str]] = []
+        block = doc.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                if frag.isValid() and frag.charFormat().isImageFormat():
+                    name = frag.charFormat().toImageFormat().name()
+                    spots.append((frag.position(), frag.length(), name))
+                it += 1
+            block = block.next()
+        cursor = QTextCursor(doc)
+        for pos, length, name in reversed(spots):
+            cursor.setPosition(pos)
+            cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertText(f"[image: {name}]", QTextCharFormat())
 
     @staticmethod
     def _open(url: QUrl) -> None:
@@ -108,7 +129,7 @@ class RepoView(QWidget):
         generation = self._generation
         self.repo = repo
         self.title.setText(repo)
-        self.card.setMarkdown("Loading the model card…")
+        self.card.show_markdown("Loading the model card…")
         self.variants.set_variants(())
         self.status.setText("Listing files…")
 
@@ -116,12 +137,12 @@ class RepoView(QWidget):
             return lambda value: fn(value) if generation == self._generation else None
 
         run_async(lambda: _hub().card.model_card(repo), current(self._show_card),
-                  current(lambda e: self.card.setMarkdown(f"*{error_text(e)}*")), parent=self)
+                  current(lambda e: self.card.show_markdown(f"*{error_text(e)}*")), parent=self)
         run_async(lambda: _hub().list_variants(repo), current(self._show_variants),
                   current(lambda e: self.status.setText(error_text(e))), parent=self)
 
     def _show_card(self, markdown: str) -> None:
-        self.card.setMarkdown(markdown or "*This repository has no model card.*")
+        self.card.show_markdown(markdown or "*This repository has no model card.*")
 
     def _show_variants(self, files: Any) -> None:
         self.status.setText(
