@@ -1,9 +1,106 @@
-"""Sub-commands of the fit area."""
+"""`spark-desktop fit MODEL`: will it fit, and how fast will it run?"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import TYPE_CHECKING
+
+from spark_desktop.errors import SparkError
+
+if TYPE_CHECKING:
+    from spark_desktop.fit import FitEstimate
+    from spark_desktop.gguf.spec import ModelSpec
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add this area's sub-commands to the parser."""
+    """Add the `fit` sub-command."""
+    p = subparsers.add_parser(
+        "fit", parents=[common], help="estimate memory and speed of a model before loading it",
+        description="Estimate whether MODEL fits the target's memory and how fast it runs.")
+    p.add_argument("model", metavar="MODEL", help="a local GGUF file (any part of a split model)")
+    p.add_argument("--ctx", type=int, default=None, metavar="N",
+                   help="context length in tokens (default 4096)")
+    p.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=None,
+                   help="KV cache type (default f16)")
+    p.add_argument("--gpu-layers", type=int, default=None, metavar="N",
+                   help="layers on the GPU, -1 for all (default)")
+    p.add_argument("--ubatch", type=int, default=None, metavar="N",
+                   help="physical batch size n_ubatch (default 512)")
+    p.add_argument("--parallel", type=int, default=None, metavar="N",
+                   help="parallel sequences n_seq (default 1)")
+    p.add_argument("--target", default="this", metavar="TARGET",
+                   help="spark, spark2, this (default) or a size in GiB")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_run)
+
+
+def model_spec(model: str) -> ModelSpec:
+    """The ModelSpec for a MODEL argument: a local GGUF path. (Remote `org/repo:QUANT`
+    names are resolved here once the hub can read remote headers.)"""
+    from pathlib import Path
+
+    from spark_desktop.gguf import read_model
+
+    path = Path(model).expanduser()
+    if not path.exists():
+        raise SparkError(f"{model} does not exist; give the path of a GGUF file.")
+    return read_model(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from spark_desktop.fit import LoadSettings, estimate
+    from spark_desktop.hardware import resolve_target
+
+    spec = model_spec(args.model)
+    settings = LoadSettings()
+    changes = {"n_ctx": args.ctx, "kv_type": args.kv_type, "gpu_layers": args.gpu_layers,
+               "n_ubatch": args.ubatch, "n_seq": args.parallel}
+    settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    if args.ubatch is not None and args.ubatch > settings.n_batch:
+        settings = replace(settings, n_batch=args.ubatch)
+    result = estimate(spec, settings, resolve_target(args.target))
+    print(json.dumps(result.to_dict()) if args.json else format_table(result))
+    return 0
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f} B"
+
+
+def format_table(e: FitEstimate) -> str:
+    """A short human table of one estimate."""
+    s = e.settings
+    lines = [
+        f"{e.model}  ({e.architecture}, {e.parameters / 1e9:.2f} B parameters, {e.quantization})",
+        f"context {s.n_ctx}, KV {s.kv_type}, GPU layers {s.gpu_layers}, "
+        f"ubatch {s.n_ubatch}, parallel {s.n_seq}, flash attention "
+        f"{'on' if s.flash_attn else 'off'}",
+        "",
+        f"  {'weights':<10}{_size(e.weights):>12}",
+        f"  {'KV cache':<10}{_size(e.kv_cache):>12}",
+        f"  {'compute':<10}{_size(e.compute):>12}",
+        f"  {'output':<10}{_size(e.output):>12}",
+        f"  {'overhead':<10}{_size(e.overhead):>12}",
+        f"  {'total':<10}{_size(e.total):>12}",
+        "",
+    ]
+    for u in e.pools:
+        lines.append(f"  {u.name}: {_size(u.total)} of {_size(u.available)}"
+                     f"{'' if u.fits else '  (too much)'}")
+    verdict = {"fits": "FITS", "fits_reduced": "FITS WITH CHANGES",
+               "does_not_fit": "DOES NOT FIT"}[e.verdict.value]
+    lines += [
+        "",
+        f"{verdict} on {e.target}: {e.reason}",
+        f"largest context that fits: {e.max_context}",
+        f"predicted: {e.decode_tps:.1f} tokens/s generating, "
+        f"{e.prefill_tps:.0f} tokens/s reading the prompt",
+    ]
+    lines += [f"note: {n}" for n in e.notes]
+    return "\n".join(lines)
