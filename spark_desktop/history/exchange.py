@@ -84,8 +84,8 @@ def export_markdown(store: HistoryStore, conversation_ids: Iterable[str] | None 
                       "JSON export._", ""]
         for msg in path:
             heading = msg.role.capitalize()
-            notes = [note for note in (msg.model,
-                     None if msg.finish_reason in (None, "stop") else msg.finish_reason) if note]
+            status = "streaming" if msg.streaming else msg.finish_reason
+            notes = [note for note in (msg.model, None if status == "stop" else status) if note]
             if notes:
                 heading += f" ({', '.join(notes)})"
             lines += [f"## {heading}", ""]
