@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -29,7 +29,7 @@ def _text(model, row: int) -> list[str]:
 
 def _result(repo: str, downloads: int, gated: bool = False) -> SearchResult:
     return SearchResult(repo=repo, author=repo.split("/")[0], downloads=downloads, likes=7,
-                        updated=datetime(2026, 1, 2, tzinfo=timezone.utc), tags=("gguf",),
+                        updated=datetime(2026, 1, 2, tzinfo=UTC), tags=("gguf",),
                         gated=gated, parameters=7_240_000_000, architecture="llama",
                         context_length=8192)
 

@@ -34,7 +34,7 @@ class _Job(QRunnable):
     def run(self) -> None:
         try:
             result = self._fn()
-        except BaseException as exc:  # delivered to the GUI, which shows it in words
+        except BaseException as exc:  # noqa: BLE001 (delivered to the GUI, shown in words)
             self._emit(self._call.failed, exc)
         else:
             self._emit(self._call.done, result)

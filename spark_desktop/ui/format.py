@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import UTC, datetime
 
 
 def human_bytes(n: float | None) -> str:
@@ -39,7 +40,7 @@ def human_params(n: int | None) -> str:
 
 def human_duration(seconds: float | None) -> str:
     """ETA text: "42 s", "3 min", "1 h 05 min"."""
-    if seconds is None or seconds < 0 or seconds != seconds:
+    if seconds is None or seconds < 0 or math.isnan(seconds):
         return "—"
     s = int(seconds)
     if s < 60:
@@ -54,5 +55,5 @@ def human_date(when: datetime | None) -> str:
     if when is None:
         return "—"
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.astimezone().strftime("%Y-%m-%d")

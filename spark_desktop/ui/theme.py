@@ -16,13 +16,13 @@ GREEN = "#2e7d32"
 AMBER = "#b26a00"
 RED = "#c62828"
 
-_SHEET = """
-QListWidget#sidebar { border: none; font-size: 11pt; }
-QListWidget#sidebar::item { padding: 8px 12px; }
-QLabel[role="title"] { font-size: 15pt; font-weight: 600; }
-QLabel[role="muted"] { color: palette(placeholder-text); }
-QLabel[role="error"] { color: %s; }
-""" % RED
+_SHEET = f"""
+QListWidget#sidebar {{ border: none; font-size: 11pt; }}
+QListWidget#sidebar::item {{ padding: 8px 12px; }}
+QLabel[role="title"] {{ font-size: 15pt; font-weight: 600; }}
+QLabel[role="muted"] {{ color: palette(placeholder-text); }}
+QLabel[role="error"] {{ color: {RED}; }}
+"""
 
 
 def _dark_palette() -> QPalette:

@@ -51,7 +51,7 @@ class SafeBrowser(QTextBrowser):
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._open)
 
-    def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 (Qt's name)
+    def loadResource(self, kind: int, name: QUrl) -> Any:
         return None
 
     def show_markdown(self, text: str) -> None:
@@ -239,7 +239,7 @@ class DiscoverPage(QWidget):
         layout.addWidget(self.stack)
         self._searched = False
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self._searched:
             self.search()

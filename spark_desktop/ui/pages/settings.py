@@ -160,7 +160,7 @@ class SettingsPage(QWidget):
         return box
 
     # -- behaviour ------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         run_async(_login_text, self.login_label.setText, parent=self)
         if self.checks.topLevelItemCount() == 0 and self.run_checks_button.isEnabled():
