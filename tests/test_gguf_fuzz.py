@@ -63,20 +63,21 @@ _ops = st.lists(
     min_size=1, max_size=4)
 
 
-@settings(max_examples=4000, deadline=None, derandomize=True, database=None,
+# Each example mutates all four bases the same way: 4000 mutated headers in all.
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.integers(0, 3), ops=_ops)
-def test_mutated_headers_only_raise_gguf_error(base: int, ops: list[tuple]) -> None:
-    data, header = _bases()[base]
-    mutated = _mutate(data, header, ops)
-    source = MemorySource("fuzz.gguf", mutated)
-    try:
-        spec = read_model([source])
-    except GGUFError as exc:
-        assert str(exc).startswith("fuzz.gguf"), str(exc)
-    else:
-        assert isinstance(spec, ModelSpec)
-        assert spec.file_size == len(mutated)
-    # Only the header is ever fetched; never beyond the (small) file.
-    assert sum(n for _, n in source.requests) <= max(len(mutated), 1)
-    assert len(source.requests) <= 2
+@given(ops=_ops)
+def test_mutated_headers_only_raise_gguf_error(ops: list[tuple]) -> None:
+    for data, header in _bases():
+        mutated = _mutate(data, header, ops)
+        source = MemorySource("fuzz.gguf", mutated)
+        try:
+            spec = read_model([source])
+        except GGUFError as exc:
+            assert str(exc).startswith("fuzz.gguf"), str(exc)
+        else:
+            assert isinstance(spec, ModelSpec)
+            assert spec.file_size == len(mutated)
+        # Never more than the file, in at most two growing requests for these small files.
+        assert sum(n for _, n in source.requests) <= max(len(mutated), 1)
+        assert len(source.requests) <= 2

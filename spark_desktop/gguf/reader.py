@@ -123,23 +123,36 @@ class _Parser:
         n = self.count("a string length", 1, limit)
         return self.take(n).decode("utf-8", errors="replace")
 
-    def skip_strings(self, n: int, budget_end: int) -> None:
-        """Walk n strings without decoding them (fast path for vocabularies)."""
+    def strings(self, n: int, budget_end: int, keep: bool) -> tuple[str, ...]:
+        """n strings in a tight loop (vocabularies are hundreds of thousands long);
+        decoded only when `keep`."""
         data, pos, end = self.buf.data, self.pos, self.buf.end
+        stop = min(self.size, budget_end)
         unpack = _U64.unpack_from
+        out: list[str] = []
         for _ in range(n):
             if pos + 8 > end:
                 self.pos = pos
                 self.buf.ensure(pos + 8)
                 data, end = self.buf.data, self.buf.end
             (length,) = unpack(data, pos)
+            if pos + 8 + length > stop:
+                self.pos = pos
+                if pos + 8 + length > self.size:
+                    raise GGUFError(
+                        f"{self.name} is truncated or damaged: a string of {length} bytes at byte "
+                        f"{pos} runs past the end of the file ({self.size} bytes).")
+                raise self.fail(f"a string of {length} bytes runs past the metadata size limit")
             pos += 8
-            if pos + length > min(self.size, budget_end):
-                self.pos = pos - 8
-                raise self.fail(f"a string of {length} bytes runs past the end of the metadata")
+            if pos + length > end:
+                self.pos = pos
+                self.buf.ensure(pos + length)
+                data, end = self.buf.data, self.buf.end
+            if keep:
+                out.append(data[pos:pos + length].decode("utf-8", errors="replace"))
             pos += length
         self.pos = pos
-        self.buf.ensure(pos)
+        return tuple(out)
 
     def value(self, vtype: int, budget_end: int, depth: int = 0) -> Any:
         if vtype in _SCALARS:
@@ -161,7 +174,7 @@ class _Parser:
             if item in _SCALARS:
                 self.skip(n * _SCALARS[item].size)
             elif item == _VT.STRING:
-                self.skip_strings(n, budget_end)
+                self.strings(n, budget_end, keep=False)
             else:
                 for _ in range(n):
                     self.value(item, budget_end, depth)
@@ -170,6 +183,8 @@ class _Parser:
             s = _SCALARS[item]
             raw = self.take(n * s.size)
             return tuple(x[0] for x in s.iter_unpack(raw)) if n else ()
+        if item == _VT.STRING:
+            return self.strings(n, budget_end, keep=True)
         return tuple(self.value(item, budget_end, depth) for _ in range(n))
 
 
