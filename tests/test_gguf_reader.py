@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 import time
@@ -98,7 +99,7 @@ def test_real_model_needs_only_a_few_small_reads(test_model: Path) -> None:
     assert source.bytes_read < 16 * 2**20
     assert source.requests[0] == (0, 256 * 1024)
     sizes = [n for _, n in source.requests]
-    assert all(b >= a for a, b in zip(sizes, sizes[1:]))  # growing requests
+    assert all(b >= a for a, b in itertools.pairwise(sizes))  # growing requests
 
 
 def test_small_model_is_read_with_one_request(tmp_path: Path) -> None:
@@ -227,6 +228,19 @@ def test_chat_template_and_file_type() -> None:
 def test_sliding_window_rules(arch: str, keys: list[bytes], n_swa: int, flags: tuple) -> None:
     spec = _read_bytes(minimal_model([*keys], arch=arch, n_layer=4))
     assert (spec.n_swa, spec.swa_layers) == (n_swa, flags)
+
+
+@pytest.mark.parametrize(("arch", "keys", "flags"), [
+    ("qwen3next", [], (True, True, True, False)),
+    ("qwen3next", [u32("qwen3next.full_attention_interval", 2)], (True, False, True, False)),
+    ("minimax-01", [], (True,) * 4),
+    ("rwkv7", [], (True,) * 4),
+    ("jamba", [kv("jamba.attention.head_count_kv", 9,
+                  struct.pack("<IQ", 4, 4) + struct.pack("<IIII", 0, 2, 0, 0))], (True, False, True, True)),
+    ("llama", [], (False,) * 4),
+])
+def test_recurrent_layer_rules(arch: str, keys: list[bytes], flags: tuple) -> None:
+    assert _read_bytes(minimal_model([*keys], arch=arch, n_layer=4)).recurrent_layers == flags
 
 
 # --- hostile input ----------------------------------------------------------------

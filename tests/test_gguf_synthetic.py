@@ -29,7 +29,7 @@ print("GENERATED", len(out["choices"][0]["text"]) >= 0, out["usage"]["completion
 
 
 def _load_in_llama_cpp(path: Path) -> str:
-    proc = subprocess.run([sys.executable, "-c", _LOAD, str(path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", _LOAD, str(path)], check=False, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "GENERATED True" in proc.stdout, proc.stdout + proc.stderr[-3000:]
@@ -105,4 +105,13 @@ def test_lfm2_marks_attention_layers(tmp_path: Path) -> None:
     spec = read_model(model.path)
     assert spec.n_head_kv == (0, 0, 2, 0, 2)
     assert spec.swa_layers == (False, False, True, False, True)
+    assert spec.recurrent_layers == (True, True, False, True, False)
     _check_roundtrip(model)
+
+
+def test_mamba_is_recurrent_everywhere(tmp_path: Path) -> None:
+    model = WRITERS["mamba"](tmp_path, n_layer=3, d_state=8)
+    spec = read_model(model.path)
+    assert spec.recurrent_layers == (True, True, True)
+    assert spec.hparam("ssm.state_size") == 8 and spec.hparam("ssm.inner_size") == 2 * spec.n_embd
+    assert spec.n_head == (0, 0, 0) and spec.head_dim_k == 0

@@ -20,7 +20,7 @@ from spark_desktop.gguf.splits import split_base_name, split_part_names
 
 __all__ = [
     "ArraySummary", "ByteSource", "FileSource", "GGUFError", "GGUFHeader", "ModelSpec",
-    "TensorInfo", "read_header", "read_model", "split_part_names",
+    "TensorInfo", "read_header", "read_model", "split_base_name", "split_part_names",
 ]
 
 

@@ -59,3 +59,11 @@ class ModelSpec:
     split_count: int
     tensors: tuple[TensorInfo, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # per layer: True where llama.cpp keeps recurrent state (Mamba, RWKV, hybrids'
+    # linear-attention/conv layers) rather than a KV cache
+    recurrent_layers: tuple[bool, ...] = ()
+    n_ff: tuple[int, ...] = ()    # per layer feed-forward size (0 where there is none)
+
+    def hparam(self, suffix: str, default: Any = None) -> Any:
+        """An architecture key from the metadata, e.g. hparam("ssm.state_size")."""
+        return self.metadata.get(f"{self.architecture}.{suffix}", default)

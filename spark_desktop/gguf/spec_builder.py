@@ -16,6 +16,7 @@ import gguf
 
 from spark_desktop.gguf.errors import GGUFError
 from spark_desktop.gguf.reader import ArraySummary, GGUFHeader
+from spark_desktop.gguf.recurrent import recurrent_layers
 from spark_desktop.gguf.spec import ModelSpec, TensorInfo
 from spark_desktop.gguf.swa import sliding_window
 
@@ -101,6 +102,7 @@ def build_spec(headers: Sequence[GGUFHeader], model_name: str) -> ModelSpec:
     head_dim_k = _uint(meta, f"{arch}.attention.key_length", default_dim) if head0 else 0
     head_dim_v = _uint(meta, f"{arch}.attention.value_length", default_dim) if head0 else 0
     n_swa, swa_layers = sliding_window(arch, meta, n_layer, n_head_kv)
+    n_ff = _per_layer(meta, f"{arch}.feed_forward_length", n_layer, (0,) * n_layer, first)
 
     n_expert = _uint(meta, f"{arch}.expert_count")
     used = meta.get(f"{arch}.expert_used_count", 0)
@@ -146,6 +148,8 @@ def build_spec(headers: Sequence[GGUFHeader], model_name: str) -> ModelSpec:
         split_count=len(headers),
         tensors=tensors,
         metadata=meta,
+        recurrent_layers=recurrent_layers(arch, meta, n_layer, n_head_kv, n_ff),
+        n_ff=n_ff,
     )
 
 
