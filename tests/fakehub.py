@@ -379,6 +379,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-body (pause, cancel, kill) is normal here, not news."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
 
 def start(hub: FakeHub | None = None) -> tuple[FakeHub, _Server]:
     """Start a fake hub on 127.0.0.1 at a random port (for tests and benchmarks)."""

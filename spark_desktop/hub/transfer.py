@@ -12,15 +12,19 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import http.client
 import os
 import shutil
+import ssl
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
-import httpx2
+import certifi
 
 from spark_desktop.hub import session
 from spark_desktop.hub.errors import ChecksumError, DiskFullError, DownloadError
@@ -104,7 +108,7 @@ class _Sink:
         self.hasher = hashlib.sha256()
         self.done = 0
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: memoryview) -> None:
         view = memoryview(data)
         with disk_errors(self.path.parent):
             while view:
@@ -117,36 +121,92 @@ class _Sink:
         self.file.close()
 
 
+def _connect(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+    """A connection for `url` (through the environment's proxy, if any) and the request target."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    host, port = parts.hostname or "", parts.port or (443 if https else 80)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    context = ssl.create_default_context(cafile=certifi.where()) if https else None
+    proxy = None if proxy_bypass(host) else getproxies().get(parts.scheme)
+    if proxy:
+        via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        if not https:
+            return http.client.HTTPConnection(via.hostname or "", via.port or 80,
+                                              timeout=timeout), url
+        conn = http.client.HTTPSConnection(via.hostname or "", via.port or 80,
+                                           timeout=timeout, context=context)
+        conn.set_tunnel(host, port)
+        return conn, target
+    if https:
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context), target
+    return http.client.HTTPConnection(host, port, timeout=timeout), target
+
+
+def _open(url: str, start: int, policy: RetryPolicy) -> tuple[http.client.HTTPConnection,
+                                                              http.client.HTTPResponse]:
+    """GET from `start`, following the Hub's redirect to its CDN; the token goes only to the Hub."""
+    hub_host = urlsplit(session.endpoint()).hostname
+    headers = session.headers()
+    headers["Range"] = f"bytes={start}-"
+    for _ in range(10):
+        conn, target = _connect(url, policy.read_timeout)
+        sent = dict(headers)
+        if urlsplit(url).hostname != hub_host:
+            sent.pop("authorization", None)  # CDN URLs are signed; never leak the token
+        conn.request("GET", target, headers=sent)
+        response = conn.getresponse()
+        if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+            response.read()
+            conn.close()
+            url = urljoin(url, response.getheader("Location", ""))
+            continue
+        return conn, response
+    raise DownloadError("The Hub redirected the download too many times; try again later.")
+
+
+def _raise_for_hub_error(url: str, status: int) -> None:
+    """Ask again through huggingface_hub so its typed errors (gated, not found) apply."""
+    from huggingface_hub.utils import hf_raise_for_status
+
+    response = session.client().get(url, headers=session.headers(), follow_redirects=True)
+    hf_raise_for_status(response)
+    raise DownloadError(f"The Hub answered {status} for this download.")
+
+
 def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
          stop: threading.Event, policy: RetryPolicy) -> None:
-    headers = session.headers()
-    headers["Range"] = f"bytes={sink.done}-"
-    timeout = httpx2.Timeout(policy.connect_timeout, read=policy.read_timeout)
-    try:
-        with session.client().stream("GET", url, headers=headers, timeout=timeout) as response:
-            status = response.status_code
-            if status == 416 and sink.done == size:
-                return
-            if status == 429 or status >= 500:
-                raise _Transient(f"the Hub answered {status}")
-            if status >= 400:
-                response.read()
-                from huggingface_hub.utils import hf_raise_for_status
+    """One request: append what the server sends to the partial file, hashing as it goes.
 
-                hf_raise_for_status(response)
-            content_range = response.headers.get("Content-Range", "")
-            if status == 200 or not content_range.startswith(f"bytes {sink.done}-"):
-                lost = sink.done  # the server ignored or changed our range: start over cleanly
-                sink.restart()
-                on_bytes(-lost)
-            for chunk in response.iter_raw():  # as the network delivers: no byte is held back
-                chunk = chunk[:size - sink.done]
-                sink.write(chunk)
-                on_bytes(len(chunk))
-                if sink.done >= size or stop.is_set():
-                    return
-    except (httpx2.TransportError, httpx2.StreamError) as exc:
+    Streaming uses http.client with reads of up to 1 MiB: several times faster than
+    reading the body through httpx in 64 KiB pieces, which matters at multi-GB sizes.
+    """
+    try:
+        conn, response = _open(url, sink.done, policy)
+    except (OSError, http.client.HTTPException) as exc:
         raise _Transient(f"network error: {exc.__class__.__name__}") from exc
+    with closing(conn):
+        status = response.status
+        if status == 416 and sink.done == size:
+            return
+        if status == 429 or status >= 500:
+            raise _Transient(f"the Hub answered {status}")
+        if status >= 400:
+            _raise_for_hub_error(url, status)
+        content_range = response.getheader("Content-Range", "")
+        if status == 200 or not content_range.startswith(f"bytes {sink.done}-"):
+            lost = sink.done  # the server ignored or changed our range: start over cleanly
+            sink.restart()
+            on_bytes(-lost)
+        while sink.done < size and not stop.is_set():
+            try:  # read1: what has arrived (up to 1 MiB), so a reset loses no received byte
+                data = response.read1(min(CHUNK, size - sink.done))
+            except (OSError, http.client.HTTPException) as exc:
+                raise _Transient(f"network error: {exc.__class__.__name__}") from exc
+            if not data:
+                return
+            sink.write(memoryview(data))
+            on_bytes(len(data))
 
 
 def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None],
