@@ -142,31 +142,55 @@ def _host_pool(target: Target) -> int:
     return 0
 
 
-def _layer_pools(prof: ModelProfile, s: LoadSettings, target: Target) -> tuple[list[int], int]:
-    """The pool of each repeating layer, and of the output layer (llama.cpp's rule)."""
+def _layer_ranges(prof: ModelProfile, s: LoadSettings, target: Target
+                  ) -> tuple[list[tuple[int, int, int]], int]:
+    """(pool, first layer, end layer) ranges of the repeating layers, and the output
+    layer's pool, by llama.cpp's rule (llama_model::load_tensors: layer il goes to the
+    first device whose cumulative share exceeds (il - i_gpu_start) / n_gpu_layers)."""
     n = prof.n_layer
     host = _host_pool(target)
     devices = _offload_pools(target)
     g = n + 1 if s.gpu_layers < 0 else min(s.gpu_layers, n + 1)
     if not devices or g == 0:
-        return [host] * n, host
+        return [(host, 0, n)], host
     start = n + 1 - g
-    sizes = [target.pools[i].bytes for i in devices]
-    total = sum(sizes) or 1
-    bounds, acc = [], 0
-    for size in sizes:
-        acc += size
-        bounds.append(acc / total)
+    total = sum(target.pools[i].bytes for i in devices) or 1
+    ranges = [(host, 0, start)] if start > 0 else []
+    lo, acc, out_pool = start, 0, devices[-1]
+    for k, dev in enumerate(devices):
+        acc += target.pools[dev].bytes
+        # il belongs here while il - start < bound * g, i.e. il < start + bound * g
+        end = n + 1 if k == len(devices) - 1 else min(n + 1, -int(-(start + acc / total * g)))
+        if end > lo:
+            ranges.append((dev, lo, min(end, n)))
+            if end > n:
+                out_pool = dev
+        lo = max(lo, end)
+    return [r for r in ranges if r[2] > r[1]], out_pool
 
-    def device_of(il: int) -> int:
-        frac = (il - start) / g
-        for k, bound in enumerate(bounds):
-            if frac < bound:
-                return devices[k]
-        return devices[-1]
 
-    layers = [device_of(il) if il >= start else host for il in range(n)]
-    return layers, device_of(n)
+def _prefix(prof: ModelProfile, kv_type: str, flash_attn: bool) -> dict[str, list[int]]:
+    """Prefix sums over layers, so any range of layers costs two lookups."""
+    key = ("prefix", kv_type, flash_attn)
+    cached = prof.memo.get(key)
+    if cached is None:
+        rows = memory.kv_rows(prof, kv_type, flash_attn)
+        series = {
+            "bytes": prof.layer_bytes, "active": prof.layer_active_bytes,
+            "params": prof.layer_active_params,
+            "full": [0 if w else r for r, w in zip(rows, prof.swa)],
+            "swa": [r if w else 0 for r, w in zip(rows, prof.swa)],
+            "recurrent": [int(x) for x in prof.recurrent],
+        }
+        cached = {}
+        for name, values in series.items():
+            acc, out = 0, [0]
+            for v in values:
+                acc += v
+                out.append(acc)
+            cached[name] = out
+        prof.memo[key] = cached
+    return cached
 
 
 class _Plan:
@@ -185,21 +209,20 @@ class _Plan:
         self.fixed_kv = [0] * n_pools      # recurrent state (context-independent)
         self.fixed = [0] * n_pools         # CUDA contexts, mmap copies
         self.host = host = _host_pool(target)
-        self.layers, self.out_pool = layers, out_pool = _layer_pools(prof, s, target)
-        rows = memory.kv_rows(prof, s.kv_type, s.flash_attn)
-        for il, pool in enumerate(layers):
-            self.weights[pool] += prof.layer_bytes[il]
-            if prof.recurrent[il]:
-                self.fixed_kv[pool] += prof.rs_values * memory.F32 * max(1, s.n_seq)
-            elif prof.swa[il]:
-                self.swa_rows[pool] += rows[il]
-            else:
-                self.full_rows[pool] += rows[il]
+        self.ranges, out_pool = _layer_ranges(prof, s, target)
+        self.out_pool = out_pool
+        pre = self.prefix = _prefix(prof, s.kv_type, s.flash_attn)
+        state = prof.rs_values * memory.F32 * max(1, s.n_seq)
+        for pool, lo, hi in self.ranges:
+            self.weights[pool] += pre["bytes"][hi] - pre["bytes"][lo]
+            self.full_rows[pool] += pre["full"][hi] - pre["full"][lo]
+            self.swa_rows[pool] += pre["swa"][hi] - pre["swa"][lo]
+            self.fixed_kv[pool] += (pre["recurrent"][hi] - pre["recurrent"][lo]) * state
         self.weights[host] += prof.embd_bytes + prof.other_bytes
         self.weights[out_pool] += prof.output_bytes
         if prof.tied_output and out_pool != host:
             self.weights[out_pool] += prof.embd_bytes  # llama.cpp copies token_embd as the output
-        self.offloaded = set(layers) | {out_pool}
+        self.offloaded = {r[0] for r in self.ranges} | {out_pool}
         devices = set(_offload_pools(target))
         for pool in self.offloaded & devices:
             self.fixed[pool] += CUDA_CONTEXT_BYTES
@@ -262,22 +285,20 @@ def _max_gpu_layers(prof: ModelProfile, s: LoadSettings, target: Target) -> int:
 
 
 def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
-    prof, s, target = plan.prof, plan.s, plan.target
-    layers, out_pool = plan.layers, plan.out_pool
+    prof, s, target, pre = plan.prof, plan.s, plan.target, plan.prefix
     n_pools = len(target.pools)
     read = [0.0] * n_pools
     flops = [0.0] * n_pools
-    rows = memory.kv_rows(prof, s.kv_type, s.flash_attn)
-    swa_cells = memory.kv_cells(prof, s)[1]
-    for il, pool in enumerate(layers):
-        if prof.recurrent[il]:
-            kv_read = 2 * prof.rs_values * memory.F32  # state read and written back
-        else:
-            kv_read = rows[il] * (min(depth, swa_cells) if prof.swa[il] else depth)
-        read[pool] += prof.layer_active_bytes[il] + kv_read
-        flops[pool] += 2 * prof.layer_active_params[il]
-    read[out_pool] += prof.output_bytes or prof.embd_bytes
-    flops[out_pool] += 2 * prof.output_active_params
+    swa_depth = min(depth, memory.kv_cells(prof, s)[1])
+    state_rw = 2 * prof.rs_values * memory.F32  # recurrent state read and written back
+    for pool, lo, hi in plan.ranges:
+        read[pool] += (pre["active"][hi] - pre["active"][lo]
+                       + (pre["full"][hi] - pre["full"][lo]) * depth
+                       + (pre["swa"][hi] - pre["swa"][lo]) * swa_depth
+                       + (pre["recurrent"][hi] - pre["recurrent"][lo]) * state_rw)
+        flops[pool] += 2 * (pre["params"][hi] - pre["params"][lo])
+    read[plan.out_pool] += prof.output_bytes or prof.embd_bytes
+    flops[plan.out_pool] += 2 * prof.output_active_params
     used = [i for i in range(n_pools) if read[i]]
     decode_s = DECODE_FIXED_S + sum(
         read[i] / (DECODE_EFFICIENCY * target.pools[i].bandwidth) for i in used)
