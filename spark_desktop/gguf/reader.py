@@ -9,7 +9,7 @@ would accept too.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gguf
@@ -72,6 +72,7 @@ class GGUFHeader:
     alignment: int
     data_offset: int
     header_requests: int
+    header_bytes: bytes = field(default=b"", repr=False)  # only with keep_bytes=True
 
 
 def _type_name(vtype: int) -> str:
@@ -207,8 +208,11 @@ def _tensor_bytes(name: str, shape: tuple[int, ...], qtype: int, p: _Parser) -> 
     return qt.name, n_elements // block * type_size
 
 
-def read_header(source: ByteSource) -> GGUFHeader:
-    """Read one GGUF file's header from a ByteSource, reading only the header bytes."""
+def read_header(source: ByteSource, keep_bytes: bool = False) -> GGUFHeader:
+    """Read one GGUF file's header from a ByteSource, reading only the header bytes.
+
+    keep_bytes: also return the raw header (up to the data offset), e.g. for a stub.
+    """
     p = _Parser(source)
     if p.size < 4 or p.take(4) != MAGIC:
         raise GGUFError(f"{p.name} is not a GGUF file (it does not start with 'GGUF').")
@@ -269,6 +273,10 @@ def read_header(source: ByteSource) -> GGUFHeader:
                 f"{p.name} is truncated: tensor {name!r} ends at byte {end} "
                 f"but the file is {p.size} bytes long.")
         tensors.append(RawTensor(name, shape, qtype, type_name, n_bytes, data_offset + offset))
+    raw_header = b""
+    if keep_bytes:
+        p.buf.ensure(data_offset)
+        raw_header = bytes(p.buf.data[:data_offset])
     return GGUFHeader(p.name, version, p.size, metadata, tuple(tensors), alignment,
-                      data_offset, p.buf.requests)
+                      data_offset, p.buf.requests, raw_header)
 
