@@ -18,6 +18,7 @@ from spark_desktop.gguf import (
     GGUFError,
     read_header,
     read_model,
+    split_base_name,
     split_part_names,
 )
 from tests.fixtures.gguf_bytes import (
@@ -119,6 +120,8 @@ def test_split_part_names() -> None:
     assert split_part_names("model.gguf") == ["model.gguf"]
     assert split_part_names("m-00004-of-00003.gguf") == ["m-00004-of-00003.gguf"]
     assert split_part_names("m-00000-of-00003.gguf") == ["m-00000-of-00003.gguf"]
+    assert split_base_name("Q4/Model-Q4_K_M-00002-of-00003.gguf") == "Model-Q4_K_M"
+    assert split_base_name("model.gguf") == "model"
 
 
 def test_split_model_from_any_part(tmp_path: Path) -> None:
