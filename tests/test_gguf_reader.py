@@ -317,19 +317,29 @@ def test_hostile_headers(data: bytes, words: str) -> None:
 
 
 def test_huge_metadata_is_capped() -> None:
-    # A 2 GiB string is refused from its length alone: nothing near that is fetched.
-    source = MemorySource("big.gguf", b"")
-    head = gguf_file([kv("k", 8, struct.pack("<Q", 2**31))])
+    """A 2 GiB string in a 1 TiB file is refused from its length alone, before any fetch."""
 
     class Sparse(MemorySource):
+        """A 1 TiB file: its bytes, then zeros."""
+
         def size(self) -> int:
             return 2**40
 
-    sparse = Sparse("big.gguf", head + b"\0" * 64)
-    with pytest.raises(GGUFError):
+        def read(self, offset: int, length: int) -> bytes:
+            chunk = super().read(offset, length)
+            return chunk + b"\0" * (length - len(chunk))
+
+    sparse = Sparse("big.gguf", gguf_file([kv("k", 8, struct.pack("<Q", 2**31))]) + b"\0" * 64)
+    with pytest.raises(GGUFError, match="big.gguf .*size limit"):
         read_model([sparse])
-    assert sum(n for _, n in sparse.requests) <= 256 * 1024
-    assert source.requests == []
+    assert sparse.requests == [(0, 256 * 1024)]
+    # Many moderate arrays add up: the metadata as a whole is capped too.
+    big = 40 * 2**20
+    arrays = [kv(f"a{i}", 9, struct.pack("<IQ", 0, big) + b"\0" * big) for i in range(2)]
+    sparse = Sparse("many.gguf", gguf_file(arrays))
+    with pytest.raises(GGUFError, match="many.gguf .*metadata size limit"):
+        read_model([sparse])
+    assert sum(n for _, n in sparse.requests) <= 128 * 2**20
 
 
 def test_model_level_nonsense() -> None:

@@ -144,3 +144,10 @@ def test_header_stub_dry_runs_like_the_real_file(tmp_path: Path) -> None:
     assert read_model(stubs[0]) == read_model(model.path)
     buffers = _dry_run_buffers(stubs[0])
     assert buffers and buffers == _dry_run_buffers(model.path)
+
+
+def test_quantization_is_guessed_without_a_file_type(tmp_path: Path) -> None:
+    model = write_llama(tmp_path, tensor_type="Q8_0", file_type=None)
+    spec = read_model(model.path)
+    assert "general.file_type" not in spec.metadata
+    assert spec.quantization == "Q8_0"
