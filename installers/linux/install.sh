@@ -131,11 +131,13 @@ require_python() {
     die "$1 is missing or older than Python 3.11 (DGX OS: sudo apt install python3)."
   "$1" -c 'import ensurepip, venv' 2>/dev/null ||
     die "$1 cannot create virtual environments: sudo apt install python3-venv"
+  command -v c++ >/dev/null || command -v g++ >/dev/null ||
+    note "no C++ compiler found: building llama.cpp needs one (sudo apt install build-essential)"
 }
 
 # Exit 0 when the venv's llama-cpp-python meets BUILD_KEY.
 backend_ok() {
-  "$1/bin/python" "$REPO_ROOT/spark_desktop/engine/build_info.py" --satisfies "$BUILD_KEY" \
+  "$1/bin/python" -I "$REPO_ROOT/spark_desktop/engine/build_info.py" --satisfies "$BUILD_KEY" \
     >/dev/null 2>&1
 }
 
@@ -182,7 +184,7 @@ install_into_venv() {
     "${pip[@]}" install -q --no-deps --force-reinstall "$wheel"
     backend_ok "$venv" || die "llama-cpp-python still does not report $BUILD_KEY after the rebuild."
   fi
-  say "llama.cpp backend: $("$venv/bin/python" "$REPO_ROOT/spark_desktop/engine/build_info.py")"
+  say "llama.cpp backend: $("$venv/bin/python" -I "$REPO_ROOT/spark_desktop/engine/build_info.py")"
 }
 
 # --- desktop integration --------------------------------------------------------------
@@ -330,7 +332,7 @@ main() {
       *) die "unknown option $1 (see --help)" ;;
     esac
   done
-  [[ -z $prefix ]] || { mkdir -p "$prefix" && prefix=$(cd "$prefix" && pwd); }
+  [[ -z $prefix ]] || prefix=$(realpath -m "$prefix")
   set_layout "$prefix"
   case $action in
     print) build_config "$force"; print_build_config ;;
