@@ -80,9 +80,9 @@ def test_json_has_exactly_the_keys_of_the_issue(test_model: Path,
                                    "total"}
     assert set(data["target"]) == {"name", "pool", "bandwidth"}
     assert set(data["predicted"]) == {"decode_tps", "prefill_tps"}
-    assert data["settings"] == {"n_ctx": 8192, "n_batch": 512, "n_ubatch": 256, "n_seq": 2,
+    assert data["settings"] == {"n_ctx": 8192, "n_batch": 2048, "n_ubatch": 256, "n_seq": 2,
                                 "flash_attn": True, "type_k": "q8_0", "type_v": "q8_0",
-                                "swa_full": False, "gpu_layers": -1, "use_mmap": False}
+                                "swa_full": True, "gpu_layers": -1, "use_mmap": False}
     assert data["fits"] == "fits" and data["architecture"] == "gemma3"
     assert data["memory"]["total"] == sum(v for k, v in data["memory"].items() if k != "total")
 
@@ -187,8 +187,8 @@ def test_sliding_window_recurrent_and_mla(tmp_path: Path) -> None:
     gemma = read_model(sm.write_gemma3(tmp_path / "g", n_layer=6, n_swa=128, head_dim=32,
                                        context_length=32768).path)
     target = resolve_target("spark", CPU_ONLY)
-    window = estimate(gemma, LoadSettings(n_ctx=32768), target).kv_cache
-    full = estimate(gemma, LoadSettings(n_ctx=32768, swa_full=True), target).kv_cache
+    window = estimate(gemma, LoadSettings(n_ctx=32768, swa_full=False), target).kv_cache
+    full = estimate(gemma, LoadSettings(n_ctx=32768), target).kv_cache
     row = 2 * 32 * 2  # K+V, one kv head of 32, f16
     assert window == row * (32768 + 5 * 768) and full == row * 32768 * 6
     mamba = read_model(sm.write_mamba(tmp_path / "m", n_embd=64).path)

@@ -46,20 +46,21 @@ def write_accuracy_models(directory: Path) -> dict[str, Path]:
     }
 
 
-# (model, n_ctx (None: the model's maximum), kv type, flash attention)
-GRID: tuple[tuple[str, int | None, str, bool], ...] = (
-    ("gemma-3-270m", 512, "f16", True),
-    ("gemma-3-270m", None, "q8_0", True),
-    ("llama", 512, "f16", True),
-    ("llama", None, "q8_0", True),
-    ("llama", 4096, "f16", False),
-    ("gemma3", 512, "q8_0", True),
-    ("gemma3", None, "f16", True),
-    ("gemma3", 2048, "f16", False),
-    ("qwen3moe", 512, "f16", True),
-    ("qwen3moe", None, "q8_0", True),
-    ("mamba", 512, "f16", True),
-    ("mamba", None, "q8_0", True),
+# (model, n_ctx (None: the model's maximum), kv type, flash attention, full-size SWA cache)
+GRID: tuple[tuple[str, int | None, str, bool, bool], ...] = (
+    ("gemma-3-270m", 512, "f16", True, True),
+    ("gemma-3-270m", None, "q8_0", True, False),
+    ("gemma-3-270m", None, "f16", True, True),
+    ("llama", 512, "f16", True, True),
+    ("llama", None, "q8_0", True, True),
+    ("llama", 4096, "f16", False, True),
+    ("gemma3", 512, "q8_0", True, False),
+    ("gemma3", None, "f16", True, False),
+    ("gemma3", 2048, "f16", False, True),
+    ("qwen3moe", 512, "f16", True, True),
+    ("qwen3moe", None, "q8_0", True, True),
+    ("mamba", 512, "f16", True, True),
+    ("mamba", None, "q8_0", True, True),
 )
 
 
@@ -85,12 +86,13 @@ class Comparison:
         return bad
 
 
-def compare(name: str, path: Path, n_ctx: int | None, kv_type: str, flash_attn: bool
-            ) -> Comparison:
+def compare(name: str, path: Path, n_ctx: int | None, kv_type: str, flash_attn: bool,
+            swa_full: bool = True) -> Comparison:
     """Estimate one load and have llama.cpp plan the same load (CPU backend)."""
     spec = read_model(path)
     settings = LoadSettings(n_ctx=n_ctx or spec.context_length, kv_type=kv_type,
-                            flash_attn=flash_attn, gpu_layers=0)
+                            flash_attn=flash_attn, swa_full=swa_full, gpu_layers=0,
+                            use_mmap=False)
     s, _ = settings.effective()
     prof = profile(spec)
     est = {"weights": prof.total_bytes,
@@ -108,10 +110,11 @@ def accuracy_models(tmp_path_factory: pytest.TempPathFactory, test_model: Path) 
     return models
 
 
-@pytest.mark.parametrize(("name", "n_ctx", "kv_type", "flash_attn"), GRID)
+@pytest.mark.parametrize(("name", "n_ctx", "kv_type", "flash_attn", "swa_full"), GRID)
 def test_estimate_matches_llama_cpp(accuracy_models: dict[str, Path], name: str,
-                                    n_ctx: int | None, kv_type: str, flash_attn: bool) -> None:
-    c = compare(name, accuracy_models[name], n_ctx, kv_type, flash_attn)
+                                    n_ctx: int | None, kv_type: str, flash_attn: bool,
+                                    swa_full: bool) -> None:
+    c = compare(name, accuracy_models[name], n_ctx, kv_type, flash_attn, swa_full)
     assert c.within_bounds() == [], (c.estimate, c.llama)
 
 

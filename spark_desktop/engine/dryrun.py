@@ -15,6 +15,9 @@ lines print 0.00 MiB, and the figures come from elsewhere:
   "RS buffer size" lines are real;
 - compute and output: their buffer lines, as in a real load.
 
+no_alloc cannot be combined with mmap (llama.cpp asserts), so the dry run always
+plans a load without mmap; only how the weights reach memory differs.
+
 Each figure printed in MiB may be off by 0.005 MiB (see memory_report). The file
 only needs a valid header at the real size: a sparse stub (`make_sparse_stub`) of
 a remote model is enough, so a download can be confirmed before it starts.
@@ -26,7 +29,7 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from spark_desktop.engine.memory_report import (
@@ -76,6 +79,9 @@ def report_from_dry_run(log: str, model_size: int) -> MemoryReport:
 def simulate_load(path: Path | str, settings: LoadSettings = LoadSettings()) -> MemoryReport:
     """What llama.cpp would allocate to load `path` with `settings` (a dry run, seconds)."""
     eff, _ = settings.effective()
+    # no_alloc cannot be combined with mmap (GGML_ASSERT(!ml.no_alloc) in load_tensors);
+    # the plan is the same apart from how the weights reach memory.
+    eff = replace(eff, use_mmap=False)
     request = json.dumps({"path": str(path), "settings": asdict(eff)})
     try:
         proc = subprocess.run([sys.executable, "-m", "spark_desktop.engine.dryrun", request],
@@ -85,7 +91,9 @@ def simulate_load(path: Path | str, settings: LoadSettings = LoadSettings()) -> 
                           "the file may be damaged.") from None
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["it stopped without a message"])[-1]
+        err = proc.stderr.strip().splitlines() or ["it stopped without a message"]
+        tail = next((ln.strip() for ln in err if "GGML_ASSERT" in ln or "error" in ln.lower()),
+                    err[-1].strip())
         raise DryRunError(f"llama.cpp could not plan loading {path}: {tail}")
     result = json.loads(lines[-1])
     if "error" in result:

@@ -42,6 +42,10 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 SAFETY_FRACTION = 0.03
 SAFETY_BYTES = 256 * MIB
+#: The engine's worker process: Python, llama-cpp-python and llama.cpp's libraries,
+#: tokenizer tables and graph metadata. (The engine drives llama.cpp through the
+#: low-level API, so there is no Llama() object and no n_batch x n_vocab scores array.)
+WORKER_PROCESS_BYTES = 192 * MIB
 #: CUDA context, cuBLAS workspace and kernels on each GPU (or GB10 node) in use.
 CUDA_CONTEXT_BYTES = 512 * MIB
 DECODE_EFFICIENCY = 0.7
@@ -244,8 +248,7 @@ class _Plan:
                     # Host staging buffer of a fully offloaded model (embeddings in).
                     compute += 2 * prof.n_embd * memory.F32 * s.n_ubatch
                 output = memory.output_bytes(prof, s)
-                # llama-cpp-python keeps scores (n_batch x n_vocab f32) and input ids.
-                overhead = s.n_batch * prof.n_vocab * 4 + n_ctx * 4
+                overhead = WORKER_PROCESS_BYTES
             out.append(PoolUse(p.name, p.bytes, self.weights[i], kv, compute, output,
                                overhead + self.fixed[i]))
         return tuple(out)
@@ -319,6 +322,8 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
     """
     prof = profile(spec)
     s, notes = settings.effective()
+    if s.use_mmap is None:
+        s = replace(s, use_mmap=not target.unified)  # the engine's default_use_mmap()
     plan = _Plan(prof, s, target)
     uses = plan.uses(s.n_ctx)
     ceiling = spec.context_length or max(s.n_ctx, 131072)

@@ -34,22 +34,25 @@ class SettingsError(SparkError):
 class LoadSettings:
     """llama.cpp context and model settings (names as the engine passes them).
 
-    Defaults are the engine's: flash attention on (the compute buffer then stays
-    small at long contexts), a sliding-window cache sized to the window
-    (swa_full off, unlike llama.cpp's own default), no mmap (on GB10 the weights
-    are copied into device buffers and mmap would keep a second copy in the page
-    cache), every layer on the GPU where there is one (gpu_layers -1).
+    Defaults are the engine's (engine.options.LoadOptions and worker.py): n_batch
+    2048 and n_ubatch 512; flash attention on (the engine's "auto" resolves to on
+    with the CPU and CUDA backends); swa_full on, because the engine keeps
+    llama.cpp's default full-size sliding-window cache (it lets the engine trim the
+    cache to any position); every layer on the GPU (gpu_layers -1); use_mmap None
+    means the engine's choice for the target: off on unified memory (GB10 copies the
+    weights into device buffers and mmap would keep a second copy in the page
+    cache), on elsewhere.
     """
 
     n_ctx: int = 4096
     kv_type: str = "f16"       # type_k and type_v
     gpu_layers: int = -1       # -1: all layers (and the output layer)
-    n_batch: int = 512
+    n_batch: int = 2048
     n_ubatch: int = 512
     n_seq: int = 1
     flash_attn: bool = True
-    swa_full: bool = False
-    use_mmap: bool = False
+    swa_full: bool = True
+    use_mmap: bool | None = None
 
     def __post_init__(self) -> None:
         if self.kv_type not in KV_TYPES:
