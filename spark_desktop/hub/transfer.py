@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import http.client
 import os
+import queue
 import shutil
 import ssl
 import threading
@@ -82,12 +83,46 @@ def disk_errors(folder: Path) -> Iterator[None]:
         raise
 
 
+class _Hasher:
+    """sha256 on its own thread, so hashing overlaps receiving and writing (hashlib
+    releases the GIL); chunks are handed over in order through a bounded queue."""
+
+    _RESET = object()
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=64)
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if chunk is self._RESET:
+                self._hash = hashlib.sha256()
+            else:
+                self._hash.update(chunk)  # type: ignore[arg-type]
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def reset(self) -> None:
+        self._queue.put(self._RESET)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
 class _Sink:
     """The partial file plus its running sha256."""
 
     def __init__(self, partial: Path, size: int) -> None:
         self.path = partial
-        self.hasher = hashlib.sha256()
         fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -96,6 +131,7 @@ class _Sink:
             raise DownloadError(f"{partial.name} is being downloaded by another program "
                                 "right now; wait for it to finish.") from None
         self.file = os.fdopen(fd, "r+b", buffering=0)
+        self.hasher = _Hasher()
         self.done = os.fstat(fd).st_size
         if self.done > size:
             self.restart()
@@ -105,10 +141,10 @@ class _Sink:
     def restart(self) -> None:
         self.file.seek(0)
         self.file.truncate()
-        self.hasher = hashlib.sha256()
+        self.hasher.reset()
         self.done = 0
 
-    def write(self, data: memoryview) -> None:
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
         with disk_errors(self.path.parent):
             while view:
@@ -118,6 +154,7 @@ class _Sink:
         self.done += len(data)
 
     def close(self) -> None:
+        self.hasher.close()
         self.file.close()
 
 
@@ -205,7 +242,7 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
                 raise _Transient(f"network error: {exc.__class__.__name__}") from exc
             if not data:
                 return
-            sink.write(memoryview(data))
+            sink.write(data)
             on_bytes(len(data))
 
 
