@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import TEST_CACHE  # noqa: E402
-from tests.test_fit_accuracy import compare, write_accuracy_models  # noqa: E402
+from tests.conftest import TEST_CACHE
+from tests.test_fit_accuracy import compare_many, write_accuracy_models
 
 PARTS = ("weights", "kv_cache", "compute", "output", "total")
 
@@ -51,23 +51,28 @@ def main() -> int:
                     "mamba": (512, 4096)}
         if args.quick:
             contexts = {k: (v[0], v[-1]) for k, v in contexts.items()}
-        print(f"{'model':<13}{'ctx':>6} {'kv':<5}{'fa':<4}"
+        print(f"{'model':<13}{'ctx':>6} {'kv':<5}{'fa':<4}{'swa':<5}"
               + "".join(f"{p + ' est/llama.cpp MiB (err %)':>40}" for p in PARTS))
         worst = dict.fromkeys(PARTS, 0.0)
-        runs = [(name, ctx, kv, True) for name, ctxs in contexts.items()
-                for ctx in ctxs for kv in ("f16", "q8_0")]
-        runs += [(name, contexts[name][1], "f16", False) for name in contexts if name != "mamba"]
-        for name, ctx, kv, fa in runs:
-            c = compare(name, models[name], ctx, kv, fa)
-            cells = []
-            for part in PARTS:
-                truth = c.llama.total if part == "total" else getattr(c.llama, part)
-                err = (c.estimate[part] - truth) / truth * 100 if truth else 0.0
-                worst[part] = max(worst[part], c.error(part) * 100)
-                cells.append(f"{_mib(c.estimate[part])}/{_mib(truth)} ({err:+6.2f})")
-            flag = "" if not c.within_bounds() else "  OUT OF BOUNDS: " + ",".join(c.within_bounds())
-            print(f"{name:<13}{ctx:>6} {kv:<5}{'on' if fa else 'off':<4}"
-                  + "".join(f"{cell:>40}" for cell in cells) + flag, flush=True)
+        for name, ctxs in contexts.items():
+            cases = [(ctx, kv, True, True) for ctx in ctxs for kv in ("f16", "q8_0")]
+            if name.startswith("gemma"):
+                cases += [(ctx, "f16", True, False) for ctx in ctxs]  # window-sized SWA cache
+            if name != "mamba":
+                cases.append((ctxs[1], "f16", False, True))  # without flash attention
+            for c in compare_many(name, models[name], cases):
+                cells = []
+                for part in PARTS:
+                    truth = c.llama.total if part == "total" else getattr(c.llama, part)
+                    err = (c.estimate[part] - truth) / truth * 100 if truth else 0.0
+                    worst[part] = max(worst[part], c.error(part) * 100)
+                    cells.append(f"{_mib(c.estimate[part])}/{_mib(truth)} ({err:+6.2f})")
+                bad = c.within_bounds()
+                s = c.settings
+                print(f"{name:<13}{s.n_ctx:>6} {s.kv_type:<5}{'on' if s.flash_attn else 'off':<4}"
+                      f"{'full' if s.swa_full else 'win':<5}"
+                      + "".join(f"{cell:>40}" for cell in cells)
+                      + (f"  OUT OF BOUNDS: {','.join(bad)}" if bad else ""), flush=True)
         print("worst error after print rounding, %: "
               + ", ".join(f"{p} {w:.2f}" for p, w in worst.items()))
     return 0

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_desktop.fit import LoadSettings, estimate  # noqa: E402
-from spark_desktop.hardware import resolve_target  # noqa: E402
-from spark_desktop.hardware.probe import describe  # noqa: E402
-from tests.conftest import TEST_CACHE  # noqa: E402
-from tests.test_fit import make_spec  # noqa: E402
+from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.hardware import resolve_target
+from spark_desktop.hardware.probe import describe
+from tests.conftest import TEST_CACHE
+from tests.test_fit import make_spec
 
 
 def _per_call_us(fn, n: int) -> float:
@@ -43,7 +43,8 @@ def main() -> int:
         specs["gemma-3-270m (18 layers)"] = read_model(gemma)
     for name, spec in specs.items():
         for tname, target in (("spark", spark), ("spark2", spark2)):
-            us = _per_call_us(lambda: estimate(spec, settings, target), 2000)
+            us = _per_call_us(
+                lambda spec=spec, target=target: estimate(spec, settings, target), 2000)
             print(f"one estimate, {name}, target {tname}: {us:7.1f} µs")
 
     # 50 variants: 10 sizes x 5 quantizations, as the Discover table would show them.

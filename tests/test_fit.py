@@ -174,7 +174,8 @@ def test_discrete_gpu_offers_partial_offload() -> None:
 
 
 def test_moe_decode_reads_only_active_experts() -> None:
-    moe = dict(n_layer=48, n_embd=2048, n_head=32, n_head_kv=4, n_expert=128, n_ff_exp=768)
+    moe = {"n_layer": 48, "n_embd": 2048, "n_head": 32, "n_head_kv": 4, "n_expert": 128,
+           "n_ff_exp": 768}
     few = estimate(make_spec(**moe, n_expert_used=8), LoadSettings(),
                    resolve_target("spark", CPU_ONLY))
     many = estimate(make_spec(**moe, n_expert_used=64), LoadSettings(),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from spark_desktop.engine.dryrun import make_sparse_stub, simulate_load
+from spark_desktop.engine.dryrun import make_sparse_stub, simulate_load, simulate_loads
 from spark_desktop.engine.memory_report import MIB, MemoryReport
 from spark_desktop.fit import LoadSettings
 from spark_desktop.fit import memory as fitmem
@@ -86,35 +86,48 @@ class Comparison:
         return bad
 
 
-def compare(name: str, path: Path, n_ctx: int | None, kv_type: str, flash_attn: bool,
-            swa_full: bool = True) -> Comparison:
-    """Estimate one load and have llama.cpp plan the same load (CPU backend)."""
-    spec = read_model(path)
-    settings = LoadSettings(n_ctx=n_ctx or spec.context_length, kv_type=kv_type,
-                            flash_attn=flash_attn, swa_full=swa_full, gpu_layers=0,
-                            use_mmap=False)
+def estimate_parts(path: Path, settings: LoadSettings) -> dict[str, int]:
+    """The estimator's figure for each part llama.cpp reports, and their sum."""
+    prof = profile(read_model(path))
     s, _ = settings.effective()
-    prof = profile(spec)
     est = {"weights": prof.total_bytes,
            "kv_cache": sum(fitmem.kv_layer_bytes(prof, s)),
            "compute": fitmem.compute_bytes(prof, s),
            "output": fitmem.output_bytes(prof, s)}
     est["total"] = sum(est.values())
-    return Comparison(name, s, est, simulate_load(path, s))
+    return est
+
+
+def compare_many(name: str, path: Path,
+                 cases: list[tuple[int | None, str, bool, bool]]) -> list[Comparison]:
+    """Estimate loads of one model and have llama.cpp plan the same loads (CPU backend,
+    one child process for all of them)."""
+    spec = read_model(path)
+    settings = [LoadSettings(n_ctx=n_ctx or spec.context_length, kv_type=kv_type,
+                             flash_attn=fa, swa_full=swa_full, gpu_layers=0, use_mmap=False)
+                for n_ctx, kv_type, fa, swa_full in cases]
+    reports = simulate_loads(path, settings)
+    return [Comparison(name, s.effective()[0], estimate_parts(path, s), r)
+            for s, r in zip(settings, reports)]
 
 
 @pytest.fixture(scope="module")
-def accuracy_models(tmp_path_factory: pytest.TempPathFactory, test_model: Path) -> dict[str, Path]:
+def comparisons(tmp_path_factory: pytest.TempPathFactory, test_model: Path
+                ) -> dict[tuple, Comparison]:
+    """Every point of GRID, planned by llama.cpp once per model."""
     models = write_accuracy_models(tmp_path_factory.mktemp("fit-accuracy"))
     models["gemma-3-270m"] = test_model
-    return models
+    out: dict[tuple, Comparison] = {}
+    for name, path in models.items():
+        cases = [point[1:] for point in GRID if point[0] == name]
+        for case, result in zip(cases, compare_many(name, path, cases)):
+            out[(name, *case)] = result
+    return out
 
 
-@pytest.mark.parametrize(("name", "n_ctx", "kv_type", "flash_attn", "swa_full"), GRID)
-def test_estimate_matches_llama_cpp(accuracy_models: dict[str, Path], name: str,
-                                    n_ctx: int | None, kv_type: str, flash_attn: bool,
-                                    swa_full: bool) -> None:
-    c = compare(name, accuracy_models[name], n_ctx, kv_type, flash_attn, swa_full)
+@pytest.mark.parametrize("point", GRID, ids=lambda p: "-".join(map(str, p)))
+def test_estimate_matches_llama_cpp(comparisons: dict[tuple, Comparison], point: tuple) -> None:
+    c = comparisons[point]
     assert c.within_bounds() == [], (c.estimate, c.llama)
 
 

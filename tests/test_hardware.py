@@ -6,9 +6,14 @@ from __future__ import annotations
 import pytest
 
 from spark_desktop.hardware import (
-    TargetError, parse_meminfo, parse_nvidia_smi, probe, resolve_target)
+    TargetError,
+    parse_meminfo,
+    parse_nvidia_smi,
+    probe,
+    resolve_target,
+)
 from spark_desktop.hardware.probe import describe
-from spark_desktop.hardware.targets import SPARK_MEM_TOTAL, SPARK_OS_RESERVE, GIB
+from spark_desktop.hardware.targets import GIB, SPARK_MEM_TOTAL, SPARK_OS_RESERVE
 
 GB10_SMI = "NVIDIA GB10, [N/A], [N/A], 12.1, 580.95.05\n"
 H100_SMI = "NVIDIA H100 80GB HBM3, 81559, 1, 9.0, 550.54.15\n"

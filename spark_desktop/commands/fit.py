@@ -78,9 +78,9 @@ def format_table(e: FitEstimate) -> str:
     s = e.settings
     lines = [
         f"{e.model}  ({e.architecture}, {e.parameters / 1e9:.2f} B parameters, {e.quantization})",
-        f"context {s.n_ctx}, KV {s.kv_type}, GPU layers {s.gpu_layers}, "
-        f"ubatch {s.n_ubatch}, parallel {s.n_seq}, flash attention "
-        f"{'on' if s.flash_attn else 'off'}",
+        (f"context {s.n_ctx}, KV {s.kv_type}, GPU layers {s.gpu_layers}, "
+         f"ubatch {s.n_ubatch}, parallel {s.n_seq}, flash attention "
+         f"{'on' if s.flash_attn else 'off'}"),
         "",
         f"  {'weights':<10}{_size(e.weights):>12}",
         f"  {'KV cache':<10}{_size(e.kv_cache):>12}",
@@ -99,8 +99,8 @@ def format_table(e: FitEstimate) -> str:
         "",
         f"{verdict} on {e.target}: {e.reason}",
         f"largest context that fits: {e.max_context}",
-        f"predicted: {e.decode_tps:.1f} tokens/s generating, "
-        f"{e.prefill_tps:.0f} tokens/s reading the prompt",
+        (f"predicted: {e.decode_tps:.1f} tokens/s generating, "
+         f"{e.prefill_tps:.0f} tokens/s reading the prompt"),
     ]
     lines += [f"note: {n}" for n in e.notes]
     return "\n".join(lines)

@@ -29,11 +29,17 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from spark_desktop.engine.memory_report import (
-    MIB, MemoryReport, build_report, device_of_buffer, parse_llama_log)
+    MIB,
+    MemoryReport,
+    build_report,
+    device_of_buffer,
+    parse_llama_log,
+)
 from spark_desktop.errors import SparkError
 from spark_desktop.fit.settings import LoadSettings
 
@@ -76,18 +82,27 @@ def report_from_dry_run(log: str, model_size: int) -> MemoryReport:
                         report.devices, lines=max(0, len(entries) - 1), exact=False)
 
 
-def simulate_load(path: Path | str, settings: LoadSettings = LoadSettings()) -> MemoryReport:
+def simulate_load(path: Path | str, settings: LoadSettings | None = None) -> MemoryReport:
     """What llama.cpp would allocate to load `path` with `settings` (a dry run, seconds)."""
-    eff, _ = settings.effective()
-    # no_alloc cannot be combined with mmap (GGML_ASSERT(!ml.no_alloc) in load_tensors);
-    # the plan is the same apart from how the weights reach memory.
-    eff = replace(eff, use_mmap=False)
-    request = json.dumps({"path": str(path), "settings": asdict(eff)})
+    return simulate_loads(path, [settings or LoadSettings()])[0]
+
+
+def simulate_loads(path: Path | str, settings: Sequence[LoadSettings]) -> list[MemoryReport]:
+    """Dry runs of several settings for one file in one child process (one import of
+    llama.cpp, one model load per GPU-layer count), in the order given."""
+    plans = []
+    for one in settings:
+        eff, _ = one.effective()
+        # no_alloc cannot be combined with mmap (GGML_ASSERT(!ml.no_alloc) in
+        # load_tensors); the plan is the same apart from how the weights reach memory.
+        plans.append(asdict(replace(eff, use_mmap=False)))
+    request = json.dumps({"path": str(path), "settings": plans})
     try:
         proc = subprocess.run([sys.executable, "-m", "spark_desktop.engine.dryrun", request],
-                              capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+                              capture_output=True, text=True, check=False,
+                              timeout=TIMEOUT_S * max(1, len(plans)))
     except subprocess.TimeoutExpired:
-        raise DryRunError(f"llama.cpp took over {TIMEOUT_S} s to plan {path}; "
+        raise DryRunError(f"llama.cpp took too long to plan {path}; "
                           "the file may be damaged.") from None
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -98,11 +113,11 @@ def simulate_load(path: Path | str, settings: LoadSettings = LoadSettings()) -> 
     result = json.loads(lines[-1])
     if "error" in result:
         raise DryRunError(f"llama.cpp could not plan loading {path}: {result['error']}")
-    return report_from_dry_run(result["log"], result["model_size"])
+    return [report_from_dry_run(r["log"], r["model_size"]) for r in result["runs"]]
 
 
 def _child(request: dict) -> dict:
-    """Runs in the child process: the dry run itself."""
+    """Runs in the child process: the dry runs themselves."""
     import ctypes
 
     import llama_cpp as ll
@@ -115,29 +130,37 @@ def _child(request: dict) -> dict:
 
     ll.llama_log_set(on_log, ctypes.c_void_p(0))
     ll.llama_backend_init()
-    s = request["settings"]
-    mparams = ll.llama_model_default_params()
-    mparams.no_alloc = True
-    mparams.n_gpu_layers = s["gpu_layers"]
-    mparams.load_mode = ll.LLAMA_LOAD_MODE_MMAP if s["use_mmap"] else ll.LLAMA_LOAD_MODE_NONE
-    model = ll.llama_model_load_from_file(request["path"].encode(), mparams)
-    if not model:
-        return {"error": _last_error(chunks) or "the model did not load"}
-    kv_type = {"f16": ll.GGML_TYPE_F16, "q8_0": ll.GGML_TYPE_Q8_0,
-               "q4_0": ll.GGML_TYPE_Q4_0}[s["kv_type"]]
-    cparams = ll.llama_context_default_params()
-    cparams.n_ctx = s["n_ctx"]
-    cparams.n_batch = s["n_batch"]
-    cparams.n_ubatch = s["n_ubatch"]
-    cparams.n_seq_max = s["n_seq"]
-    cparams.type_k = cparams.type_v = kv_type
-    cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"]
-                               else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
-    cparams.swa_full = s["swa_full"]
-    ctx = ll.llama_init_from_model(model, cparams)
-    if not ctx:
-        return {"error": _last_error(chunks) or "the context could not be created"}
-    return {"log": "".join(chunks), "model_size": int(ll.llama_model_size(model))}
+    kv_types = {"f16": ll.GGML_TYPE_F16, "q8_0": ll.GGML_TYPE_Q8_0, "q4_0": ll.GGML_TYPE_Q4_0}
+    model, model_layers, runs = None, None, []
+    for s in request["settings"]:
+        start = len(chunks)
+        if model is None or model_layers != s["gpu_layers"]:
+            if model is not None:
+                ll.llama_model_free(model)
+            mparams = ll.llama_model_default_params()
+            mparams.no_alloc = True
+            mparams.n_gpu_layers = s["gpu_layers"]
+            mparams.load_mode = ll.LLAMA_LOAD_MODE_NONE
+            model = ll.llama_model_load_from_file(request["path"].encode(), mparams)
+            model_layers = s["gpu_layers"]
+            if not model:
+                return {"error": _last_error(chunks) or "the model did not load"}
+        cparams = ll.llama_context_default_params()
+        cparams.n_ctx = s["n_ctx"]
+        cparams.n_batch = s["n_batch"]
+        cparams.n_ubatch = s["n_ubatch"]
+        cparams.n_seq_max = s["n_seq"]
+        cparams.type_k = cparams.type_v = kv_types[s["kv_type"]]
+        cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"]
+                                   else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        cparams.swa_full = s["swa_full"]
+        ctx = ll.llama_init_from_model(model, cparams)
+        if not ctx:
+            return {"error": _last_error(chunks) or "the context could not be created"}
+        runs.append({"log": "".join(chunks[start:]),
+                     "model_size": int(ll.llama_model_size(model))})
+        ll.llama_free(ctx)
+    return {"runs": runs}
 
 
 def _last_error(chunks: list[str]) -> str:

@@ -36,7 +36,7 @@ from spark_desktop.fit import memory
 from spark_desktop.fit.profile import ModelProfile, profile
 from spark_desktop.fit.settings import CTX_PAD, LoadSettings
 from spark_desktop.gguf.spec import ModelSpec
-from spark_desktop.hardware.targets import Pool, Target
+from spark_desktop.hardware.targets import Target
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

@@ -68,7 +68,8 @@ def profile(spec: ModelSpec) -> ModelProfile:
     if hit is not None and hit[0]() is spec:
         return hit[1]
     prof = _build(spec)
-    _CACHE[id(spec)] = (weakref.ref(spec, lambda _r, k=id(spec): _CACHE.pop(k, None)), prof)
+    key = id(spec)
+    _CACHE[key] = (weakref.ref(spec, lambda _r: _CACHE.pop(key, None)), prof)
     return prof
 
 

@@ -66,5 +66,5 @@ def cpu_bandwidth(model: str) -> tuple[float, str]:
         if key.lower() in model.lower():
             return bandwidth, f"published peak for {key} ({bandwidth / GB:.0f} GB/s)"
     return (DEFAULT_CPU_BANDWIDTH,
-            f"default for an unknown CPU ({DEFAULT_CPU_BANDWIDTH / GB:.0f} GB/s, "
-            "typical dual-channel DDR5)")
+            (f"default for an unknown CPU ({DEFAULT_CPU_BANDWIDTH / GB:.0f} GB/s, "
+             "typical dual-channel DDR5)"))
