@@ -1,0 +1,129 @@
+"""The list of messages: a QListView (only visible rows are painted), kept at the bottom
+while a reply streams, asking for older pages when scrolled near the top."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
+
+from spark_desktop.ui.chat.message_delegate import MessageDelegate
+from spark_desktop.ui.chat.message_model import MessageListModel
+
+OLDER_THRESHOLD_PX = 300
+
+
+class MessageView(QListView):
+    """Shows a MessageListModel; `older_wanted` asks the page to load the previous page."""
+
+    older_wanted = Signal()
+
+    def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageView")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(True)
+        self.setMouseTracking(True)
+        self.verticalScrollBar().setSingleStep(24)
+        self.message_delegate = MessageDelegate(self)
+        self.setItemDelegate(self.message_delegate)
+        self.setModel(model)
+        self._model = model
+        self._stick = True
+        self._older_pending = False
+        self._from_bottom: int | None = None
+        self.last_paint_ms = 0.0
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
+        model.dataChanged.connect(self._data_changed)
+        model.modelReset.connect(self._reset)
+        model.rowsAboutToBeInserted.connect(self._rows_about_to_be_inserted)
+        model.rowsInserted.connect(lambda *_: self._older_done())
+
+    # -- staying at the bottom ----------------------------------------------------------
+    def at_bottom(self) -> bool:
+        return self._stick
+
+    def scroll_to_end(self) -> None:
+        self._stick = True
+        self.scrollToBottom()
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._stick = value >= bar.maximum() - 4
+        if value < OLDER_THRESHOLD_PX and self._model.has_older() and not self._older_pending \
+                and bar.maximum() > 0:
+            self._older_pending = True
+            self.older_wanted.emit()
+
+    def _range_changed(self, _lo: int, hi: int) -> None:
+        bar = self.verticalScrollBar()
+        if self._from_bottom is not None:
+            bar.setValue(max(0, hi - self._from_bottom))
+            self._from_bottom = None
+        elif self._stick:
+            bar.setValue(hi)
+
+    def _reset(self) -> None:
+        self._older_pending = False
+        self._from_bottom = None
+        self._stick = True
+        QTimer.singleShot(0, self.scroll_to_end)
+
+    def _rows_about_to_be_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        if first == 0 and self._model.rowCount() > 0:
+            bar = self.verticalScrollBar()
+            self._from_bottom = bar.maximum() - bar.value()
+
+    def _older_done(self) -> None:
+        self._older_pending = False
+
+    def older_failed(self) -> None:
+        """The page could not be read: allow another try on the next scroll."""
+        self._older_pending = False
+
+    def _data_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
+        # Rows change height as text streams in: relayout (cached rows cost a dict look-up).
+        for row in range(top.row(), bottom.row() + 1):
+            self.message_delegate.sizeHintChanged.emit(self._model.index(row, 0))
+
+    # -- paint cost feeds the streaming interval ----------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_ms = (time.perf_counter() - started) * 1000.0
+        # a long reply costs more per repaint: repaint less often instead of stalling input
+        cost = self.last_paint_ms + self.message_delegate.last_layout_ms
+        self._model.set_flush_interval_ms(max(40, int(cost * 4)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        stick = self._stick
+        super().resizeEvent(event)
+        if stick:
+            QTimer.singleShot(0, self.scroll_to_end)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        pos = event.position().toPoint()
+        index = self.indexAt(pos)
+        hit = None
+        if index.isValid():
+            rect = self.visualRect(index)
+            hit = self.message_delegate.hit_at(index, (pos - rect.topLeft()).toPointF())
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if hit
+                                  else Qt.CursorShape.ArrowCursor)
+
+    def row_rect(self, row: int) -> tuple[QPoint, int]:
+        """Top-left of a row in viewport coordinates and its height (for tests and tools)."""
+        rect = self.visualRect(self._model.index(row, 0))
+        return rect.topLeft(), rect.height()
