@@ -33,15 +33,16 @@ pytestmark = pytest.mark.slow
 
 # Settings shared with the in-process reference: flash attention and threads
 # change the float arithmetic, so both sides must use the same ones.
-OPTIONS = LoadOptions(n_ctx=1024, n_batch=512, n_ubatch=512, flash_attn="off", threads=2)
-GREEDY = SamplingOptions(temperature=0.0, max_tokens=24)
+OPTIONS = LoadOptions(n_ctx=1024, n_batch=512, n_ubatch=128, flash_attn="off", threads=2)
+GREEDY = SamplingOptions(temperature=0.0, max_tokens=12)
+BRIEF = SamplingOptions(temperature=0.0, max_tokens=3)
 HELLO = [{"role": "user", "content": "Write a short poem about the sea."}]
 LONG = SamplingOptions(temperature=0.0, max_tokens=400, ignore_eos=True)
 
 REFERENCE = r"""
 import json, sys, llama_cpp
 path, prompt, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-llm = llama_cpp.Llama(path, n_ctx=1024, n_batch=512, n_ubatch=512, n_threads=2,
+llm = llama_cpp.Llama(path, n_ctx=1024, n_batch=512, n_ubatch=128, n_threads=2,
                       n_threads_batch=2, flash_attn=False, verbose=False)
 tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
 out = []
@@ -108,7 +109,7 @@ def test_cancel_mid_stream_keeps_partial_text(engine: Client) -> None:
             done = event
     assert done is not None and done.finish_reason == "cancelled"
     assert 3 <= done.completion_tokens < LONG.max_tokens and "".join(text)
-    again, after = collect(engine.chat(HELLO, GREEDY))  # the worker is still usable
+    again, after = collect(engine.chat(HELLO, BRIEF))  # the worker is still usable
     assert after.finish_reason in ("stop", "length") and again
 
 
@@ -131,7 +132,7 @@ def test_kill_9_mid_stream(test_model: Path, tmp_path: Path) -> None:
             client.chat(HELLO, GREEDY)
         client.load(test_model, OPTIONS)  # a fresh worker
         assert client.worker_pid not in (None, first_pid)
-        again, done = collect(client.chat(HELLO, GREEDY))
+        again, done = collect(client.chat(HELLO, BRIEF))
         assert done.finish_reason in ("stop", "length") and again
 
 

@@ -96,7 +96,8 @@ class _Process:
     def stop(self, grace: float) -> None:
         """Ask politely (shutdown frame), then kill; always reap and close our ends."""
         if self.alive():
-            try:
+            try:  # cancel first: a load or reply in progress stops at once
+                self.writer.send({"op": "cancel", "id": 1 << 62})
                 self.writer.send({"op": "shutdown", "id": 1 << 62})
             except ChannelClosed:
                 pass
@@ -130,6 +131,7 @@ class Client:
         self._proc: _Process | None = None
         self._ids = itertools.count(1)
         self._active = -1
+        self._streaming = -1
         self._loaded: LoadedModel | None = None
         self.worker_info: dict[str, Any] = {}
 
@@ -186,6 +188,7 @@ class Client:
             raise NoModelLoadedError("Load a model before chatting.")
         rid = self._send({"op": "chat", "messages": [dict(m) for m in messages],
                           "sampling": (sampling or SamplingOptions()).to_dict()})
+        self._streaming = rid
         return self._stream(rid)
 
     def _stream(self, rid: int) -> Iterator[ChatEvent]:
@@ -201,6 +204,8 @@ class Client:
                     yield ReasoningDelta(event["text"])
                 elif kind == "done":
                     finished = True
+                    if self._streaming == rid:
+                        self._streaming = -1
                     yield ChatDone(
                         finish_reason=event["finish_reason"],
                         prompt_tokens=int(event["prompt_tokens"]),
@@ -246,6 +251,9 @@ class Client:
     def _send(self, message: dict[str, Any]) -> int:
         if self._proc is None:
             raise NoModelLoadedError("The engine is not running; load a model first.")
+        if self._streaming >= 0:  # a reply nobody reads any more must not delay this request
+            self._cancel_id(self._streaming)
+            self._streaming = -1
         rid = next(self._ids)
         self._active = rid
         try:

@@ -216,9 +216,10 @@ class Worker:
             scales = (ctypes.c_float * len(self._loras))(*([1.0] * len(self._loras)))
             if llama_cpp.llama_set_adapters_lora(ctx, adapters, len(self._loras), scales):
                 raise ModelLoadError("llama.cpp refused the LoRA adapters for this model.")
-        self.can_trim_kv = (llama_cpp.llama_model_n_swa(self.model) == 0
-                            and not llama_cpp.llama_model_is_recurrent(self.model)
-                            and not llama_cpp.llama_model_is_hybrid(self.model))
+        # recurrent state cannot be cut back to a position; attention caches can
+        # (sliding-window layers too: the default full-size SWA cache keeps every cell)
+        self.can_trim_kv = not (llama_cpp.llama_model_is_recurrent(self.model)
+                                or llama_cpp.llama_model_is_hybrid(self.model))
         self.kv_tokens = []
 
     def unload(self) -> None:
@@ -335,7 +336,7 @@ class Worker:
         if keep < len(self.kv_tokens):
             if not (self.can_trim_kv and keep > 0
                     and llama_cpp.llama_memory_seq_rm(memory, 0, keep, -1)):
-                llama_cpp.llama_memory_clear(memory, True)
+                llama_cpp.llama_memory_clear(memory, False)
                 keep = 0
         self.kv_tokens = self.kv_tokens[:keep]
         return keep
@@ -346,7 +347,7 @@ class Worker:
         if rc == 0:
             self.kv_tokens.extend(tokens)
         else:  # the cache may hold part of the batch: start clean next time
-            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), False)
             self.kv_tokens = []
         return rc
 
