@@ -38,6 +38,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD_REVISION = "0002"
 BUSY_TIMEOUT_MS = 10_000
 QUICK_CHECK_MAX_BYTES = 32 << 20
+CACHE_KIB = 16 << 10  # page cache per connection: keeps the hot index pages of a big history
 _MAGIC = b"SQLite format 3\x00"
 
 
@@ -146,7 +147,7 @@ def inspect_revision(path: Path) -> str | None:
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
     for pragma in ("journal_mode = WAL", "foreign_keys = ON", "synchronous = NORMAL",
-                   f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+                   f"busy_timeout = {BUSY_TIMEOUT_MS}", f"cache_size = -{CACHE_KIB}"):
         dbapi_conn.execute(f"PRAGMA {pragma}").fetchall()
 
 

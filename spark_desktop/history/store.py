@@ -36,6 +36,7 @@ from spark_desktop.history.streaming import StreamWriter
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 TITLE_CHARS: Final = 80
+SEARCH_WINDOW: Final = 2000
 
 
 class _Active:
@@ -417,27 +418,38 @@ class HistoryStore:
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Messages and titles matching every word of `query`, best first.
 
-        Any text is safe: words are quoted before they reach FTS5. In snippets the
-        matched words sit between MARK_START and MARK_END.
+        Any text is safe: words are quoted before they reach FTS5. Ranking is bm25 over
+        the newest SEARCH_WINDOW matches of each index: FTS5 walks matches newest first
+        and stops there, so a word found in half a million messages costs no more than a
+        rare one (a full ranking would score every match). In snippets the matched words
+        sit between MARK_START and MARK_END.
         """
         expression = match_expression(query)
         if expression is None or limit <= 0:
             return []
-        params = {"q": expression, "limit": limit, "a": MARK_START, "b": MARK_END}
+        params = {"q": expression, "limit": limit, "window": SEARCH_WINDOW,
+                  "a": MARK_START, "b": MARK_END}
+        hits: list[SearchHit] = []
         with self._engine.connect() as conn:
-            messages = conn.execute(text(
-                "SELECT m.conversation_id, m.id, c.title, hit.snippet, hit.rank FROM ("
-                " SELECT rowid, rank, snippet(messages_fts, 0, :a, :b, '…', 16) AS snippet"
-                " FROM messages_fts WHERE messages_fts MATCH :q ORDER BY rank LIMIT :limit"
-                ") AS hit JOIN messages AS m ON m.seq = hit.rowid"
-                " JOIN conversations AS c ON c.id = m.conversation_id"), params).all()
-            titles = conn.execute(text(
-                "SELECT c.id, NULL, c.title, hit.snippet, hit.rank FROM ("
-                " SELECT rowid, rank, highlight(conversations_fts, 0, :a, :b) AS snippet"
-                " FROM conversations_fts WHERE conversations_fts MATCH :q"
-                " ORDER BY rank LIMIT :limit) AS hit"
-                " JOIN conversations AS c ON c.seq = hit.rowid"), params).all()
-        hits = [SearchHit(*row) for row in (*titles, *messages)]
+            for index, detail in (
+                ("conversations_fts",
+                 "SELECT c.id, NULL, c.title, highlight(conversations_fts, 0, :a, :b)"
+                 " FROM conversations_fts JOIN conversations AS c ON c.seq = :r"
+                 " WHERE conversations_fts MATCH :q AND conversations_fts.rowid = :r"),
+                ("messages_fts",
+                 "SELECT m.conversation_id, m.id, c.title,"
+                 " snippet(messages_fts, 0, :a, :b, '…', 16)"
+                 " FROM messages_fts JOIN messages AS m ON m.seq = :r"
+                 " JOIN conversations AS c ON c.id = m.conversation_id"
+                 " WHERE messages_fts MATCH :q AND messages_fts.rowid = :r"),
+            ):
+                best = conn.execute(text(
+                    f"SELECT rowid, score FROM (SELECT rowid, bm25({index}) AS score"
+                    f" FROM {index} WHERE {index} MATCH :q ORDER BY rowid DESC LIMIT :window)"
+                    " ORDER BY score LIMIT :limit"), params).all()
+                for rowid, score in best:
+                    row = conn.execute(text(detail), {**params, "r": rowid}).one()
+                    hits.append(SearchHit(*row, rank=score))
         return sorted(hits, key=lambda hit: hit.rank)[:limit]
 
     # -- bulk: export and import ---------------------------------------------------
@@ -459,41 +471,45 @@ class HistoryStore:
                        batch_messages: int = 50_000) -> ImportResult:
         """Insert whole conversations as given (ids kept); ids already present are skipped.
 
-        Messages must come parents first. Large imports commit in batches of whole
-        conversations so memory and the write lock stay bounded.
+        Messages must come parents first. Conversations are written in transactions of
+        about `batch_messages` messages (executemany), so memory and the time the write
+        lock is held stay bounded while a large import runs.
         """
-        imported = skipped = count = 0
-        conv_batch: list[dict[str, Any]] = []
-        msg_batch: list[dict[str, Any]] = []
+        totals = {"imported": 0, "skipped": 0, "messages": 0}
+        batch: list[tuple[Conversation, Sequence[Message]]] = []
 
         def commit() -> None:
-            if conv_batch:
-                with self._writer.begin() as conn:
-                    conn.execute(insert(_C), conv_batch)
-                    if msg_batch:
-                        conn.execute(insert(_M), msg_batch)
-            conv_batch.clear()
-            msg_batch.clear()
+            with self._writer.begin() as conn:
+                ids = [conv.id for conv, _ in batch]
+                present: set[str] = set()
+                for start in range(0, len(ids), 500):
+                    present.update(conn.execute(select(_C.c.id).where(
+                        _C.c.id.in_(ids[start:start + 500]))).scalars())
+                fresh = []
+                for conv, messages in batch:
+                    if conv.id not in present:
+                        present.add(conv.id)
+                        fresh.append((conv, messages))
+                rows = [_message_values(msg) for _, messages in fresh for msg in messages]
+                if fresh:
+                    conn.execute(insert(_C), [_conversation_values(conv) for conv, _ in fresh])
+                if rows:
+                    conn.execute(insert(_M), rows)
+            totals["imported"] += len(fresh)
+            totals["skipped"] += len(batch) - len(fresh)
+            totals["messages"] += len(rows)
+            batch.clear()
 
-        seen: set[str] = set()
-        for conv, messages in items:
-            if conv.id in seen or self._exists(conv.id):
-                skipped += 1
-                continue
-            seen.add(conv.id)
-            conv_batch.append(_conversation_values(conv))
-            msg_batch.extend(_message_values(msg) for msg in messages)
-            imported += 1
-            count += len(messages)
-            if len(msg_batch) >= batch_messages:
+        pending = 0
+        for item in items:
+            batch.append(item)
+            pending += len(item[1])
+            if pending >= batch_messages:
                 commit()
-        commit()
-        return ImportResult(imported=imported, skipped=skipped, messages=count)
-
-    def _exists(self, conversation_id: str) -> bool:
-        with self._engine.connect() as conn:
-            return conn.execute(select(_C.c.seq).where(_C.c.id == conversation_id)).first() \
-                is not None
+                pending = 0
+        if batch:
+            commit()
+        return ImportResult(**totals)
 
     # -- maintenance ---------------------------------------------------------------
 
