@@ -82,14 +82,15 @@ def test_remote_header_is_read_with_a_few_ranges(hub: FakeHub) -> None:
     assert hub.bytes_served() < total  # header only, never whole files
 
 
-def test_fit_verdict_for_a_variant_once_fit_exists(hub: FakeHub) -> None:
+def test_fit_verdict_for_a_variant_from_the_remote_header(hub: FakeHub) -> None:
+    from spark_desktop.fit import Verdict
     from spark_desktop.hub import fit_function
 
-    fit = fit_function("this", 4096)
-    if fit is None:
-        pytest.skip("spark_desktop.fit has no estimate/resolve_target yet")
-    variant = choose(list_variants("acme/tiny-GGUF"), "Q8_0")
-    assert fit(remote_spec(variant)) is not None
+    variant = choose(list_variants("acme/tiny-GGUF"), "F16")
+    small = fit_function("spark", 2048)(remote_spec(variant))
+    assert small.verdict == Verdict.FITS and small.settings.n_ctx == 2048
+    tiny_pool = fit_function("0.001", 2048)(remote_spec(variant))
+    assert tiny_pool.verdict == Verdict.DOES_NOT_FIT
 
 
 @pytest.mark.parametrize("name", [

@@ -80,7 +80,8 @@ def _files(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"repo": repo_files.repo, "revision": repo_files.revision,
                           "gated": repo_files.gated,
-                          "variants": [dict(_jsonable(v), fit=_jsonable(e)) for v, e in rows],
+                          "variants": [dict(_jsonable(v), fit=e.to_dict() if e else None)
+                                       for v, e in rows],
                           "projectors": [_jsonable(p) for p in repo_files.projectors]}, indent=1))
         return 0
     for v, estimate in rows:
@@ -96,11 +97,10 @@ def _files(args: argparse.Namespace) -> int:
 def _verdict(estimate: Any) -> str:
     if estimate is None:
         return ""
-    for attr in ("verdict", "fits"):
-        if hasattr(estimate, attr):
-            value = getattr(estimate, attr)
-            return str(getattr(value, "value", value))
-    return str(estimate)
+    words = {"fits": "fits", "fits_reduced": f"fits at {estimate.max_context} ctx",
+             "does_not_fit": "does not fit"}
+    return (f"{words[estimate.verdict.value]} on {estimate.target} "
+            f"(~{estimate.decode_tps:.0f} tok/s)")
 
 
 def _pull(args: argparse.Namespace) -> int:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from spark_desktop.hub import session
 from spark_desktop.hub.errors import OfflineError, VariantNotFoundError
 from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision
 
 if TYPE_CHECKING:
+    from spark_desktop.fit import FitEstimate
     from spark_desktop.gguf.spec import ModelSpec
 
 _QUANT = re.compile(
@@ -158,25 +159,18 @@ def remote_spec(variant: Variant) -> ModelSpec:
         return read_model(sources)
 
 
-FitFunction = Callable[["ModelSpec"], Any]
+FitFunction = Callable[["ModelSpec"], "FitEstimate"]
 
 
-def fit_function(target: str, n_ctx: int | None = None) -> FitFunction | None:
-    """A function spec -> FitEstimate for the target, or None while the fit module lacks it."""
-    try:
-        from spark_desktop import fit
-    except ImportError:
-        return None
-    estimate = getattr(fit, "estimate", None)
-    resolve_target = getattr(fit, "resolve_target", None)
-    if estimate is None or resolve_target is None:
-        return None
-    from dataclasses import replace
+def fit_function(target: str, n_ctx: int | None = None) -> FitFunction:
+    """spec -> FitEstimate for the target ("spark", "spark2", "this", a size in GiB) and
+    context (default: the user's load settings), for the variants table's fit badge."""
+    from spark_desktop import settings as user_settings
+    from spark_desktop.fit import LoadSettings, estimate
+    from spark_desktop.hardware import resolve_target
 
-    from spark_desktop import settings as settings_mod
-
-    current = settings_mod.load()
-    if n_ctx:
-        current = replace(current, load=replace(current.load, n_ctx=n_ctx))
+    defaults = user_settings.load().load
+    load = LoadSettings(n_ctx=n_ctx or defaults.n_ctx, kv_type=defaults.kv_type,
+                        gpu_layers=defaults.gpu_layers, flash_attn=defaults.flash_attn)
     resolved = resolve_target(target)
-    return lambda spec: estimate(spec, current, resolved)
+    return lambda spec: estimate(spec, load, resolved)
