@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         from spark_desktop.ui.pages.settings import SettingsPage
 
         s = self.services
-        self.chat = ChatPage(s.engine, parent=self)
+        self.chat = ChatPage(None, s.engine, parent=self)  # opens the history off-thread
         built: dict[str, QWidget] = {
             "chat": self.chat, "discover": DiscoverPage(s), "downloads": DownloadsPage(s),
             "models": ModelsPage(s), "settings": SettingsPage(s)}
@@ -71,10 +71,14 @@ class MainWindow(QMainWindow):
             self.sidebar.addItem(TITLES[name])
         self.first_run = FirstRunPage(s)
         self.stack.addWidget(self.first_run)
+        self.sidebar.addItem("Get started")  # shown while this machine has no models
+        self.sidebar.item(len(PAGES)).setHidden(True)
         self.first_run.download_started.connect(lambda: self.show_page("downloads"))
         self.first_run.browse.connect(lambda: self.show_page("discover"))
         built["discover"].download_started.connect(lambda: self.show_page("downloads"))
         built["models"].chat_requested.connect(lambda: self.show_page("chat"))
+        self.chat.reload_model_requested.connect(s.engine.reload)
+        self.chat.model_selected.connect(built["models"].load_path)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -109,10 +113,8 @@ class MainWindow(QMainWindow):
     def show_page(self, name: str) -> None:
         """Show a page by name ("chat", "discover", ..., or "welcome")."""
         if name == "welcome":
-            self.sidebar.blockSignals(True)
-            self.sidebar.setCurrentRow(-1)
-            self.sidebar.blockSignals(False)
-            self.stack.setCurrentWidget(self.first_run)
+            self.sidebar.item(len(PAGES)).setHidden(False)
+            self.sidebar.setCurrentRow(len(PAGES))
             return
         self.sidebar.setCurrentRow(PAGES.index(name))
 
@@ -125,9 +127,17 @@ class MainWindow(QMainWindow):
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(PAGES):
             self.stack.setCurrentWidget(self.pages[PAGES[row]])
+        elif row == len(PAGES):
+            self.stack.setCurrentWidget(self.first_run)
 
     def _library_changed(self, models: tuple) -> None:
-        """First run: no models on this machine yet → show what fits and one-click downloads."""
+        """Offer the models in the chat's picker; on first run (no models on this machine
+        yet) show what fits and one-click downloads."""
+        from spark_desktop.ui.pages.models import display_name
+
+        self.chat.set_models([(display_name(m), str(m.path)) for m in models if not m.problem])
+        if models and self.current_page() != "welcome":
+            self.sidebar.item(len(PAGES)).setHidden(True)
         if not models and not self._restored_page_explicit:
             self.show_page("welcome")
         self._restored_page_explicit = True
@@ -173,7 +183,7 @@ class MainWindow(QMainWindow):
             state.setValue("page", page)
         state.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         self.services.shutdown()
         super().closeEvent(event)

@@ -151,6 +151,16 @@ class ModelsPage(QWidget):
         self.dialog.accepted.connect(lambda: self.start_load(model, self.dialog.load_settings()))
         self.dialog.open()
 
+    def load_path(self, path: str) -> None:
+        """Load the library model at `path` with the default settings (the chat's picker)."""
+        engine = self.services.engine
+        if engine.loading or (engine.current is not None and engine.last_load
+                              and str(engine.last_load[0]) == path):
+            return
+        model = next((m for m in self.services.models if str(m.path) == path), None)
+        if model is not None:
+            self.start_load(model, self.services.settings.load)
+
     def start_load(self, model: Any, chosen: LoadDefaults) -> None:
         """Load `model` in the engine with the chosen settings."""
         self.services.engine.load(model.path, fitview.engine_options(chosen),
