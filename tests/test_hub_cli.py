@@ -26,6 +26,10 @@ def test_search_and_files(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and {v["quant"] for v in data["variants"]} == {"Q8_0", "F16", "Q4_0"}
     f16 = next(v for v in data["variants"] if v["quant"] == "F16")
     assert len(f16["files"]) == 2 and data["projectors"][0]["path"] == "mmproj-tiny-F16.gguf"
+    assert f16["fit"]["fits"] in ("fits", "fits_reduced", "does_not_fit")
+    assert f16["fit"]["context"] == 4096
+    code, out, _ = _run(capsys, "files", "acme/tiny-GGUF", "--target", "spark")
+    assert code == 0 and "fits on" in out
     code, out, _ = _run(capsys, "files", "acme/tiny-GGUF", "--no-fit")
     assert "(2 parts)" in out and "vision projector" in out
 

@@ -67,28 +67,28 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _files(args: argparse.Namespace) -> int:
-    from spark_desktop.hub import list_variants, remote_spec
-    from spark_desktop.hub.variants import fit_function
+    from spark_desktop.hub import list_variants
+    from spark_desktop.hub.variants import VariantFit, fit_all, fit_function
     from spark_desktop.settings import load
 
     repo_files = list_variants(args.repo)
-    fit = None if args.no_fit else fit_function(args.target or load().target, args.ctx)
-    rows = []
-    for v in repo_files.variants:
-        estimate = fit(remote_spec(v)) if fit and v.complete else None
-        rows.append((v, estimate))
+    if args.no_fit:
+        rows = tuple(VariantFit(v, None, None) for v in repo_files.variants)
+    else:
+        rows = fit_all(repo_files.variants, fit_function(args.target or load().target, args.ctx))
     if args.json:
         print(json.dumps({"repo": repo_files.repo, "revision": repo_files.revision,
                           "gated": repo_files.gated,
-                          "variants": [dict(_jsonable(v), fit=e.to_dict() if e else None)
-                                       for v, e in rows],
+                          "variants": [dict(_jsonable(r.variant), problem=r.problem,
+                                            fit=r.estimate.to_dict() if r.estimate else None)
+                                       for r in rows],
                           "projectors": [_jsonable(p) for p in repo_files.projectors]}, indent=1))
         return 0
-    for v, estimate in rows:
+    for r in rows:
+        v = r.variant
         parts = f" ({len(v.files)} parts)" if len(v.files) > 1 else ""
-        verdict = _verdict(estimate)
-        missing = "  incomplete on the Hub" if not v.complete else ""
-        print(f"{v.quant:<14} {_size(v.size):>10}  {v.name}{parts}{missing}  {verdict}")
+        note = _verdict(r.estimate) or (f"({r.problem})" if r.problem else "")
+        print(f"{v.quant:<14} {_size(v.size):>10}  {v.name}{parts}  {note}")
     for p in repo_files.projectors:
         print(f"{'mmproj':<14} {_size(p.size):>10}  {p.path}  (vision projector)")
     return 0

@@ -21,7 +21,9 @@ from spark_desktop.hub.variants import (
     HubFile,
     RepoFiles,
     Variant,
+    VariantFit,
     choose,
+    fit_all,
     fit_function,
     list_variants,
     remote_spec,
@@ -31,5 +33,5 @@ __all__ = [
     "ChecksumError", "DiskFullError", "DownloadError", "DownloadProgress", "Downloads",
     "HubAccessError", "HubFile", "OfflineError", "RepoFiles", "RepoNotFoundError",
     "RetryPolicy", "SearchResult", "State", "UnsafeFileNameError", "Variant",
-    "VariantNotFoundError", "choose", "fit_function", "list_variants", "remote_spec", "search",
+    "VariantFit", "VariantNotFoundError", "choose", "fit_all", "fit_function", "list_variants", "remote_spec", "search",
 ]

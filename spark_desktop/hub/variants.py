@@ -174,3 +174,29 @@ def fit_function(target: str, n_ctx: int | None = None) -> FitFunction:
                         gpu_layers=defaults.gpu_layers, flash_attn=defaults.flash_attn)
     resolved = resolve_target(target)
     return lambda spec: estimate(spec, load, resolved)
+
+
+@dataclass(frozen=True)
+class VariantFit:
+    variant: Variant
+    estimate: FitEstimate | None
+    problem: str | None        # why the header could not be read or judged
+
+
+def fit_all(variants: tuple[Variant, ...], fit: FitFunction,
+            workers: int = 6) -> tuple[VariantFit, ...]:
+    """The fit of every complete variant, reading the remote headers a few at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spark_desktop.errors import SparkError
+
+    def judge(variant: Variant) -> VariantFit:
+        if not variant.complete:
+            return VariantFit(variant, None, "some split parts are missing on the Hub")
+        try:
+            return VariantFit(variant, fit(remote_spec(variant)), None)
+        except SparkError as exc:
+            return VariantFit(variant, None, str(exc))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return tuple(pool.map(judge, variants))
