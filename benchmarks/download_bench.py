@@ -92,10 +92,9 @@ def _ours(models: Path) -> tuple[float, float, bool]:
 
 def _resume_refetch(path: Path, work: Path) -> tuple[int, int]:
     """Pause half way, resume in a new queue, count the bytes the server sent again."""
-    from tests.fakehub import start
-
     from spark_desktop.hub import Downloads, State, choose, list_variants
     from spark_desktop.hub.cache import partial_path
+    from tests.fakehub import start
 
     hub, server = start()
     hub.add_repo(REPO, {NAME: path})

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from tests.fakehub are used as arguments)
 """Search and variants against the fake Hub with the real huggingface_hub client."""
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def test_search_finds_gguf_repos_sorted_with_details(hub: FakeHub) -> None:
     assert (tiny.parameters, tiny.architecture, tiny.context_length) == (4_400_000, "llama", 2048)
     assert "llama" in tiny.tags and tiny.updated is not None and not tiny.gated
     assert search("gated")[0].gated
-    assert [r.repo for r in search("", sort="updated")][0] == "other/popular-GGUF"
-    assert [r.repo for r in search("", sort="likes")][0] == "acme/tiny-GGUF"
+    assert search("", sort="updated")[0].repo == "other/popular-GGUF"
+    assert search("", sort="likes")[0].repo == "acme/tiny-GGUF"
 
 
 def test_search_pages(hub: FakeHub) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from tests.fakehub are used as arguments)
 """The hub commands end to end against the fake Hub: search, files, pull, ls, rm."""
 
 from __future__ import annotations

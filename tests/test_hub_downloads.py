@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from tests.fakehub are used as arguments)
 """Downloads against the fake Hub: interruptions, wrong bytes, kill + resume, full disk."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from spark_desktop import paths
 from spark_desktop.hub import Downloads, RetryPolicy, State, choose, list_variants
 from spark_desktop.hub.cache import partial_path, repo_dir
-from tests.fakehub import Fault, FakeHub, fake_hub, hub, tiny_files  # noqa: F401  (fixtures)
+from tests.fakehub import FakeHub, Fault, fake_hub, hub, tiny_files  # noqa: F401  (fixtures)
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, read_timeout=1.0)
 REPO = "acme/tiny-GGUF"
@@ -153,7 +154,8 @@ def test_killed_process_resumes_fetching_only_missing_bytes(hub: FakeHub) -> Non
     assert 0 < kept < variant.size
     hub.rate = None
     before = hub.mark()
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
     assert second.returncode == 0, second.stderr
     out = json.loads(second.stdout)
     assert out["repo"] == REPO and out["files"] == ["tiny-Q8_0.gguf"]
@@ -165,7 +167,7 @@ def test_killed_process_resumes_fetching_only_missing_bytes(hub: FakeHub) -> Non
 def _tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True)
+                          capture_output=True, check=False)
     return done.returncode == 0
 
 

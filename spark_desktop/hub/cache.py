@@ -13,7 +13,7 @@ from pathlib import Path
 
 from huggingface_hub.file_download import repo_folder_name
 
-from spark_desktop.hub.names import check_repo_id, check_revision, check_repo_path, safe_join
+from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision, safe_join
 
 
 def repo_dir(models_dir: Path, repo: str) -> Path:

@@ -95,11 +95,11 @@ class _Job:
 class Downloads:
     """The queue. `parallel` jobs run at once, each in its own thread."""
 
-    def __init__(self, *, parallel: int = 2, policy: RetryPolicy = RetryPolicy(),
+    def __init__(self, *, parallel: int = 2, policy: RetryPolicy | None = None,
                  disk_margin: int = DISK_MARGIN, state_file: Path | None = None,
                  models_dir: Path | None = None, resume_saved: bool = True) -> None:
         self.parallel = parallel
-        self.policy = policy
+        self.policy = policy or RetryPolicy()
         self.disk_margin = disk_margin
         self.models_dir = models_dir or paths.models_dir()
         self.state_file = state_file or paths.data_dir() / "downloads.json"
@@ -267,7 +267,7 @@ class Downloads:
             with self._lock:
                 job.error = str(exc)
                 self._set(job, State.FAILED)
-        except Exception as exc:  # a bug or an unexpected answer must not kill the queue
+        except Exception as exc:  # noqa: BLE001  a bug or odd answer must not kill the queue
             with self._lock:
                 job.error = f"The download stopped unexpectedly: {exc}"
                 self._set(job, State.FAILED)

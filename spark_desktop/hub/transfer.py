@@ -247,13 +247,14 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
 
 
 def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None],
-          stop: threading.Event, policy: RetryPolicy = RetryPolicy()) -> bool:
+          stop: threading.Event, policy: RetryPolicy | None = None) -> bool:
     """Bring `partial` to the full, verified file; True when the sha256 was checked.
 
     `on_bytes(n)` reports n new bytes (negative when the partial had to start over).
     Raises Stopped when `stop` is set, ChecksumError (partial deleted), DiskFullError,
     DownloadError after `policy.attempts` consecutive failures without progress.
     """
+    policy = policy or RetryPolicy()
     partial.parent.mkdir(parents=True, exist_ok=True)
     sink = _Sink(partial, file.size)
     try:

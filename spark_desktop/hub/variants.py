@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spark_desktop.hub import session
-from spark_desktop.hub.errors import OfflineError, VariantNotFoundError
+from spark_desktop.hub.errors import VariantNotFoundError
 from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision
 
 if TYPE_CHECKING:
