@@ -1,0 +1,184 @@
+"""The chat page with the real history store and the real engine and model (offscreen)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from spark_desktop.engine import Client, LoadOptions
+from spark_desktop.history import HistoryStore
+from spark_desktop.ui.chat import ChatPage
+from spark_desktop.ui.chat.page import PAGE_SIZE
+from tests.chat_fixtures import long_conversation
+
+OPTIONS = LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
+
+
+@pytest.fixture(scope="module")
+def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    client = Client(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
+    client.load(test_model, OPTIONS)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
+    with HistoryStore.open(tmp_path / "history.sqlite3") as s:
+        yield s
+
+
+def make_page(qtbot: QtBot, store: HistoryStore, engine: object, max_tokens: int = 6) -> ChatPage:
+    page = ChatPage(store, engine)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    page.panel.temperature.setValue(0.0)
+    page.panel.repeat_penalty.setValue(1.0)
+    page.panel.max_tokens.setValue(max_tokens)
+    return page
+
+
+def wait_reply(qtbot: QtBot, page: ChatPage, timeout: int = 120_000) -> object:
+    with qtbot.waitSignal(page.reply_finished, timeout=timeout) as blocker:
+        pass
+    qtbot.waitUntil(lambda: not page.busy, timeout=timeout)
+    return blocker.args[0]
+
+
+@pytest.mark.slow
+def test_send_streams_the_reply_into_the_view_and_saves_it(qtbot: QtBot, store: HistoryStore,
+                                                             engine: Client) -> None:
+    page = make_page(qtbot, store, engine)
+    with qtbot.waitSignal(page.reply_finished, timeout=120_000) as done:
+        page.send("Name a colour.")
+        assert page.busy and page.composer.button.text() == "Stop"
+    qtbot.waitUntil(lambda: not page.busy)
+    reply = done.args[0]
+    assert reply.finish_reason in ("stop", "length") and reply.content
+    assert [page.model.message(r).role for r in range(page.model.rowCount())] == \
+        ["user", "assistant"]
+    assert page.model.message(1).content == reply.content
+    assert store.get_message(reply.id).content == reply.content
+    assert page.conversation is not None and page.conversation.title == "Name a colour."
+    qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
+    assert page.context_meter.value() == reply.prompt_tokens + reply.completion_tokens
+    assert page.context_meter.maximum() == 1024
+    # a second window onto the same database shows the conversation
+    other = ChatPage(store, engine)
+    qtbot.addWidget(other)
+    qtbot.waitUntil(lambda: other.conversations.model.rowCount() == 1)
+    other.open_conversation(page.conversation.id)
+    qtbot.waitUntil(lambda: other.model.rowCount() == 2)
+    assert other.model.message(1).content == reply.content
+
+
+@pytest.mark.slow
+def test_stop_keeps_the_partial_reply(qtbot: QtBot, store: HistoryStore, engine: Client) -> None:
+    page = make_page(qtbot, store, engine, max_tokens=300)
+    page.send("Count from one to two hundred, one number per line.")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
+                    timeout=120_000)
+    with qtbot.waitSignal(page.reply_finished, timeout=30_000) as done:
+        page.stop()
+    qtbot.waitUntil(lambda: not page.busy)
+    reply = done.args[0]
+    assert reply.finish_reason == "cancelled" and reply.content
+    assert reply.completion_tokens < 300
+    assert store.get_message(reply.id).finish_reason == "cancelled"
+    assert page.model.message(1).finish_reason == "cancelled"
+
+
+@pytest.mark.slow
+def test_regenerate_and_edit_make_branches_the_switcher_can_show(
+        qtbot: QtBot, store: HistoryStore, engine: Client) -> None:
+    page = make_page(qtbot, store, engine, max_tokens=3)
+    page.send("Say yes.")
+    first = wait_reply(qtbot, page)
+    page.regenerate(first.id)
+    second = wait_reply(qtbot, page)
+    assert second.id != first.id and second.parent_id == first.parent_id
+    qtbot.waitUntil(lambda: page.model.index(1, 0).data(page_roles()["siblings"]) == (2, 2))
+    page.switch_sibling(second.id, -1)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and page.model.message(1).id == first.id)
+    assert page.model.index(1, 0).data(page_roles()["siblings"]) == (1, 2)
+    # edit the question: a sibling user message with its own reply
+    question = page.model.message(0)
+    page.edit(question.id)
+    assert page.composer.text() == "Say yes." and page.edit_note.isVisibleTo(page)
+    page.send("Say no.")
+    third = wait_reply(qtbot, page)
+    rows = [page.model.message(r) for r in range(page.model.rowCount())]
+    assert [m.content for m in rows][:1] == ["Say no."] and rows[1].id == third.id
+    assert [m.id for m in store.siblings(rows[0].id)] == [question.id, rows[0].id]
+    qtbot.waitUntil(lambda: page.model.index(0, 0).data(page_roles()["siblings"]) == (2, 2))
+
+
+def page_roles() -> dict[str, int]:
+    from spark_desktop.ui.chat.message_model import SiblingsRole
+
+    return {"siblings": SiblingsRole}
+
+
+@pytest.mark.slow
+def test_a_killed_worker_shows_the_reload_path_and_keeps_the_partial_reply(
+        qtbot: QtBot, store: HistoryStore, engine: Client, test_model: Path) -> None:
+    page = make_page(qtbot, store, engine, max_tokens=300)
+    page.send("Tell me a long story about the sea.")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
+                    timeout=120_000)
+    try:
+        with qtbot.waitSignal(page.reply_finished, timeout=60_000) as done:
+            os.kill(engine.worker_pid or 0, signal.SIGKILL)
+        qtbot.waitUntil(lambda: not page.busy)
+        reply = done.args[0]
+        assert reply.finish_reason == "error" and reply.content
+        assert store.get_message(reply.id).content == reply.content
+        assert page.model.message(1).content == reply.content
+        assert page.banner.isVisibleTo(page) and page.reload_button.isVisibleTo(page)
+        assert "stopped unexpectedly" in page.banner_text.text()
+        with qtbot.waitSignal(page.reload_model_requested, timeout=1000):
+            page.reload_button.click()
+        assert not page.banner.isVisibleTo(page)
+        # nothing loaded now: sending says so and keeps the text
+        page.send("Are you there?")
+        assert page.banner.isVisibleTo(page) and page.composer.text() == "Are you there?"
+    finally:
+        engine.load(test_model, OPTIONS)
+
+
+def test_search_as_you_type_and_open_a_long_conversation_by_page(
+        qtbot: QtBot, store: HistoryStore) -> None:
+    long_id = long_conversation(store, 5000)
+    short = store.create_conversation("Holiday plans")
+    store.add_message(short.id, "user", "Where should we go for the zebra safari?")
+    page = ChatPage(store, Client())
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 2)
+    qtbot.keyClicks(page.conversations.search, "zebra")
+    qtbot.waitUntil(lambda: [e.conversation_id for e in page.conversations.model.entries()]
+                    == [short.id])
+    assert "zebra safari" in page.conversations.model.entries()[0].detail
+    page.conversations.search.clear()
+    qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 2)
+    page.open_conversation(long_id)
+    qtbot.waitUntil(lambda: page.model.rowCount() == PAGE_SIZE)
+    assert page.model.has_older() and page.title.text() == "Long chat"
+    page.view.verticalScrollBar().setValue(0)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 * PAGE_SIZE)
+    # rename, pin, delete go through the history thread
+    page.rename_conversation(short.id, "Safari")
+    page.set_pinned(short.id, True)
+    qtbot.waitUntil(lambda: page.conversations.model.entries()[0].title == "Safari"
+                    and page.conversations.model.entries()[0].pinned)
+    page.delete_conversation(short.id)
+    qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
+    page.new_chat()
+    assert page.model.rowCount() == 0 and page.conversation is None
