@@ -137,6 +137,43 @@ def test_pause_resume_cancel_and_restart_from_saved_queue(hub: FakeHub) -> None:
     assert not any(p.name.endswith(".incomplete") for p in _blobs(REPO))
 
 
+def test_closing_the_app_carries_on_at_the_next_start(hub: FakeHub) -> None:
+    variant = choose(list_variants(REPO), "Q8_0")
+    partial = partial_path(paths.models_dir(), REPO, variant.files[0].blob)
+    hub.rate = 2_000_000
+    downloads = Downloads(policy=FAST)
+    job = downloads.add_variant(variant)
+    while not partial.exists() or partial.stat().st_size < 300_000:
+        time.sleep(0.02)
+    downloads.close()
+    saved = json.loads((paths.data_dir() / "downloads.json").read_text())
+    assert [j["state"] for j in saved["jobs"]] == ["queued"]
+    kept = partial.stat().st_size
+    hub.rate = None
+    before = hub.mark()
+    restarted = Downloads(policy=FAST)  # starts the saved job by itself
+    result = restarted.wait(job, timeout=60)
+    restarted.close()
+    assert result.state == State.DONE and result.sha256_verified
+    assert hub.bytes_since(before) == variant.size - kept
+    assert json.loads((paths.data_dir() / "downloads.json").read_text())["jobs"] == []
+
+
+def test_hostile_hashes_and_paths_never_reach_the_disk(hub: FakeHub) -> None:
+    from spark_desktop.hub import HubFile, UnsafeFileNameError
+
+    downloads = Downloads(policy=FAST)
+    revision = hub.repos[REPO].sha
+    with pytest.raises(UnsafeFileNameError):
+        downloads.add(REPO, revision, [HubFile("tiny-Q8_0.gguf", 1, "../../../../tmp/x")], "x")
+    with pytest.raises(UnsafeFileNameError):
+        downloads.add(REPO, revision, [HubFile("../x.gguf", 1, "a" * 64)], "x")
+    with pytest.raises(UnsafeFileNameError):
+        downloads.add(REPO, "../../etc", [HubFile("x.gguf", 1, "a" * 64)], "x")
+    downloads.close()
+    assert downloads.jobs() == ()
+
+
 def test_killed_process_resumes_fetching_only_missing_bytes(hub: FakeHub) -> None:
     variant = choose(list_variants(REPO), "Q8_0")
     partial = partial_path(paths.models_dir(), REPO, variant.files[0].blob)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from huggingface_hub.file_download import repo_folder_name
 
-from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision, safe_join
+from spark_desktop.hub.names import check_blob, check_repo_id, check_revision, safe_join
 
 
 def repo_dir(models_dir: Path, repo: str) -> Path:
@@ -21,12 +21,11 @@ def repo_dir(models_dir: Path, repo: str) -> Path:
 
 
 def blob_path(models_dir: Path, repo: str, blob: str) -> Path:
-    check_repo_path(blob)
-    return repo_dir(models_dir, repo) / "blobs" / blob
+    return repo_dir(models_dir, repo) / "blobs" / check_blob(blob)
 
 
 def partial_path(models_dir: Path, repo: str, blob: str) -> Path:
-    return blob_path(models_dir, repo, blob + ".incomplete")
+    return repo_dir(models_dir, repo) / "blobs" / (check_blob(blob) + ".incomplete")
 
 
 def snapshot_path(models_dir: Path, repo: str, revision: str, path: str) -> Path:

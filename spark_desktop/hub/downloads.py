@@ -1,7 +1,7 @@
 """A download queue that a person can forget about: a few at once, pause, resume, cancel.
 
-Qt-free: progress arrives as frozen DownloadProgress values through callbacks and
-the `events` queue. The queue is saved as JSON in the data folder, so jobs carry on
+Qt-free: progress arrives as frozen DownloadProgress values through callbacks (a GUI
+bridge forwards them as queued signals). The queue is saved as JSON in the data folder, so jobs carry on
 after the app or the machine restarts, from the partial files kept as
 blobs/<sha256>.incomplete in the models folder (see transfer.py for resume/hash).
 A file enters the library only after its sha256 matched: it is renamed into blobs/
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from pathlib import Path
 from spark_desktop import paths
 from spark_desktop.errors import SparkError
 from spark_desktop.hub import cache, session, transfer
-from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision
+from spark_desktop.hub.names import check_blob, check_repo_id, check_repo_path, check_revision
 from spark_desktop.hub.transfer import DISK_MARGIN, RetryPolicy, Stopped
 from spark_desktop.hub.variants import HubFile, Variant
 
@@ -103,7 +102,6 @@ class Downloads:
         self.disk_margin = disk_margin
         self.models_dir = models_dir or paths.models_dir()
         self.state_file = state_file or paths.data_dir() / "downloads.json"
-        self.events: queue.Queue[DownloadProgress] = queue.Queue()
         self._callbacks: list[Callable[[DownloadProgress], None]] = []
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -128,7 +126,7 @@ class Downloads:
         check_revision(revision)
         for f in files:
             check_repo_path(f.path)
-            check_repo_path(f.blob)
+            check_blob(f.blob)
         with self._lock:
             for job in self._jobs.values():
                 if (job.repo, job.revision, job.files) == (repo, revision, tuple(files)) \
@@ -197,7 +195,7 @@ class Downloads:
             return job.progress()
 
     def close(self) -> None:
-        """Pause running jobs (they resume next time) and wait for their threads."""
+        """Stop running jobs, saved as queued so the next start resumes them; wait for them."""
         with self._lock:
             self._closed = True
             threads = [j.thread for j in self._jobs.values() if j.thread]
@@ -220,7 +218,6 @@ class Downloads:
             return
         job.last_emit = now
         value = job.progress()
-        self.events.put(value)
         for callback in list(self._callbacks):
             callback(value)
 
@@ -261,6 +258,8 @@ class Downloads:
                 if job.cancel:
                     self._drop_partials(job)
                     self._set(job, State.CANCELLED)
+                elif self._closed:  # the app is closing: carry on at the next start
+                    self._set(job, State.QUEUED)
                 else:
                     self._set(job, State.PAUSED)
         except SparkError as exc:

@@ -16,6 +16,7 @@ from spark_desktop.hub.errors import UnsafeFileNameError
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+\-=@()\[\] ]*")
 _REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*/[A-Za-z0-9][A-Za-z0-9._\-]*")
 _REVISION = re.compile(r"[0-9a-f]{40}")
+_BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def check_repo_id(repo: str) -> str:
@@ -32,6 +33,14 @@ def check_revision(revision: str) -> str:
         raise UnsafeFileNameError(f"The Hub sent an unexpected revision {revision!r}; "
                                   "refusing to use it as a folder name.")
     return revision
+
+
+def check_blob(blob: str) -> str:
+    """A blob name in the cache: the LFS sha256 (64 hex) or a git blob id (40 hex)."""
+    if not _BLOB.fullmatch(blob):
+        raise UnsafeFileNameError(f"The Hub sent an unexpected file hash {blob!r}; "
+                                  "refusing to use it as a file name.")
+    return blob
 
 
 def check_repo_path(path: str) -> str:
