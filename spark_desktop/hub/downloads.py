@@ -74,6 +74,7 @@ class _Job:
     speed: float = 0.0
     stop: threading.Event = field(default_factory=threading.Event)
     cancel: bool = False
+    requeue: bool = False                   # resumed while still stopping: go again
     thread: threading.Thread | None = None
     last_emit: float = 0.0
     window: tuple[float, int] = (0.0, 0)
@@ -159,6 +160,8 @@ class Downloads:
             if job.state in (State.PAUSED, State.FAILED):
                 job.error = None
                 self._set(job, State.QUEUED)
+            elif job.state == State.RUNNING and job.stop.is_set() and not job.cancel:
+                job.requeue = True
             self._schedule()
 
     def cancel(self, job_id: str) -> None:
@@ -231,7 +234,7 @@ class Downloads:
                     break
                 if job.state == State.QUEUED and not job.held:
                     job.stop.clear()
-                    job.cancel = False
+                    job.cancel = job.requeue = False
                     job.thread = threading.Thread(target=self._run, args=(job,),
                                                   name=f"download-{job.id}", daemon=True)
                     self._set(job, State.RUNNING)
@@ -258,7 +261,8 @@ class Downloads:
                 if job.cancel:
                     self._drop_partials(job)
                     self._set(job, State.CANCELLED)
-                elif self._closed:  # the app is closing: carry on at the next start
+                elif self._closed or job.requeue:  # closing: carry on at the next start
+                    job.requeue = False
                     self._set(job, State.QUEUED)
                 else:
                     self._set(job, State.PAUSED)
