@@ -2,8 +2,9 @@
 
     /work/venv/bin/python benchmarks/fit_accuracy.py [--quick]
 
-Models: the real Gemma 3 270M Q4_K_M and tiny real models (llama, gemma3 with a
-sliding window, qwen3moe, mamba); contexts from 512 to each model's maximum; KV
+Models: the real Gemma 3 270M Q4_K_M, tiny real models (llama, gemma3 with a
+sliding window, qwen3moe, mamba) and header-only stubs with the dimensions of
+Llama 3.1 8B, Qwen3-30B-A3B and Gemma 3 27B; contexts from 512 to each model's maximum; KV
 f16 and q8_0; flash attention on (plus a few runs without). Each row shows the
 estimate, llama.cpp's figure and the error for weights, KV cache, compute, output
 and their sum. Errors of buffers of a few KiB are dominated by llama.cpp printing
@@ -20,7 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import TEST_CACHE
-from tests.test_fit_accuracy import compare_many, write_accuracy_models
+from tests.test_fit_accuracy import (
+    compare_many,
+    write_accuracy_models,
+    write_real_scale_stubs,
+)
 
 PARTS = ("weights", "kv_cache", "compute", "output", "total")
 
@@ -45,18 +50,21 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         models = write_accuracy_models(Path(tmp))
-        models = {"gemma-3-270m": _test_model(), **models}
+        models = {"gemma-3-270m": _test_model(), **models,
+                  **write_real_scale_stubs(Path(tmp) / "stubs")}
         contexts = {"gemma-3-270m": (512, 4096, 32768), "llama": (512, 2048, 8192),
                     "gemma3": (512, 2048, 8192), "qwen3moe": (512, 4096),
-                    "mamba": (512, 4096)}
+                    "mamba": (512, 4096), "llama-8b-shape": (4096, 32768, 131072),
+                    "qwen3-30b-a3b-shape": (4096, 40960),
+                    "gemma3-27b-shape": (4096, 32768, 131072)}
         if args.quick:
             contexts = {k: (v[0], v[-1]) for k, v in contexts.items()}
-        print(f"{'model':<13}{'ctx':>6} {'kv':<5}{'fa':<4}{'swa':<5}"
+        print(f"{'model':<20}{'ctx':>6} {'kv':<5}{'fa':<4}{'swa':<5}"
               + "".join(f"{p + ' est/llama.cpp MiB (err %)':>40}" for p in PARTS))
         worst = dict.fromkeys(PARTS, 0.0)
         for name, ctxs in contexts.items():
             cases = [(ctx, kv, True, True) for ctx in ctxs for kv in ("f16", "q8_0")]
-            if name.startswith("gemma"):
+            if "gemma" in name:
                 cases += [(ctx, "f16", True, False) for ctx in ctxs]  # window-sized SWA cache
             if name != "mamba":
                 cases.append((ctxs[1], "f16", False, True))  # without flash attention
@@ -69,7 +77,7 @@ def main() -> int:
                     cells.append(f"{_mib(c.estimate[part])}/{_mib(truth)} ({err:+6.2f})")
                 bad = c.within_bounds()
                 s = c.settings
-                print(f"{name:<13}{s.n_ctx:>6} {s.kv_type:<5}{'on' if s.flash_attn else 'off':<4}"
+                print(f"{name:<20}{s.n_ctx:>6} {s.kv_type:<5}{'on' if s.flash_attn else 'off':<4}"
                       f"{'full' if s.swa_full else 'win':<5}"
                       + "".join(f"{cell:>40}" for cell in cells)
                       + (f"  OUT OF BOUNDS: {','.join(bad)}" if bad else ""), flush=True)

@@ -3,7 +3,9 @@
 llama.cpp runs its no_alloc dry run in a child process (engine.dryrun) on the real
 Gemma 3 270M and on tiny real models of four architectures (dense GQA llama,
 Gemma-3 sliding window, Qwen3-MoE, Mamba), at contexts from 512 to each model's
-maximum, with f16 and q8_0 KV caches. Bounds (issue 2): weights, KV cache and
+maximum, with f16 and q8_0 KV caches; and, for real-scale dimensions, on header-only
+stubs shaped like Llama 3.1 8B, Qwen3-30B-A3B and Gemma 3 27B (a real header over a
+sparse hole: the dry run never reads weights). Bounds (issue 2): weights, KV cache and
 output within 1 %, compute within 10 %, their sum within 2 % or 32 MiB. llama.cpp
 prints MiB with two decimals, so each figure also gets its printed rounding
 (MemoryReport.rounding_error) as slack; that matters only for buffers of a few KiB.
@@ -13,9 +15,12 @@ benchmarks/fit_accuracy.py prints the same comparison as a table.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import gguf
+import numpy as np
 import pytest
 
 from spark_desktop.engine.dryrun import make_sparse_stub, simulate_load, simulate_loads
@@ -46,6 +51,101 @@ def write_accuracy_models(directory: Path) -> dict[str, Path]:
     }
 
 
+def _write_stub(path: Path, arch: str, keys: dict[str, int | float],
+                tensors: list[tuple[str, tuple[int, ...]]], n_vocab: int, context: int) -> Path:
+    """A GGUF with a real header (Q8_0 matrices, F32 vectors) and a hole for the data."""
+    w = gguf.GGUFWriter(path, arch)
+    w.add_name(path.stem)
+    w.add_context_length(context)
+    for key, value in keys.items():
+        if isinstance(value, float):
+            w.add_float32(f"{arch}.{key}", value)
+        else:
+            w.add_uint32(f"{arch}.{key}", value)
+    tokens, scores, types = sm.vocabulary(n_vocab)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
+    data = 0
+    for name, ne in tensors:
+        np_shape = list(reversed(ne))
+        if len(ne) == 1:
+            n_bytes = 4 * ne[0]
+            w.add_tensor_info(name, np_shape, np.dtype(np.float32), n_bytes)
+        else:
+            block, size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType.Q8_0]
+            np_shape[-1] = np_shape[-1] // block * size
+            n_bytes = math.prod(ne) // block * size
+            w.add_tensor_info(name, np_shape, np.dtype(np.uint8), n_bytes,
+                              raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        data += -(-n_bytes // 32) * 32
+    w.write_header_to_file(path)
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.close()
+    with open(path, "r+b") as fh:
+        header = fh.seek(0, 2)
+        fh.truncate(-(-header // 32) * 32 + data)
+    return path
+
+
+def _attention(il: int, n_embd: int, n_head: int, n_kv: int, hd: int
+               ) -> list[tuple[str, tuple[int, ...]]]:
+    return [(f"blk.{il}.attn_norm.weight", (n_embd,)),
+            (f"blk.{il}.attn_q.weight", (n_embd, n_head * hd)),
+            (f"blk.{il}.attn_k.weight", (n_embd, n_kv * hd)),
+            (f"blk.{il}.attn_v.weight", (n_embd, n_kv * hd)),
+            (f"blk.{il}.attn_output.weight", (n_head * hd, n_embd)),
+            (f"blk.{il}.ffn_norm.weight", (n_embd,))]
+
+
+def write_real_scale_stubs(directory: Path) -> dict[str, Path]:
+    """Header-only models with the dimensions of Llama 3.1 8B, Qwen3-30B-A3B and Gemma 3
+    27B (tens of GB on paper, a few MB on disk)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    common = {"attention.key_length": 128, "attention.value_length": 128,
+              "rope.dimension_count": 128, "attention.layer_norm_rms_epsilon": 1e-6,
+              "rope.freq_base": 1e6}
+    t = [("token_embd.weight", (4096, 128256)), ("output_norm.weight", (4096,)),
+         ("output.weight", (4096, 128256))]
+    for il in range(32):
+        t += _attention(il, 4096, 32, 8, 128)
+        t += [(f"blk.{il}.ffn_{p}.weight", (4096, 14336)) for p in ("gate", "up")]
+        t += [(f"blk.{il}.ffn_down.weight", (14336, 4096))]
+    llama = _write_stub(directory / "llama-8b-shape.gguf", "llama", {
+        **common, "embedding_length": 4096, "block_count": 32, "feed_forward_length": 14336,
+        "attention.head_count": 32, "attention.head_count_kv": 8, "vocab_size": 128256},
+        t, 128256, 131072)
+    t = [("token_embd.weight", (2048, 151936)), ("output_norm.weight", (2048,)),
+         ("output.weight", (2048, 151936))]
+    for il in range(48):
+        t += _attention(il, 2048, 32, 4, 128)
+        t += [(f"blk.{il}.attn_q_norm.weight", (128,)), (f"blk.{il}.attn_k_norm.weight", (128,)),
+              (f"blk.{il}.ffn_gate_inp.weight", (2048, 128))]
+        t += [(f"blk.{il}.ffn_{p}_exps.weight", (2048, 768, 128)) for p in ("gate", "up")]
+        t += [(f"blk.{il}.ffn_down_exps.weight", (768, 2048, 128))]
+    qwen = _write_stub(directory / "qwen3-30b-a3b-shape.gguf", "qwen3moe", {
+        **common, "embedding_length": 2048, "block_count": 48, "feed_forward_length": 6144,
+        "attention.head_count": 32, "attention.head_count_kv": 4, "expert_count": 128,
+        "expert_used_count": 8, "expert_feed_forward_length": 768}, t, 151936, 40960)
+    t = [("token_embd.weight", (5376, 262208)), ("output_norm.weight", (5376,))]
+    for il in range(62):
+        t += _attention(il, 5376, 32, 16, 128)
+        t += [(f"blk.{il}.{n}.weight", (5376,)) for n in ("post_attention_norm", "post_ffw_norm")]
+        t += [(f"blk.{il}.attn_q_norm.weight", (128,)), (f"blk.{il}.attn_k_norm.weight", (128,))]
+        t += [(f"blk.{il}.ffn_{p}.weight", (5376, 21504)) for p in ("gate", "up")]
+        t += [(f"blk.{il}.ffn_down.weight", (21504, 5376))]
+    gemma = _write_stub(directory / "gemma3-27b-shape.gguf", "gemma3", {
+        **common, "embedding_length": 5376, "block_count": 62, "feed_forward_length": 21504,
+        "attention.head_count": 32, "attention.head_count_kv": 16,
+        "attention.sliding_window": 1024}, t, 262208, 131072)
+    return {"llama-8b-shape": llama, "qwen3-30b-a3b-shape": qwen, "gemma3-27b-shape": gemma}
+
+
 # (model, n_ctx (None: the model's maximum), kv type, flash attention, full-size SWA cache)
 GRID: tuple[tuple[str, int | None, str, bool, bool], ...] = (
     ("gemma-3-270m", 512, "f16", True, True),
@@ -61,6 +161,11 @@ GRID: tuple[tuple[str, int | None, str, bool, bool], ...] = (
     ("qwen3moe", None, "q8_0", True, True),
     ("mamba", 512, "f16", True, True),
     ("mamba", None, "q8_0", True, True),
+    ("llama-8b-shape", 32768, "q8_0", True, True),
+    ("llama-8b-shape", 8192, "f16", False, True),
+    ("qwen3-30b-a3b-shape", None, "f16", True, True),
+    ("gemma3-27b-shape", 32768, "q8_0", True, False),
+    ("gemma3-27b-shape", 8192, "f16", False, True),
 )
 
 
@@ -115,7 +220,9 @@ def compare_many(name: str, path: Path,
 def comparisons(tmp_path_factory: pytest.TempPathFactory, test_model: Path
                 ) -> dict[tuple, Comparison]:
     """Every point of GRID, planned by llama.cpp once per model."""
-    models = write_accuracy_models(tmp_path_factory.mktemp("fit-accuracy"))
+    directory = tmp_path_factory.mktemp("fit-accuracy")
+    models = write_accuracy_models(directory)
+    models.update(write_real_scale_stubs(directory / "stubs"))
     models["gemma-3-270m"] = test_model
     out: dict[tuple, Comparison] = {}
     for name, path in models.items():
