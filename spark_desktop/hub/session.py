@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpx2
 from huggingface_hub import HfApi, constants, hf_hub_url
@@ -56,6 +57,8 @@ def require_network(offline_message: str | None = None, timeout: float = 3.0) ->
     if is_offline():
         raise OfflineError(message)
     url = urlsplit(endpoint())
+    if getproxies().get(url.scheme) and not proxy_bypass(url.hostname or ""):
+        return  # only the proxy can tell; let the request itself find out
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         socket.create_connection((url.hostname or "", port), timeout=timeout).close()
