@@ -95,6 +95,14 @@ def test_table_output_and_errors(test_model: Path, capsys: pytest.CaptureFixture
     assert cli.main(["fit", "/nonexistent.gguf"]) == 2
 
 
+def test_any_part_of_a_split_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = sm.write_llama(tmp_path, split=2, context_length=2048)
+    assert cli.main(["fit", str(model.paths[1]), "--json", "--ctx", "1024"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["parameters"] == model.parameters and data["max_context"] == 2048
+    assert data["memory"]["weights"] == model.tensor_bytes
+
+
 def test_quantized_v_cache_turns_flash_attention_on() -> None:
     s, notes = LoadSettings(kv_type="q8_0", flash_attn=False).effective()
     assert s.flash_attn and notes and "flash attention" in notes[0]

@@ -326,7 +326,8 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
         s = replace(s, use_mmap=not target.unified)  # the engine's default_use_mmap()
     plan = _Plan(prof, s, target)
     uses = plan.uses(s.n_ctx)
-    ceiling = spec.context_length or max(s.n_ctx, 131072)
+    # Up to the trained context (or the asked one, if larger: llama.cpp allows it).
+    ceiling = max(spec.context_length, s.n_ctx)
     max_ctx = _max_context(plan, ceiling)
     suggestion: LoadSettings | None = None
     if all(u.fits for u in uses):
