@@ -356,7 +356,8 @@ class Worker:
         add = llama_cpp.llama_sampler_chain_add
         if sampling.repeat_penalty != 1.0:
             add(chain, llama_cpp.llama_sampler_init_penalties(
-                sampling.repeat_last_n, sampling.repeat_penalty, 0.0, 0.0))
+                llama_cpp.llama_vocab_n_tokens(self.vocab), sampling.repeat_last_n,
+                sampling.repeat_penalty, 0.0, 0.0))
         if sampling.temperature <= 0:
             add(chain, llama_cpp.llama_sampler_init_greedy())
             return chain
