@@ -37,6 +37,14 @@ def _window(qtbot) -> MainWindow:
     return window
 
 
+def _start_long_reply(qtbot, chat, text: str) -> None:
+    """Send `text` and return once the reply has started streaming."""
+    rows = chat.model.rowCount()
+    chat.send(text)
+    qtbot.waitUntil(lambda: chat.model.rowCount() == rows + 2
+                    and chat.model.message(rows + 1).content.strip() != "", timeout=60000)
+
+
 def _cell(model, row: int, column: int) -> str:
     return model.data(model.index(row, column), DISPLAY)
 
@@ -103,21 +111,62 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     assert "gemma" in window.model_label.text().lower()
     assert "/" in window.memory_label.text()
 
-    _chat_flow(qtbot, window)
+    # Chat: Enter sends; the reply streams in and is saved.
+    window.show_page("chat")
+    chat = window.chat
+    qtbot.waitUntil(lambda: chat.store is not None, timeout=15000)
+    flushes: list[int] = []
+    chat.model.flushed.connect(flushes.append)
+    finished: list = []
+    chat.reply_finished.connect(finished.append)
+    qtbot.keyClicks(chat.composer.edit, "Say hello in one short sentence.")
+    qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(finished) == 1, timeout=120000)
+    reply = finished[0]
+    assert reply.role == "assistant" and reply.content.strip(), chat.banner_text.text()
+    assert reply.finish_reason in ("stop", "length")
+    assert flushes, "the reply was not streamed into the view"
+    shown = chat.model.message(chat.model.rowCount() - 1)
+    assert shown.content == reply.content
+    conversation_id = reply.conversation_id
+    saved = chat.store.messages_page(conversation_id, limit=10).messages
+    assert [m.role for m in saved] == ["user", "assistant"]
+    assert saved[1].content == reply.content
 
-    # A killed worker: the status bar says so and Reload brings the model back.
+    # Stop mid-stream (Esc): the partial reply is kept, marked cancelled.
+    _start_long_reply(qtbot, chat, "Count from 1 to 400, one number per line.")
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=60000)
+    assert finished[1].finish_reason == "cancelled" and finished[1].content.strip()
+
+    # A worker killed mid-reply: the chat keeps the text and offers Reload; the status
+    # bar says "not loaded"; Reload brings the model back.
     engine = window.services.engine
+    _start_long_reply(qtbot, chat, "Count from 400 down to 1, one number per line.")
     os.kill(engine.client.worker_pid, signal.SIGKILL)
-    _wait_for_death(qtbot, window)
-    assert window.state_label.text() == "not loaded"
+    qtbot.waitUntil(lambda: len(finished) == 3, timeout=60000)
+    assert finished[2].finish_reason == "error" and finished[2].content.strip()
+    qtbot.waitUntil(lambda: window.state_label.text() == "not loaded", timeout=15000)
+    assert chat.banner.isVisibleTo(chat) and chat.reload_button.isVisibleTo(chat)
     assert models_page.reload_button.isVisibleTo(models_page)
-    models_page.reload_button.click()
+    chat.reload_button.click()
     qtbot.waitUntil(lambda: window.state_label.text() == "loaded", timeout=120000)
+    assert not chat.banner.isVisibleTo(chat)
 
     # Close; a new window shows the conversation.
     window.close()
     second = _window(qtbot)
-    _conversation_survives(qtbot, second)
+    assert second.current_page() == "chat"
+    entries = second.chat.conversations.model
+    qtbot.waitUntil(lambda: len(entries.entries()) == 1, timeout=15000)
+    assert entries.entries()[0].conversation_id == conversation_id
+    second.chat.open_conversation(conversation_id)
+    qtbot.waitUntil(lambda: second.chat.model.rowCount() == 6, timeout=15000)
+    texts = [second.chat.model.message(r).content for r in range(6)]
+    assert texts[0] == "Say hello in one short sentence." and texts[1] == reply.content
+    assert [second.chat.model.message(r).finish_reason for r in (1, 3, 5)] == \
+        [reply.finish_reason, "cancelled", "error"]
 
     # Delete the model, with confirmation.
     second.show_page("models")
