@@ -158,6 +158,7 @@ def test_any_query_text_is_safe(store: HistoryStore) -> None:
     for query in ('"', '""', "AND", "OR NOT", "NEAR(a b", "*", "a:b", "-x", "col:", "^start",
                   "(", "'; DROP TABLE messages; --", "\x00", "   ", "{a b}", "a + b", "\\"):
         store.search(query)  # never raises
+        store.search(query, prefix=True)
     assert any(hit.message_id for hit in store.search("NEAR("))
     assert store.count_messages(conv.id) == 1
 
@@ -174,7 +175,8 @@ def test_search_ranks_with_snippets_and_titles(store: HistoryStore) -> None:
     assert all(f"{MARK_START}starter{MARK_END}" in h.snippet.lower() for h in hits)
     assert [h.rank for h in hits] == sorted(h.rank for h in hits)
     assert store.search("feed daily")[0].title == "Sourdough starter"
-    assert store.search("sourd")  # the last word matches as a prefix while typing
+    assert not store.search("sourd")
+    assert store.search("sourd", prefix=True)  # the last word as a prefix, while typing
     assert store.search("feed taxes") == []
     store.rename(sourdough.id, "Bread")
     assert not [h for h in store.search("starter") if h.message_id is None]
@@ -183,9 +185,10 @@ def test_search_ranks_with_snippets_and_titles(store: HistoryStore) -> None:
 
 
 def test_match_expression_quotes_everything() -> None:
-    assert match_expression('say "hi" NOW') == '"say" """hi""" "NOW"*'
-    assert match_expression("ab") == '"ab"'
-    assert match_expression("abc ") == '"abc"'
+    assert match_expression('say "hi" NOW') == '"say" """hi""" "NOW"'
+    assert match_expression('say "hi" NOW', prefix_last=True) == '"say" """hi""" "NOW"*'
+    assert match_expression("ab", prefix_last=True) == '"ab"'
+    assert match_expression("abc ", prefix_last=True) == '"abc"'
     assert match_expression(" \t") is None
 
 

@@ -36,7 +36,7 @@ from spark_desktop.history.streaming import StreamWriter
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 TITLE_CHARS: Final = 80
-SEARCH_WINDOW: Final = 2000
+SEARCH_WINDOW: Final = 500
 
 
 class _Active:
@@ -47,6 +47,21 @@ ACTIVE: Final = _Active()
 _UNSET: Final = object()
 _C = ConversationRow.__table__
 _M = MessageRow.__table__
+# Per index: conversation, message, title and snippet for the best rowids found. Driver-level
+# SQL (no SQLAlchemy compilation): search runs on every keystroke of the search box.
+_SEARCH_DETAIL: Final = {
+    "conversations_fts":
+        "SELECT conversations_fts.rowid, c.id, NULL, c.title,"
+        " highlight(conversations_fts, 0, ?, ?) FROM conversations_fts"
+        " JOIN conversations AS c ON c.seq = conversations_fts.rowid"
+        " WHERE conversations_fts MATCH ? AND conversations_fts.rowid IN ({marks})",
+    "messages_fts":
+        "SELECT messages_fts.rowid, m.conversation_id, m.id, c.title,"
+        " snippet(messages_fts, 0, ?, ?, '…', 16) FROM messages_fts"
+        " JOIN messages AS m ON m.seq = messages_fts.rowid"
+        " JOIN conversations AS c ON c.id = m.conversation_id"
+        " WHERE messages_fts MATCH ? AND messages_fts.rowid IN ({marks})",
+}
 _MESSAGE_COLUMNS = ", ".join(f"messages.{c.name}" for c in _M.columns if c.name != "seq")
 
 
@@ -415,41 +430,31 @@ class HistoryStore:
 
     # -- search --------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 20, *, prefix: bool = False) -> list[SearchHit]:
         """Messages and titles matching every word of `query`, best first.
 
         Any text is safe: words are quoted before they reach FTS5. Ranking is bm25 over
         the newest SEARCH_WINDOW matches of each index: FTS5 walks matches newest first
         and stops there, so a word found in half a million messages costs no more than a
         rare one (a full ranking would score every match). In snippets the matched words
-        sit between MARK_START and MARK_END.
+        sit between MARK_START and MARK_END. `prefix` lets the last word match as a prefix.
         """
-        expression = match_expression(query)
+        expression = match_expression(query, prefix_last=prefix)
         if expression is None or limit <= 0:
             return []
-        params = {"q": expression, "limit": limit, "window": SEARCH_WINDOW,
-                  "a": MARK_START, "b": MARK_END}
         hits: list[SearchHit] = []
         with self._engine.connect() as conn:
-            for index, detail in (
-                ("conversations_fts",
-                 "SELECT c.id, NULL, c.title, highlight(conversations_fts, 0, :a, :b)"
-                 " FROM conversations_fts JOIN conversations AS c ON c.seq = :r"
-                 " WHERE conversations_fts MATCH :q AND conversations_fts.rowid = :r"),
-                ("messages_fts",
-                 "SELECT m.conversation_id, m.id, c.title,"
-                 " snippet(messages_fts, 0, :a, :b, '…', 16)"
-                 " FROM messages_fts JOIN messages AS m ON m.seq = :r"
-                 " JOIN conversations AS c ON c.id = m.conversation_id"
-                 " WHERE messages_fts MATCH :q AND messages_fts.rowid = :r"),
-            ):
-                best = conn.execute(text(
+            for index, detail in _SEARCH_DETAIL.items():
+                best = dict(conn.exec_driver_sql(
                     f"SELECT rowid, score FROM (SELECT rowid, bm25({index}) AS score"
-                    f" FROM {index} WHERE {index} MATCH :q ORDER BY rowid DESC LIMIT :window)"
-                    " ORDER BY score LIMIT :limit"), params).all()
-                for rowid, score in best:
-                    row = conn.execute(text(detail), {**params, "r": rowid}).one()
-                    hits.append(SearchHit(*row, rank=score))
+                    f" FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?)"
+                    " ORDER BY score LIMIT ?", (expression, SEARCH_WINDOW, limit)).all())
+                if best:
+                    marks = ", ".join("?" * len(best))
+                    rows = conn.exec_driver_sql(
+                        detail.format(marks=marks),
+                        (MARK_START, MARK_END, expression, *best)).all()
+                    hits += [SearchHit(*row[1:], rank=best[row[0]]) for row in rows]
         return sorted(hits, key=lambda hit: hit.rank)[:limit]
 
     # -- bulk: export and import ---------------------------------------------------
