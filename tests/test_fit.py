@@ -113,6 +113,7 @@ def test_quantized_v_cache_turns_flash_attention_on() -> None:
     assert e.settings.flash_attn and e.notes
 
 
+@pytest.mark.slow
 def test_never_fits_where_llama_cpp_would_not_at_the_margin(test_model: Path) -> None:
     """One-sided verdict, checked against llama.cpp's own plan of the same load."""
     settings = LoadSettings(n_ctx=32768, gpu_layers=0)

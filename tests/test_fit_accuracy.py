@@ -33,6 +33,8 @@ from spark_desktop.gguf.reader import read_header
 from spark_desktop.gguf.sources import FileSource
 from tests.fixtures import synthetic_models as sm
 
+pytestmark = pytest.mark.slow
+
 BOUNDS = {"weights": 0.01, "kv_cache": 0.01, "output": 0.01, "compute": 0.10}
 SUM_BOUND, SUM_FLOOR = 0.02, 32 * MIB
 
