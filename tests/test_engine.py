@@ -5,6 +5,7 @@ Small contexts and few tokens keep it quick; decode runs ~20 tokens/s on the CI 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import pytest
 from spark_desktop.cli import main
 from spark_desktop.engine import (
     ChatDone,
+    ChatTemplateError,
     Client,
     LoadCancelledError,
     LoadOptions,
@@ -190,3 +192,22 @@ def test_generate_json_cli(test_model: Path, capsys: pytest.CaptureFixture[str])
             "decode_tps", "prefill_tps"} <= set(result)
     assert result["memory"]["weights"] > 0 and result["memory"]["kv_cache"] > 0
     assert result["completion_tokens"] <= 4
+
+
+def test_chat_templates_never_guess(test_model: Path, tmp_path: Path) -> None:
+    from tests.fixtures.synthetic_models import write_llama
+
+    tiny = write_llama(tmp_path / "tiny").paths[0]  # a llama model without a chat template
+    options = LoadOptions(n_ctx=128, n_batch=128, n_ubatch=128, threads=1)
+    jinja = ("{{ bos_token }}{% for m in messages %}<start_of_turn>"
+             "{{ 'model' if m.role == 'assistant' else m.role }}\n{{ m.content }}<end_of_turn>\n"
+             "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+    with Client(log_path=tmp_path / "engine.log") as client:
+        with pytest.raises(ChatTemplateError, match="no chat template"):
+            client.load(tiny, options)
+        named = client.load(tiny, dataclasses.replace(options, chat_template="chatml"))
+        assert named.info.chat_template == "chatml"
+        custom = client.load(test_model, dataclasses.replace(OPTIONS, chat_template=jinja))
+        assert custom.info.chat_template == "custom"
+        # the Jinja twin of llama.cpp's gemma template gives the same tokens, one BOS
+        assert client.count_tokens(HELLO) == 17

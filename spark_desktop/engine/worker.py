@@ -101,6 +101,7 @@ class Worker:
         self._loras: list[Any] = []
         self._progress_cb = llama_cpp.llama_progress_callback(self._on_progress)
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self.cancelled())
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL
         self._last_progress = -1.0
 
     # -- plumbing ---------------------------------------------------------
@@ -197,7 +198,6 @@ class Worker:
         cparams.flash_attn_type = FLASH_ATTN_TYPES[options.flash_attn]
         cparams.type_k = KV_GGML_TYPES[options.type_k]
         cparams.type_v = KV_GGML_TYPES[options.type_v]
-        cparams.abort_callback = self._abort_cb
         cparams.no_perf = True
         ctx = llama_cpp.llama_init_from_model(self.model, cparams)
         if not ctx:
@@ -394,6 +394,10 @@ class Worker:
 
         cached = self._prepare_kv(tokens)
         stats.prefill_started()
+        # llama.cpp asks the abort callback after every graph node: worth it while a
+        # big prompt batch runs for seconds, too costly per generated token (which
+        # is checked between tokens instead).
+        llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
         for start in range(cached, len(tokens), self.options.n_batch):  # type: ignore[union-attr]
             chunk = tokens[start:start + self.options.n_batch]  # type: ignore[union-attr]
             rc = self._decode(chunk)
@@ -403,6 +407,7 @@ class Worker:
                 break
             self.send("prefill", done=start + len(chunk), total=len(tokens))
         else:
+            llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
             stats.prefill_done(len(tokens) - cached)
             limit = n_ctx - len(tokens)
             if sampling.max_tokens is not None:
