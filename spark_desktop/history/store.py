@@ -64,6 +64,28 @@ _SEARCH_DETAIL: Final = {
 }
 _MESSAGE_COLUMNS = ", ".join(f"messages.{c.name}" for c in _M.columns if c.name != "seq")
 
+# One branch upward from :start, at most :limit messages (cost: the page, not the chat).
+_PAGE: Final = text(
+    "WITH RECURSIVE chain(seq, parent_id, n) AS ("
+    " SELECT seq, parent_id, 1 FROM messages WHERE id = :start AND conversation_id = :conv"
+    " UNION ALL"
+    " SELECT m.seq, m.parent_id, chain.n + 1 FROM messages AS m"
+    "  JOIN chain ON m.id = chain.parent_id WHERE chain.n < :limit)"
+    f" SELECT {_MESSAGE_COLUMNS} FROM chain"
+    " JOIN messages ON messages.seq = chain.seq ORDER BY chain.n DESC")
+# Down from :id, always taking the newest reply, to a leaf.
+_NEWEST_LEAF: Final = text(
+    "WITH RECURSIVE down(id, n) AS (SELECT :id, 0 UNION ALL"
+    " SELECT (SELECT c.id FROM messages AS c WHERE c.parent_id = down.id"
+    "  ORDER BY c.created_ms DESC, c.seq DESC LIMIT 1), n + 1"
+    "  FROM down WHERE down.id IS NOT NULL)"
+    " SELECT id FROM down WHERE id IS NOT NULL ORDER BY n DESC LIMIT 1")
+_SUBTREE_SQL: Final = ("WITH RECURSIVE sub(id) AS (SELECT :id UNION ALL"
+                       " SELECT m.id FROM messages AS m JOIN sub ON m.parent_id = sub.id)"
+                       " SELECT id FROM sub")
+_SUBTREE: Final = text(_SUBTREE_SQL)
+_DELETE_SUBTREE: Final = text(f"DELETE FROM messages WHERE id IN ({_SUBTREE_SQL})")
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -342,16 +364,8 @@ class HistoryStore:
                 start = self._get_message(conn, before_id, conversation_id).parent_id
             if start is None or limit <= 0:
                 return MessagePage(conversation_id, leaf, (), start is not None)
-            rows = conn.execute(text(
-                "WITH RECURSIVE chain(seq, parent_id, n) AS ("
-                " SELECT seq, parent_id, 1 FROM messages"
-                "  WHERE id = :start AND conversation_id = :conv"
-                " UNION ALL"
-                " SELECT m.seq, m.parent_id, chain.n + 1 FROM messages AS m"
-                "  JOIN chain ON m.id = chain.parent_id WHERE chain.n < :limit)"
-                f" SELECT {_MESSAGE_COLUMNS} FROM chain"
-                " JOIN messages ON messages.seq = chain.seq ORDER BY chain.n DESC"),
-                {"start": start, "conv": conversation_id, "limit": limit}).mappings()
+            rows = conn.execute(_PAGE, {"start": start, "conv": conversation_id,
+                                        "limit": limit}).mappings()
             messages = tuple(_message(row) for row in rows)
         has_older = bool(messages) and messages[0].parent_id is not None
         return MessagePage(conversation_id, leaf, messages, has_older)
@@ -365,13 +379,7 @@ class HistoryStore:
         """Show the branch through `message_id`, down its newest replies; returns the leaf."""
         with self._writer.begin() as conn:
             self._get_message(conn, message_id, conversation_id)
-            leaf = conn.execute(text(
-                "WITH RECURSIVE down(id, n) AS (SELECT :id, 0 UNION ALL"
-                " SELECT (SELECT c.id FROM messages AS c WHERE c.parent_id = down.id"
-                "  ORDER BY c.created_ms DESC, c.seq DESC LIMIT 1), n + 1"
-                "  FROM down WHERE down.id IS NOT NULL)"
-                " SELECT id FROM down WHERE id IS NOT NULL ORDER BY n DESC LIMIT 1"),
-                {"id": message_id}).scalar_one()
+            leaf = conn.execute(_NEWEST_LEAF, {"id": message_id}).scalar_one()
             conn.execute(update(_C).where(_C.c.id == conversation_id)
                          .values(active_leaf_id=leaf))
         return leaf
@@ -380,13 +388,9 @@ class HistoryStore:
         """Remove a message and every reply below it; the branch shown moves to its parent."""
         with self._writer.begin() as conn:
             msg = self._get_message(conn, message_id)
-            subtree = ("WITH RECURSIVE sub(id) AS (SELECT :id UNION ALL"
-                       " SELECT m.id FROM messages AS m JOIN sub ON m.parent_id = sub.id)"
-                       " SELECT id FROM sub")
             conv = self._get_conversation(conn, msg.conversation_id)
-            doomed = set(conn.execute(text(subtree), {"id": message_id}).scalars())
-            conn.execute(text(f"DELETE FROM messages WHERE id IN ({subtree})"),
-                         {"id": message_id})
+            doomed = set(conn.execute(_SUBTREE, {"id": message_id}).scalars())
+            conn.execute(_DELETE_SUBTREE, {"id": message_id})
             if conv.active_leaf_id in doomed:
                 conn.execute(update(_C).where(_C.c.id == conv.id)
                              .values(active_leaf_id=msg.parent_id))
