@@ -1,5 +1,7 @@
-"""Crash safety: a child process (forked, so each of the kills costs no interpreter start)
-streams replies and is SIGKILLed at random moments.
+"""Crash safety: a child process streams replies and is SIGKILLed at random moments.
+
+The child is forked from the test process (no database connection open at that moment),
+so twenty kills cost no twenty interpreter start-ups; it has its own SQLite connections.
 
 After each kill the database must pass integrity_check, hold every message the child
 reported as committed, and the reply that was streaming must keep its text up to the last

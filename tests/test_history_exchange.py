@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from spark_desktop.history import HistoryStore, ImportFormatError
-from spark_desktop.history.exchange import export_json, export_markdown, import_document, import_file
+from spark_desktop.history.exchange import (
+    export_json,
+    export_markdown,
+    import_document,
+    import_file,
+)
 
 
 def _rich_history(store: HistoryStore) -> None:

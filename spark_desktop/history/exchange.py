@@ -30,7 +30,7 @@ def _iso(moment: datetime) -> str:
 def _parse_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ImportFormatError(f"Expected a time like 2025-01-31T12:00:00.000Z, got {value!r}.")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 def message_to_dict(msg: Message) -> dict[str, Any]:
@@ -80,8 +80,8 @@ def export_markdown(store: HistoryStore, conversation_ids: Iterable[str] | None 
         path = store.active_path(conv.id)
         others = store.count_messages(conv.id) - len(path)
         if others:
-            lines += [f"_The branch shown; {others} messages on other branches are in the "
-                      "JSON export._", ""]
+            lines += [(f"_The branch shown; {others} messages on other branches are in the "
+                       "JSON export._"), ""]
         for msg in path:
             heading = msg.role.capitalize()
             status = "streaming" if msg.streaming else msg.finish_reason

@@ -8,7 +8,7 @@ thousands of tokens costs a few dozen small commits instead of one per token.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from spark_desktop.history.records import FinishReason, Message
 
@@ -77,7 +77,7 @@ class StreamWriter:
             self.message.id, self.content, self.reasoning, finish_reason, stats)
         return self._finished
 
-    def __enter__(self) -> StreamWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
