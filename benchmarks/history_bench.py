@@ -26,12 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_desktop.history import Conversation, HistoryStore, Message  # noqa: E402
-from spark_desktop.history.store import new_id, to_datetime  # noqa: E402
+from spark_desktop.history import Conversation, HistoryStore, Message
+from spark_desktop.history.store import new_id, to_datetime
 
-COMMON = ("the and to of a in is it you that for on with this be are as can model memory "
-          "python error file data code use how what why please thanks function value").split()
-SYLLABLES = ("ka ri to na mo se lu pe di ga vo zu shi te ra ne ko mi ba lo fu ye chi").split()
+COMMON = ["the", "and", "to", "of", "a", "in", "is", "it", "you", "that", "for", "on", "with", "this", "be", "are", "as", "can", "model", "memory", "python", "error", "file", "data", "code", "use", "how", "what", "why", "please", "thanks", "function", "value"]
+SYLLABLES = ["ka", "ri", "to", "na", "mo", "se", "lu", "pe", "di", "ga", "vo", "zu", "shi", "te", "ra", "ne", "ko", "mi", "ba", "lo", "fu", "ye", "chi"]
 
 
 def vocabulary(size: int, rng: random.Random) -> np.ndarray:
@@ -112,7 +111,7 @@ def queries(vocab: np.ndarray, rng: random.Random, count: int) -> list[str]:
     for i in range(count):
         kind = i % 8
         band = bands[i % len(bands)]
-        word = lambda b=band: str(vocab[rng.randrange(*b)])  # noqa: E731
+        word = lambda b=band: str(vocab[rng.randrange(*b)])
         if kind < 3:
             picks.append(word())
         elif kind < 5:
