@@ -29,8 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from spark_desktop.history import Conversation, HistoryStore, Message
 from spark_desktop.history.store import new_id, to_datetime
 
-COMMON = ["the", "and", "to", "of", "a", "in", "is", "it", "you", "that", "for", "on", "with", "this", "be", "are", "as", "can", "model", "memory", "python", "error", "file", "data", "code", "use", "how", "what", "why", "please", "thanks", "function", "value"]
-SYLLABLES = ["ka", "ri", "to", "na", "mo", "se", "lu", "pe", "di", "ga", "vo", "zu", "shi", "te", "ra", "ne", "ko", "mi", "ba", "lo", "fu", "ye", "chi"]
+COMMON = [
+    "the", "and", "to", "of", "a", "in", "is", "it", "you", "that", "for", "on", "with",
+    "this", "be", "are", "as", "can", "model", "memory", "python", "error", "file", "data",
+    "code", "use", "how", "what", "why", "please", "thanks", "function", "value",
+]
+SYLLABLES = ["ka", "ri", "to", "na", "mo", "se", "lu", "pe", "di", "ga", "vo", "zu", "shi",
+             "te", "ra", "ne", "ko", "mi", "ba", "lo", "fu", "ye", "chi"]
 
 
 def vocabulary(size: int, rng: random.Random) -> np.ndarray:
