@@ -59,15 +59,16 @@ def main() -> int:
                     "gemma3-27b-shape": (4096, 32768, 131072)}
         if args.quick:
             contexts = {k: (v[0], v[-1]) for k, v in contexts.items()}
-        print(f"{'model':<20}{'ctx':>6} {'kv':<5}{'fa':<4}{'swa':<5}"
+        print(f"{'model':<20}{'ctx':>6} {'kv':<5}{'fa':<4}{'swa':<5}{'seq':<4}"
               + "".join(f"{p + ' est/llama.cpp MiB (err %)':>40}" for p in PARTS))
         worst = dict.fromkeys(PARTS, 0.0)
         for name, ctxs in contexts.items():
-            cases = [(ctx, kv, True, True) for ctx in ctxs for kv in ("f16", "q8_0")]
+            cases = [(ctx, kv, True, True, 1) for ctx in ctxs for kv in ("f16", "q8_0")]
             if "gemma" in name:
-                cases += [(ctx, "f16", True, False) for ctx in ctxs]  # window-sized SWA cache
+                cases += [(ctx, "f16", True, False, 1) for ctx in ctxs]  # window-sized SWA
             if name != "mamba":
-                cases.append((ctxs[1], "f16", False, True))  # without flash attention
+                cases.append((ctxs[1], "f16", False, True, 1))  # without flash attention
+            cases.append((ctxs[-1], "q4_0", True, True, 4))  # four parallel sequences
             for c in compare_many(name, models[name], cases):
                 cells = []
                 for part in PARTS:
@@ -78,7 +79,7 @@ def main() -> int:
                 bad = c.within_bounds()
                 s = c.settings
                 print(f"{name:<20}{s.n_ctx:>6} {s.kv_type:<5}{'on' if s.flash_attn else 'off':<4}"
-                      f"{'full' if s.swa_full else 'win':<5}"
+                      f"{'full' if s.swa_full else 'win':<5}{s.n_seq:<4}"
                       + "".join(f"{cell:>40}" for cell in cells)
                       + (f"  OUT OF BOUNDS: {','.join(bad)}" if bad else ""), flush=True)
         print("worst error after print rounding, %: "

@@ -148,26 +148,29 @@ def write_real_scale_stubs(directory: Path) -> dict[str, Path]:
     return {"llama-8b-shape": llama, "qwen3-30b-a3b-shape": qwen, "gemma3-27b-shape": gemma}
 
 
-# (model, n_ctx (None: the model's maximum), kv type, flash attention, full-size SWA cache)
-GRID: tuple[tuple[str, int | None, str, bool, bool], ...] = (
-    ("gemma-3-270m", 512, "f16", True, True),
-    ("gemma-3-270m", None, "q8_0", True, False),
-    ("gemma-3-270m", None, "f16", True, True),
-    ("llama", 512, "f16", True, True),
-    ("llama", None, "q8_0", True, True),
-    ("llama", 4096, "f16", False, True),
-    ("gemma3", 512, "q8_0", True, False),
-    ("gemma3", None, "f16", True, False),
-    ("gemma3", 2048, "f16", False, True),
-    ("qwen3moe", 512, "f16", True, True),
-    ("qwen3moe", None, "q8_0", True, True),
-    ("mamba", 512, "f16", True, True),
-    ("mamba", None, "q8_0", True, True),
-    ("llama-8b-shape", 32768, "q8_0", True, True),
-    ("llama-8b-shape", 8192, "f16", False, True),
-    ("qwen3-30b-a3b-shape", None, "f16", True, True),
-    ("gemma3-27b-shape", 32768, "q8_0", True, False),
-    ("gemma3-27b-shape", 8192, "f16", False, True),
+# (model, n_ctx (None: the model's maximum), kv type, flash attention, full-size SWA cache,
+#  parallel sequences)
+GRID: tuple[tuple[str, int | None, str, bool, bool, int], ...] = (
+    ("gemma-3-270m", 512, "f16", True, True, 1),
+    ("gemma-3-270m", None, "q8_0", True, False, 1),
+    ("gemma-3-270m", None, "f16", True, True, 1),
+    ("llama", 512, "f16", True, True, 1),
+    ("llama", None, "q8_0", True, True, 1),
+    ("llama", 4096, "f16", False, True, 1),
+    ("gemma3", 512, "q8_0", True, False, 1),
+    ("gemma3", None, "f16", True, False, 1),
+    ("gemma3", 2048, "f16", False, True, 1),
+    ("gemma3", 8192, "f16", True, False, 3),
+    ("qwen3moe", 512, "f16", True, True, 1),
+    ("qwen3moe", None, "q8_0", True, True, 1),
+    ("mamba", 512, "f16", True, True, 1),
+    ("mamba", None, "q8_0", True, True, 1),
+    ("llama-8b-shape", 32768, "q8_0", True, True, 1),
+    ("llama-8b-shape", 8192, "f16", False, True, 1),
+    ("llama-8b-shape", 8192, "q4_0", True, True, 4),
+    ("qwen3-30b-a3b-shape", None, "f16", True, True, 1),
+    ("gemma3-27b-shape", 32768, "q8_0", True, False, 1),
+    ("gemma3-27b-shape", 8192, "f16", False, True, 1),
 )
 
 
@@ -206,13 +209,14 @@ def estimate_parts(path: Path, settings: LoadSettings) -> dict[str, int]:
 
 
 def compare_many(name: str, path: Path,
-                 cases: list[tuple[int | None, str, bool, bool]]) -> list[Comparison]:
+                 cases: list[tuple[int | None, str, bool, bool, int]]) -> list[Comparison]:
     """Estimate loads of one model and have llama.cpp plan the same loads (CPU backend,
     one child process for all of them)."""
     spec = read_model(path)
     settings = [LoadSettings(n_ctx=n_ctx or spec.context_length, kv_type=kv_type,
-                             flash_attn=fa, swa_full=swa_full, gpu_layers=0, use_mmap=False)
-                for n_ctx, kv_type, fa, swa_full in cases]
+                             flash_attn=fa, swa_full=swa_full, n_seq=n_seq, gpu_layers=0,
+                             use_mmap=False)
+                for n_ctx, kv_type, fa, swa_full, n_seq in cases]
     reports = simulate_loads(path, settings)
     return [Comparison(name, s.effective()[0], estimate_parts(path, s), r)
             for s, r in zip(settings, reports)]

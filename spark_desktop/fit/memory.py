@@ -91,7 +91,8 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None)
     if kinds is None:
         kinds = prof.memo["attn_kinds"] = tuple(sorted(
             {prof.swa[il] for il, k in enumerate(prof.kv_k_row) if k and not prof.recurrent[il]}))
-    kinds_kv = [(swa if is_swa else full) * s.n_seq for is_swa in kinds]
+    # With several sequences each stream sees its own cells and its share of the batch.
+    kinds_kv = [swa if is_swa else full for is_swa in kinds]
     mask_elem = 2 if s.flash_attn else F32
     masks = sum(n_kv * t * mask_elem for n_kv in kinds_kv)
 
