@@ -1,4 +1,15 @@
-"""Conversations kept privately on this device in SQLite (SQLAlchemy + Alembic + FTS5)."""
+"""Conversations kept privately on this device in SQLite (SQLAlchemy + Alembic + FTS5).
+
+A chat turn, as `chat` and `generate --save` write it:
+
+    store = HistoryStore.open()                      # paths.database_path(); migrates
+    conv = store.create_conversation(model=model_id, sampling_settings=sampling)
+    store.add_message(conv.id, "user", prompt)       # also titles the conversation
+    writer = store.begin_stream(conv.id, model=model_id)   # reply row exists from now
+    for text in deltas:
+        writer.append(text)                          # committed at most every 0.5 s
+    writer.finish("stop", completion_tokens=n, ttft_ms=ttft, tokens_per_s=speed)
+"""
 
 from spark_desktop.history.errors import (
     AmbiguousIdError,
