@@ -47,6 +47,28 @@ def test_search_offline_says_so(hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -
         search("tiny")
 
 
+def test_search_respects_offline_in_settings(hub: FakeHub) -> None:
+    from spark_desktop import settings
+
+    settings.save(settings.Settings(offline=True))
+    with pytest.raises(OfflineError, match="You are offline"):
+        search("tiny")
+    assert hub.api_calls == []
+
+
+def test_fake_hub_tree_listing_matches_the_real_client(hub: FakeHub) -> None:
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    api = HfApi(endpoint=hub.url)
+    top = {e.path for e in api.list_repo_tree("acme/tiny-GGUF")}
+    assert {"F16", "Q4_0", "tiny-Q8_0.gguf", "README.md"} <= top
+    files = [e for e in api.list_repo_tree("acme/tiny-GGUF", recursive=True)
+             if isinstance(e, RepoFile)]
+    split = next(f for f in files if f.path == "F16/tiny-F16-00002-of-00002.gguf")
+    assert split.lfs.sha256 == hub.repos["acme/tiny-GGUF"].files[split.path].sha256
+
+
 def test_search_without_network_says_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.fakehub import point_client_at
 
