@@ -142,3 +142,29 @@ def code_blocks(doc: QTextDocument) -> list[CodeBlock]:
         if not block.isValid():
             return found
         block = block.next()
+
+
+def split_chunks(text: str, target: int = 1200) -> list[str]:
+    """Cut Markdown into pieces of about `target` characters at blank lines outside code
+    fences. A reply is laid out piece by piece: while it streams only its last piece
+    changes, so each repaint re-parses a few hundred characters, not the whole reply.
+    The cut points of a text never move as text is appended to it.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        current.append(line)
+        size += len(line)
+        if fence is None and size >= target and not line.strip():
+            chunks.append("".join(current))
+            current, size = [], 0
+    if current or not chunks:
+        chunks.append("".join(current))
+    return chunks

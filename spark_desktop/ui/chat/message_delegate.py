@@ -51,6 +51,7 @@ MARGIN_Y = 6.0
 PAD = 10.0
 GAP = 4.0
 CACHE_SIZE = 400
+PIECE_CACHE_SIZE = 1500
 
 FINISH_WORDS = {
     "length": ("Reached the reply length limit.", False),
@@ -74,7 +75,7 @@ class Layout:
     height: float
     bubble: QRectF
     header: tuple[QRectF, str]
-    body: tuple[QPointF, QTextDocument]
+    body: list[tuple[QPointF, QTextDocument]]
     reasoning: tuple[QPointF, QTextDocument] | None = None
     toggle: tuple[QRectF, str] | None = None
     codes: list[markdown.CodeBlock] = field(default_factory=list)
@@ -102,14 +103,33 @@ class MessageDelegate(QStyledItemDelegate):
     """Draws messages as bubbles with Markdown bodies; emits `action` for clicked links."""
 
     action = Signal(str, str, object)  # action, message id, payload
+    first_shown = Signal(str)          # a message painted for the first time (its id)
 
     def __init__(self, view: QAbstractItemView) -> None:
         super().__init__(view)
         self._view = view
         self._cache: OrderedDict[tuple, Layout] = OrderedDict()
-        self.last_layout_ms = 0.0
+        self._pieces: OrderedDict[tuple, tuple[QTextDocument, list[markdown.CodeBlock]]] = \
+            OrderedDict()
+        self.last_layout_ms = 0.0       # wall time of the last layout (load included)
+        self.last_layout_cpu_ms = 0.0   # its CPU time (what our code costs)
+        self._laid_out: set[str] = set()    # messages with a real layout (some revision)
+        self._estimated: set[str] = set()   # messages whose size the view has as an estimate
+        self._shown: set[str] = set()
 
     # -- layout ---------------------------------------------------------------------
+    def forget_shown(self) -> None:
+        """A new page replaced the rows: report each row again when it is first painted."""
+        self._shown.clear()
+
+    def clear_cache(self) -> None:
+        """Forget every laid-out message (benchmarks measure cold opens with it)."""
+        self._cache.clear()
+        self._pieces.clear()
+        self._laid_out.clear()
+        self._estimated.clear()
+        self._shown.clear()
+
     def _width(self) -> float:
         return float(max(self._view.viewport().width(), 200))
 
@@ -123,9 +143,11 @@ class MessageDelegate(QStyledItemDelegate):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         made = self._make_layout(msg, siblings, expanded, width)
+        self._laid_out.add(msg.id)
         self.last_layout_ms = (time.perf_counter() - started) * 1000.0
+        self.last_layout_cpu_ms = (time.thread_time() - cpu) * 1000.0
         self._cache[key] = made
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -161,21 +183,19 @@ class MessageDelegate(QStyledItemDelegate):
                 doc = markdown.render_plain(msg.reasoning, inner_w - 12, small)
                 reasoning = (QPointF(x0 + PAD + 12, y), doc)
                 y += doc.size().height() + GAP
-        code_bg = palette.color(QPalette.ColorRole.AlternateBase)
-        if user:
-            body_doc = markdown.render_plain(msg.content, inner_w, font)
-        else:
-            text = msg.content or ("…" if msg.streaming else "")
-            body_doc = markdown.render(text, inner_w, font, code_bg)
-        body_pos = QPointF(x0 + PAD, y)
+        body: list[tuple[QPointF, QTextDocument]] = []
         codes: list[markdown.CodeBlock] = []
-        for block in markdown.code_blocks(body_doc):
-            rect = block.rect.translated(body_pos)
-            codes.append(markdown.CodeBlock(rect, block.language, block.text))
-            label_w = fm_small.horizontalAdvance("Copy") + 8
-            hits.append(Hit(QRectF(rect.right() - label_w, rect.top(), label_w,
-                                   markdown.CODE_HEADER), "copy_code", block.text))
-        y += body_doc.size().height() + GAP
+        for doc, blocks in self._body(msg, inner_w, font, palette):
+            pos = QPointF(x0 + PAD, y)
+            body.append((pos, doc))
+            for block in blocks:
+                rect = block.rect.translated(pos)
+                codes.append(markdown.CodeBlock(rect, block.language, block.text))
+                label_w = fm_small.horizontalAdvance("Copy") + 8
+                hits.append(Hit(QRectF(rect.right() - label_w, rect.top(), label_w,
+                                       markdown.CODE_HEADER), "copy_code", block.text))
+            y += doc.size().height()
+        y += GAP
         status = None
         if msg.streaming:
             status = (QRectF(x0 + PAD, y, inner_w, line), "Generating…", False)
@@ -209,16 +229,62 @@ class MessageDelegate(QStyledItemDelegate):
         y += PAD
         bubble = QRectF(x0, MARGIN_Y, bubble_w, y - MARGIN_Y)
         return Layout(height=y + MARGIN_Y, bubble=bubble, header=header,
-                      body=(body_pos, body_doc), reasoning=reasoning, toggle=toggle,
+                      body=body, reasoning=reasoning, toggle=toggle,
                       codes=codes, status=status, links=links, stats=stats, hits=hits)
+
+    def _body(self, msg: Message, width: float, font: QFont, palette: QPalette
+              ) -> list[tuple[QTextDocument, list[markdown.CodeBlock]]]:
+        """The message text as laid-out pieces; pieces already seen come from the cache."""
+        if msg.role == "user":
+            chunks = [msg.content]
+        else:
+            chunks = markdown.split_chunks(msg.content or ("…" if msg.streaming else ""))
+        code_bg = palette.color(QPalette.ColorRole.AlternateBase)
+        out = []
+        for chunk in chunks:
+            key = (msg.role == "user", chunk, width, font.key())
+            piece = self._pieces.get(key)
+            if piece is None:
+                doc = markdown.render_plain(chunk, width, font) if msg.role == "user" \
+                    else markdown.render(chunk, width, font, code_bg)
+                piece = (doc, markdown.code_blocks(doc))
+                self._pieces[key] = piece
+                while len(self._pieces) > PIECE_CACHE_SIZE:
+                    self._pieces.popitem(last=False)
+            else:
+                self._pieces.move_to_end(key)
+            out.append(piece)
+        return out
 
     # -- Qt delegate interface ------------------------------------------------------
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(int(self._width()), int(self.layout_for(index).height + 0.5))
+        """The real height once a message was laid out; before that (a freshly opened
+        page, rows not yet on screen) an estimate from the text's length, so opening a
+        conversation lays out only the rows that are shown."""
+        msg: Message = index.data(MessageRole)
+        if msg.id in self._laid_out:
+            return QSize(int(self._width()), int(self.layout_for(index).height + 0.5))
+        self._estimated.add(msg.id)
+        return QSize(int(self._width()), int(self._estimate(msg, self._width())))
+
+    def _estimate(self, msg: Message, width: float) -> float:
+        fm = QFontMetricsF(self._view.font())
+        inner = (width - 2 * MARGIN_X) * (0.8 if msg.role == "user" else 1.0) - 2 * PAD
+        per_line = max(inner / max(fm.averageCharWidth(), 1.0), 10.0)
+        lines = sum(max(1, -(-len(par) // int(per_line))) for par in msg.content.split("\n"))
+        code = msg.content.count("```") // 2 * markdown.CODE_HEADER
+        small = fm.height() * 0.9
+        return 2 * (MARGIN_Y + PAD) + small * 2 + 3 * GAP + lines * fm.lineSpacing() + code
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         lay = self.layout_for(index)
         msg: Message = index.data(MessageRole)
+        if msg.id in self._estimated:  # shown for the first time: give the view its real height
+            self._estimated.discard(msg.id)
+            self.sizeHintChanged.emit(index)
+        if msg.id not in self._shown:
+            self._shown.add(msg.id)
+            self.first_shown.emit(msg.id)
         pal = option.palette
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -249,7 +315,13 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawLine(QPointF(pos.x() - 7, pos.y()),
                              QPointF(pos.x() - 7, pos.y() + doc.size().height()))
             self._draw_doc(painter, doc, pos, clip, muted)
-        self._draw_doc(painter, lay.body[1], lay.body[0], clip, pal.color(QPalette.ColorRole.Text))
+        # only the part of the row inside the viewport is drawn (a long reply is taller)
+        visible = QRectF(self._view.viewport().rect()).translated(
+            -QPointF(option.rect.topLeft())).intersected(clip)
+        text_color = pal.color(QPalette.ColorRole.Text)
+        for pos, doc in lay.body:
+            if pos.y() < visible.bottom() and pos.y() + doc.size().height() > visible.top():
+                self._draw_doc(painter, doc, pos, visible, text_color)
         painter.setFont(small)
         for code in lay.codes:
             head = QRectF(code.rect.left() + 6, code.rect.top() + 2, code.rect.width() - 12,
@@ -282,8 +354,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.translate(pos)
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.palette.setColor(QPalette.ColorRole.Text, color)
-        visible = painter.clipBoundingRect()
-        ctx.clip = visible if not visible.isEmpty() else clip.translated(-pos)
+        ctx.clip = clip.translated(-pos)
         doc.documentLayout().draw(painter, ctx)
         painter.restore()
 
@@ -305,8 +376,8 @@ class MessageDelegate(QStyledItemDelegate):
         for hit in lay.hits:
             if hit.rect.contains(local):
                 return hit
-        pos, doc = lay.body
-        anchor = doc.documentLayout().anchorAt(local - pos)
-        if anchor:
-            return Hit(QRectF(), "link", anchor)
+        for pos, doc in lay.body:
+            anchor = doc.documentLayout().anchorAt(local - pos)
+            if anchor:
+                return Hit(QRectF(), "link", anchor)
         return None

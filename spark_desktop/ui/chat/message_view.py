@@ -40,6 +40,7 @@ class MessageView(QListView):
         self._older_pending = False
         self._from_bottom: int | None = None
         self.last_paint_ms = 0.0
+        self.last_paint_cpu_ms = 0.0
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(self._range_changed)
@@ -75,6 +76,7 @@ class MessageView(QListView):
             bar.setValue(hi)
 
     def _reset(self) -> None:
+        self.message_delegate.forget_shown()
         self._older_pending = False
         self._from_bottom = None
         self._stick = True
@@ -99,9 +101,10 @@ class MessageView(QListView):
 
     # -- paint cost feeds the streaming interval ----------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         super().paintEvent(event)
         self.last_paint_ms = (time.perf_counter() - started) * 1000.0
+        self.last_paint_cpu_ms = (time.thread_time() - cpu) * 1000.0
         # a long reply costs more per repaint: repaint less often instead of stalling input
         cost = self.last_paint_ms + self.message_delegate.last_layout_ms
         self._model.set_flush_interval_ms(max(40, int(cost * 4)))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -97,6 +97,10 @@ class ChatPage(QWidget):
         self._busy = False
         self._editing: Message | None = None
         self._reply_id: str | None = None
+        self._unshown_siblings: set[str] = set()
+        self._siblings_timer = QTimer(self)
+        self._siblings_timer.setSingleShot(True)
+        self._siblings_timer.setInterval(30)
         self._open_seq = 0
         self._search_seq = 0
         self._models: list[tuple[str, str]] = []
@@ -186,6 +190,8 @@ class ChatPage(QWidget):
         self.conversations.delete_requested.connect(self._ask_delete)
         self.view.older_wanted.connect(self._load_older)
         self.view.message_delegate.action.connect(self._message_action)
+        self.view.message_delegate.first_shown.connect(self._message_shown)
+        self._siblings_timer.timeout.connect(self._look_up_siblings)
         self.panel.changed.connect(self._save_settings)
         self.settings_button.toggled.connect(self.panel.setVisible)
         self.reload_button.clicked.connect(self._reload_clicked)
@@ -256,7 +262,7 @@ class ChatPage(QWidget):
         seq = self._open_seq
         self._cancel_edit()
 
-        def load() -> tuple[Conversation, MessagePage, Siblings]:
+        def load() -> tuple[Conversation, MessagePage]:
             store = self.store
             if message_id is not None:
                 path_ids = {m.id for m in store.messages_page(conversation_id,
@@ -264,8 +270,7 @@ class ChatPage(QWidget):
                 if message_id not in path_ids:
                     store.switch_branch(conversation_id, message_id)
             conv = store.get_conversation(conversation_id)
-            page = store.messages_page(conversation_id, limit=PAGE_SIZE)
-            return conv, page, sibling_positions(store, conversation_id, page.messages)
+            return conv, store.messages_page(conversation_id, limit=PAGE_SIZE)
 
         self._db_call(load, lambda result: self._conversation_loaded(seq, result, message_id))
 
@@ -398,16 +403,14 @@ class ChatPage(QWidget):
 
         self._db_call(lambda: self.store.search(query, SEARCH_LIMIT), found)
 
-    def _conversation_loaded(self, seq: int, result: tuple[Conversation, MessagePage, Siblings],
+    def _conversation_loaded(self, seq: int, result: tuple[Conversation, MessagePage],
                              focus_id: str | None) -> None:
         if seq != self._open_seq:
             return  # another conversation was asked for meanwhile
-        conv, page, siblings = result
+        conv, page = result
         self.conversation = conv
         self.title.setText(conv.title or "New chat")
         self.model.set_page(page)
-        for msg_id, (pos, count) in siblings.items():
-            self.model.set_siblings(msg_id, pos, count)
         self.panel.show_settings(conv.system_prompt, conv.sampling_settings)
         self.conversations.select(conv.id)
         self._update_meter()
@@ -421,18 +424,28 @@ class ChatPage(QWidget):
             self.view.older_failed()
             return
 
-        def load() -> tuple[MessagePage, Siblings]:
-            page = self.store.messages_page(conv.id, before_id=oldest.id, limit=PAGE_SIZE)
-            return page, sibling_positions(self.store, conv.id, page.messages)
-
-        def loaded(result: tuple[MessagePage, Siblings]) -> None:
-            page, siblings = result
+        def loaded(page: MessagePage) -> None:
             if self.model.prepend_page(page) == 0:
                 self.view.older_failed()
-            for msg_id, (pos, count) in siblings.items():
-                self.model.set_siblings(msg_id, pos, count)
 
-        self._db_call(load, loaded)
+        self._db_call(lambda: self.store.messages_page(conv.id, before_id=oldest.id,
+                                                       limit=PAGE_SIZE), loaded)
+
+    def _message_shown(self, message_id: str) -> None:
+        """Rows on screen get their branch switcher: siblings are looked up in batches."""
+        self._unshown_siblings.add(message_id)
+        if not self._siblings_timer.isActive():
+            self._siblings_timer.start()
+
+    def _look_up_siblings(self) -> None:
+        ids, self._unshown_siblings = self._unshown_siblings, set()
+        conv = self.conversation
+        rows = [self.model.row_of(i) for i in ids]
+        messages = [self.model.message(r) for r in rows if r >= 0]
+        if conv is None or not messages:
+            return
+        self._db_call(lambda: sibling_positions(self.store, conv.id, messages),
+                      self._siblings_loaded)
 
     def _conversation_saved(self, conv: Conversation) -> None:
         if self.conversation is not None and self.conversation.id == conv.id:

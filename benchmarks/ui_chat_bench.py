@@ -1,0 +1,203 @@
+"""Chat page figures: opening a 5,000-message conversation, and the GUI thread's longest
+stall while a reply streams in at 500 tokens/s (targets: ≤ 150 ms and ≤ 30 ms).
+
+The stream takes the path of a real turn from the engine thread on: a background
+thread writes each token through the history's StreamWriter (as chat.Turn does) and
+posts the same events a turn posts to the page's relay. A 2 ms timer on the GUI thread
+measures stalls: the longest gap between its ticks, minus its period.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
+
+from spark_desktop.chat import TurnFinished, TurnStarted
+from spark_desktop.engine import ChatDone, Client, TextDelta
+from spark_desktop.history import HistoryStore
+from spark_desktop.ui.chat import ChatPage
+from spark_desktop.ui.chat.page import PAGE_SIZE
+from tests.chat_fixtures import long_conversation
+
+TICK_MS = 2
+WORDS = ("the", "model", "streams", "**bold**", "text", "`code`", "into", "a", "long", "reply,")
+
+
+class StallMeter:
+    """Longest gap between ticks of a fast GUI-thread timer (= longest stall + period)."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.clock = QElapsedTimer()
+        self.last = 0
+        self.worst = 0.0
+        self.gaps: list[float] = []
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self.gaps = []
+        self.clock.start()
+        self.last = self.clock.nsecsElapsed()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed()
+        gap = (now - self.last) / 1e6 - TICK_MS
+        self.gaps.append(gap)
+        self.worst = max(self.worst, gap)
+        self.last = now
+
+    def p99(self) -> float:
+        gaps = sorted(self.gaps)
+        return max(gaps[int(len(gaps) * 0.99)] if gaps else 0.0, 0.0)
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.worst, 0.0)
+
+
+def pump(app: QApplication, until: callable, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not get there in time")
+        app.processEvents()
+        time.sleep(0.0005)
+
+
+def token(i: int) -> str:
+    if i % 97 == 96:
+        return "\n\n```python\nprint('block %d')\n```\n\n" % i
+    if i % 23 == 22:
+        return "\n\n"
+    return WORDS[i % len(WORDS)] + " "
+
+
+def stream(page: ChatPage, store: HistoryStore, conv_id: str, tokens: int, rate: float) -> None:
+    """What a turn does on the engine thread, paced at `rate` tokens per second."""
+    user = store.add_message(conv_id, "user", "Write a long answer.")
+    writer = store.begin_stream(conv_id, parent_id=user.id, model="bench")
+    page._relay.post(TurnStarted(conv_id, user, writer.message))
+    start = time.perf_counter()
+    for i in range(tokens):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        text = token(i)
+        writer.append(text)
+        page._relay.post(TextDelta(text))
+    done = ChatDone("length", 20, tokens, 80.0, 1000.0, rate, 0)
+    reply = writer.finish("length", prompt_tokens=20, completion_tokens=tokens, ttft_ms=80.0,
+                          tokens_per_s=rate)
+    page._relay.post(TurnFinished(reply, done))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--tokens-per-s", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--opens", type=int, default=7)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
+    store = HistoryStore.open(tmp / "history.sqlite3")
+    conv_id = long_conversation(store, args.messages)
+    other = store.create_conversation("Other")
+    store.add_message(other.id, "user", "hello")
+    page = ChatPage(store, Client())
+    page.resize(1100, 760)
+    page.show()
+    pump(app, lambda: page.conversations.model.rowCount() == 2)
+    meter = StallMeter()
+
+    # -- baseline: the same event loop doing nothing (what the machine itself costs) ---
+    meter.start()
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.0005)
+    idle_stall, idle_p99 = meter.stop(), meter.p99()
+
+    # -- opening the long conversation (switching away in between) ----------------------
+    opens: list[float] = []
+    open_stalls: list[float] = []
+    for _ in range(args.opens):
+        page.open_conversation(other.id)
+        pump(app, lambda: page.model.conversation_id == other.id)
+        page.view.message_delegate.clear_cache()  # every open is a cold one
+        meter.start()
+        t0 = time.perf_counter()
+        page.open_conversation(conv_id)
+        pump(app, lambda: page.model.conversation_id == conv_id
+             and page.model.rowCount() == PAGE_SIZE)
+        page.view.viewport().repaint()  # layout and paint of the visible rows included
+        opens.append((time.perf_counter() - t0) * 1000)
+        app.processEvents()
+        open_stalls.append(meter.stop())
+
+    # -- streaming into it ----------------------------------------------------------------
+    tokens = int(args.tokens_per_s * args.seconds)
+    finished: list[object] = []
+    page.reply_finished.connect(finished.append)
+    page._set_busy(True)
+    meter.start()
+    work = {"layout": 0.0, "paint": 0.0, "layout_cpu": 0.0, "paint_cpu": 0.0}
+
+    def watch_work() -> None:
+        delegate, view = page.view.message_delegate, page.view
+        for key, value in (("layout", delegate.last_layout_ms), ("paint", view.last_paint_ms),
+                           ("layout_cpu", delegate.last_layout_cpu_ms),
+                           ("paint_cpu", view.last_paint_cpu_ms)):
+            work[key] = max(work[key], value)
+
+    page.model.flushed.connect(lambda _row: QTimer.singleShot(0, watch_work))
+    feeder = threading.Thread(target=stream, args=(page, store, conv_id, tokens,
+                                                   args.tokens_per_s))
+    t0 = time.perf_counter()
+    feeder.start()
+    pump(app, lambda: bool(finished), timeout=args.seconds * 4 + 30)
+    wall = time.perf_counter() - t0
+    stream_stall = meter.stop()
+    stream_p99 = meter.p99()
+    feeder.join()
+    reply = store.get_message(finished[0].id)  # type: ignore[attr-defined]
+    assert page.model.message(page.model.rowCount() - 1).content == reply.content
+
+    median_open = statistics.median(opens)
+    print(f"conversation: {args.messages} messages, page of {PAGE_SIZE} shown")
+    print(f"open conversation: median {median_open:.1f} ms, max {max(opens):.1f} ms "
+          f"(target <= 150 ms; ratio {median_open / 150:.2f}); "
+          f"longest GUI stall while opening {max(open_stalls):.1f} ms")
+    print(f"streaming: {tokens} tokens at {args.tokens_per_s:.0f} tok/s in {wall:.2f} s, "
+          f"reply {len(reply.content)} chars; longest GUI stall {stream_stall:.1f} ms "
+          f"(target <= 30 ms; ratio {stream_stall / 30:.2f}), p99 {stream_p99:.1f} ms; "
+          f"worst layout of the streaming reply {work['layout']:.1f} ms wall / "
+          f"{work['layout_cpu']:.1f} ms CPU, worst repaint {work['paint']:.1f} ms wall / "
+          f"{work['paint_cpu']:.1f} ms CPU; "
+          f"final repaint interval {page.model.flush_interval_ms} ms")
+    print(f"baseline, idle event loop for 3 s: longest stall {idle_stall:.1f} ms, "
+          f"p99 {idle_p99:.1f} ms (scheduling noise of this machine)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    page.close()
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
