@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from spark_desktop.cli import main
@@ -153,6 +154,9 @@ def test_bad_files_give_clear_errors(test_model: Path, tmp_path: Path) -> None:
             client.load(tmp_path / "missing.gguf", OPTIONS)
         loaded = client.load(test_model, OPTIONS)  # same client, still fine
         assert loaded.info.n_layer == 18
+        pid = client.worker_pid
+        client.unload()  # the worker exits: the OS has every byte back
+        assert pid is not None and not psutil.pid_exists(pid) and client.worker_pid is None
 
 
 def test_cancel_a_load(test_model: Path, tmp_path: Path) -> None:
