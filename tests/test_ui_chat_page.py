@@ -182,3 +182,38 @@ def test_search_as_you_type_and_open_a_long_conversation_by_page(
     qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
     page.new_chat()
     assert page.model.rowCount() == 0 and page.conversation is None
+
+
+@pytest.mark.slow
+def test_with_the_windows_engine_bridge_a_dead_worker_is_reloaded_and_chat_goes_on(
+        qtbot: QtBot, store: HistoryStore, test_model: Path) -> None:
+    from spark_desktop.ui.bridges import EngineBridge
+
+    bridge = EngineBridge()
+    page = make_page(qtbot, store, bridge, max_tokens=300)
+    page.reload_model_requested.connect(bridge.reload)  # as the main window wires it
+    try:
+        with qtbot.waitSignal(bridge.loaded, timeout=120_000):
+            bridge.load(test_model, OPTIONS, "Gemma test")
+        assert page.context_meter.maximum() == 1024
+        page.send("Tell me about rivers.")
+        qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
+                        timeout=120_000)
+        with qtbot.waitSignal(page.reply_finished, timeout=60_000) as done:
+            os.kill(bridge.client.worker_pid or 0, signal.SIGKILL)
+        qtbot.waitUntil(lambda: not page.busy and page.reload_button.isVisibleTo(page))
+        partial = done.args[0]
+        assert partial.finish_reason == "error" and partial.content
+        assert partial.model == "Gemma test"
+        with qtbot.waitSignal(bridge.loaded, timeout=120_000):
+            page.reload_button.click()
+        assert not page.banner.isVisibleTo(page)
+        page.panel.max_tokens.setValue(3)
+        page.send("Thanks.")
+        reply = wait_reply(qtbot, page)
+        assert reply.finish_reason in ("stop", "length")
+        path = store.active_path(partial.conversation_id)
+        assert [m.id for m in path][1] == partial.id and path[1].content == partial.content
+        assert [m.role for m in path] == ["user", "assistant", "user", "assistant"]
+    finally:
+        bridge.shutdown()
