@@ -217,3 +217,18 @@ def test_with_the_windows_engine_bridge_a_dead_worker_is_reloaded_and_chat_goes_
         assert [m.role for m in path] == ["user", "assistant", "user", "assistant"]
     finally:
         bridge.shutdown()
+
+
+def test_without_a_store_the_page_opens_the_default_history_off_thread(
+        qtbot: QtBot, isolated_dirs: Path) -> None:
+    from spark_desktop import paths, settings
+
+    settings.save(settings.Settings(sampling=settings.SamplingDefaults(temperature=0.3)))
+    with HistoryStore.open() as store:
+        store.create_conversation("Kept from last time")
+    page = ChatPage(None, Client())
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
+    assert page.store is not None and page.store.path == paths.database_path()
+    assert page.panel.temperature.value() == pytest.approx(0.3)  # the user's defaults
+    page.store.close()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spark_desktop import settings as settings_mod
 from spark_desktop.chat import Turn, TurnFinished, TurnStarted, sampling_from_settings
 from spark_desktop.engine.errors import WorkerDiedError
 from spark_desktop.engine.events import ReasoningDelta, TextDelta
@@ -166,7 +167,7 @@ class ChatPage(QWidget):
         column.addWidget(self.edit_note)
         column.addWidget(self.composer)
 
-        self.panel = SamplingPanel()
+        self.panel = SamplingPanel(settings_mod.load().sampling)  # a small JSON file
         self.panel.hide()
         self.splitter = QSplitter()
         self.splitter.addWidget(self.conversations)
