@@ -249,6 +249,9 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SPARK_DESKTOP_", "HF_", "XDG_", "VIRTUAL_ENV"))}
     env.update(_pip_env())
+    for tool, folder in (("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")):
+        if (Path.home() / folder).is_dir():  # rust tools that pip may run keep their home
+            env.setdefault(tool, str(Path.home() / folder))
     env.update({"HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
                 "HF_ENDPOINT": "http://127.0.0.1:9",  # nothing listens: the Hub is offline
                 "SPARK_DESKTOP_WHEEL_CACHE": str(ROOT / ".test-cache" / "wheels")})

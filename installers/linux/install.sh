@@ -283,7 +283,11 @@ do_install() {
   record file "$BIN/$APP"
 
   say "installing the desktop entry, icons and AppStream metainfo under $SHARE"
-  make_dirs "$SHARE/applications" "$SHARE/metainfo" "$SHARE/icons/hicolor"
+  local icon_dirs=()
+  for path in "$REPO_ROOT"/assets/icons/hicolor/*/apps; do
+    icon_dirs+=("$SHARE/icons/hicolor/$(basename "$(dirname "$path")")/apps")
+  done
+  make_dirs "$SHARE/applications" "$SHARE/metainfo" "${icon_dirs[@]}"
   while IFS= read -r path; do record file "$path"; done < <(install_desktop_files "$SHARE" "$BIN/$APP")
   refresh_caches "$SHARE"
 
