@@ -39,10 +39,11 @@ def _window(qtbot) -> MainWindow:
 
 def _start_long_reply(qtbot, chat, text: str) -> None:
     """Send `text` and return once the reply has started streaming."""
+    qtbot.waitUntil(lambda: not chat.busy, timeout=15000)
     rows = chat.model.rowCount()
     chat.send(text)
     qtbot.waitUntil(lambda: chat.model.rowCount() == rows + 2
-                    and chat.model.message(rows + 1).content.strip() != "", timeout=60000)
+                    and chat.model.message(rows + 1).content != "", timeout=120000)
 
 
 def _cell(model, row: int, column: int) -> str:
@@ -119,6 +120,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     chat.model.flushed.connect(flushes.append)
     finished: list = []
     chat.reply_finished.connect(finished.append)
+    chat.settings_button.click()  # the conversation's sampling panel: keep replies short
+    chat.panel.max_tokens.setValue(12)
     qtbot.keyClicks(chat.composer.edit, "Say hello in one short sentence.")
     qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(finished) == 1, timeout=120000)
@@ -134,9 +137,11 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     assert saved[1].content == reply.content
 
     # Stop mid-stream (Esc): the partial reply is kept, marked cancelled.
+    chat.panel.max_tokens.setValue(400)
     _start_long_reply(qtbot, chat, "Count from 1 to 400, one number per line.")
     window.activateWindow()
-    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: len(finished) == 2, timeout=60000)
     assert finished[1].finish_reason == "cancelled" and finished[1].content.strip()
 
