@@ -103,6 +103,20 @@ def test_any_part_of_a_split_model(tmp_path: Path, capsys: pytest.CaptureFixture
     assert data["memory"]["weights"] == model.tensor_bytes
 
 
+def test_tied_embeddings_are_copied_to_the_gpu(test_model: Path) -> None:
+    """Gemma ties output and token embeddings: with the output on the GPU llama.cpp
+    keeps token_embd on the CPU and a copy on the GPU (both in the Spark's one pool)."""
+    spec = read_model(test_model)
+    embd = next(t.n_bytes for t in spec.tensors if t.name == "token_embd.weight")
+    total = sum(t.n_bytes for t in spec.tensors)
+    spark = estimate(spec, LoadSettings(), resolve_target("spark", CPU_ONLY))
+    here = estimate(spec, LoadSettings(), resolve_target("this", CPU_ONLY))
+    assert spark.weights == total + embd and here.weights == total
+    # all layers offloaded: the CPU backend keeps only a staging buffer, the GPU a full one
+    assert spark.compute - here.compute == 2 * spec.n_embd * 4 * 512
+    assert spark.overhead - here.overhead == CUDA_CONTEXT_BYTES
+
+
 def test_quantized_v_cache_turns_flash_attention_on() -> None:
     s, notes = LoadSettings(kv_type="q8_0", flash_attn=False).effective()
     assert s.flash_attn and notes and "flash attention" in notes[0]

@@ -4,9 +4,11 @@ Placement follows llama.cpp: with n_gpu_layers = g, the last g of the n_layer+1
 "layers" (the output layer counts as the last) go to the GPU devices, split in
 proportion to their free memory; token embeddings stay in host memory; each
 layer's KV cache lives with its layer; every device holding layers reserves its
-own compute buffer; the output buffer and the app's overhead are host memory.
-With tied embeddings and the output on a GPU, llama.cpp copies token_embd to
-that GPU, so it is counted twice. On unified memory (DGX Spark) host and GPU are
+own compute buffer, and the CPU backend a full one when it runs layers or only a
+small staging buffer (2 n_embd rows per batch token, llama.cpp's CUDA_Host compute
+buffer) when all are offloaded; the output buffer and the app's overhead are host
+memory. With tied embeddings and the output on a GPU, llama.cpp copies token_embd
+to that GPU, so it is counted twice (on unified memory both copies share the pool). On unified memory (DGX Spark) host and GPU are
 one pool; two Sparks over RPC are two pools, each with its layers, their KV and
 its own compute buffer and CUDA context.
 
@@ -147,30 +149,32 @@ def _host_pool(target: Target) -> int:
 
 
 def _layer_ranges(prof: ModelProfile, s: LoadSettings, target: Target
-                  ) -> tuple[list[tuple[int, int, int]], int]:
-    """(pool, first layer, end layer) ranges of the repeating layers, and the output
-    layer's pool, by llama.cpp's rule (llama_model::load_tensors: layer il goes to the
-    first device whose cumulative share exceeds (il - i_gpu_start) / n_gpu_layers)."""
+                  ) -> tuple[list[tuple[int, int, int, bool]], int, bool]:
+    """(pool, first layer, end layer, on a GPU device) ranges of the repeating layers,
+    and the output layer's pool and whether it is on a device, by llama.cpp's rule
+    (llama_model::load_tensors: with g = n_gpu_layers the last g of the n_layer + 1
+    layers are offloaded, layer il to the first device whose cumulative share of free
+    memory exceeds (il - i_gpu_start) / g)."""
     n = prof.n_layer
     host = _host_pool(target)
     devices = _offload_pools(target)
     g = n + 1 if s.gpu_layers < 0 else min(s.gpu_layers, n + 1)
     if not devices or g == 0:
-        return [(host, 0, n)], host
+        return [(host, 0, n, False)], host, False
     start = n + 1 - g
     total = sum(target.pools[i].bytes for i in devices) or 1
-    ranges = [(host, 0, start)] if start > 0 else []
+    ranges = [(host, 0, start, False)] if start > 0 else []
     lo, acc, out_pool = start, 0, devices[-1]
     for k, dev in enumerate(devices):
         acc += target.pools[dev].bytes
-        # il belongs here while il - start < bound * g, i.e. il < start + bound * g
+        # il belongs here while il - start < share * g, i.e. il < start + share * g
         end = n + 1 if k == len(devices) - 1 else min(n + 1, -int(-(start + acc / total * g)))
         if end > lo:
-            ranges.append((dev, lo, min(end, n)))
+            ranges.append((dev, lo, min(end, n), True))
             if end > n:
                 out_pool = dev
         lo = max(lo, end)
-    return [r for r in ranges if r[2] > r[1]], out_pool
+    return [r for r in ranges if r[2] > r[1]], out_pool, True
 
 
 def _prefix(prof: ModelProfile, kv_type: str, flash_attn: bool) -> dict[str, list[int]]:
@@ -213,26 +217,38 @@ class _Plan:
         self.fixed_kv = [0] * n_pools      # recurrent state (context-independent)
         self.fixed = [0] * n_pools         # CUDA contexts, mmap copies
         self.host = host = _host_pool(target)
-        self.ranges, out_pool = _layer_ranges(prof, s, target)
+        self.ranges, out_pool, out_on_device = _layer_ranges(prof, s, target)
         self.out_pool = out_pool
         pre = self.prefix = _prefix(prof, s.kv_type, s.flash_attn)
         state = prof.rs_values * memory.F32 * max(1, s.n_seq)
-        for pool, lo, hi in self.ranges:
-            self.weights[pool] += pre["bytes"][hi] - pre["bytes"][lo]
+        device_weights = [0] * n_pools
+        for pool, lo, hi, on_device in self.ranges:
+            layer_bytes = pre["bytes"][hi] - pre["bytes"][lo]
+            self.weights[pool] += layer_bytes
+            if on_device:
+                device_weights[pool] += layer_bytes
             self.full_rows[pool] += pre["full"][hi] - pre["full"][lo]
             self.swa_rows[pool] += pre["swa"][hi] - pre["swa"][lo]
             self.fixed_kv[pool] += (pre["recurrent"][hi] - pre["recurrent"][lo]) * state
         self.weights[host] += prof.embd_bytes + prof.other_bytes
         self.weights[out_pool] += prof.output_bytes
-        if prof.tied_output and out_pool != host:
-            self.weights[out_pool] += prof.embd_bytes  # llama.cpp copies token_embd as the output
-        self.offloaded = {r[0] for r in self.ranges} | {out_pool}
-        devices = set(_offload_pools(target))
-        for pool in self.offloaded & devices:
+        if out_on_device:
+            device_weights[out_pool] += prof.output_bytes
+            if prof.tied_output:
+                # llama.cpp copies token_embd to the output device (the host keeps its own).
+                self.weights[out_pool] += prof.embd_bytes
+                device_weights[out_pool] += prof.embd_bytes
+        # Each GPU (or node) in use: its own compute buffer and CUDA context.
+        self.device_pools = {r[0] for r in self.ranges if r[3]} | (
+            {out_pool} if out_on_device else set())
+        # The CPU backend needs a full compute buffer when it runs layers (or the output);
+        # otherwise only a small staging buffer for the token embeddings.
+        self.cpu_runs_layers = not out_on_device or any(not r[3] for r in self.ranges)
+        for pool in self.device_pools:
             self.fixed[pool] += CUDA_CONTEXT_BYTES
             if s.use_mmap and target.unified:
                 # mmap keeps the file in the page cache next to the device copy.
-                self.fixed[host] += self.weights[pool]
+                self.fixed[host] += device_weights[pool]
 
     def uses(self, n_ctx: int) -> tuple[PoolUse, ...]:
         prof, target, s = self.prof, self.target, self.s
@@ -241,12 +257,11 @@ class _Plan:
         out = []
         for i, p in enumerate(target.pools):
             kv = (self.full_rows[i] * full + self.swa_rows[i] * swa) * s.n_seq + self.fixed_kv[i]
-            compute = full_compute if i in self.offloaded else 0
+            compute = full_compute if i in self.device_pools else 0
             output = overhead = 0
             if i == self.host:
-                if i not in self.offloaded:
-                    # Host staging buffer of a fully offloaded model (embeddings in).
-                    compute += 2 * prof.n_embd * memory.F32 * s.n_ubatch
+                compute += (full_compute if self.cpu_runs_layers
+                            else 2 * prof.n_embd * memory.F32 * s.n_ubatch)
                 output = memory.output_bytes(prof, s)
                 overhead = WORKER_PROCESS_BYTES
             out.append(PoolUse(p.name, p.bytes, self.weights[i], kv, compute, output,
@@ -294,7 +309,7 @@ def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
     flops = [0.0] * n_pools
     swa_depth = min(depth, memory.kv_cells(prof, s)[1])
     state_rw = 2 * prof.rs_values * memory.F32  # recurrent state read and written back
-    for pool, lo, hi in plan.ranges:
+    for pool, lo, hi, _ in plan.ranges:
         read[pool] += (pre["active"][hi] - pre["active"][lo]
                        + (pre["full"][hi] - pre["full"][lo]) * depth
                        + (pre["swa"][hi] - pre["swa"][lo]) * swa_depth
