@@ -132,7 +132,7 @@ def code_blocks(doc: QTextDocument) -> list[CodeBlock]:
             if not lines:
                 language = block.blockFormat().stringProperty(
                     QTextFormat.Property.BlockCodeLanguage)
-                rect = QRectF(r)
+                rect = r.adjusted(0, -CODE_HEADER, 0, 0)  # the header sits in the top margin
             else:
                 rect = rect.united(r)
             lines.append(block.text())

@@ -315,6 +315,10 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawLine(QPointF(pos.x() - 7, pos.y()),
                              QPointF(pos.x() - 7, pos.y() + doc.size().height()))
             self._draw_doc(painter, doc, pos, clip, muted)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
+        for code in lay.codes:
+            painter.drawRoundedRect(code.rect.adjusted(-2, 0, 2, 4), 4, 4)
         # only the part of the row inside the viewport is drawn (a long reply is taller)
         visible = QRectF(self._view.viewport().rect()).translated(
             -QPointF(option.rect.topLeft())).intersected(clip)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -117,6 +118,8 @@ class ChatPage(QWidget):
     def _build(self) -> None:
         self.conversations = ConversationList()
         self.title = QLabel("New chat")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # titles come from chat text
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setProperty("role", "title")
         self.model_picker = QComboBox()
         self.model_picker.setObjectName("modelPicker")
@@ -137,6 +140,7 @@ class ChatPage(QWidget):
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
         self.banner_text = QLabel()
         self.banner_text.setWordWrap(True)
+        self.banner_text.setTextFormat(Qt.TextFormat.PlainText)
         self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton("Reload model")
         self.reload_button.setObjectName("reloadModel")
@@ -174,6 +178,7 @@ class ChatPage(QWidget):
         self.splitter.addWidget(center)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
+        self.conversations.setMinimumWidth(200)
         self.splitter.setSizes([240, 700, 240])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
