@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 
 from spark_desktop.engine.build_info import BuildInfo
+from spark_desktop.errors import SparkError
 from spark_desktop.hardware.probe import GPU
 from spark_desktop.hardware.targets import Target
 
@@ -323,8 +324,12 @@ def run_checks() -> list[Check]:
         check_backend(build, machine.gpus),
         check_rpc(build),
         check_gpu(machine.gpus, os.path.exists("/dev/nvidiactl")),
-        check_memory_pool(resolve_target(settings.load().target, machine)),
     ]
+    try:
+        checks.append(check_memory_pool(resolve_target(settings.load().target, machine)))
+    except SparkError as exc:
+        checks.append(Check("Memory pool", Status.WARNING, str(exc),
+                            "Choose a target in Settings (this, spark, spark2 or a size)."))
     data = paths.data_dir()
     checks.append(check_folder("Data folder", data, *_folder_facts(data),
                                low=GIB, too_low=100 * 1024 * 1024))
