@@ -6,12 +6,13 @@ thread writes each token through the history's StreamWriter (as chat.Turn does) 
 posts the same events a turn posts to the page's relay. A 2 ms timer on the GUI thread
 measures stalls: the longest gap between its ticks, minus its period.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500] [--gc-freeze]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -35,6 +36,22 @@ from tests.chat_fixtures import long_conversation
 
 TICK_MS = 2
 WORDS = ("the", "model", "streams", "**bold**", "text", "`code`", "into", "a", "long", "reply,")
+
+
+class GcMeter:
+    """Longest pause of Python's cyclic garbage collector (it runs on whichever thread
+    allocates, the GUI thread included), to tell our work from the collector's."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.worst = max(self.worst, (time.perf_counter() - self._started) * 1000)
 
 
 class StallMeter:
@@ -114,6 +131,9 @@ def main() -> None:
     parser.add_argument("--tokens-per-s", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--opens", type=int, default=7)
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() once the page is up, as an app can after start-up: "
+                             "the collector then skips everything that existed by then")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
@@ -125,6 +145,9 @@ def main() -> None:
     page.resize(1100, 760)
     page.show()
     pump(app, lambda: page.conversations.model.rowCount() == 2)
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     meter = StallMeter()
 
     # -- baseline: the same event loop doing nothing (what the machine itself costs) ---
@@ -168,6 +191,7 @@ def main() -> None:
             work[key] = max(work[key], value)
 
     page.model.flushed.connect(lambda _row: QTimer.singleShot(0, watch_work))
+    collector = GcMeter()
     feeder = threading.Thread(target=stream, args=(page, store, conv_id, tokens,
                                                    args.tokens_per_s))
     t0 = time.perf_counter()
@@ -192,6 +216,9 @@ def main() -> None:
           f"{work['layout_cpu']:.1f} ms CPU, worst repaint {work['paint']:.1f} ms wall / "
           f"{work['paint_cpu']:.1f} ms CPU; "
           f"final repaint interval {page.model.flush_interval_ms} ms")
+    print(f"longest garbage-collector pause while streaming: {collector.worst:.1f} ms "
+          f"(gc.freeze after start-up: {'yes' if args.gc_freeze else 'no'}; "
+          f"{len(gc.get_objects())} objects tracked)")
     print(f"baseline, idle event loop for 3 s: longest stall {idle_stall:.1f} ms, "
           f"p99 {idle_p99:.1f} ms (scheduling noise of this machine)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
