@@ -34,6 +34,7 @@ def _window(qtbot) -> MainWindow:
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
     return window
 
 
@@ -65,7 +66,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
 
     # Discover: search, results, the repository page with a safe card and fit badges.
     window.show_page("discover")
-    discover = window.pages["discover"]
+    discover = window.page("discover")
     qtbot.keyClicks(discover.query, "gemma")
     qtbot.waitUntil(lambda: discover.results.rowCount() == 1, timeout=15000)
     assert _cell(discover.results, 0, 0) == REPO
@@ -84,7 +85,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     assert "pwned" not in window.windowTitle()
 
     # Download: progress is shown, then the model appears in My Models.
-    downloads = window.pages["downloads"]
+    downloads = window.page("downloads")
     seen: list[int] = []
     downloads.model.dataChanged.connect(
         lambda a, b: seen.append(downloads.model.data(a.siblingAtColumn(1), Qt.UserRole + 10)))
@@ -96,7 +97,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     qtbot.waitUntil(lambda: "Done" in _cell(downloads.model, 0, 4), timeout=120000)
     assert _cell(downloads.model, 0, 4) == "Done, checksum verified"
     assert any(0 < p < 1000 for p in seen), seen
-    models_page = window.pages["models"]
+    models_page = window.page("models")
     qtbot.waitUntil(lambda: models_page.model.rowCount() == 1, timeout=30000)
 
     # My Models: the load dialog's memory bar, then a real load.
@@ -175,7 +176,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
 
     # Delete the model, with confirmation.
     second.show_page("models")
-    page = second.pages["models"]
+    page = second.page("models")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=30000)
     page.table.selectRow(0)
     page.request_delete()

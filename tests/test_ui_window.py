@@ -16,6 +16,7 @@ def _window(qtbot) -> MainWindow:
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
     return window
 
 
@@ -23,10 +24,10 @@ def test_sidebar_switches_pages(qtbot) -> None:
     window = _window(qtbot)
     for row, name in enumerate(PAGES):
         window.sidebar.setCurrentRow(row)
-        assert window.stack.currentWidget() is window.pages[name]
+        assert window.stack.currentWidget() is window.slots[name]
         assert window.current_page() == name
     window.show_page("welcome")
-    assert window.stack.currentWidget() is window.first_run
+    assert window.stack.currentWidget() is window.slots["welcome"]
     assert window.current_page() == "welcome"
 
 
@@ -34,7 +35,7 @@ def test_first_run_page_when_no_models(qtbot) -> None:
     window = _window(qtbot)
     qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=10000)
     qtbot.waitUntil(lambda: window.services.machine is not None, timeout=10000)
-    text = window.first_run.machine.text()
+    text = window.page("welcome").machine.text()
     assert text.startswith(("DGX Spark", "Linux PC"))
     assert "GB" in text
 
@@ -75,7 +76,7 @@ def test_settings_page_persists_and_applies_theme(qtbot) -> None:
     from PySide6.QtGui import QPalette
 
     window = _window(qtbot)
-    page = window.pages["settings"]
+    page = window.page("settings")
     window.show_page("settings")
     page.n_ctx.setValue(16384)
     page.kv_type.setCurrentText("q8_0")

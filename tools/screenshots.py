@@ -97,7 +97,7 @@ def main() -> None:
     shot("first-run")
 
     window.show_page("discover")
-    discover = window.pages["discover"]
+    discover = window.page("discover")
     _wait(app, lambda: discover.results.rowCount() >= 5, 15, "search results")
     shot("discover")
     discover.open_repo("test-org/gemma-3-270m-it-GGUF")
@@ -110,14 +110,14 @@ def main() -> None:
     from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN
 
     view.table.indexWidget(view.variants.index(0, DOWNLOAD_COLUMN)).click()
-    downloads = window.pages["downloads"]
+    downloads = window.page("downloads")
     _wait(app, lambda: downloads.model.rowCount() == 1
           and 0.3 < downloads.model.values()[0].bytes / downloads.model.values()[0].total,
           60, "a download in progress")
     shot("downloads")
     _wait(app, lambda: downloads.model.values()[0].state.value == "done", 120, "the download")
 
-    models = window.pages["models"]
+    models = window.page("models")
     window.show_page("models")
     _wait(app, lambda: models.model.rowCount() == 1, 30, "the library")
     models.table.selectRow(0)
@@ -136,7 +136,7 @@ def main() -> None:
     shot("chat")
 
     window.show_page("settings")
-    settings_page = window.pages["settings"]
+    settings_page = window.page("settings")
     _wait(app, lambda: settings_page.checks.topLevelItemCount() > 0, 30, "the doctor")
     shot("settings")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+import importlib
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -10,16 +13,25 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from spark_desktop import paths
+from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.services import Services
 
 PAGES = ("chat", "discover", "downloads", "models", "settings")
 TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
           "models": "My Models", "settings": "Settings"}
+_PAGE_CLASSES = {
+    "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
+    "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
+    "models": ("spark_desktop.ui.pages.models", "ModelsPage"),
+    "settings": ("spark_desktop.ui.pages.settings", "SettingsPage"),
+    "welcome": ("spark_desktop.ui.pages.first_run", "FirstRunPage"),
+}
 
 
 def window_settings() -> QSettings:
@@ -28,6 +40,12 @@ def window_settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
+    """The window. The chat page (history database, SQLAlchemy) is imported off the GUI
+    thread and built as soon as it is ready, so the window shows at once; `chat` is None
+    until `chat_ready` is emitted."""
+
+    chat_ready = Signal()
+
     def __init__(self, services: Services | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Spark Desktop")
@@ -49,36 +67,61 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
+        QTimer.singleShot(0, self._start)  # the slow work begins once the window shows
+
+    def _start(self) -> None:
+        run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
+                  self._chat_failed, parent=self)
         self.services.start()
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
-        from spark_desktop.ui.chat import ChatPage
-        from spark_desktop.ui.pages.discover import DiscoverPage
-        from spark_desktop.ui.pages.downloads import DownloadsPage
-        from spark_desktop.ui.pages.first_run import FirstRunPage
-        from spark_desktop.ui.pages.models import ModelsPage
-        from spark_desktop.ui.pages.settings import SettingsPage
+        """One slot per page in the stack; a page is built the first time it is needed,
+        so the window shows without constructing (and importing) pages nobody looked at."""
+        self.chat: Any = None
+        self.slots: dict[str, QWidget] = {}
+        for name in (*PAGES, "welcome"):
+            slot = QWidget()
+            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            self.slots[name] = slot
+            self.stack.addWidget(slot)
+            self.sidebar.addItem(TITLES.get(name, "Get started"))
+        self.sidebar.item(len(PAGES)).setHidden(True)  # shown while there are no models
+        self.chat_note = QLabel("Opening your conversations…")
+        self.chat_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.slots["chat"].layout().addWidget(self.chat_note)
 
-        s = self.services
-        self.chat = ChatPage(None, s.engine, parent=self)  # opens the history off-thread
-        built: dict[str, QWidget] = {
-            "chat": self.chat, "discover": DiscoverPage(s), "downloads": DownloadsPage(s),
-            "models": ModelsPage(s), "settings": SettingsPage(s)}
-        for name in PAGES:
-            self.pages[name] = built[name]
-            self.stack.addWidget(built[name])
-            self.sidebar.addItem(TITLES[name])
-        self.first_run = FirstRunPage(s)
-        self.stack.addWidget(self.first_run)
-        self.sidebar.addItem("Get started")  # shown while this machine has no models
-        self.sidebar.item(len(PAGES)).setHidden(True)
-        self.first_run.download_started.connect(lambda: self.show_page("downloads"))
-        self.first_run.browse.connect(lambda: self.show_page("discover"))
-        built["discover"].download_started.connect(lambda: self.show_page("downloads"))
-        built["models"].chat_requested.connect(lambda: self.show_page("chat"))
-        self.chat.reload_model_requested.connect(s.engine.reload)
-        self.chat.model_selected.connect(built["models"].load_path)
+    def page(self, name: str) -> QWidget:
+        """The page `name` ("discover", "downloads", "models", "settings", "welcome"),
+        built now if it was not yet."""
+        if name in self.pages:
+            return self.pages[name]
+        module, cls = _PAGE_CLASSES[name]
+        widget = getattr(importlib.import_module(module), cls)(self.services)
+        self.pages[name] = widget
+        self.slots[name].layout().addWidget(widget)
+        if name in ("discover", "welcome"):
+            widget.download_started.connect(lambda: self.show_page("downloads"))
+        if name == "welcome":
+            widget.browse.connect(lambda: self.show_page("discover"))
+        if name == "models":
+            widget.chat_requested.connect(lambda: self.show_page("chat"))
+        return widget
+
+    def _build_chat(self, module: object) -> None:
+        """Put the chat page in its slot (its modules were imported off the GUI thread)."""
+        chat = module.ChatPage(None, self.services.engine)  # type: ignore[attr-defined]
+        chat.reload_model_requested.connect(self.services.engine.reload)
+        chat.model_selected.connect(lambda path: self.page("models").load_path(path))
+        self.chat_note.hide()
+        self.slots["chat"].layout().addWidget(chat)
+        self.chat = chat
+        self.pages["chat"] = chat
+        self._offer_models(self.services.models)
+        self.chat_ready.emit()
+
+    def _chat_failed(self, exc: BaseException) -> None:
+        self.chat_note.setText(f"The chat could not open: {error_text(exc)}")
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -97,17 +140,21 @@ class MainWindow(QMainWindow):
         engine.died.connect(self._not_loaded)
         engine.unloaded.connect(lambda: self._not_loaded(""))
         self.services.machine_ready.connect(lambda _m: self._show_memory())
+        self.services.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
 
     def _build_shortcuts(self) -> None:
-        def chat_action(method: str):
+        def chat_action(method: str, show: bool):
             def run() -> None:
-                self.show_page("chat")
-                getattr(self.chat, method)()
+                if show:
+                    self.show_page("chat")
+                if self.chat is not None:
+                    getattr(self.chat, method)()
             return run
 
-        for keys, method in (("Ctrl+N", "new_chat"), ("Ctrl+K", "focus_search")):
-            QShortcut(QKeySequence(keys), self, activated=chat_action(method))
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=lambda: self.chat.stop())
+        for keys, method, show in (("Ctrl+N", "new_chat", True),
+                                   ("Ctrl+K", "focus_search", True),
+                                   (Qt.Key.Key_Escape, "stop", False)):
+            QShortcut(QKeySequence(keys), self, activated=chat_action(method, show))
 
     # -- pages ----------------------------------------------------------------------
     def show_page(self, name: str) -> None:
@@ -115,32 +162,36 @@ class MainWindow(QMainWindow):
         if name == "welcome":
             self.sidebar.item(len(PAGES)).setHidden(False)
             self.sidebar.setCurrentRow(len(PAGES))
-            return
-        self.sidebar.setCurrentRow(PAGES.index(name))
+        else:
+            self.sidebar.setCurrentRow(PAGES.index(name))
 
     def current_page(self) -> str:
         widget = self.stack.currentWidget()
-        if widget is self.first_run:
-            return "welcome"
-        return next(n for n, w in self.pages.items() if w is widget)
+        return next(n for n, slot in self.slots.items() if slot is widget)
 
     def _row_changed(self, row: int) -> None:
-        if 0 <= row < len(PAGES):
-            self.stack.setCurrentWidget(self.pages[PAGES[row]])
-        elif row == len(PAGES):
-            self.stack.setCurrentWidget(self.first_run)
+        name = (*PAGES, "welcome")[row] if 0 <= row <= len(PAGES) else None
+        if name is not None:
+            if name != "chat":
+                self.page(name)
+            self.stack.setCurrentWidget(self.slots[name])
 
     def _library_changed(self, models: tuple) -> None:
         """Offer the models in the chat's picker; on first run (no models on this machine
         yet) show what fits and one-click downloads."""
-        from spark_desktop.ui.pages.models import display_name
-
-        self.chat.set_models([(display_name(m), str(m.path)) for m in models if not m.problem])
+        self._offer_models(models)
         if models and self.current_page() != "welcome":
             self.sidebar.item(len(PAGES)).setHidden(True)
         if not models and not self._restored_page_explicit:
             self.show_page("welcome")
         self._restored_page_explicit = True
+
+    def _offer_models(self, models: tuple) -> None:
+        from spark_desktop.ui.pages.models import display_name
+
+        if self.chat is not None:
+            self.chat.set_models([(display_name(m), str(m.path)) for m in models
+                                  if not m.problem])
 
     # -- status bar -----------------------------------------------------------------
     def _load_started(self, name: str) -> None:

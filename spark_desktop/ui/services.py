@@ -36,6 +36,7 @@ class Services(QObject):
         run_async(lambda: _probe(target), self._machine_probed,
                   lambda exc: self.problem.emit(error_text(exc)), parent=self)
         self.refresh_library()
+        self.downloads.start()
 
     # -- machine --------------------------------------------------------------------
     def _machine_probed(self, result: tuple[Any, Any]) -> None:

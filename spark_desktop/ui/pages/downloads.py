@@ -103,7 +103,9 @@ class DownloadsPage(QWidget):
         self._actions: dict[str, JobActions] = {}
         services.downloads.changed.connect(self.show_progress)
         services.downloads.failed.connect(self.show_error)
-        services.downloads.start()
+        if services.downloads.queue is not None:  # built after the queue started
+            for job in services.downloads.queue.jobs():
+                self.show_progress(job)
 
     def show_progress(self, progress: Any) -> None:
         row = self.model.update(progress)

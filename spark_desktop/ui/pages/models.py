@@ -89,6 +89,11 @@ class ModelsPage(QWidget):
         engine.load_failed.connect(self._load_failed)
         engine.died.connect(self._died)
         engine.unloaded.connect(self._unloaded)
+        self._show_models(services.models)  # the page may be built after the first scan
+        if engine.current is not None:
+            self._loaded(engine.current)
+        elif engine.loading and engine.last_load is not None:
+            self._load_started(engine.last_load[2])
         self._enable()
 
     # -- library --------------------------------------------------------------------
