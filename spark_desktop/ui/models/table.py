@@ -35,10 +35,10 @@ class ValueTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[Any] = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt idiom)
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt idiom)
         return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
