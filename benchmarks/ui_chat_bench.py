@@ -100,7 +100,7 @@ def pump(app: QApplication, until: callable, timeout: float = 30.0) -> None:
 
 def token(i: int) -> str:
     if i % 97 == 96:
-        return "\n\n```python\nprint('block %d')\n```\n\n" % i
+        return f"\n\n```python\nprint('block {i}')\n```\n\n"
     if i % 23 == 22:
         return "\n\n"
     return WORDS[i % len(WORDS)] + " "

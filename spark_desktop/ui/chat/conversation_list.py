@@ -29,6 +29,7 @@ from spark_desktop.history.records import Conversation, SearchHit
 from spark_desktop.history.search import MARK_END, MARK_START
 
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
 ConversationIdRole = Qt.ItemDataRole.UserRole + 1
 MessageIdRole = Qt.ItemDataRole.UserRole + 2
 PinnedRole = Qt.ItemDataRole.UserRole + 3
@@ -62,7 +63,7 @@ class ConversationListModel(QAbstractListModel):
         super().__init__(parent)
         self._entries: list[Entry] = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from spark_desktop.history.records import Message, MessagePage
 
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
 
 MessageRole = Qt.ItemDataRole.UserRole + 1     # the Message (live text merged in)
 RevisionRole = Qt.ItemDataRole.UserRole + 2    # bumps on every change: key for render caches
@@ -51,7 +52,7 @@ class MessageListModel(QAbstractListModel):
         self._timer.timeout.connect(self.flush)
 
     # -- Qt model interface ---------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
