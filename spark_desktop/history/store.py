@@ -428,7 +428,8 @@ class HistoryStore:
     def recover_interrupted(self) -> int:
         """Mark replies left streaming by a crashed run as `interrupted`, keeping their text."""
         with self._writer.begin() as conn:
-            result = conn.execute(update(_M).where(_M.c.streaming.is_(True))
+            # "streaming = 1" (not "IS 1") so SQLite uses the partial index, not a table scan
+            result = conn.execute(update(_M).where(_M.c.streaming == True)
                                   .values(streaming=False, finish_reason="interrupted"))
             return int(result.rowcount)
 
