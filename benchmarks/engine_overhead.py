@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -46,8 +48,9 @@ def test_model_path() -> Path:
     return target
 
 
-def reference_run(llm, prompt: str, n_tokens: int) -> tuple[float, float]:
-    """In-process: (ttft seconds, decode tokens/s) for one greedy generation."""
+def reference_run(llm, prompt: str, n_tokens: int) -> tuple[float, float, float]:
+    """In-process: (ttft seconds, decode tokens/s, CPU seconds) for one greedy generation."""
+    cpu = time.process_time()
     started = time.perf_counter()
     tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
     first = last = 0.0
@@ -60,18 +63,23 @@ def reference_run(llm, prompt: str, n_tokens: int) -> tuple[float, float]:
         count += 1
         if count == n_tokens:
             break
-    return first - started, (count - 1) / (last - first)
+    return first - started, (count - 1) / (last - first), time.process_time() - cpu
 
 
-def worker_run(client: Client, question: str, n_tokens: int) -> tuple[float, float, ChatDone]:
-    """Through the worker: (ttft seconds, decode tokens/s, final event), timed by the caller."""
+def worker_run(client: Client, question: str,
+               n_tokens: int) -> tuple[float, float, float, ChatDone]:
+    """Through the worker: (ttft seconds, decode tokens/s, CPU seconds of worker and caller,
+    final event), timed by the caller."""
     sampling = SamplingOptions(temperature=0.0, max_tokens=n_tokens, ignore_eos=True)
+    worker = psutil.Process(client.worker_pid)
+    cpu = time.process_time() + sum(worker.cpu_times()[:2])
     started = time.perf_counter()
     first = 0.0
     for event in client.chat([{"role": "user", "content": question}], sampling):
         now = time.perf_counter()
         if isinstance(event, ChatDone):
-            return first - started, (event.completion_tokens - 1) / (now - first), event
+            used = time.process_time() + sum(worker.cpu_times()[:2]) - cpu
+            return first - started, (event.completion_tokens - 1) / (now - first), used, event
         if not first:
             first = now
     raise RuntimeError("no final event")
@@ -99,15 +107,18 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ctx", type=int, default=2048)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="1 makes CPU time per token a contention-proof overhead measure")
     args = parser.parse_args()
     model = args.model or test_model_path()
 
     import llama_cpp
 
-    options = LoadOptions(n_ctx=args.ctx, n_batch=512, n_ubatch=512, flash_attn="off").resolved()
+    options = LoadOptions(n_ctx=args.ctx, n_batch=512, n_ubatch=512, flash_attn="off",
+                          threads=args.threads).resolved()
     print(f"model {model.name}; n_ctx {options.n_ctx}, n_batch 512, n_ubatch 512, flash "
           f"attention off, {options.threads} threads, mmap {options.use_mmap}, greedy, "
-          f"{args.tokens} tokens, {args.repeats} repeats (medians)")
+          f"{args.tokens} tokens, {args.repeats} repeats (medians)", flush=True)
 
     log_dir = Path(tempfile.mkdtemp(prefix="engine-bench-"))
     t0 = time.perf_counter()
@@ -128,21 +139,31 @@ def main() -> int:
             client.load(model, options)
             warms.append(time.perf_counter() - t0)
 
+    print(f"loads done: cold {colds}, warm {warms}", flush=True)
     client = Client(log_path=log_dir / "bench.log")
     client.load(model, options)
-    ref_ttft, ref_tps, w_ttft, w_tps, w_inner = [], [], [], [], []
+    ref_ttft, ref_tps, w_ttft, w_tps, w_inner, ref_cpu, w_cpu = [], [], [], [], [], [], []
     reference_run(llm, TEMPLATE.format(QUESTION.format("warm-up")), 8)
     worker_run(client, QUESTION.format("warm-up"), 8)
     for i in range(args.repeats):
         question = QUESTION.format(f"{i:03d}")
-        ttft, tps = reference_run(llm, TEMPLATE.format(question), args.tokens)
+        ttft, tps, cpu = reference_run(llm, TEMPLATE.format(question), args.tokens)
         ref_ttft.append(ttft)
         ref_tps.append(tps)
-        ttft, tps, done = worker_run(client, question, args.tokens)
+        ref_cpu.append(cpu)
+        ttft, tps, cpu, done = worker_run(client, question, args.tokens)
         w_ttft.append(ttft)
         w_tps.append(tps)
+        w_cpu.append(cpu)
         w_inner.append(done.decode_tps)
         assert done.completion_tokens == args.tokens, done
+        print(f"repeat {i}: in-process {ref_tps[-1]:.2f} tok/s ttft {ref_ttft[-1] * 1e3:.1f} ms; "
+              f"worker {w_tps[-1]:.2f} tok/s ttft {w_ttft[-1] * 1e3:.1f} ms", flush=True)
+    round_trips = []
+    for i in range(20):
+        t0 = time.perf_counter()
+        client.count_tokens([{"role": "user", "content": QUESTION.format(i)}])
+        round_trips.append(time.perf_counter() - t0)
     cancels = [cancel_latency(client, QUESTION.format(f"c{i}")) for i in range(args.repeats)]
     client.close()
 
@@ -154,6 +175,11 @@ def main() -> int:
           f"worker {[round(x, 2) for x in w_tps]}")
     print(f"TTFT ms        in-process {med(ref_ttft) * 1e3:7.1f}   worker {med(w_ttft) * 1e3:7.1f}"
           f"   overhead {(med(w_ttft) - med(ref_ttft)) * 1e3:+.1f} ms   (target <= 15)")
+    print(f"CPU s per token   in-process {med(ref_cpu) / args.tokens * 1e3:.2f} ms   worker+caller "
+          f"{med(w_cpu) / args.tokens * 1e3:.2f} ms   ratio in-process/worker "
+          f"{med(ref_cpu) / med(w_cpu):.3f}   (contention-proof with --threads 1)")
+    print(f"request round trip (count_tokens: send, template, tokenize, reply) ms   median "
+          f"{med(round_trips) * 1e3:.2f}   min {min(round_trips) * 1e3:.2f}")
     print(f"cancel latency ms   median {med(cancels) * 1e3:.1f}   max {max(cancels) * 1e3:.1f}"
           f"   (target <= 100)")
     print(f"load s   cold (fresh worker process) {med(colds):.3f}   warm (running worker) "

@@ -215,3 +215,38 @@ def test_chat_templates_never_guess(test_model: Path, tmp_path: Path) -> None:
         assert custom.info.chat_template == "custom"
         # the Jinja twin of llama.cpp's gemma template gives the same tokens, one BOS
         assert client.count_tokens(HELLO) == 17
+
+
+def test_chat_cli_reads_lines_until_exit(test_model: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from spark_desktop.cli import build_parser
+    from spark_desktop.commands.engine import _chat
+
+    class Recorder:  # the seam a history store plugs into for --save
+        def __init__(self) -> None:
+            self.users: list[str] = []
+            self.done: list[ChatDone] = []
+            self.system: str | None = None
+
+        def on_loaded(self, loaded: object, system: str | None) -> None:
+            self.system = system
+
+        def on_user(self, text: str) -> None:
+            self.users.append(text)
+
+        def on_event(self, event: object) -> None:
+            if isinstance(event, ChatDone):
+                self.done.append(event)
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\n\n/reset\nHi again\n/exit\nnever\n"))
+    args = build_parser().parse_args(["chat", str(test_model), "--max-tokens", "2",
+                                      "--temperature", "0", "--ctx", "256", "--system", "Be brief."])
+    recorder = Recorder()
+    assert _chat(args, recorder) == 0
+    assert recorder.system == "Be brief." and recorder.users == ["Hello", "Hi again"]
+    assert [d.completion_tokens <= 2 for d in recorder.done] == [True, True]
+    # after /reset the second turn starts over (system + "Hi again", one token more than
+    # "Hello"); without it the first turn would be in the prompt too
+    assert recorder.done[0].prompt_tokens == recorder.done[1].prompt_tokens - 1
