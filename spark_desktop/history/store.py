@@ -31,12 +31,17 @@ from spark_desktop.history.records import (
     SearchHit,
 )
 from spark_desktop.history.schema import ConversationRow, MessageRow
-from spark_desktop.history.search import MARK_END, MARK_START, match_expression
+from spark_desktop.history.search import (
+    bm25_estimate,
+    idf_estimate,
+    mark_snippet,
+    phrases,
+)
 from spark_desktop.history.streaming import StreamWriter
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 TITLE_CHARS: Final = 80
-SEARCH_WINDOW: Final = 500
+SEARCH_WINDOW: Final = 300
 
 
 class _Active:
@@ -47,20 +52,20 @@ ACTIVE: Final = _Active()
 _UNSET: Final = object()
 _C = ConversationRow.__table__
 _M = MessageRow.__table__
-# Per index: conversation, message, title and snippet for the best rowids found. Driver-level
-# SQL (no SQLAlchemy compilation): search runs on every keystroke of the search box.
-_SEARCH_DETAIL: Final = {
-    "conversations_fts":
-        "SELECT conversations_fts.rowid, c.id, NULL, c.title,"
-        " highlight(conversations_fts, 0, ?, ?) FROM conversations_fts"
-        " JOIN conversations AS c ON c.seq = conversations_fts.rowid"
-        " WHERE conversations_fts MATCH ? AND conversations_fts.rowid IN ({marks})",
-    "messages_fts":
-        "SELECT messages_fts.rowid, m.conversation_id, m.id, c.title,"
-        " snippet(messages_fts, 0, ?, ?, '…', 16) FROM messages_fts"
-        " JOIN messages AS m ON m.seq = messages_fts.rowid"
-        " JOIN conversations AS c ON c.id = m.conversation_id"
-        " WHERE messages_fts MATCH ? AND messages_fts.rowid IN ({marks})",
+# Per index: the table and column it indexes, and the query giving conversation, message,
+# title and the text around the first match for the best rows. Driver-level SQL (no
+# SQLAlchemy compilation): search runs on every keystroke of the search box.
+_EXCERPT = "substr({column}, max(1, instr(lower({column}), ?) - 60), 200), instr(lower({column}), ?)"
+_SEARCH_SOURCES: Final = {
+    "conversations_fts": (
+        "conversations", "title",
+        ("SELECT c.seq, c.id, NULL, c.title, " + _EXCERPT.format(column="c.title")
+         + " FROM conversations AS c WHERE c.seq IN ({marks})")),
+    "messages_fts": (
+        "messages", "content",
+        ("SELECT m.seq, m.conversation_id, m.id, c.title, "
+         + _EXCERPT.format(column="m.content") + " FROM messages AS m"
+         " JOIN conversations AS c ON c.id = m.conversation_id WHERE m.seq IN ({marks})")),
 }
 _MESSAGE_COLUMNS = ", ".join(f"messages.{c.name}" for c in _M.columns if c.name != "seq")
 
@@ -436,31 +441,58 @@ class HistoryStore:
     # -- search --------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 20, *, prefix: bool = False) -> list[SearchHit]:
-        """Messages and titles matching every word of `query`, best first.
+        """Messages and titles holding every word of `query`, best first.
 
-        Any text is safe: words are quoted before they reach FTS5. Ranking is bm25 over
-        the newest SEARCH_WINDOW matches of each index: FTS5 walks matches newest first
-        and stops there, so a word found in half a million messages costs no more than a
-        rare one (a full ranking would score every match). In snippets the matched words
-        sit between MARK_START and MARK_END. `prefix` lets the last word match as a prefix.
+        Any text is safe: words are quoted before they reach FTS5. Candidates are the
+        newest SEARCH_WINDOW matches of each index (FTS5 walks matches newest first and
+        stops there), ranked by BM25 with estimated word frequencies (search.idf_estimate),
+        so a word found in half a million messages costs little more than a rare one. `rank`
+        is the negated score (lower is better, as with FTS5's bm25()). In snippets the
+        matched words sit between MARK_START and MARK_END. `prefix` lets the last word
+        match as a prefix.
         """
-        expression = match_expression(query, prefix_last=prefix)
-        if expression is None or limit <= 0:
+        terms = phrases(query, prefix_last=prefix)
+        if not terms or limit <= 0:
             return []
+        expression = " ".join(phrase for phrase, _ in terms)
         hits: list[SearchHit] = []
         with self._engine.connect() as conn:
-            for index, detail in _SEARCH_DETAIL.items():
-                best = dict(conn.exec_driver_sql(
-                    f"SELECT rowid, score FROM (SELECT rowid, bm25({index}) AS score"
-                    f" FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?)"
-                    " ORDER BY score LIMIT ?", (expression, SEARCH_WINDOW, limit)).all())
+            for index, (table, column, detail) in _SEARCH_SOURCES.items():
+                scores = self._window_scores(conn, index, table, column, expression, terms)
+                best = sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
                 if best:
-                    marks = ", ".join("?" * len(best))
+                    first = terms[0][1]
                     rows = conn.exec_driver_sql(
-                        detail.format(marks=marks),
-                        (MARK_START, MARK_END, expression, *best)).all()
-                    hits += [SearchHit(*row[1:], rank=best[row[0]]) for row in rows]
+                        detail.format(marks=", ".join("?" * len(best))),
+                        (first, first, *best)).all()
+                    hits += [SearchHit(*row[1:4], snippet=mark_snippet(row[4], row[5], terms),
+                                       rank=-scores[row[0]]) for row in rows]
         return sorted(hits, key=lambda hit: hit.rank)[:limit]
+
+    @staticmethod
+    def _window_scores(conn: Connection, index: str, table: str, column: str,
+                       expression: str, terms: list[tuple[str, str]]) -> dict[int, float]:
+        """BM25 scores of the newest matches of `expression` in one index, by rowid."""
+        newest = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?"
+        window = [row[0] for row in conn.exec_driver_sql(newest, (expression, SEARCH_WINDOW))]
+        if not window:
+            return {}
+        total = conn.exec_driver_sql(f"SELECT max(seq) FROM {table}").scalar_one() or 1
+        idfs = []
+        for phrase, _ in terms:
+            rows = window if len(terms) == 1 else [row[0] for row in conn.exec_driver_sql(
+                newest, (phrase, SEARCH_WINDOW))]
+            idfs.append(idf_estimate(total, SEARCH_WINDOW, len(rows), min(rows, default=0)))
+        lowered = f"lower({column})"
+        counts = ", ".join(
+            f"(length({lowered}) - length(replace({lowered}, ?, ''))) / ?" for _ in terms)
+        params: list[Any] = [value for _, needle in terms for value in (needle, len(needle) or 1)]
+        rows = conn.exec_driver_sql(
+            f"SELECT seq, length({column}), {counts} FROM {table}"
+            f" WHERE seq IN ({', '.join('?' * len(window))})", (*params, *window)).all()
+        average = sum(row[1] or 0 for row in rows) / max(len(rows), 1)
+        return {row[0]: bm25_estimate([max(1, tf or 0) for tf in row[2:]], row[1] or 0,
+                                      average, idfs) for row in rows}
 
     # -- bulk: export and import ---------------------------------------------------
 
