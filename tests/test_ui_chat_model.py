@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QColor, QFont, QTextDocument
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -48,6 +48,13 @@ def test_a_5000_message_conversation_loads_page_by_page(qtbot: QtBot, store: His
     assert last.data(MessageRole).role == "assistant"
     assert "item 4999" in last.data(Qt.ItemDataRole.DisplayRole)
     assert last.data(SiblingsRole) == (1, 1) and last.data(ExpandedRole) is False
+    assert not model.canFetchMore(QModelIndex())  # Qt fetches when the last row shows:
+    model.fetchMore(QModelIndex())                # in a chat only the view's top arms it
+    model.arm_fetch()
+    assert model.canFetchMore(QModelIndex())
+    with qtbot.waitSignal(model.older_requested):
+        model.fetchMore(QModelIndex())
+    assert not model.canFetchMore(QModelIndex())  # one page at a time
     pages = 1
     while model.has_older():
         with qtbot.waitSignal(model.rowsInserted) as inserted:
@@ -57,6 +64,8 @@ def test_a_5000_message_conversation_loads_page_by_page(qtbot: QtBot, store: His
         assert inserted.args[1] == 0 and inserted.args[2] == added - 1
         pages += 1
     assert model.rowCount() == 5000 and pages == 1 + 10
+    model.arm_fetch()
+    assert not model.canFetchMore(QModelIndex())  # nothing older left
     assert [model.message(r).depth for r in range(5000)] == list(range(5000))
     # a page of another conversation (a late answer after switching) is ignored
     other = dataclasses.replace(store.messages_page(long_chat, limit=5),
@@ -117,7 +126,7 @@ def test_the_view_asks_for_older_pages_only_near_the_top(qtbot: QtBot, store: Hi
     bar = view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())  # opens at the newest message
     wanted: list[bool] = []
-    view.older_wanted.connect(lambda: wanted.append(True))
+    model.older_requested.connect(lambda: wanted.append(True))
     bar.setValue(bar.maximum() // 2)
     assert wanted == []
     bar.setValue(0)
@@ -126,6 +135,8 @@ def test_the_view_asks_for_older_pages_only_near_the_top(qtbot: QtBot, store: Hi
     model.prepend_page(store.messages_page(long_chat, before_id=top_before, limit=60))
     qtbot.waitUntil(lambda: bar.value() > 0)  # the row that was on top stays in view
     assert model.rowCount() == 120
+    bar.setValue(0)
+    assert wanted == [True, True]  # the next page is asked for once the last one arrived
 
 
 def test_clicking_copy_under_a_message_copies_it(qtbot: QtBot, store: HistoryStore,

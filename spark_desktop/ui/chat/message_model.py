@@ -1,7 +1,11 @@
 """The Qt item model of one branch of a conversation, oldest message first.
 
-Only pages are held: opening a conversation loads its newest page, scrolling up asks
-for older ones (`has_older` / `prepend_page`). A reply being generated is updated in
+Only pages are held: opening a conversation loads its newest page, and Qt's paging
+protocol brings older ones: the view arms it when scrolled near the top, then
+`canFetchMore` / `fetchMore` ask (`older_requested`) for the page above, which the
+page reads off the GUI thread and hands to `prepend_page`. (Qt's own automatic
+fetching fires when the *last* row is visible, which in a chat is always: hence the
+arming.) A reply being generated is updated in
 place: deltas are buffered and applied at most every `flush_interval_ms`, so a model
 producing hundreds of tokens per second costs one repaint per interval, not per token.
 """
@@ -36,6 +40,7 @@ class MessageListModel(QAbstractListModel):
     """Rows are the messages of one branch; row count grows as older pages are loaded."""
 
     flushed = Signal(int)  # row whose streamed text was just applied
+    older_requested = Signal()  # fetchMore: load the page above the oldest row
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +49,8 @@ class MessageListModel(QAbstractListModel):
         self._siblings: dict[str, tuple[int, int]] = {}
         self._expanded: set[str] = set()
         self._has_older = False
+        self._armed = False
+        self._fetching = False
         self._conversation_id: str | None = None
         self._pending: dict[str, tuple[list[str], list[str]]] = {}
         self._timer = QTimer(self)
@@ -75,6 +82,22 @@ class MessageListModel(QAbstractListModel):
             return msg.created_at.strftime("%Y-%m-%d %H:%M")
         return None
 
+    def canFetchMore(self, parent: Index = _ROOT) -> bool:
+        return not parent.isValid() and self._has_older and self._armed and not self._fetching
+
+    def fetchMore(self, parent: Index = _ROOT) -> None:
+        if self.canFetchMore(parent):
+            self._fetching, self._armed = True, False
+            self.older_requested.emit()
+
+    def arm_fetch(self) -> None:
+        """The view is near the top: the next fetchMore may load older messages."""
+        self._armed = True
+
+    def fetch_failed(self) -> None:
+        """The older page could not be read: allow another try."""
+        self._fetching = False
+
     def flags(self, index: Index) -> Qt.ItemFlag:
         return Qt.ItemFlag.ItemIsEnabled if index.isValid() else Qt.ItemFlag.NoItemFlags
 
@@ -97,6 +120,7 @@ class MessageListModel(QAbstractListModel):
         self._conversation_id = page.conversation_id
         self._rows = list(page.messages)
         self._has_older = page.has_older
+        self._armed = self._fetching = False
         self._revision.clear()
         self._pending.clear()
         self._siblings.clear()
@@ -107,7 +131,7 @@ class MessageListModel(QAbstractListModel):
         self.beginResetModel()
         self._conversation_id = None
         self._rows = []
-        self._has_older = False
+        self._has_older = self._armed = self._fetching = False
         self._pending.clear()
         self.endResetModel()
 
@@ -118,6 +142,7 @@ class MessageListModel(QAbstractListModel):
         known = {m.id for m in self._rows}
         older = [m for m in page.messages if m.id not in known]
         self._has_older = page.has_older
+        self._fetching = False
         if older:
             self.beginInsertRows(QModelIndex(), 0, len(older) - 1)
             self._rows[:0] = older

@@ -1,11 +1,11 @@
 """The list of messages: a QListView (only visible rows are painted), kept at the bottom
-while a reply streams, asking for older pages when scrolled near the top."""
+while a reply streams, fetching older pages (Qt's fetchMore) when scrolled near the top."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
@@ -16,9 +16,7 @@ OLDER_THRESHOLD_PX = 300
 
 
 class MessageView(QListView):
-    """Shows a MessageListModel; `older_wanted` asks the page to load the previous page."""
-
-    older_wanted = Signal()
+    """Shows a MessageListModel; near the top it calls the model's fetchMore."""
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,7 +35,6 @@ class MessageView(QListView):
         self.setModel(model)
         self._model = model
         self._stick = True
-        self._older_pending = False
         self._from_bottom: int | None = None
         self.last_paint_ms = 0.0
         self.last_paint_cpu_ms = 0.0
@@ -47,7 +44,6 @@ class MessageView(QListView):
         model.dataChanged.connect(self._data_changed)
         model.modelReset.connect(self._reset)
         model.rowsAboutToBeInserted.connect(self._rows_about_to_be_inserted)
-        model.rowsInserted.connect(lambda *_: self._older_done())
 
     # -- staying at the bottom ----------------------------------------------------------
     def at_bottom(self) -> bool:
@@ -62,10 +58,10 @@ class MessageView(QListView):
     def _scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._stick = value >= bar.maximum() - 4
-        if value < OLDER_THRESHOLD_PX and self._model.has_older() and not self._older_pending \
-                and bar.maximum() > 0:
-            self._older_pending = True
-            self.older_wanted.emit()
+        if value < OLDER_THRESHOLD_PX and bar.maximum() > 0:
+            self._model.arm_fetch()
+            if self._model.canFetchMore(QModelIndex()):
+                self._model.fetchMore(QModelIndex())
 
     def _range_changed(self, _lo: int, hi: int) -> None:
         bar = self.verticalScrollBar()
@@ -77,7 +73,6 @@ class MessageView(QListView):
 
     def _reset(self) -> None:
         self.message_delegate.forget_shown()
-        self._older_pending = False
         self._from_bottom = None
         self._stick = True
         QTimer.singleShot(0, self.scroll_to_end)
@@ -86,13 +81,6 @@ class MessageView(QListView):
         if first == 0 and self._model.rowCount() > 0:
             bar = self.verticalScrollBar()
             self._from_bottom = bar.maximum() - bar.value()
-
-    def _older_done(self) -> None:
-        self._older_pending = False
-
-    def older_failed(self) -> None:
-        """The page could not be read: allow another try on the next scroll."""
-        self._older_pending = False
 
     def _data_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
         # Rows change height as text streams in: relayout (cached rows cost a dict look-up).

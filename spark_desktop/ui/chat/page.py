@@ -194,7 +194,7 @@ class ChatPage(QWidget):
         self.conversations.rename_requested.connect(self._ask_rename)
         self.conversations.pin_requested.connect(self.set_pinned)
         self.conversations.delete_requested.connect(self._ask_delete)
-        self.view.older_wanted.connect(self._load_older)
+        self.model.older_requested.connect(self._load_older)
         self.view.message_delegate.action.connect(self._message_action)
         self.view.message_delegate.first_shown.connect(self._message_shown)
         self._siblings_timer.timeout.connect(self._look_up_siblings)
@@ -427,12 +427,11 @@ class ChatPage(QWidget):
     def _load_older(self) -> None:
         conv, oldest = self.conversation, self.model.oldest()
         if conv is None or oldest is None:
-            self.view.older_failed()
+            self.model.fetch_failed()
             return
 
         def loaded(page: MessagePage) -> None:
-            if self.model.prepend_page(page) == 0:
-                self.view.older_failed()
+            self.model.prepend_page(page)
 
         self._db_call(lambda: self.store.messages_page(conv.id, before_id=oldest.id,
                                                        limit=PAGE_SIZE), loaded)
