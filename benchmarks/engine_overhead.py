@@ -30,7 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions  # noqa: E402
+from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions
 
 TEMPLATE = "<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n"
 QUESTION = "Question {}: write a long story about a lighthouse keeper and the sea."
@@ -89,12 +89,11 @@ def cancel_latency(client: Client, question: str) -> float:
     """Seconds from cancel() to the final event, cancelling after the 10th token."""
     sampling = SamplingOptions(temperature=0.0, max_tokens=2000, ignore_eos=True)
     asked = 0.0
-    seen = 0
-    for event in client.chat([{"role": "user", "content": question}], sampling):
+    events = client.chat([{"role": "user", "content": question}], sampling)
+    for seen, event in enumerate(events, start=1):
         if isinstance(event, ChatDone):
             assert event.finish_reason == "cancelled", event
             return time.perf_counter() - asked
-        seen += 1
         if seen == 10:
             asked = time.perf_counter()
             threading.Thread(target=client.cancel).start()

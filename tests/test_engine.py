@@ -250,3 +250,17 @@ def test_chat_cli_reads_lines_until_exit(test_model: Path, monkeypatch: pytest.M
     # after /reset the second turn starts over (system + "Hi again", one token more than
     # "Hello"); without it the first turn would be in the prompt too
     assert recorder.done[0].prompt_tokens == recorder.done[1].prompt_tokens - 1
+
+
+def test_death_during_load_is_reported(test_model: Path, tmp_path: Path) -> None:
+    with Client(log_path=tmp_path / "engine.log") as client:
+        client.start()
+        pid = client.worker_pid
+        assert pid is not None
+
+        def progress(_fraction: float) -> None:
+            os.kill(pid, signal.SIGKILL)  # as a CUDA out-of-memory abort would end it
+
+        with pytest.raises(WorkerDiedError, match="loading the model"):
+            client.load(test_model, OPTIONS, on_progress=progress)
+        assert client.worker_pid is None and client.loaded is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -42,7 +44,7 @@ def test_split_whole_and_per_character(text: str, expected: dict[str, str]) -> N
 def test_split_is_independent_of_chunking(cuts: list[int]) -> None:
     for text in (QWEN, HARMONY):
         points = sorted({c % len(text) for c in cuts} | {0, len(text)})
-        chunks = [text[a:b] for a, b in zip(points, points[1:])]
+        chunks = [text[a:b] for a, b in itertools.pairwise(points)]
         assert split(chunks) == split([text])
 
 

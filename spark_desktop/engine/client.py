@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import spark_desktop
 from spark_desktop import paths
@@ -51,8 +51,9 @@ class _Process:
     def __init__(self, python: str, log_path: Path) -> None:
         if log_path.exists():
             log_path.replace(log_path.with_name(log_path.name + ".1"))
-        log_file = open(log_path, "ab")
-        self.log_reader: IO[bytes] = open(log_path, "rb")
+        log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        # kept open for the worker's lifetime: the tail stays readable even if rotated away
+        self.log_reader: IO[bytes] = open(log_path, "rb")  # noqa: SIM115
         req_r, req_w = os.pipe()
         ev_r, ev_w = os.pipe()
         env = dict(os.environ)
@@ -240,7 +241,7 @@ class Client:
     def close(self) -> None:
         self.unload()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

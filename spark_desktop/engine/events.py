@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 from spark_desktop.engine.options import LoadOptions
 
@@ -68,4 +68,4 @@ class ChatDone:
     error: str | None = None
 
 
-ChatEvent = Union[TextDelta, ReasoningDelta, ChatDone]
+ChatEvent = TextDelta | ReasoningDelta | ChatDone

@@ -37,12 +37,9 @@ def default_use_mmap() -> bool:
 
 def default_threads() -> int:
     """Physical cores where known: decode is memory-bound and hyper-threads only add contention."""
-    try:
-        import psutil
+    import psutil
 
-        cores = psutil.cpu_count(logical=False)
-    except Exception:  # psutil may not know on exotic kernels
-        cores = None
+    cores = psutil.cpu_count(logical=False)  # None where the kernel does not say
     return max(1, cores or os.cpu_count() or 1)
 
 

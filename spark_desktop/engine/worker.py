@@ -143,7 +143,7 @@ class Worker:
                     raise EngineError(f"The engine does not know the request {op!r}.")
             except EngineError as exc:
                 self.send("error", type=type(exc).__name__, message=str(exc))
-            except Exception as exc:  # report, stay alive: the next request may work
+            except Exception as exc:  # noqa: BLE001 - report, stay alive: the next request may work
                 self.send("error", type="EngineError",
                           message=f"The engine failed: {type(exc).__name__}: {exc}")
 
@@ -333,11 +333,11 @@ class Worker:
             keep += 1
         keep = min(keep, len(tokens) - 1)
         memory = llama_cpp.llama_get_memory(self.ctx)
-        if keep < len(self.kv_tokens):
-            if not (self.can_trim_kv and keep > 0
-                    and llama_cpp.llama_memory_seq_rm(memory, 0, keep, -1)):
-                llama_cpp.llama_memory_clear(memory, False)
-                keep = 0
+        if keep < len(self.kv_tokens) and not (
+                self.can_trim_kv and keep > 0
+                and llama_cpp.llama_memory_seq_rm(memory, 0, keep, -1)):
+            llama_cpp.llama_memory_clear(memory, False)
+            keep = 0
         self.kv_tokens = self.kv_tokens[:keep]
         return keep
 
