@@ -131,22 +131,9 @@ def queries(vocab: np.ndarray, rng: random.Random, count: int) -> list[str]:
     return picks
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--conversations", type=int, default=None,
-                        help="default: messages / 50")
-    parser.add_argument("--stream-seconds", type=float, default=20.0)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--keep", type=Path, help="build the database here and keep it")
-    args = parser.parse_args()
-    n_conv = args.conversations or max(2, args.messages // 50)
-    long_length = min(10_000, args.messages // 4)
-    rng = random.Random(7)
-    vocab = vocabulary(50_000, rng)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
-    db = folder / "history.sqlite3"
-
+def build(db: Path, total: int, n_conv: int, long_length: int, vocab: np.ndarray,
+          rng: random.Random) -> str:
+    """Generate the history through the store's bulk import; returns the long chat's id."""
     store = HistoryStore.open(db)
     started = time.perf_counter()
     source = TextSource(vocab, 7)
@@ -155,7 +142,7 @@ def main() -> int:
 
     def generated() -> Iterator[tuple[Conversation, list[Message]]]:
         nonlocal long_id, content_bytes
-        for conv, messages in conversations(args.messages, n_conv, long_length, source, rng):
+        for conv, messages in conversations(total, n_conv, long_length, source, rng):
             long_id = long_id or conv.id
             content_bytes += sum(len(m.content.encode()) for m in messages)
             yield conv, messages
@@ -168,6 +155,34 @@ def main() -> int:
           f"in {build_s:.1f} s ({result.messages / build_s:,.0f} messages/s, FTS included)")
     print(f"database: {size / 1e6:,.1f} MB = {size / result.messages:,.0f} bytes/message "
           f"(message text itself: {content_bytes / result.messages:,.0f} bytes/message)")
+    return long_id
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--conversations", type=int, default=None,
+                        help="default: messages / 50")
+    parser.add_argument("--stream-seconds", type=float, default=20.0)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="build the database here and keep it")
+    parser.add_argument("--existing", type=Path,
+                        help="measure a database that --keep built earlier (same --messages)")
+    args = parser.parse_args()
+    n_conv = args.conversations or max(2, args.messages // 50)
+    long_length = min(10_000, args.messages // 4)
+    rng = random.Random(7)
+    vocab = vocabulary(50_000, rng)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
+    db = args.existing or folder / "history.sqlite3"
+    if args.existing:
+        with HistoryStore.open(db) as store:
+            long_id = next(store.iter_conversations()).id  # generated first: the long one
+        print(f"database: {db.stat().st_size / 1e6:,.1f} MB = "
+              f"{db.stat().st_size / args.messages:,.0f} bytes/message (built earlier)")
+    else:
+        long_id = build(db, args.messages, n_conv, long_length, vocab, rng)
+    source = TextSource(vocab, 11)
 
     started = time.perf_counter()
     store = HistoryStore.open(db)
@@ -231,7 +246,7 @@ def main() -> int:
           f"time ({in_store / max(flushes, 1) * 1000:.2f} ms per flush) -> target < 1 %: "
           f"{'ok' if share < 1 else 'MISSED'}")
     store.close()
-    if args.keep is None:
+    if args.keep is None and args.existing is None:
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()

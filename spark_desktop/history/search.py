@@ -35,8 +35,10 @@ def bm25_estimate(term_counts: list[int], length: float, avg_length: float,
                   idfs: list[float], k1: float = 1.2, b: float = 0.75) -> float:
     """Okapi BM25 of one document from its term counts and length (higher is better)."""
     norm = k1 * (1 - b + b * length / max(avg_length, 1.0))
-    return sum(idf * tf * (k1 + 1) / (tf + norm) for tf, idf in zip(term_counts, idfs,
-                                                                     strict=True))
+    score = 0.0
+    for tf, idf in zip(term_counts, idfs, strict=True):
+        score += idf * tf * (k1 + 1) / (tf + norm)
+    return score
 
 
 def idf_estimate(total: int, window: int, matches_in_window: int, oldest_rowid: int) -> float:

@@ -474,14 +474,14 @@ class HistoryStore:
                        expression: str, terms: list[tuple[str, str]]) -> dict[int, float]:
         """BM25 scores of the newest matches of `expression` in one index, by rowid."""
         newest = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?"
-        window = [row[0] for row in conn.exec_driver_sql(newest, (expression, SEARCH_WINDOW))]
+        window = conn.exec_driver_sql(newest, (expression, SEARCH_WINDOW)).scalars().all()
         if not window:
             return {}
         total = conn.exec_driver_sql(f"SELECT max(seq) FROM {table}").scalar_one() or 1
         idfs = []
         for phrase, _ in terms:
-            rows = window if len(terms) == 1 else [row[0] for row in conn.exec_driver_sql(
-                newest, (phrase, SEARCH_WINDOW))]
+            rows = window if len(terms) == 1 else conn.exec_driver_sql(
+                newest, (phrase, SEARCH_WINDOW)).scalars().all()
             idfs.append(idf_estimate(total, SEARCH_WINDOW, len(rows), min(rows, default=0)))
         lowered = f"lower({column})"
         counts = ", ".join(
