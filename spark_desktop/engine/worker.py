@@ -54,8 +54,9 @@ DEFAULT_SEED = 0xFFFFFFFF
 class LogCapture:
     """llama.cpp's log: every byte to our stderr (the log file), whole lines to a ring."""
 
-    def __init__(self, keep: int = 4000) -> None:
+    def __init__(self, keep: int = 20000) -> None:
         self.lines: deque[str] = deque(maxlen=keep)
+        self.total = 0
         self._partial = ""
         self._lock = threading.Lock()
         self.callback = llama_cpp.llama_log_callback(self._on_log)
@@ -71,15 +72,18 @@ class LogCapture:
             self._partial += text.decode("utf-8", errors="replace")
             *done, self._partial = self._partial.split("\n")
             self.lines.extend(done)
+            self.total += len(done)
 
     def mark(self) -> int:
-        """A position to take the lines logged after it (the ring may drop old ones)."""
+        """A position to take the lines logged after it."""
         with self._lock:
-            return len(self.lines)
+            return self.total
 
     def since(self, mark: int) -> list[str]:
+        """Lines logged after `mark` (the newest `keep` of them, if the ring overflowed)."""
         with self._lock:
-            return list(self.lines)[mark:]
+            count = min(self.total - mark, len(self.lines))
+            return list(self.lines)[len(self.lines) - count:]
 
 
 class Worker:
