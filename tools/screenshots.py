@@ -91,8 +91,8 @@ def main() -> None:
         target.grab().save(str(args.out / f"{name}.png"))  # type: ignore[attr-defined]
         print(f"wrote {args.out / f'{name}.png'}")
 
-    _wait(app, lambda: window.current_page() == "welcome" and window.services.machine,
-          15, "the first-run page")
+    _wait(app, lambda: window.current_page() == "welcome" and window.services.machine
+          and window.chat is not None, 30, "the first-run page")
     _settle(app, 1.5)
     shot("first-run")
 
@@ -131,6 +131,7 @@ def main() -> None:
 
     window.show_page("chat")
     window.chat.new_chat()
+    window.chat.panel.max_tokens.setValue(60)
     window.chat.send("Write a haiku about a small computer with a big memory.")
     _wait(app, lambda: not window.chat.busy, 120, "the reply")
     shot("chat")

@@ -117,8 +117,16 @@ class MainWindow(QMainWindow):
         self.slots["chat"].layout().addWidget(chat)
         self.chat = chat
         self.pages["chat"] = chat
+        self._sampling_defaults(self.services.settings)
+        self.services.settings_changed.connect(self._sampling_defaults)
         self._offer_models(self.services.models)
         self.chat_ready.emit()
+
+    def _sampling_defaults(self, settings: Any) -> None:
+        """New chats start from the sampling defaults chosen in Settings."""
+        self.chat.panel.defaults = settings.sampling
+        if self.chat.conversation is None:
+            self.chat.panel.show_settings(None, {})
 
     def _chat_failed(self, exc: BaseException) -> None:
         self.chat_note.setText(f"The chat could not open: {error_text(exc)}")
@@ -212,7 +220,7 @@ class MainWindow(QMainWindow):
         pool = self.services.pool_bytes
         used = self.services.engine.memory_in_use
         if pool:
-            self.memory_label.setText(f"{human_bytes(used)} / {human_bytes(pool)}")
+            self.memory_label.setText(f"{human_bytes(used)} of {human_bytes(pool)} in use")
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self) -> None:

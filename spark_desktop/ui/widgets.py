@@ -33,7 +33,7 @@ class MemoryBar(QWidget):
         self.setMinimumHeight(26)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def sizeHint(self) -> QSize:
         return QSize(400, 26)
 
     def set_usage(self, segments: Sequence[Segment], pool: int) -> None:
@@ -52,7 +52,7 @@ class MemoryBar(QWidget):
     def free(self) -> int:
         return max(self.pool - self.used, 0)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)

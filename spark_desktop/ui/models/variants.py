@@ -32,7 +32,8 @@ class VariantRow:
 
 def _fit_text(row: VariantRow) -> str:
     if row.estimate is not None:
-        return row.badge.text  # type: ignore[union-attr]
+        b = row.badge
+        return f"{b.text} — {b.reason}"  # type: ignore[union-attr]
     if row.problem:
         return "unknown"
     return "checking…" if row.variant.complete else "incomplete"

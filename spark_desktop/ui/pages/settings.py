@@ -54,6 +54,7 @@ class SettingsPage(QWidget):
         column.addWidget(self._look_box())
         column.addWidget(self._about_box())
         column.addStretch(1)
+        body.setMaximumWidth(900)
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +110,8 @@ class SettingsPage(QWidget):
         form.addRow("KV cache type", self.kv_type)
         form.addRow("GPU layers", self.gpu_layers)
         form.addRow("", self.flash_attn)
+        for w in (self.n_ctx, self.gpu_layers, self.kv_type):
+            w.setMaximumWidth(220)
         for w in (self.n_ctx, self.gpu_layers):
             w.valueChanged.connect(self._changed)
         self.kv_type.currentIndexChanged.connect(self._changed)
@@ -129,6 +132,7 @@ class SettingsPage(QWidget):
                          ("Top k", self.top_k), ("Min p", self.min_p),
                          ("Repeat penalty", self.repeat_penalty),
                          ("Max tokens per reply", self.max_tokens)):
+            w.setMaximumWidth(220)
             form.addRow(label, w)
             w.valueChanged.connect(self._changed)
         return box
@@ -138,6 +142,7 @@ class SettingsPage(QWidget):
         form = QFormLayout(box)
         self.theme = QComboBox()
         self.theme.addItems([t.capitalize() for t in THEMES])
+        self.theme.setMaximumWidth(220)
         self.theme.currentIndexChanged.connect(self._changed)
         form.addRow("Theme", self.theme)
         return box
