@@ -169,12 +169,8 @@ def result_json(text: str, reasoning: str, done: ChatDone, loaded: LoadedModel) 
         "prefill_tps": round(done.prefill_tps, 2),
         "dropped_messages": done.dropped_messages,
         "error": done.error,
-        "memory": {
-            "weights": memory.weights if memory else None,
-            "kv_cache": memory.kv_cache if memory else None,
-            "compute": memory.compute if memory else None,
-            "output": memory.output if memory else None,
-        },
+        "memory": {"weights": memory.weights, "kv_cache": memory.kv_cache,
+                   "compute": memory.compute, "output": memory.output},
         "model": {
             "path": loaded.info.path,
             "description": loaded.info.description,

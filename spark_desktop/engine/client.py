@@ -37,6 +37,7 @@ from spark_desktop.engine.events import (
     ReasoningDelta,
     TextDelta,
 )
+from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
 from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 
@@ -336,8 +337,6 @@ def _tail_note(tail: tuple[str, ...]) -> Exception | None:
     return EngineError("worker log tail:\n" + "\n".join(tail)) if tail else None
 
 
-def _memory_report(lines: tuple[str, ...]) -> Any:
+def _memory_report(lines: tuple[str, ...]) -> MemoryReport:
     """What llama.cpp allocated, parsed from its load log (see engine.memory_report)."""
-    from spark_desktop.engine.memory_report import parse_llama_log
-
     return parse_llama_log(lines)

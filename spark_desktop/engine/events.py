@@ -34,7 +34,7 @@ class LoadedModel:
 
     info: ModelInfo
     options: LoadOptions
-    memory: MemoryReport | None
+    memory: MemoryReport
     load_seconds: float
     log_lines: tuple[str, ...]
 
