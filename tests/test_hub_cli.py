@@ -66,3 +66,19 @@ def test_user_errors_are_sentences(hub: FakeHub, capsys: pytest.CaptureFixture[s
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     code, _, err = _run(capsys, "search", "x")
     assert code == 2 and "You are offline" in err
+
+
+def test_fit_reads_a_remote_variant_like_the_downloaded_file(
+        hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    mark = hub.mark()
+    code, out, _ = _run(capsys, "fit", "acme/tiny-GGUF:Q8_0", "--json", "--ctx", "2048")
+    remote = json.loads(out)
+    assert code == 0 and remote["quantization"] == "Q8_0" and remote["context"] == 2048
+    header_bytes = hub.bytes_since(mark)
+    code, out, _ = _run(capsys, "pull", "acme/tiny-GGUF:Q8_0", "--json")
+    code, out, _ = _run(capsys, "fit", json.loads(out)["path"], "--json", "--ctx", "2048")
+    local = json.loads(out)
+    assert local["memory"] == remote["memory"] and local["parameters"] == remote["parameters"]
+    assert 0 < header_bytes <= hub.bytes_since(mark) - header_bytes  # at most the file itself
+    code, _, err = _run(capsys, "fit", "acme/tiny-GGUF:IQ1_S")
+    assert code == 2 and "has no 'IQ1_S'" in err

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = subparsers.add_parser(
         "fit", parents=[common], help="estimate memory and speed of a model before loading it",
         description="Estimate whether MODEL fits the target's memory and how fast it runs.")
-    p.add_argument("model", metavar="MODEL", help="a local GGUF file (any part of a split model)")
+    p.add_argument("model", metavar="MODEL", help="a local GGUF file (any part of a split model) or org/repo:QUANT")
     p.add_argument("--ctx", type=int, default=None, metavar="N",
                    help="context length in tokens (default 4096)")
     p.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=None,
@@ -36,16 +36,22 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def model_spec(model: str) -> ModelSpec:
-    """The ModelSpec for a MODEL argument: a local GGUF path. (Remote `org/repo:QUANT`
-    names are resolved here once the hub can read remote headers.)"""
+    """The ModelSpec for a MODEL argument: a local GGUF path (any part of a split model),
+    or `org/repo[:QUANT|:FILE]` whose header is read remotely with a few byte ranges."""
     from pathlib import Path
 
     from spark_desktop.gguf import read_model
 
     path = Path(model).expanduser()
-    if not path.exists():
-        raise SparkError(f"{model} does not exist; give the path of a GGUF file.")
-    return read_model(path)
+    if path.exists():
+        return read_model(path)
+    repo, _, selector = model.partition(":")
+    if repo.count("/") == 1 and not model.endswith(".gguf"):
+        from spark_desktop.hub import choose, list_variants, remote_spec
+
+        return remote_spec(choose(list_variants(repo), selector or None))
+    raise SparkError(f"{model} does not exist; give the path of a GGUF file "
+                     "or a Hub repository as org/repo:QUANT.")
 
 
 def _run(args: argparse.Namespace) -> int:
