@@ -210,3 +210,14 @@ def test_hostile_content_stores_and_searches(store: HistoryStore) -> None:
     snippet = store.search("needleword")[0].snippet
     assert len(snippet) < 400 and f"{MARK_START}needleword{MARK_END}" in snippet
     assert store.integrity_check() == ["ok"]
+
+
+def test_ranking_helpers() -> None:
+    from spark_desktop.history.search import idf_estimate, mark_snippet, phrases
+
+    rare, common = idf_estimate(1000, 300, 5, 990), idf_estimate(1000, 300, 300, 500)
+    assert rare > common > 0  # fewer than a window of matches: the exact count is used
+    terms = phrases("Tide MOON")
+    assert mark_snippet("the moon pulls the tide", 5, terms) == \
+        f"the {MARK_START}moon{MARK_END} pulls the {MARK_START}tide{MARK_END}"
+    assert mark_snippet("x" * 200, 100, terms).startswith("…")
