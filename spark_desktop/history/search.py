@@ -4,6 +4,7 @@ Every word is quoted (quotes inside doubled), so operators, quotes, parentheses,
 and stars in the text are searched for, never interpreted. Words are ANDed. On request
 the last word also matches as a prefix (search while typing); that is opt-in because
 FTS5 merges the postings of every word with that prefix, which is slower for short ones.
+Also here: the BM25 arithmetic the store ranks with, and the marked excerpts it shows.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from spark_desktop.history.search import (
     bm25_estimate,
     idf_estimate,
     mark_snippet,
+    match_expression,
     phrases,
 )
 from spark_desktop.history.streaming import StreamWriter
@@ -452,9 +453,9 @@ class HistoryStore:
         match as a prefix.
         """
         terms = phrases(query, prefix_last=prefix)
-        if not terms or limit <= 0:
+        expression = match_expression(query, prefix_last=prefix)
+        if expression is None or limit <= 0:
             return []
-        expression = " ".join(phrase for phrase, _ in terms)
         hits: list[SearchHit] = []
         with self._engine.connect() as conn:
             for index, (table, column, detail) in _SEARCH_SOURCES.items():
