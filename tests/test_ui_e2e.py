@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from spark_desktop import settings
 from spark_desktop.ui.app import create_window
 from spark_desktop.ui.main_window import MainWindow
+from spark_desktop.ui.models.downloads import ACTIONS_COLUMN
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, FIT_COLUMN
 from tests.fakehub import FakeHub, fake_hub  # noqa: F401  (fixture)
 
@@ -57,7 +58,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
                       downloads=1234, likes=56, tags=("gguf", "gemma3"),
                       gguf={"total": 268_098_176, "architecture": "gemma3",
                             "context_length": 32768})
-    fake_hub.rate = 60e6  # bytes/s, so the download is seen in progress
+    fake_hub.rate = 40e6  # bytes/s, so the download is seen in progress and can be paused
     settings.save(settings.Settings(load=settings.LoadDefaults(n_ctx=2048)))
     window = _window(qtbot)
 
@@ -94,7 +95,17 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     button.click()
     assert window.current_page() == "downloads"
     qtbot.waitUntil(lambda: downloads.model.rowCount() == 1, timeout=15000)
+    job = downloads.model.value(0).id
+    actions = downloads.table.indexWidget(downloads.model.index(0, ACTIONS_COLUMN))
+    qtbot.waitUntil(lambda: any(0 < p < 1000 for p in seen), timeout=30000)
+    actions.pause.click()  # pause mid-way, then resume from the partial file
+    qtbot.waitUntil(lambda: _cell(downloads.model, 0, 4) == "Paused", timeout=30000)
+    assert actions.resume.isVisibleTo(actions) and not actions.pause.isVisibleTo(actions)
+    paused_at = downloads.model.value(0).bytes
+    assert 0 < paused_at < downloads.model.value(0).total
+    actions.resume.click()
     qtbot.waitUntil(lambda: "Done" in _cell(downloads.model, 0, 4), timeout=120000)
+    assert downloads.model.value(0).id == job
     assert _cell(downloads.model, 0, 4) == "Done, checksum verified"
     assert any(0 < p < 1000 for p in seen), seen
     models_page = window.page("models")

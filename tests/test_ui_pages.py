@@ -1,0 +1,45 @@
+"""Pages on their own: offline Discover says so; a load that fails is shown in words."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from spark_desktop import settings
+from spark_desktop.ui.pages.discover import DiscoverPage
+from spark_desktop.ui.pages.models import ModelsPage
+from spark_desktop.ui.services import Services
+
+
+def test_discover_offline_says_so(qtbot) -> None:
+    settings.save(dataclasses.replace(settings.Settings(), offline=True))
+    services = Services()
+    page = DiscoverPage(services)
+    qtbot.addWidget(page)
+    page.show()  # the first show searches
+    qtbot.waitUntil(lambda: "offline" in page.status.text().lower(), timeout=15000)
+    assert page.results.rowCount() == 0
+    page.open_repo("org/model-GGUF")
+    qtbot.waitUntil(lambda: "offline" in page.repo_view.status.text().lower(), timeout=15000)
+
+
+def test_a_load_that_fails_is_shown_in_words(qtbot, tmp_path: Path, test_model: Path) -> None:
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    broken = folder / "broken-Q4_K_M.gguf"
+    with test_model.open("rb") as src:  # the real header, then far too little data
+        broken.write_bytes(src.read(4 << 20))
+    settings.save(dataclasses.replace(settings.Settings(), extra_model_dirs=(str(folder),)))
+    services = Services()
+    page = ModelsPage(services)
+    qtbot.addWidget(page)
+    services.refresh_library()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=15000)
+    model = page.model.value(0)
+    page.start_load(model, settings.LoadDefaults(n_ctx=512))
+    qtbot.waitUntil(lambda: not services.engine.loading, timeout=120000)
+    assert page.state.text().startswith("The model did not load: ")
+    assert services.engine.current is None and page.load_button.isEnabled() is False
+    page.table.selectRow(0)
+    assert page.load_button.isEnabled()
+    services.shutdown()
