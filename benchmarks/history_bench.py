@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -173,14 +174,15 @@ def main() -> int:
     long_length = min(10_000, args.messages // 4)
     rng = random.Random(7)
     vocab = vocabulary(50_000, rng)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
-    db = args.existing or folder / "history.sqlite3"
     if args.existing:
+        db = args.existing
         with HistoryStore.open(db) as store:
             long_id = next(store.iter_conversations()).id  # generated first: the long one
         print(f"database: {db.stat().st_size / 1e6:,.1f} MB = "
               f"{db.stat().st_size / args.messages:,.0f} bytes/message (built earlier)")
     else:
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
+        db = folder / "history.sqlite3"
         long_id = build(db, args.messages, n_conv, long_length, vocab, rng)
     source = TextSource(vocab, 11)
 
@@ -247,9 +249,7 @@ def main() -> int:
           f"{'ok' if share < 1 else 'MISSED'}")
     store.close()
     if args.keep is None and args.existing is None:
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
+        shutil.rmtree(db.parent)
     return 0
 
 
