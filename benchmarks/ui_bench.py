@@ -32,11 +32,21 @@ from spark_desktop.ui.app import create_window
 app = QApplication(sys.argv[:1])
 window = create_window(app)
 window.show()
+ticks = [0.0, 0.0]  # last tick, longest gap: how long the GUI thread was ever busy
+def tick():
+    now = time.perf_counter()
+    if ticks[0]:
+        ticks[1] = max(ticks[1], now - ticks[0])
+    ticks[0] = now
+timer = QTimer(interval=5)
+timer.timeout.connect(tick)
 def ready():
     print("READY", flush=True)
+    timer.start()
     QTimer.singleShot(int(sys.argv[1]), idle)
 def idle():
     import psutil
+    print("STALL", ticks[1], flush=True)
     print("RSS", psutil.Process().memory_info().rss, flush=True)
     window.close()
     app.quit()
@@ -62,8 +72,9 @@ app.exec()
 """
 
 
-def one_run(code: str, idle_ms: int) -> tuple[float, int]:
-    """(seconds from spawn to READY, RSS bytes when idle)."""
+def one_run(code: str, idle_ms: int) -> tuple[float, int, float]:
+    """(seconds from spawn to READY, RSS bytes when idle, longest GUI stall in seconds
+    while the start-up work ran; 0 for the bare window)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    SPARK_DESKTOP_DATA_DIR=f"{tmp}/data", SPARK_DESKTOP_MODELS_DIR=f"{tmp}/models",
@@ -73,15 +84,18 @@ def one_run(code: str, idle_ms: int) -> tuple[float, int]:
                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert proc.stdout is not None
         ready = rss = None
+        stall = 0.0
         for line in proc.stdout:
             if line.startswith("READY") and ready is None:
                 ready = time.perf_counter() - start
+            elif line.startswith("STALL"):
+                stall = float(line.split()[1])
             elif line.startswith("RSS"):
                 rss = int(line.split()[1])
         proc.wait(timeout=60)
         if ready is None or rss is None:
             raise SystemExit(f"the app did not report (exit code {proc.returncode})")
-        return ready, rss
+        return ready, rss, stall
 
 
 def main() -> None:
@@ -93,9 +107,9 @@ def main() -> None:
     one_run(APP, 100)  # warm the disk cache: we measure process start, not a cold disk
     app = [one_run(APP, args.idle_ms) for _ in range(args.runs)]
     bare = [one_run(BARE, 0) for _ in range(args.runs)]
-    app_t = [t for t, _ in app]
-    bare_t = [t for t, _ in bare]
-    rss = max(r for _, r in app) / 1e6
+    app_t = [t for t, _, _ in app]
+    bare_t = [t for t, _, _ in bare]
+    rss = max(r for _, r, _ in app) / 1e6
     print(f"runs: {args.runs} (fresh process each, QT_QPA_PLATFORM="
           f"{os.environ.get('QT_QPA_PLATFORM', 'offscreen')})")
     print(f"cold start to usable window: median {statistics.median(app_t):.3f} s, "
@@ -105,7 +119,11 @@ def main() -> None:
           f"app / bare = {statistics.median(app_t) / statistics.median(bare_t):.2f}")
     print(f"idle RSS without a model: max {rss:.0f} MB "
           f"(target <= {RSS_TARGET_MB} MB: {rss / RSS_TARGET_MB:.2f}x); "
-          f"bare window {max(r for _, r in bare) / 1e6:.0f} MB")
+          f"bare window {max(r for _, r, _ in bare) / 1e6:.0f} MB")
+    stalls = sorted(s * 1000 for _, _, s in app)
+    print(f"longest GUI-thread stall while the start-up work runs (probe, scan, history, "
+          f"page imports; {args.idle_ms} ms watched): median {statistics.median(stalls):.0f} ms, "
+          f"max {stalls[-1]:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,10 @@ class MainWindow(QMainWindow):
         run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
                   self._chat_failed, parent=self)
         self.services.start()
+        # Import the other pages' modules off the GUI thread too: the first click on
+        # one then only builds widgets.
+        run_async(lambda: [importlib.import_module(m) for m, _ in _PAGE_CLASSES.values()],
+                  parent=self)
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
