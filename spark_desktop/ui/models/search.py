@@ -18,9 +18,8 @@ class SearchResultsModel(ValueTableModel):
         Column("Likes", lambda r: human_count(r.likes), key=lambda r: r.likes, right=True),
         Column("Updated", lambda r: human_date(r.updated),
                key=lambda r: r.updated.timestamp() if r.updated else 0),
-        Column("Size", lambda r: human_params(r.parameters), key=lambda r: r.parameters or 0,
-               right=True, tooltip=lambda r: "parameters" + (
-                   f", {r.architecture}" if r.architecture else "")),
+        Column("Parameters", lambda r: human_params(r.parameters), key=lambda r: r.parameters or 0,
+               right=True, tooltip=lambda r: r.architecture),
         Column("Access", lambda r: "gated" if r.gated else "open",
                tooltip=lambda r: "Accept the licence on the Hub and log in to download"
                if r.gated else None),

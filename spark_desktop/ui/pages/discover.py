@@ -270,7 +270,9 @@ class DiscoverPage(QWidget):
             else:
                 self.results.append(results)
             self.more.setVisible(len(results) == PAGE_SIZE)
-            self.status.setText("" if self.results.rowCount() else "No GGUF models found.")
+            self.status.setText("Open a model (double-click or Enter) to see its files and "
+                                "whether they fit this machine." if self.results.rowCount()
+                                else "No GGUF models found.")
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:
