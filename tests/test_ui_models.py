@@ -86,7 +86,7 @@ def test_downloads_update_in_place(qtbot) -> None:
     assert model.update(_progress("a", State.FAILED, 500, "Disk full: free 2 GB.")) == 0
     assert model.rowCount() == 2
     assert _text(model, 0)[2:5] == ["", "", "Failed: Disk full: free 2 GB."]
-    assert model.row_of("b") == 1 and model.row_of("zzz") == -1
+    assert [p.id for p in model.values()] == ["a", "b"]
 
 
 def test_local_models_columns(qtbot, tmp_path: Path) -> None:

@@ -251,7 +251,6 @@ class DownloadsBridge(QObject):
     saved state); calls made before it is ready wait for it in order.
     """
 
-    ready = Signal()
     changed = Signal(object)    # hub.DownloadProgress
     finished = Signal(object)   # hub.DownloadProgress of a job that just completed
     failed = Signal(str)        # a request the queue refused, in words
@@ -286,7 +285,6 @@ class DownloadsBridge(QObject):
         waiting, self._waiting = self._waiting, []
         for fn in waiting:
             self._call(fn)
-        self.ready.emit()
 
     def _create_failed(self, exc: BaseException) -> None:
         self._starting = False

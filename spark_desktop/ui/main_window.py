@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -42,9 +42,7 @@ def window_settings() -> QSettings:
 class MainWindow(QMainWindow):
     """The window. The chat page (history database, SQLAlchemy) is imported off the GUI
     thread and built as soon as it is ready, so the window shows at once; `chat` is None
-    until `chat_ready` is emitted."""
-
-    chat_ready = Signal()
+    until then."""
 
     def __init__(self, services: Services | None = None) -> None:
         super().__init__()
@@ -124,7 +122,6 @@ class MainWindow(QMainWindow):
         self._sampling_defaults(self.services.settings)
         self.services.settings_changed.connect(self._sampling_defaults)
         self._offer_models(self.services.models)
-        self.chat_ready.emit()
 
     def _sampling_defaults(self, settings: Any) -> None:
         """New chats start from the sampling defaults chosen in Settings."""

@@ -62,9 +62,6 @@ class DownloadsModel(ValueTableModel):
         self.endInsertRows()
         return row
 
-    def row_of(self, job_id: str) -> int:
-        return next((r for r, v in enumerate(self._rows) if v.id == job_id), -1)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == PROGRESS_ROLE and index.isValid():
             p = self._rows[index.row()]

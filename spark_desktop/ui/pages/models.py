@@ -111,12 +111,6 @@ class ModelsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.value(rows[0].row()) if rows else None
 
-    def select(self, path: Any) -> None:
-        """Select the model at `path` (used after a download and by tests)."""
-        row = self.model.row_of_path(path)
-        if row >= 0:
-            self.table.selectRow(row)
-
     def _enable(self) -> None:
         engine = self.services.engine
         chosen = self.selected() is not None
