@@ -142,8 +142,17 @@ class FirstRunPage(QWidget):
             variant = hub.choose(hub.list_variants(rec.repo), rec.quant)
             return variant, fitview.estimate(hub.remote_spec(variant), chosen, target)
 
-        run_async(work, lambda r: card.checked(*r), lambda e: card.unknown(error_text(e)),
+        run_async(work, lambda r: card.checked(*r), lambda e: self._unknown(card, e),
                   parent=card)
+
+    def _unknown(self, card: RecommendationCard, exc: BaseException) -> None:
+        from spark_desktop.hub import OfflineError
+
+        if isinstance(exc, OfflineError):
+            card.unknown("Its fit is checked as soon as the Hub can be reached.")
+            self.status.setText(error_text(exc))
+        else:
+            card.unknown(error_text(exc))
 
     def download(self, variant: Any) -> None:
         self.services.downloads.add_variant(variant)
