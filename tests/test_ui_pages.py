@@ -9,6 +9,7 @@ from spark_desktop import settings
 from spark_desktop.ui.pages.discover import DiscoverPage
 from spark_desktop.ui.pages.models import ModelsPage
 from spark_desktop.ui.services import Services
+from tests.fakehub import FakeHub, fake_hub, tiny_files  # noqa: F401  (fixtures)
 
 
 def test_discover_offline_says_so(qtbot) -> None:
@@ -42,4 +43,31 @@ def test_a_load_that_fails_is_shown_in_words(qtbot, tmp_path: Path, test_model: 
     assert services.engine.current is None and page.load_button.isEnabled() is False
     page.table.selectRow(0)
     assert page.load_button.isEnabled()
+    services.shutdown()
+
+
+def test_first_run_suggestion_fits_and_downloads_in_one_click(
+        qtbot, fake_hub: FakeHub, tiny_files: dict[str, Path]) -> None:  # noqa: F811
+    from spark_desktop.ui.pages.first_run import FirstRunPage
+    from spark_desktop.ui.recommended import RECOMMENDED
+
+    rec = RECOMMENDED[-1]
+    fake_hub.add_repo(rec.repo, {f"model-{rec.quant}.gguf": tiny_files["tiny-Q8_0.gguf"]})
+    services = Services()
+    page = FirstRunPage(services)
+    qtbot.addWidget(page)
+    started: list[bool] = []
+    page.download_started.connect(lambda: started.append(True))
+    services.start()
+    qtbot.waitUntil(lambda: any(c.rec == rec for c in page.cards), timeout=15000)
+    card = next(c for c in page.cards if c.rec == rec)
+    qtbot.waitUntil(card.button.isEnabled, timeout=30000)
+    assert "fits" in card.badge.text() and "tok/s" in card.speed.text()
+    assert page.machine.text().startswith(("DGX Spark", "Linux PC"))
+    card.button.click()
+    assert started == [True]
+    qtbot.waitUntil(lambda: services.downloads.queue is not None
+                    and [j.state.value for j in services.downloads.queue.jobs()] == ["done"],
+                    timeout=30000)
+    qtbot.waitUntil(lambda: len(services.models) == 1, timeout=15000)
     services.shutdown()
