@@ -42,5 +42,19 @@ def test_too_big_for_the_pool_is_red(qtbot, test_model: Path) -> None:
     spec = read_model(test_model)
     dialog = LoadDialog("gemma", spec, resolve_target("0.1"), LoadDefaults(n_ctx=4096), None)
     qtbot.addWidget(dialog)
-    assert "does not fit" in dialog.verdict.text() or "less context" in dialog.verdict.text()
-    assert dialog.bar.used > 0
+    assert "does not fit" in dialog.verdict.text()
+    assert dialog.bar.used > dialog.bar.pool
+    assert not dialog.use_max.isVisibleTo(dialog)
+
+
+def test_amber_offers_the_largest_context_that_fits(qtbot, test_model: Path) -> None:
+    spec = read_model(test_model)
+    dialog = LoadDialog("gemma", spec, resolve_target("2"), LoadDefaults(n_ctx=32768), None)
+    qtbot.addWidget(dialog)
+    assert "less context" in dialog.verdict.text()
+    assert dialog.use_max.isVisibleTo(dialog)
+    best = dialog.estimate.max_context
+    dialog.use_max.click()
+    assert dialog.ctx_spin.value() == best and "fits" in dialog.verdict.text()
+    assert "less context" not in dialog.verdict.text()
+    assert not dialog.use_max.isVisibleTo(dialog)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -57,6 +58,8 @@ class LoadDialog(QDialog):
         self.verdict = QLabel("")
         self.verdict.setWordWrap(True)
         self.speed = QLabel("")
+        self.use_max = QPushButton("")
+        self.use_max.clicked.connect(lambda: self._set_ctx(self.estimate.max_context))
         ctx_row = QHBoxLayout()
         ctx_row.addWidget(self.ctx_slider, 1)
         ctx_row.addWidget(self.ctx_spin)
@@ -75,6 +78,7 @@ class LoadDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.legend)
         layout.addWidget(self.verdict)
+        layout.addWidget(self.use_max, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.speed)
         layout.addWidget(buttons)
         self.resize(560, 0)
@@ -115,3 +119,6 @@ class LoadDialog(QDialog):
         badge = fitview.badge(self.estimate)
         self.verdict.setText(f"<b style='color:{badge.colour}'>{badge.text}</b> — {badge.reason}")
         self.speed.setText(fitview.speed_text(self.estimate))
+        best = self.estimate.max_context
+        self.use_max.setText(f"Use the largest context that fits: {best:,} tokens")
+        self.use_max.setVisible(badge.level != "fits" and best >= CTX_STEP)
