@@ -25,8 +25,8 @@ def create_window(app: QApplication) -> MainWindow:
 def _freeze_startup_objects() -> None:
     """Move everything built at start-up out of the garbage collector's reach.
 
-    Qt and the core leave ~10^6 long-lived objects; a full collection walking them
-    stalls the GUI thread for ~200 ms mid-stream (benchmarks/ui_chat_bench.py).
+    Start-up leaves many long-lived objects; a full collection walking them stalled
+    the GUI thread for 180-270 ms mid-stream (benchmarks/ui_chat_bench.py).
     """
     gc.collect()
     gc.freeze()
