@@ -263,8 +263,8 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
     assert "llama.cpp build for this machine: cpu+rpc" in done.stdout
     launcher = home / ".local" / "bin" / "spark-desktop"
     assert launcher.exists()
-    assert (home / ".local/share/applications/spark-desktop.desktop").read_text().count(
-        f"Exec={launcher}\n") == 1
+    entry = (home / ".local/share/applications/spark-desktop.desktop").read_text().splitlines()
+    assert f"Exec={launcher}" in entry and f"TryExec={launcher}" in entry
     assert (home / f".local/share/metainfo/{APP_ID}.metainfo.xml").exists()
     assert (home / ".local/share/icons/hicolor/256x256/apps/spark-desktop.png").exists()
 
