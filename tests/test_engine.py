@@ -240,12 +240,15 @@ def test_chat_cli_reads_lines_until_exit(test_model: Path, monkeypatch: pytest.M
             if isinstance(event, ChatDone):
                 self.done.append(event)
 
+        def on_reset(self) -> None:
+            self.users.append("/reset")
+
     monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\n\n/reset\nHi again\n/exit\nnever\n"))
     args = build_parser().parse_args(["chat", str(test_model), "--max-tokens", "2",
                                       "--temperature", "0", "--ctx", "256", "--system", "Be brief."])
     recorder = Recorder()
     assert _chat(args, recorder) == 0
-    assert recorder.system == "Be brief." and recorder.users == ["Hello", "Hi again"]
+    assert recorder.system == "Be brief." and recorder.users == ["Hello", "/reset", "Hi again"]
     assert [d.completion_tokens <= 2 for d in recorder.done] == [True, True]
     # after /reset the second turn starts over (system + "Hi again", one token more than
     # "Hello"); without it the first turn would be in the prompt too

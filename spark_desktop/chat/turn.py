@@ -83,6 +83,23 @@ def prompt_messages(branch: Sequence[Message], system_prompt: str | None) -> lis
     return out
 
 
+def record_event(writer: StreamWriter, event: ChatEvent, *,
+                 cancelled: bool = False) -> Message | None:
+    """Save one engine event into the streaming reply; the final event finishes it
+    (with its statistics) and returns the saved reply."""
+    if isinstance(event, TextDelta):
+        writer.append(event.text)
+    elif isinstance(event, ReasoningDelta):
+        writer.append(reasoning=event.text)
+    elif isinstance(event, ChatDone):
+        reason = "cancelled" if cancelled and event.finish_reason != "stop" \
+            else event.finish_reason
+        return writer.finish(reason, prompt_tokens=event.prompt_tokens,
+                             completion_tokens=event.completion_tokens,
+                             ttft_ms=event.ttft_ms, tokens_per_s=event.decode_tps)
+    return None
+
+
 class Turn:
     """One reply to generate. Build with send(), regenerate() or edit(); then run()."""
 
@@ -188,17 +205,9 @@ class Turn:
             if self.cancelled:  # stopped while the request was on its way
                 self.client.cancel()
             for event in events:
-                if isinstance(event, TextDelta):
-                    writer.append(event.text)
-                elif isinstance(event, ReasoningDelta):
-                    writer.append(reasoning=event.text)
-                elif isinstance(event, ChatDone):
-                    reason = "cancelled" if self.cancelled and event.finish_reason != "stop" \
-                        else event.finish_reason
-                    reply = writer.finish(
-                        reason, prompt_tokens=event.prompt_tokens,
-                        completion_tokens=event.completion_tokens, ttft_ms=event.ttft_ms,
-                        tokens_per_s=event.decode_tps)
+                reply = record_event(writer, event, cancelled=self.cancelled)
+                if reply is not None:
+                    assert isinstance(event, ChatDone)
                     finished = True
                     yield TurnFinished(reply, event)
                     return

@@ -29,6 +29,8 @@ class ChatSink(Protocol):
 
     def on_event(self, event: ChatEvent) -> None: ...
 
+    def on_reset(self) -> None: ...
+
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this area's sub-commands to the parser."""
@@ -51,10 +53,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     gen.add_argument("-p", "--prompt", required=True, help="the user message")
     gen.add_argument("--json", action="store_true",
                      help="print one JSON object at the end instead of streaming")
+    gen.add_argument("--save", action="store_true", help="save the turn to the chat history")
     gen.set_defaults(handler=_generate)
 
     chat = subparsers.add_parser("chat", parents=[common, shared],
                                  help="interactive chat in the terminal (/exit to leave)")
+    chat.add_argument("--no-save", dest="save", action="store_false",
+                      help="do not save the conversation to the chat history")
     chat.set_defaults(handler=_chat)
 
 
@@ -135,13 +140,33 @@ def _ctrl_c_cancels(client: Client) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _history_sink(args: argparse.Namespace, sink: ChatSink | None,
+                  sampling: Any) -> Iterator[ChatSink | None]:
+    """The caller's sink, or with --save a recorder writing into the history store."""
+    if sink is not None or not getattr(args, "save", False):
+        yield sink
+        return
+    from spark_desktop.chat.recorder import HistoryRecorder
+    from spark_desktop.history import HistoryStore
+
+    with HistoryStore.open() as store:
+        recorder = HistoryRecorder(store, sampling.to_dict())
+        try:
+            yield recorder
+        finally:
+            recorder.close()
+        if recorder.conversation_id and not getattr(args, "json", False):
+            print(f"[saved as conversation {recorder.conversation_id}]", file=sys.stderr)
+
+
 def _generate(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
     from spark_desktop.engine import Client
 
     load_options, sampling = _options(args)
     messages = ([{"role": "system", "content": args.system}] if args.system else [])
     messages.append({"role": "user", "content": args.prompt})
-    with Client() as client:
+    with Client() as client, _history_sink(args, sink, sampling) as sink:
         loaded = _load(client, args, load_options, quiet=args.json)
         if sink is not None:
             sink.on_loaded(loaded, args.system)
@@ -189,7 +214,7 @@ def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
     system = [{"role": "system", "content": args.system}] if args.system else []
     messages: list[dict[str, str]] = list(system)
     interactive = sys.stdin.isatty()
-    with Client() as client:
+    with Client() as client, _history_sink(args, sink, sampling) as sink:
         loaded = _load(client, args, load_options, quiet=False)
         if sink is not None:
             sink.on_loaded(loaded, args.system)
@@ -205,6 +230,8 @@ def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
                 break
             if line.strip() == "/reset":
                 messages = list(system)
+                if sink is not None:
+                    sink.on_reset()
                 continue
             if not line.strip():
                 continue
