@@ -166,13 +166,13 @@ def _generate(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
     load_options, sampling = _options(args)
     messages = ([{"role": "system", "content": args.system}] if args.system else [])
     messages.append({"role": "user", "content": args.prompt})
-    with Client() as client, _history_sink(args, sink, sampling) as sink:
+    with Client() as client, _history_sink(args, sink, sampling) as recorder:
         loaded = _load(client, args, load_options, quiet=args.json)
-        if sink is not None:
-            sink.on_loaded(loaded, args.system)
-            sink.on_user(args.prompt)
+        if recorder is not None:
+            recorder.on_loaded(loaded, args.system)
+            recorder.on_user(args.prompt)
         text, reasoning, done = stream_turn(client, messages, sampling,
-                                            None if args.json else sys.stdout, sink)
+                                            None if args.json else sys.stdout, recorder)
     if args.json:
         print(json.dumps(result_json(text, reasoning, done, loaded), indent=2))
     else:
@@ -214,10 +214,10 @@ def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
     system = [{"role": "system", "content": args.system}] if args.system else []
     messages: list[dict[str, str]] = list(system)
     interactive = sys.stdin.isatty()
-    with Client() as client, _history_sink(args, sink, sampling) as sink:
+    with Client() as client, _history_sink(args, sink, sampling) as recorder:
         loaded = _load(client, args, load_options, quiet=False)
-        if sink is not None:
-            sink.on_loaded(loaded, args.system)
+        if recorder is not None:
+            recorder.on_loaded(loaded, args.system)
         if interactive:
             print(f"{loaded.info.description} ready. /exit to leave, /reset to start over.",
                   file=sys.stderr)
@@ -230,15 +230,15 @@ def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
                 break
             if line.strip() == "/reset":
                 messages = list(system)
-                if sink is not None:
-                    sink.on_reset()
+                if recorder is not None:
+                    recorder.on_reset()
                 continue
             if not line.strip():
                 continue
-            if sink is not None:
-                sink.on_user(line)
+            if recorder is not None:
+                recorder.on_user(line)
             messages.append({"role": "user", "content": line})
-            text, _reasoning, done = stream_turn(client, messages, sampling, sys.stdout, sink)
+            text, _reasoning, done = stream_turn(client, messages, sampling, sys.stdout, recorder)
             print()
             messages.append({"role": "assistant", "content": text})
             if done.dropped_messages:
