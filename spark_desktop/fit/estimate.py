@@ -52,6 +52,7 @@ WORKER_PROCESS_BYTES = 192 * MIB
 CUDA_CONTEXT_BYTES = 512 * MIB
 DECODE_EFFICIENCY = 0.7
 PREFILL_EFFICIENCY = 0.3
+MATVEC_EFFICIENCY = 0.1
 RPC_HOP_S = 0.0005
 #: Per-token time that does not scale with bytes: graph launch, sampling, Python.
 DECODE_FIXED_S = 0.002
@@ -189,6 +190,8 @@ def _prefix(prof: ModelProfile, kv_type: str, flash_attn: bool) -> dict[str, lis
             "full": [0 if w else r for r, w in zip(rows, prof.swa)],
             "swa": [r if w else 0 for r, w in zip(rows, prof.swa)],
             "recurrent": [int(x) for x in prof.recurrent],
+            "full_n": [int(bool(r) and not w) for r, w in zip(rows, prof.swa)],
+            "swa_n": [int(bool(r) and w) for r, w in zip(rows, prof.swa)],
         }
         cached = {}
         for name, values in series.items():
@@ -302,26 +305,48 @@ def _max_gpu_layers(prof: ModelProfile, s: LoadSettings, target: Target) -> int:
     return lo
 
 
+def _attention_flops(prof: ModelProfile, pre: dict[str, list[int]], lo: int, hi: int,
+                     cells: float, swa_cells: float) -> float:
+    """FLOPs of one token's attention (Q·K and the weighted sum of V) over `cells` cached
+    tokens in full-attention layers lo..hi and `swa_cells` in sliding-window ones."""
+    per_cell = 2 * prof.n_head_max * (prof.head_dim_k + prof.head_dim_v)
+    return per_cell * ((pre["full_n"][hi] - pre["full_n"][lo]) * cells
+                       + (pre["swa_n"][hi] - pre["swa_n"][lo]) * swa_cells)
+
+
 def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
+    """(decode, prefill) tokens/s: decode at `depth` cached tokens, prefill of a prompt
+    of `depth` tokens (see the module text for the model and its efficiencies)."""
     prof, s, target, pre = plan.prof, plan.s, plan.target, plan.prefix
     n_pools = len(target.pools)
     read = [0.0] * n_pools
-    flops = [0.0] * n_pools
-    swa_depth = min(depth, memory.kv_cells(prof, s)[1])
+    decode_flops = [0.0] * n_pools
+    prefill_flops = [0.0] * n_pools
+    n_swa = memory.kv_cells(prof, s)[1]
+    swa_depth = min(depth, n_swa)
     state_rw = 2 * prof.rs_values * memory.F32  # recurrent state read and written back
     for pool, lo, hi, _ in plan.ranges:
         read[pool] += (pre["active"][hi] - pre["active"][lo]
                        + (pre["full"][hi] - pre["full"][lo]) * depth
                        + (pre["swa"][hi] - pre["swa"][lo]) * swa_depth
                        + (pre["recurrent"][hi] - pre["recurrent"][lo]) * state_rw)
-        flops[pool] += 2 * (pre["params"][hi] - pre["params"][lo])
-    read[plan.out_pool] += prof.output_bytes or prof.embd_bytes
-    flops[plan.out_pool] += 2 * prof.output_active_params
+        weights = 2 * (pre["params"][hi] - pre["params"][lo])
+        decode_flops[pool] += weights + _attention_flops(prof, pre, lo, hi, depth, swa_depth)
+        # A prompt token attends to half the prompt on average.
+        prefill_flops[pool] += weights + _attention_flops(
+            prof, pre, lo, hi, depth / 2, min(depth / 2, n_swa))
+    # The output matrix (token_embd when tied): every decoded token reads it; a prompt
+    # computes logits only for its last token (llama_batch_get_one).
+    read[plan.out_pool] += prof.output_bytes + (prof.embd_bytes if prof.tied_output else 0)
+    decode_flops[plan.out_pool] += 2 * prof.output_active_params
+    prefill_flops[plan.out_pool] += 2 * prof.output_active_params / max(1, depth)
     used = [i for i in range(n_pools) if read[i]]
+    pools = target.pools
     decode_s = DECODE_FIXED_S + sum(
-        read[i] / (DECODE_EFFICIENCY * target.pools[i].bandwidth) for i in used)
-    decode_s += RPC_HOP_S * (len(used) - 1) if len(target.pools) > 1 and target.unified else 0
-    prefill_s = sum(flops[i] / (PREFILL_EFFICIENCY * target.pools[i].flops) for i in used)
+        max(read[i] / (DECODE_EFFICIENCY * pools[i].bandwidth),
+            decode_flops[i] / (MATVEC_EFFICIENCY * pools[i].flops)) for i in used)
+    decode_s += RPC_HOP_S * (len(used) - 1) if len(pools) > 1 and target.unified else 0
+    prefill_s = sum(prefill_flops[i] / (PREFILL_EFFICIENCY * pools[i].flops) for i in used)
     return (1 / decode_s if decode_s else 0.0), (1 / prefill_s if prefill_s else 0.0)
 
 

@@ -4,6 +4,15 @@ Figures are the vendors' published peak numbers (NVIDIA product pages and data
 sheets: DGX Spark, H100, H200, A100, RTX and L40 series); FLOPS are dense FP16/BF16
 tensor-core figures without sparsity. The fit module applies its own efficiency
 factors to them. Unknown CPUs get DEFAULT_CPU_BANDWIDTH, said so in the source text.
+
+A CPU's peak is its SIMD fused multiply-add rate: cores x FLOPs per cycle x clock.
+FLOPs per cycle: 32 for x86 with AVX2+FMA (two 256-bit FMA pipes x 8 fp32 lanes x
+2) and for AArch64 (Neoverse V2 in Grace, Cortex-X925 in GB10: four 128-bit
+NEON/SVE pipes x 4 lanes x 2); AVX-512 is not counted higher, because llama.cpp's
+quantized kernels gain little from it and we have not measured one; 16 otherwise.
+CPU_CLOCK_HZ is one assumed sustained all-core clock (clock readings in VMs are the
+base clock or absent). How much of that peak llama.cpp reaches is fit.estimate's
+business (measured there on this project's CI machine).
 """
 
 from __future__ import annotations
@@ -35,6 +44,12 @@ _GPUS: tuple[tuple[str, float, float], ...] = (
 
 #: Dual-channel DDR5-4800 peak is 76.8 GB/s; desktops sustain about 60.
 DEFAULT_CPU_BANDWIDTH = 60 * GB
+
+#: Assumed sustained all-core clock of a CPU (Hz), for its FMA peak.
+CPU_CLOCK_HZ = 3.0e9
+#: fp32 FLOPs per core per cycle: AVX2+FMA or 128-bit NEON/SVE x 4 pipes; without.
+CPU_FMA_FLOPS_PER_CYCLE = 32
+CPU_BASIC_FLOPS_PER_CYCLE = 16
 
 # (substring of the CPU model name, bandwidth B/s) for CPUs with a known memory system.
 _CPUS: tuple[tuple[str, float], ...] = (
@@ -68,3 +83,11 @@ def cpu_bandwidth(model: str) -> tuple[float, str]:
     return (DEFAULT_CPU_BANDWIDTH,
             (f"default for an unknown CPU ({DEFAULT_CPU_BANDWIDTH / GB:.0f} GB/s, "
              "typical dual-channel DDR5)"))
+
+
+def cpu_flops(cores: int, flags: frozenset[str], machine: str) -> float:
+    """Peak fp32 FMA FLOP/s of `cores` CPU cores, from the ISA (/proc/cpuinfo flags,
+    `platform.machine()`); see the module text for the figures."""
+    wide = machine.lower() in ("aarch64", "arm64") or {"avx2", "fma"} <= flags
+    per_cycle = CPU_FMA_FLOPS_PER_CYCLE if wide else CPU_BASIC_FLOPS_PER_CYCLE
+    return max(1, cores) * per_cycle * CPU_CLOCK_HZ

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from spark_desktop.hardware.bandwidth import cpu_bandwidth, gpu_bandwidth, gpu_flops
+from spark_desktop.hardware.bandwidth import cpu_bandwidth, cpu_flops, gpu_bandwidth, gpu_flops
 
 _MISSING = {"", "[n/a]", "n/a", "not supported", "[not supported]", "unknown error"}
 MIB = 1024 * 1024
@@ -47,7 +47,8 @@ class Machine:
     unified_memory: bool       # the GPU memory is the system memory
     bandwidth: float           # bytes/s of the memory the model runs from
     bandwidth_source: str      # where that figure comes from, in words
-    flops: float               # rough dense FP16 FLOP/s for prefill
+    flops: float               # peak FLOP/s of the device that runs the model
+    cpu_flops: float = 0.0     # peak fp32 FMA FLOP/s of the CPU cores (bandwidth.cpu_flops)
 
 
 def parse_meminfo(text: str) -> tuple[int, int]:
@@ -174,9 +175,25 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo ("flags" on x86, "Features" on ARM)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.lower().startswith(("flags", "features")):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
 def describe(cpu_model: str, cpu_cores: int, memory_total: int, memory_available: int,
-             gpus: tuple[GPU, ...]) -> Machine:
-    """A Machine from probed facts: decides unified memory, bandwidth and FLOPS."""
+             gpus: tuple[GPU, ...], flags: frozenset[str] | None = None,
+             arch: str = "") -> Machine:
+    """A Machine from probed facts: decides unified memory, bandwidth and FLOPS.
+
+    flags: the CPU's feature flags; None when not known (then an AVX2/NEON-class
+    CPU is assumed, as every x86-64 since 2013 and every AArch64 core is)."""
     unified = any(g.unified_memory for g in gpus)
     main = gpus[0] if gpus else None
     known = gpu_bandwidth(main.name) if main else None
@@ -184,12 +201,12 @@ def describe(cpu_model: str, cpu_cores: int, memory_total: int, memory_available
         bandwidth, source = known
     else:
         bandwidth, source = cpu_bandwidth(cpu_model)
+    cpu = cpu_flops(cpu_cores, frozenset({"avx2", "fma"}) if flags is None else flags, arch)
     flops = gpu_flops(main.name) if main else None
-    if flops is None:
-        flops = cpu_cores * 50e9  # ~50 GFLOP/s per core with AVX2/NEON FMA, a rough figure
     return Machine(cpu_model=cpu_model, cpu_cores=cpu_cores, memory_total=memory_total,
                    memory_available=memory_available, gpus=gpus, unified_memory=unified,
-                   bandwidth=bandwidth, bandwidth_source=source, flops=flops)
+                   bandwidth=bandwidth, bandwidth_source=source,
+                   flops=cpu if flops is None else flops, cpu_flops=cpu)
 
 
 def probe() -> Machine:
@@ -201,4 +218,5 @@ def probe() -> Machine:
         vm = psutil.virtual_memory()
         total, available = vm.total, vm.available
     cores = psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
-    return describe(_cpu_model(), cores, total, available, detect_gpus())
+    return describe(_cpu_model(), cores, total, available, detect_gpus(), cpu_flags(),
+                    platform.machine())

