@@ -17,16 +17,39 @@ SAFETY_FRACTION of its size plus SAFETY_BYTES free after the estimate. The
 estimate's own error against llama.cpp is within 2 % (tests/test_fit_accuracy.py),
 so a load judged FITS does not fail for want of memory the estimate forgot.
 
-Speed: decode is bandwidth-bound: time per token = Σ over pools of the bytes one
-token reads there (its layers' weights, only the active experts of a MoE, the
-output matrix, and the KV cache up to the depth) ÷ (DECODE_EFFICIENCY × the
-pool's bandwidth), plus RPC_HOP_S per extra node. llama.cpp's token generation
-reaches 60–80 % of peak memory bandwidth on GPUs and on GB10 (published
-llama-bench runs on DGX Spark: Llama 3.1 8B Q4_K_M ≈ 38 t/s from a 4.9 GB file
-at 273 GB/s ≈ 0.7). Prefill is compute-bound: 2 FLOPs per active parameter per
-token at PREFILL_EFFICIENCY of the dense FP16 peak (DGX Spark runs of
-gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active parameters ≈ 26 TFLOP/s of
-~100, about 0.3).
+Speed. Decode: each pool holding layers spends, per token, the larger of
+  - the bandwidth-bound time: the bytes one token reads there (its layers' weights,
+    only the active experts of a MoE, the output matrix — token_embd when tied —
+    and the KV cache up to the depth) / (DECODE_EFFICIENCY x the pool's bandwidth);
+  - the compute-bound time: 2 FLOPs per active parameter (output matrix included)
+    plus attention over the depth, / (MATVEC_EFFICIENCY x the pool's peak FLOP/s);
+summed over pools, plus DECODE_FIXED_S (graph launch, sampling over the vocabulary,
+the worker's streaming) and RPC_HOP_S per extra node.
+  DECODE_EFFICIENCY 0.7: llama.cpp's token generation reaches 60-80 % of peak memory
+bandwidth on GPUs and on GB10 (published llama-bench runs on DGX Spark: Llama 3.1 8B
+Q4_K_M ≈ 38 t/s from a 4.9 GB file at 273 GB/s ≈ 0.7); used for CPUs too, where
+big models are bandwidth-bound (70B Q4 on dual-channel DDR5 ≈ 1 t/s is reported).
+  MATVEC_EFFICIENCY 0.1: a quantized matrix-vector product dequantizes every weight
+block for one row of activations, with no reuse, so a CPU reaches a small share of
+its FMA peak (hardware.bandwidth.cpu_flops: cores x 32 FLOPs/cycle x 3 GHz for
+AVX2+FMA or NEON). Measured with benchmarks/speed_prediction.py on the project's
+machine (AMD EPYC, 2 vCPUs, AVX2+FMA, no AVX-512/AMX; llama.cpp 0.3.36 via the
+engine worker; Gemma 3 270M Q4_K_M, 100 M layer parameters in Q4_K/Q6_K plus a tied
+168 M-parameter Q8_0 output matrix): 1 thread, best of runs 16.2 t/s = 62 ms per
+token ≈ 9.4 GFLOP/s of 96 peak ≈ 0.1. The machine was shared (load average 3-7 on
+2 cores): 2 threads measured anywhere from 2 to 25 t/s there, because llama.cpp's
+threads spin-wait for each other and lose whenever a core is taken; the prediction
+(≈ 30 t/s at 2 cores) is for cores the model has to itself. So a small model on a
+CPU is compute-bound (the test model: ≈ 2.8 ms bandwidth vs ≈ 29 ms compute per
+token on 2 cores), a big one bandwidth-bound. On a GPU the compute-bound time is
+negligible (GB10: 8B model ≈ 1.6 ms against ≈ 25 ms of reading).
+  Prefill is compute-bound: 2 FLOPs per active layer parameter per prompt token plus
+attention over half the prompt on average; the output matrix runs once per prompt
+(the engine asks for the last token's logits only), at PREFILL_EFFICIENCY 0.3 of the
+pool's peak: DGX Spark runs of gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active
+parameters ≈ 26 TFLOP/s of ~100; on the CPU above, 1 thread, a 249-token prompt
+prefilled at 100-131 t/s ≈ 200 MFLOP per token ≈ 20-26 GFLOP/s of 96 ≈ 0.2-0.27
+(under the same load; the idle figure is higher), so one factor serves both.
 """
 
 from __future__ import annotations
