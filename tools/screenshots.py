@@ -49,6 +49,8 @@ SCHEMES: dict[str, tuple[Q, Q, Q]] = {
     "Q6_K": (Q.Q6_K, Q.Q6_K, Q.Q6_K), "Q8_0": (Q.Q8_0, Q.Q8_0, Q.Q8_0),
     "MXFP4": (Q.MXFP4, Q.Q8_0, Q.Q8_0),
 }
+#: quants that give attn_v and ffn_down the larger type on every layer, as the Hub's files do
+EVERY_LAYER = {"Q2_K", "Q3_K_M"}
 FILE_TYPES = {"Q2_K": "MOSTLY_Q2_K", "Q3_K_M": "MOSTLY_Q3_K_M", "Q4_K_M": "MOSTLY_Q4_K_M",
               "Q5_K_M": "MOSTLY_Q5_K_M", "Q6_K": "MOSTLY_Q6_K", "Q8_0": "MOSTLY_Q8_0",
               "MXFP4": "MOSTLY_MXFP4_MOE"}
@@ -60,18 +62,19 @@ def _more_bits(il: int, n_layer: int) -> bool:
     return il < n_layer // 8 or il >= 7 * n_layer // 8 or (il - n_layer // 8) % 3 == 2
 
 
-def _type_of(name: str, ne: tuple[int, ...], quant: str, n_layer: int) -> Q:
+def _type_of(name: str, ne: tuple[int, ...], quant: str, n_layer: int, tied: bool) -> Q:
     base, more, out = SCHEMES[quant]
     if len(ne) == 1 or name.endswith((".bias", "_sinks")) or "norm" in name:
         return Q.F32
     if quant == "MXFP4":  # gpt-oss: MXFP4 experts, Q8_0 for everything else
         return Q.MXFP4 if "_exps" in name else Q.Q8_0
-    if name == "output.weight":
+    if name == "output.weight" or (tied and name == "token_embd.weight"):
         return out
     if ne[0] % 256:  # k-quants need rows of 256; llama.cpp falls back to Q8_0
         return Q.Q8_0
     il = int(name.split(".")[1]) if name.startswith("blk.") else -1
-    if ("attn_v" in name or "ffn_down" in name) and _more_bits(il, n_layer):
+    if ("attn_v" in name or "ffn_down" in name) and (
+            quant in EVERY_LAYER or _more_bits(il, n_layer)):
         return more
     return base
 
@@ -95,8 +98,9 @@ def write_header_only(path: Path, arch: str, keys: dict[str, int | float],
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
     w.add_file_type(gguf.LlamaFileType[FILE_TYPES[quant]])
+    tied = all(name != "output.weight" for name, _ in tensors)
     for name, ne in tensors:
-        qtype = _type_of(name, ne, quant, n_layer)
+        qtype = _type_of(name, ne, quant, n_layer, tied)
         block, size = gguf.GGML_QUANT_SIZES[qtype]
         n_bytes = math.prod(ne) // block * size
         shape = list(reversed(ne))
@@ -261,7 +265,10 @@ def serve_stubs(hub: object, directory: Path) -> None:
 
     for repo, files, params, downloads, likes, about in HUB_MODELS:
         arch = _model(files[0][0])[0]
-        card = f"# {repo.split('/')[1]}\n\n{about}\n".encode()
+        ctx = " --ctx 131072" if len(files) > 1 else ""
+        card = (f"# {repo.split('/')[1]}\n\n{about}\n\n## Use\n\n```\n"
+                f"spark-desktop files {repo} --target spark{ctx}\n"
+                f"spark-desktop pull {repo}:{files[0][1]}\n```\n").encode()
         entry = hub.add_repo(repo, {"README.md": card}, downloads=downloads,  # type: ignore[attr-defined]
                              likes=likes, tags=("gguf", arch),
                              gguf={"total": params, "architecture": arch,
