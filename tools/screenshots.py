@@ -4,7 +4,10 @@ Runs the real window offscreen (QT_QPA_PLATFORM=offscreen; set it to xcb under X
 for a real window) against the local fake Hub from tests/, with private data and
 models folders, so nothing reaches the internet and the user's files are untouched.
 The real test model (Gemma 3 270M) is served by the fake Hub, downloaded, loaded and
-asked one question, so the Chat and My Models pages show real content.
+asked one question (greedy decoding), so the Chat and My Models pages show real content.
+The app plans for a DGX Spark (settings target "spark"); the first-run suggestions and a
+big model are served as header-only GGUFs with their real shapes and sizes (sparse
+files, a few MB on disk), so every fit badge is the estimator's real verdict.
 
     python tools/screenshots.py [--out docs/screenshots]
 """
@@ -28,12 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures import synthetic_models as sm  # noqa: E402
-from tests.test_fit_accuracy import _attention  # noqa: E402
+from tests.fixtures import synthetic_models as sm
+from tests.test_fit_accuracy import _attention
 
 SIZE = (1280, 800)
 CHAT_PROMPT = "Once upon a time, there was a little robot"
-GB = 1000 ** 3
 
 # -- header-only stand-ins of the real models ------------------------------------------
 # Each is a real GGUF header (the model's dimensions, tensor shapes and quantization types,
@@ -221,6 +223,7 @@ def _model(kind: str) -> tuple[str, dict[str, int | float], list[Tensor], int, i
 
 
 def stub(directory: Path, kind: str, quant: str, filename: str, parts: int = 1) -> list[Path]:
+    """The header-only file(s) of model `kind` quantized as `quant`, in `directory`."""
     arch, keys, tensors, n_vocab, context, n_layer = _model(kind)
     directory.mkdir(parents=True, exist_ok=True)
     return write_header_only(directory / filename, arch, keys, tensors, quant=quant,
@@ -251,8 +254,8 @@ HUB_MODELS = (
       for q, n in (("Q2_K", 2), ("Q3_K_M", 3), ("Q4_K_M", 3), ("Q5_K_M", 4), ("Q6_K", 4),
                    ("Q8_0", 6))],
      235_093_634_560, 96_400, 320,
-     "Qwen's largest open mixture-of-experts model: 235B parameters, 22B of them active per "
-     "token, quantized for llama.cpp."),
+     ("Qwen's largest open mixture-of-experts model: 235B parameters, 22B of them active per "
+      "token, quantized for llama.cpp.")),
 )
 
 
@@ -264,7 +267,7 @@ def serve_stubs(hub: object, directory: Path) -> None:
     from tests import fakehub
 
     for repo, files, params, downloads, likes, about in HUB_MODELS:
-        arch = _model(files[0][0])[0]
+        arch, _, _, _, context, _ = _model(files[0][0])
         ctx = " --ctx 131072" if len(files) > 1 else ""
         card = (f"# {repo.split('/')[1]}\n\n{about}\n\n## Use\n\n```\n"
                 f"spark-desktop files {repo} --target spark{ctx}\n"
@@ -272,7 +275,7 @@ def serve_stubs(hub: object, directory: Path) -> None:
         entry = hub.add_repo(repo, {"README.md": card}, downloads=downloads,  # type: ignore[attr-defined]
                              likes=likes, tags=("gguf", arch),
                              gguf={"total": params, "architecture": arch,
-                                   "context_length": _model(files[0][0])[4]})
+                                   "context_length": context})
         for kind, quant, hub_path, parts in files:
             folder = Path(hub_path).parent
             for part in stub(directory / repo / folder, kind, quant, Path(hub_path).name, parts):
