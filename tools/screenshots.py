@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -419,6 +420,7 @@ def main() -> None:
 
     window.close()
     server.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
