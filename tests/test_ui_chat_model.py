@@ -199,20 +199,19 @@ def test_enter_sends_and_shift_enter_adds_a_line(qtbot: QtBot) -> None:
     assert composer.text() == "next"
 
 
-def test_none_true_and_false_survive_shiboken_on_python_311(qtbot: QtBot) -> None:
-    """shiboken6 6.12 drops a reference to None on calls like QLabel.setText; on 3.11 that
-    used to end in "Fatal Python error: none_dealloc" after enough repaints."""
+def test_qt_calls_keep_none_and_bools_alive(qtbot: QtBot) -> None:
+    """shiboken6 6.12 drops a reference to None/True/False on calls like QLabel.setText; on
+    Python 3.11 that ends in "Fatal Python error: none_dealloc" after enough repaints,
+    which is why pyproject.toml keeps PySide6 below 6.12 there."""
     import sys
 
     from PySide6.QtWidgets import QLabel
 
-    import spark_desktop.ui  # noqa: F401 (applies the guard)
-
     label = QLabel()
     qtbot.addWidget(label)
-    before = sys.getrefcount(None)
+    before = [sys.getrefcount(obj) for obj in (None, True, False)]
     for _ in range(1000):
         label.setText("x")
-    assert sys.getrefcount(None) > 1000
-    if sys.version_info < (3, 12):
-        assert before > 1 << 39 and sys.getrefcount(True) > 1 << 39
+        label.setVisible(False)
+    after = [sys.getrefcount(obj) for obj in (None, True, False)]
+    assert all(a >= b - 10 for a, b in zip(after, before)), (before, after)
