@@ -243,7 +243,8 @@ def _pip_env() -> dict[str, str]:
 def test_install_doctor_uninstall(tmp_path: Path) -> None:
     """install.sh into a tmp home; the installed doctor reports a CPU backend with RPC and
     no PROBLEM; --uninstall leaves only user data. The llama-cpp-python wheel built for
-    cpu+rpc is kept in .test-cache/wheels (the first run builds it: ~17 min on 2 cores)."""
+    cpu+rpc is kept where install.sh keeps it for this user, ~/.cache/spark-desktop/wheels
+    (a build cache like pip's; the first run on a machine builds it: ~17 min on 2 cores)."""
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items()
@@ -254,7 +255,9 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
             env.setdefault(tool, str(Path.home() / folder))
     env.update({"HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
                 "HF_ENDPOINT": "http://127.0.0.1:9",  # nothing listens: the Hub is offline
-                "SPARK_DESKTOP_WHEEL_CACHE": str(ROOT / ".test-cache" / "wheels")})
+                "SPARK_DESKTOP_WHEEL_CACHE": os.environ.get(
+                    "SPARK_DESKTOP_WHEEL_CACHE",
+                    str(Path.home() / ".cache" / "spark-desktop" / "wheels"))})
     env["PATH"] = ":".join(p for p in env["PATH"].split(":") if "venv" not in p)
     before = _tree(home)
 
