@@ -29,27 +29,32 @@ the worker's streaming) and RPC_HOP_S per extra node.
 bandwidth on GPUs and on GB10 (published llama-bench runs on DGX Spark: Llama 3.1 8B
 Q4_K_M ≈ 38 t/s from a 4.9 GB file at 273 GB/s ≈ 0.7); used for CPUs too, where
 big models are bandwidth-bound (70B Q4 on dual-channel DDR5 ≈ 1 t/s is reported).
-  MATVEC_EFFICIENCY 0.1: a quantized matrix-vector product dequantizes every weight
+  MATVEC_EFFICIENCY 0.09: a quantized matrix-vector product dequantizes every weight
 block for one row of activations, with no reuse, so a CPU reaches a small share of
 its FMA peak (hardware.bandwidth.cpu_flops: cores x 32 FLOPs/cycle x 3 GHz for
 AVX2+FMA or NEON). Measured with benchmarks/speed_prediction.py on the project's
-machine (AMD EPYC, 2 vCPUs, AVX2+FMA, no AVX-512/AMX; llama.cpp 0.3.36 via the
-engine worker; Gemma 3 270M Q4_K_M, 100 M layer parameters in Q4_K/Q6_K plus a tied
-168 M-parameter Q8_0 output matrix): 1 thread, best of runs 16.2 t/s = 62 ms per
-token ≈ 9.4 GFLOP/s of 96 peak ≈ 0.1. The machine was shared (load average 3-7 on
-2 cores): 2 threads measured anywhere from 2 to 25 t/s there, because llama.cpp's
-threads spin-wait for each other and lose whenever a core is taken; the prediction
-(≈ 30 t/s at 2 cores) is for cores the model has to itself. So a small model on a
-CPU is compute-bound (the test model: ≈ 2.8 ms bandwidth vs ≈ 29 ms compute per
-token on 2 cores), a big one bandwidth-bound. On a GPU the compute-bound time is
-negligible (GB10: 8B model ≈ 1.6 ms against ≈ 25 ms of reading).
+machine (AMD EPYC, 2 vCPUs, AVX2+FMA, no AVX-512/AMX; llama-cpp-python 0.3.36 via
+the engine worker; Gemma 3 270M Q4_K_M: 100 M layer parameters in Q4_K/Q6_K plus a
+tied 168 M-parameter Q8_0 output matrix, ≈ 560 MFLOP per token at depth 313). The
+machine is shared (load average 2.5-7 on 2 cores), so the figures spread widely:
+1 thread 24-28 t/s when quieter (≈ 15 GFLOP/s ≈ 0.16 of one core's 96 GFLOP/s peak),
+12-16 t/s under load; 2 threads, the engine's default, 13-40 t/s, median ≈ 23-27
+(≈ 0.08-0.1 of two cores' peak): llama.cpp's threads spin-wait for each other and
+lose whenever another process takes a core. We take 0.09, the default-thread figure
+of this machine, as the app runs with one thread per physical core; on a machine the
+model has to itself this is pessimistic (up to ~1.7x by the 1-thread figure). A small
+model on a CPU is therefore compute-bound (the test model on 2 cores: ≈ 6 ms of
+reading vs ≈ 32 ms of compute per token), a big one bandwidth-bound (70B Q4 on
+60 GB/s memory needs ~17 cores before compute stops binding). On a GPU the compute-bound time is
+negligible (GB10, 8B model: ≈ 1.8 ms against ≈ 25 ms of reading).
   Prefill is compute-bound: 2 FLOPs per active layer parameter per prompt token plus
 attention over half the prompt on average; the output matrix runs once per prompt
 (the engine asks for the last token's logits only), at PREFILL_EFFICIENCY 0.3 of the
 pool's peak: DGX Spark runs of gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active
-parameters ≈ 26 TFLOP/s of ~100; on the CPU above, 1 thread, a 249-token prompt
-prefilled at 100-131 t/s ≈ 200 MFLOP per token ≈ 20-26 GFLOP/s of 96 ≈ 0.2-0.27
-(under the same load; the idle figure is higher), so one factor serves both.
+parameters ≈ 26 TFLOP/s of ~100; on the CPU above a 249-token prompt (≈ 200 MFLOP
+per token) prefilled at 183-224 t/s with 1 thread when quieter (≈ 0.4 of peak),
+96-131 under load (≈ 0.25), and at 240-380 t/s with 2 threads when quieter (0.25-
+0.4; 45-140 under load), so one factor serves both.
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ WORKER_PROCESS_BYTES = 192 * MIB
 CUDA_CONTEXT_BYTES = 512 * MIB
 DECODE_EFFICIENCY = 0.7
 PREFILL_EFFICIENCY = 0.3
-MATVEC_EFFICIENCY = 0.1
+MATVEC_EFFICIENCY = 0.09
 RPC_HOP_S = 0.0005
 #: Per-token time that does not scale with bytes: graph launch, sampling, Python.
 DECODE_FIXED_S = 0.002
