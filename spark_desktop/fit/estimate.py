@@ -36,25 +36,26 @@ AVX2+FMA or NEON). Measured with benchmarks/speed_prediction.py on the project's
 machine (AMD EPYC, 2 vCPUs, AVX2+FMA, no AVX-512/AMX; llama-cpp-python 0.3.36 via
 the engine worker; Gemma 3 270M Q4_K_M: 100 M layer parameters in Q4_K/Q6_K plus a
 tied 168 M-parameter Q8_0 output matrix, ≈ 560 MFLOP per token at depth 313). The
-machine is shared (load average 2.5-7 on 2 cores), so the figures spread widely:
+machine is shared (load average 1.6-7 on 2 cores), so the figures spread widely:
 1 thread 24-28 t/s when quieter (≈ 15 GFLOP/s ≈ 0.16 of one core's 96 GFLOP/s peak),
-12-16 t/s under load; 2 threads, the engine's default, 13-40 t/s, median ≈ 23-27
-(≈ 0.08-0.1 of two cores' peak): llama.cpp's threads spin-wait for each other and
+12-16 t/s under load; 2 threads, the engine's default, 13-45 t/s, median of runs
+23-37 (≈ 0.07-0.11 of two cores' peak): llama.cpp's threads spin-wait for each other and
 lose whenever another process takes a core. We take 0.09, the default-thread figure
 of this machine, as the app runs with one thread per physical core; on a machine the
 model has to itself this is pessimistic (up to ~1.7x by the 1-thread figure). A small
 model on a CPU is therefore compute-bound (the test model on 2 cores: ≈ 6 ms of
 reading vs ≈ 32 ms of compute per token), a big one bandwidth-bound (70B Q4 on
-60 GB/s memory needs ~17 cores before compute stops binding). On a GPU the compute-bound time is
-negligible (GB10, 8B model: ≈ 1.8 ms against ≈ 25 ms of reading).
+60 GB/s memory needs ~17 cores before compute stops binding). On a GPU the
+compute-bound time is negligible (GB10, 8B model: ≈ 1.8 ms against ≈ 25 ms of
+reading; the 8B prediction there stays ≈ 39 t/s).
   Prefill is compute-bound: 2 FLOPs per active layer parameter per prompt token plus
 attention over half the prompt on average; the output matrix runs once per prompt
 (the engine asks for the last token's logits only), at PREFILL_EFFICIENCY 0.3 of the
 pool's peak: DGX Spark runs of gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active
 parameters ≈ 26 TFLOP/s of ~100; on the CPU above a 249-token prompt (≈ 200 MFLOP
 per token) prefilled at 183-224 t/s with 1 thread when quieter (≈ 0.4 of peak),
-96-131 under load (≈ 0.25), and at 240-380 t/s with 2 threads when quieter (0.25-
-0.4; 45-140 under load), so one factor serves both.
+96-131 under load (≈ 0.25), and at 240-380 t/s with 2 threads when quieter
+(0.25-0.4; 45-140 under load), so one factor serves both.
 """
 
 from __future__ import annotations
