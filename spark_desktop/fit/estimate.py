@@ -387,7 +387,8 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
              depth: int | None = None) -> FitEstimate:
     """Memory, verdict and speed of loading `spec` with `settings` on `target`.
 
-    depth: how many tokens of context the decode speed assumes (default: half the context).
+    depth: how many tokens of context the decode speed assumes, and the prompt length the
+    prefill speed assumes (default: half the context).
     """
     prof = profile(spec)
     s, notes = settings.effective()
