@@ -184,6 +184,29 @@ def test_search_as_you_type_and_open_a_long_conversation_by_page(
     assert page.model.rowCount() == 0 and page.conversation is None
 
 
+def test_a_long_title_is_elided_before_the_meter(qtbot: QtBot, store: HistoryStore) -> None:
+    title = "Once upon a time, there was a little robot who wanted to see the wide blue sea"
+    conversation = store.create_conversation(title)
+    page = ChatPage(store, Client())
+    qtbot.addWidget(page)
+    page.resize(900, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.open_conversation(conversation.id)
+    qtbot.waitUntil(lambda: page.title.text() == title)
+    label = page.title
+    shown = label.shown_text()
+    assert shown.endswith("…") and label.toolTip() == title
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert label.geometry().right() < page.context_meter.geometry().left()
+    page.resize(1250, 700)  # wider: more of the title shows, still within its label
+    qtbot.waitUntil(lambda: len(label.shown_text()) > len(shown))
+    assert label.fontMetrics().horizontalAdvance(label.shown_text()) \
+        <= label.contentsRect().width()
+    page.new_chat()
+    assert label.shown_text() == "New chat" and label.toolTip() == ""
+
+
 @pytest.mark.slow
 def test_with_the_windows_engine_bridge_a_dead_worker_is_reloaded_and_chat_goes_on(
         qtbot: QtBot, store: HistoryStore, test_model: Path) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from spark_desktop import settings
 from spark_desktop.ui.app import create_window
+from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.models.downloads import ACTIONS_COLUMN
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, FIT_COLUMN
@@ -122,7 +123,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     dialog.accept()
     qtbot.waitUntil(lambda: window.state_label.text() == "loaded", timeout=120000)
     assert "gemma" in window.model_label.text().lower()
-    assert window.memory_label.text().endswith(" in use")
+    assert window.memory_label.text().endswith(
+        f" of {human_bytes(window.services.local_pool_bytes)} in use")  # this machine's pool
 
     # Chat: Enter sends; the reply streams in and is saved.
     window.show_page("chat")

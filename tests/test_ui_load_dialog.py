@@ -1,4 +1,5 @@
-"""The load dialog's memory bar follows the context slider and the KV cache type live."""
+"""The load dialog's memory bar follows the context slider and the KV cache type live; the
+target is named as people say it and the legend never breaks inside a figure."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware import resolve_target
 from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui import fitview
 from spark_desktop.ui.pages.load_dialog import CTX_STEP, LoadDialog
 
 
@@ -28,7 +30,7 @@ def test_memory_bar_updates_with_slider_and_kv_type(qtbot, test_model: Path) -> 
     dialog.ctx_slider.setValue(dialog.ctx_slider.maximum())  # the model's full context
     assert dialog.ctx_spin.value() == spec.context_length
     assert _kv(dialog) > kv_4k and dialog.bar.used > used_4k
-    assert "KV cache" in dialog.legend.text()
+    assert "KV\u00a0cache" in dialog.legend.text()
 
     kv_f16 = _kv(dialog)
     dialog.kv_type.setCurrentText("q8_0")
@@ -58,3 +60,27 @@ def test_amber_offers_the_largest_context_that_fits(qtbot, test_model: Path) -> 
     assert dialog.ctx_spin.value() == best and "fits" in dialog.verdict.text()
     assert "less context" not in dialog.verdict.text()
     assert not dialog.use_max.isVisibleTo(dialog)
+
+
+def test_targets_are_named_in_words(qtbot, test_model: Path) -> None:
+    labels = {name: fitview.target_label(resolve_target(name))
+              for name in ("spark", "spark2", "this", "48", "8")}
+    assert labels == {"spark": "a DGX Spark", "spark2": "two DGX Sparks",
+                      "this": "this machine", "48": "a 48 GiB pool", "8": "an 8 GiB pool"}
+    spark = resolve_target("spark")
+    assert fitview.planning_text(spark) == "Planning for a DGX Spark — 115.7 GiB usable, 273 GB/s"
+    dialog = LoadDialog("gemma", read_model(test_model), spark, LoadDefaults(n_ctx=4096), None)
+    qtbot.addWidget(dialog)
+    assert dialog.pool_label.text() == "Memory on a DGX Spark (115.7 GiB usable):"
+
+
+def test_the_legend_wraps_between_figures_only(qtbot, test_model: Path) -> None:
+    dialog = LoadDialog("gemma", read_model(test_model), resolve_target("spark"),
+                        LoadDefaults(n_ctx=8192), None)
+    qtbot.addWidget(dialog)
+    dialog.resize(420, 0)  # narrow: the legend takes several lines
+    dialog.show()
+    text = dialog.legend.text()
+    for unit in ("MiB", "GiB"):
+        assert f" {unit}" not in text and f"\u00a0{unit}" in text
+    assert "free\u00a0" in text and "KV\u00a0cache" in text

@@ -8,8 +8,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
+from spark_desktop.gguf import read_model
+from spark_desktop.hardware import resolve_target
 from spark_desktop.hub import DownloadProgress, HubFile, SearchResult, State, Variant
 from spark_desktop.library import LocalModel
+from spark_desktop.settings import LoadDefaults
+from spark_desktop.ui import fitview
 from spark_desktop.ui.models import (
     DownloadsModel,
     LocalModelsModel,
@@ -68,6 +72,20 @@ def test_variants_rows_get_fit_later(qtbot) -> None:
     assert _text(model, 0)[2] == "unknown"
     tip = model.data(model.index(0, FIT_COLUMN), Qt.ItemDataRole.ToolTipRole)
     assert tip == "The Hub cannot be reached."
+
+
+def test_fit_and_speed_tooltips_name_the_target(qtbot, test_model: Path) -> None:
+    spark = resolve_target("spark")
+    estimate = fitview.estimate(read_model(test_model), LoadDefaults(n_ctx=4096), spark)
+    model = VariantsModel()
+    variant = _variant("Q4_K_M", 250_000_000)
+    model.set_variants((variant,))
+    model.set_estimate(variant_key(variant), estimate=estimate,
+                       where=fitview.target_label(spark))
+    tip = model.data(model.index(0, FIT_COLUMN), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("On a DGX Spark: ") and "115.7 GiB" in tip
+    speed_tip = model.data(model.index(0, FIT_COLUMN + 1), Qt.ItemDataRole.ToolTipRole)
+    assert speed_tip == "Predicted decode speed on a DGX Spark"
 
 
 def _progress(job: str, state: State, done: int, error: str | None = None) -> DownloadProgress:

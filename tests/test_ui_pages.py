@@ -1,4 +1,5 @@
-"""Pages on their own: offline Discover says so; a load that fails is shown in words."""
+"""Pages on their own: offline Discover says so; a load that fails is shown in words; the
+first-run page names the target the settings plan for."""
 
 from __future__ import annotations
 
@@ -70,4 +71,28 @@ def test_first_run_suggestion_fits_and_downloads_in_one_click(
                     and [j.state.value for j in services.downloads.queue.jobs()] == ["done"],
                     timeout=30000)
     qtbot.waitUntil(lambda: len(services.models) == 1, timeout=15000)
+    services.shutdown()
+
+
+def test_first_run_planning_for_a_spark_names_the_spark(
+        qtbot, fake_hub: FakeHub, tiny_files: dict[str, Path]) -> None:  # noqa: F811
+    from spark_desktop.ui.pages.first_run import FirstRunPage
+    from spark_desktop.ui.recommended import RECOMMENDED
+
+    rec = RECOMMENDED[-1]
+    fake_hub.add_repo(rec.repo, {f"model-{rec.quant}.gguf": tiny_files["tiny-Q8_0.gguf"]})
+    settings.save(dataclasses.replace(settings.Settings(), target="spark"))
+    services = Services()
+    page = FirstRunPage(services)
+    qtbot.addWidget(page)
+    services.start()
+    qtbot.waitUntil(lambda: any(c.rec == rec for c in page.cards), timeout=15000)
+    assert page.machine.text() == "Planning for a DGX Spark — 115.7 GiB usable, 273 GB/s"
+    assert page.machine.toolTip().startswith("This computer: ")
+    assert "a DGX Spark" in page.intro.text() and "this machine" not in page.intro.text()
+    card = next(c for c in page.cards if c.rec == rec)
+    qtbot.waitUntil(card.button.isEnabled, timeout=30000)
+    assert "tok/s on a DGX Spark." in card.speed.text()
+    assert "this machine" not in card.speed.text()
+    assert len(page.cards) == len(RECOMMENDED)  # a Spark takes even the 120B suggestion
     services.shutdown()

@@ -1,5 +1,6 @@
 """The window shell: sidebar switches pages, shortcuts reach the chat page, state is
-remembered in the data folder, the status bar follows the engine, settings persist."""
+remembered in the data folder, the status bar follows the engine (memory against this
+machine, whatever target the estimates plan for), settings persist."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from spark_desktop import paths, settings
 from spark_desktop.ui.app import create_window
+from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.main_window import PAGES, MainWindow
 
 
@@ -111,3 +113,20 @@ def test_status_bar_follows_engine(qtbot) -> None:
     engine.died.emit("The model engine stopped unexpectedly.")
     assert window.state_label.text() == "not loaded"
     assert window.model_label.text() == "No model loaded"
+
+
+def test_status_bar_memory_is_this_machines_when_planning_for_a_spark(qtbot) -> None:
+    import dataclasses
+
+    settings.save(dataclasses.replace(settings.Settings(), target="spark"))
+    window = _window(qtbot)
+    services = window.services
+    qtbot.waitUntil(lambda: services.machine is not None, timeout=10000)
+    assert services.target.name == "spark" and services.local.name == "this"
+    local = services.local_pool_bytes
+    assert local > 0 and local != services.pool_bytes
+    assert window.memory_label.text() == f"0 B of {human_bytes(local)} in use"
+    assert window.plan_label.isVisibleTo(window)
+    assert window.plan_label.text() == "Planning for a DGX Spark"
+    qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=10000)
+    assert window.page("welcome").machine.text().startswith("Planning for a DGX Spark")

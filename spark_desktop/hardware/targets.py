@@ -56,6 +56,20 @@ class Target:
     def total_bytes(self) -> int:
         return sum(p.bytes for p in self.pools)
 
+    @property
+    def label(self) -> str:
+        """What a person calls this target after "on" or "for": "a DGX Spark", "two DGX
+        Sparks", "this machine", "a 48 GiB pool" (the name is a key, not a sentence)."""
+        if self.name == "spark":
+            return "a DGX Spark"
+        if self.name == "spark2":
+            return "two DGX Sparks"
+        if self.name == "this":
+            return "this machine"
+        whole = self.name.split(".")[0].split()[0]
+        an = whole.startswith("8") or whole in ("11", "18")  # "an eight…", "an eleven…"
+        return f"{'an' if an else 'a'} {self.name} pool"
+
 
 def _spark_pool(name: str) -> Pool:
     return Pool(name, SPARK_MEM_TOTAL - SPARK_OS_RESERVE, SPARK_BANDWIDTH, SPARK_FLOPS,

@@ -89,5 +89,25 @@ def speed_text(est: Any) -> str:
             f"Largest context that fits: {est.max_context:,} tokens.")
 
 
+def target_label(target: Any) -> str:
+    """The target as people say it ("a DGX Spark", "two DGX Sparks", "this machine",
+    "a 48 GiB pool"): the one way ui/ names a hardware.Target, never its key."""
+    return str(target.label)
+
+
 def target_text(target: Any) -> str:
-    return f"{target.name} ({human_bytes(target.total_bytes)} usable)"
+    """"a DGX Spark (115.7 GiB usable)" for the load dialog's memory bar."""
+    return f"{target_label(target)} ({human_bytes(target.total_bytes)} usable)"
+
+
+def planning_text(target: Any) -> str:
+    """"Planning for a DGX Spark — 115.7 GiB usable, 273 GB/s": what estimates are made
+    against when the settings plan for another machine than this one."""
+    bandwidth = target.pools[0].bandwidth / 1e9 if target.pools else 0.0
+    return (f"Planning for {target_label(target)} — {human_bytes(target.total_bytes)} "
+            f"usable, {bandwidth:.0f} GB/s")
+
+
+def unbreakable(text: str) -> str:
+    """`text` with non-breaking spaces, so a word-wrapped label never splits a figure."""
+    return text.replace(" ", "\u00a0")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop import paths
+from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.services import Services
@@ -134,10 +135,12 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        self.plan_label = QLabel("")    # names the planning target when it is not this machine
+        self.plan_label.hide()
         self.model_label = QLabel("No model loaded")
         self.memory_label = QLabel("")
         self.state_label = QLabel("not loaded")
-        for w in (self.model_label, self.memory_label, self.state_label):
+        for w in (self.plan_label, self.model_label, self.memory_label, self.state_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         engine = self.services.engine
@@ -148,7 +151,7 @@ class MainWindow(QMainWindow):
         engine.load_failed.connect(self._not_loaded)
         engine.died.connect(self._not_loaded)
         engine.unloaded.connect(lambda: self._not_loaded(""))
-        self.services.machine_ready.connect(lambda _m: self._show_memory())
+        self.services.machine_ready.connect(lambda _m: self._machine_ready())
         self.services.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
 
     def _build_shortcuts(self) -> None:
@@ -217,11 +220,26 @@ class MainWindow(QMainWindow):
         self.state_label.setText("not loaded")
         self._show_memory()
 
+    def _machine_ready(self) -> None:
+        services = self.services
+        if services.plans_elsewhere:
+            self.plan_label.setText(f"Planning for {fitview.target_label(services.target)}")
+            self.plan_label.setToolTip("Fit badges and speed estimates are for "
+                                       f"{fitview.target_label(services.target)}; the "
+                                       "memory figure is this machine's.")
+            self.plan_label.show()
+        self._show_memory()
+
     def _show_memory(self) -> None:
-        pool = self.services.pool_bytes
+        """What the loaded model takes on THIS machine, against this machine's memory:
+        the model runs here whatever target the estimates plan for."""
+        pool = self.services.local_pool_bytes
         used = self.services.engine.memory_in_use
         if pool:
             self.memory_label.setText(f"{human_bytes(used)} of {human_bytes(pool)} in use")
+            self.memory_label.setToolTip(
+                f"Memory the loaded model uses on {fitview.target_label(self.services.local)}, "
+                f"of the {human_bytes(pool)} it can give a model.")
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -1,6 +1,6 @@
 """The short list of models the first-run page suggests, best first within each size.
 
-Each is checked with the fit estimator on this machine before it is shown; `approx_size`
+Each is checked with the fit estimator on the planning target before it is shown; `approx_size`
 (bytes of the file) only orders and pre-filters the list while the real headers load.
 """
 

@@ -24,7 +24,8 @@ class Services(QObject):
         super().__init__(parent)
         self.settings = settings_mod.load()
         self.machine: Any = None
-        self.target: Any = None
+        self.target: Any = None        # what estimates plan for (settings.target)
+        self.local: Any = None         # this machine's pools, whatever the plan
         self.models: tuple[Any, ...] = ()
         self.engine = EngineBridge(self)
         self.downloads = DownloadsBridge(self)
@@ -39,14 +40,26 @@ class Services(QObject):
         self.downloads.start()
 
     # -- machine --------------------------------------------------------------------
-    def _machine_probed(self, result: tuple[Any, Any]) -> None:
-        self.machine, self.target = result
+    def _machine_probed(self, result: tuple[Any, Any, Any]) -> None:
+        self.machine, self.target, self.local = result
         self.machine_ready.emit(self.machine)
 
     @property
     def pool_bytes(self) -> int:
-        """The memory pool a model loads into (0 until the probe has answered)."""
+        """The planning target's memory, what fit estimates are checked against (0 until
+        the probe has answered)."""
         return int(self.target.total_bytes) if self.target is not None else 0
+
+    @property
+    def local_pool_bytes(self) -> int:
+        """The memory this machine offers a model, where the loaded model really runs
+        (0 until the probe has answered)."""
+        return int(self.local.total_bytes) if self.local is not None else 0
+
+    @property
+    def plans_elsewhere(self) -> bool:
+        """True when estimates are made for another machine than this one (a Spark…)."""
+        return self.target is not None and self.target.name != "this"
 
     # -- library --------------------------------------------------------------------
     def refresh_library(self) -> None:
@@ -72,12 +85,16 @@ class Services(QObject):
         self.engine.shutdown()
 
 
-def _probe(target: str) -> tuple[Any, Any]:
-    """This machine, and the target estimates are made for (settings.target, "this" by default)."""
+def _probe(target: str) -> tuple[Any, Any, Any]:
+    """This machine, the target estimates are made for (settings.target, "this" by
+    default), and this machine as a target (what the loaded model really uses)."""
     from spark_desktop import hardware
 
     machine = hardware.probe()
-    return machine, hardware.resolve_target(target, machine)
+    local = hardware.resolve_target("this", machine)
+    planned = local if target.strip().lower() == "this" else \
+        hardware.resolve_target(target, machine)
+    return machine, planned, local
 
 
 def _scan() -> tuple[Any, ...]:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -46,6 +45,7 @@ from spark_desktop.ui.chat.engine_link import EngineLink
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
 from spark_desktop.ui.chat.settings_panel import ContextMeter, SamplingPanel
+from spark_desktop.ui.widgets import ElidedLabel
 
 PAGE_SIZE = 60
 LIST_SIZE = 300
@@ -117,9 +117,8 @@ class ChatPage(QWidget):
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
         self.conversations = ConversationList()
-        self.title = QLabel("New chat")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)  # titles come from chat text
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Plain text (titles come from chat text), elided so it never runs under the meter.
+        self.title = ElidedLabel("New chat")
         self.title.setProperty("role", "title")
         self.model_picker = QComboBox()
         self.model_picker.setObjectName("modelPicker")

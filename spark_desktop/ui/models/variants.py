@@ -22,6 +22,7 @@ class VariantRow:
     variant: Any                 # hub.Variant
     estimate: Any = None         # fit.FitEstimate once known
     problem: str | None = None   # why the estimate is unknown (header unreadable, offline…)
+    where: str = "this machine"  # the estimate's target in words (fitview.target_label)
 
     @property
     def badge(self) -> Badge | None:
@@ -41,7 +42,7 @@ def _fit_text(row: VariantRow) -> str:
 
 def _fit_tip(row: VariantRow) -> str | None:
     if row.estimate is not None:
-        return row.badge.reason  # type: ignore[union-attr]
+        return f"On {row.where}: {row.badge.reason}"  # type: ignore[union-attr]
     if not row.variant.complete:
         return "Some parts of this split model are missing on the Hub."
     return row.problem
@@ -58,18 +59,21 @@ class VariantsModel(ValueTableModel):
                right=True, tooltip=lambda r: "\n".join(f.path for f in r.variant.files)),
         Column("Fit", _fit_text, tooltip=_fit_tip),
         Column("Speed", lambda r: decode_speed_text(r.estimate), right=True,
-               tooltip=lambda r: "Predicted decode speed on this machine"),
+               tooltip=lambda r: f"Predicted decode speed on {r.where}"),
         Column("", lambda r: ""),
     )
 
     def set_variants(self, variants: tuple[Any, ...]) -> None:
         self.set_values([VariantRow(v) for v in variants])
 
-    def set_estimate(self, name: str, estimate: Any = None, problem: str | None = None) -> None:
-        """Attach the fit estimate (or the reason it is unknown) to the variant `name`."""
+    def set_estimate(self, name: str, estimate: Any = None, problem: str | None = None,
+                     where: str = "this machine") -> None:
+        """Attach the fit estimate (or the reason it is unknown) to the variant `name`;
+        `where` names the target it was made for."""
         for row, value in enumerate(self._rows):
             if variant_key(value.variant) == name:
-                self._rows[row] = replace(value, estimate=estimate, problem=problem)
+                self._rows[row] = replace(value, estimate=estimate, problem=problem,
+                                          where=where)
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
                 return
 

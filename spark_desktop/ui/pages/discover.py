@@ -165,15 +165,16 @@ class RepoView(QWidget):
         chosen, target = self.services.settings.load, self.services.target
         target_name = self.services.settings.target
 
-        def work() -> Any:
+        def work() -> tuple[Any, str]:
             from spark_desktop.hardware import resolve_target
 
             spec = _hub().remote_spec(variant)
-            return fitview.estimate(spec, chosen, target or resolve_target(target_name))
+            planned = target or resolve_target(target_name)
+            return fitview.estimate(spec, chosen, planned), fitview.target_label(planned)
 
-        def done(estimate: Any) -> None:
+        def done(result: tuple[Any, str]) -> None:
             if generation == self._generation:
-                self.variants.set_estimate(key, estimate=estimate)
+                self.variants.set_estimate(key, estimate=result[0], where=result[1])
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:
@@ -270,8 +271,10 @@ class DiscoverPage(QWidget):
             else:
                 self.results.append(results)
             self.more.setVisible(len(results) == PAGE_SIZE)
+            where = fitview.target_label(self.services.target) \
+                if self.services.target is not None else "this machine"
             self.status.setText("Open a model (double-click or Enter) to see its files and "
-                                "whether they fit this machine." if self.results.rowCount()
+                                f"whether they fit {where}." if self.results.rowCount()
                                 else "No GGUF models found.")
 
         def failed(exc: BaseException) -> None:

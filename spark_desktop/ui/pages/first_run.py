@@ -1,4 +1,5 @@
-"""First run: what this machine is, and a few models that fit it, one click to download."""
+"""First run: what this machine is (or the target the settings plan for), and a few models
+that fit it, one click to download."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ class RecommendationCard(QFrame):
 
     download = Signal(object)  # hub.Variant
 
-    def __init__(self, rec: Recommendation) -> None:
+    def __init__(self, rec: Recommendation, where: str = "this machine") -> None:
         super().__init__()
         self.rec = rec
+        self.where = where  # the planning target in words: "this machine", "a DGX Spark"
         self.variant: Any = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
         grid = QGridLayout(self)
@@ -71,7 +73,7 @@ class RecommendationCard(QFrame):
         self.badge.setToolTip(b.reason)
         self.title.setText(f"<b>{self.rec.title}</b> · {variant.quant} · "
                            f"{human_bytes(variant.size)}")
-        self.speed.setText(f"{fitview.decode_speed_text(est)} on this machine. {b.reason}")
+        self.speed.setText(f"{fitview.decode_speed_text(est)} on {self.where}. {b.reason}")
         self.button.setEnabled(b.level != "no")
         self.setVisible(b.level != "no")
 
@@ -94,13 +96,12 @@ class FirstRunPage(QWidget):
         self.machine.setStyleSheet("font-size: 13pt;")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        intro = QLabel("Models that fit this machine — one click downloads one; then load it "
-                       "in My Models and chat.")
-        intro.setWordWrap(True)
+        self.intro = QLabel("")
+        self.intro.setWordWrap(True)
         self.list = QVBoxLayout()
         body = QWidget()
         column = QVBoxLayout(body)
-        for w in (title, self.machine, intro, self.status):
+        for w in (title, self.machine, self.intro, self.status):
             column.addWidget(w)
         column.addLayout(self.list)
         browse = QPushButton("Browse all models in Discover", clicked=self.browse.emit)
@@ -111,25 +112,38 @@ class FirstRunPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
+        self._describe("this machine")
         if services.machine is not None:
             self._machine_ready(services.machine)
         services.machine_ready.connect(self._machine_ready)
 
+    def _describe(self, where: str) -> None:
+        self.intro.setText(f"Models that fit {where} — one click downloads one; then load it "
+                           "in My Models and chat.")
+
     def _machine_ready(self, machine: Any) -> None:
         if self.cards:
             return
-        self.machine.setText(machine_text(machine))
+        target = self.services.target
+        where = fitview.target_label(target)
+        if self.services.plans_elsewhere:  # settings plan for a Spark (or a size), not here
+            self.machine.setText(fitview.planning_text(target))
+            self.machine.setToolTip(f"This computer: {machine_text(machine)}. Fit and speed "
+                                    f"below are for {where} (\"target\" in settings.json).")
+        else:
+            self.machine.setText(machine_text(machine))
+        self._describe(where)
         pool = self.services.pool_bytes
         for rec in RECOMMENDED:
             if pool and rec.approx_size > pool:
                 continue
-            card = RecommendationCard(rec)
+            card = RecommendationCard(rec, where)
             card.download.connect(self.download)
             self.cards.append(card)
             self.list.addWidget(card)
             self._check(card)
         if not self.cards:
-            self.status.setText("None of our suggestions fits this machine's memory; "
+            self.status.setText(f"None of our suggestions fits the memory of {where}; "
                                 "Discover shows smaller models.")
 
     def _check(self, card: RecommendationCard) -> None:

@@ -1,4 +1,4 @@
-"""Load settings for one model, with a live memory bar against this machine's pool.
+"""Load settings for one model, with a live memory bar against the planning target's pool.
 
 The fit estimate takes well under a millisecond, so it runs on the GUI thread on every
 move of the context slider or change of KV type; the header was read beforehand.
@@ -74,7 +74,8 @@ class LoadDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel(f"Memory on {fitview.target_text(target)}:"))
+        self.pool_label = QLabel(f"Memory on {fitview.target_text(target)}:")
+        layout.addWidget(self.pool_label)
         layout.addWidget(self.bar)
         layout.addWidget(self.legend)
         layout.addWidget(self.verdict)
@@ -113,9 +114,12 @@ class LoadDialog(QDialog):
         segments = fitview.memory_segments(self.estimate)
         pool = fitview.pool_bytes(self.estimate)
         self.bar.set_usage(segments, pool)
-        self.legend.setText("   ".join(
-            f"<span style='color:{s.colour}'>■</span> {s.label} {human_bytes(s.size)}"
-            for s in segments) + f"   □ free {human_bytes(self.bar.free)} of {human_bytes(pool)}")
+        # Non-breaking spaces inside each figure: the label wraps between figures only.
+        figures = [f"<span style='color:{s.colour}'>■</span>"
+                   + fitview.unbreakable(f" {s.label} {human_bytes(s.size)}") for s in segments]
+        figures.append(fitview.unbreakable(f"□ free {human_bytes(self.bar.free)} of "
+                                           f"{human_bytes(pool)}"))
+        self.legend.setText("&nbsp;&nbsp; ".join(figures))
         badge = fitview.badge(self.estimate)
         self.verdict.setText(f"<b style='color:{badge.colour}'>{badge.text}</b> — {badge.reason}")
         self.speed.setText(fitview.speed_text(self.estimate))

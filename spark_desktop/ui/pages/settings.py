@@ -54,7 +54,6 @@ class SettingsPage(QWidget):
         column.addWidget(self._look_box())
         column.addWidget(self._about_box())
         column.addStretch(1)
-        body.setMaximumWidth(900)
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
