@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from spark_desktop.ui.format import human_bytes
@@ -115,3 +124,23 @@ class ElidedLabel(QLabel):
         if shown != super().text():
             super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")
+
+
+def replace_images(doc: QTextDocument) -> None:
+    """Turn each image into plain words "[image: address]" so nothing is ever loaded."""
+    spots: list[tuple[int, int, str]] = []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            if frag.isValid() and frag.charFormat().isImageFormat():
+                name = frag.charFormat().toImageFormat().name()
+                spots.append((frag.position(), frag.length(), name))
+            it += 1
+        block = block.next()
+    cursor = QTextCursor(doc)
+    for pos, length, name in reversed(spots):
+        cursor.setPosition(pos)
+        cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(f"[image: {name}]", QTextCharFormat())

@@ -16,11 +16,12 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QTextBlockFormat,
-    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
 )
+
+from spark_desktop.ui.widgets import replace_images
 
 _FEATURES = QTextDocument.MarkdownFeature(
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
@@ -58,26 +59,6 @@ def _is_code(block_format: QTextBlockFormat) -> bool:
         block_format.nonBreakableLines()
 
 
-def _replace_images(doc: QTextDocument) -> None:
-    """Turn each image into plain words "[image: address]" so nothing is ever loaded."""
-    spots: list[tuple[int, int, str]] = []
-    block = doc.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            frag = it.fragment()
-            if frag.isValid() and frag.charFormat().isImageFormat():
-                name = frag.charFormat().toImageFormat().name()
-                spots.append((frag.position(), frag.length(), name))
-            it += 1
-        block = block.next()
-    cursor = QTextCursor(doc)
-    for pos, length, name in reversed(spots):
-        cursor.setPosition(pos)
-        cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(f"[image: {name}]", QTextCharFormat())
-
-
 def _style_code(doc: QTextDocument, background: QColor) -> None:
     """A tinted background for code blocks (Qt already sets them monospace) and room
     above each block for its header."""
@@ -103,7 +84,7 @@ def render(text: str, width: float, font: QFont, code_background: QColor) -> QTe
     """A laid-out document for `text` at `width` pixels (Markdown; raw HTML shown as text)."""
     doc = _new_document(font)
     doc.setMarkdown(text, _FEATURES)
-    _replace_images(doc)
+    replace_images(doc)
     _style_code(doc, code_background)
     doc.setTextWidth(max(width, 40.0))
     return doc

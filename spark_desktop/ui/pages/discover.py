@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -31,6 +31,7 @@ from spark_desktop.ui.models.search import SearchResultsModel
 from spark_desktop.ui.models.table import VALUE_ROLE
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, VariantsModel, variant_key
 from spark_desktop.ui.services import Services
+from spark_desktop.ui.widgets import replace_images
 
 SEARCH_DELAY_MS = 350
 PAGE_SIZE = 30
@@ -57,23 +58,7 @@ class SafeBrowser(QTextBrowser):
     def show_markdown(self, text: str) -> None:
         """Render Markdown with every image shown as "[image: address]" in words."""
         self.setMarkdown(text)
-        doc = self.document()
-        spots: list[tuple[int, int, str]] = []
-        block = doc.begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                if frag.isValid() and frag.charFormat().isImageFormat():
-                    name = frag.charFormat().toImageFormat().name()
-                    spots.append((frag.position(), frag.length(), name))
-                it += 1
-            block = block.next()
-        cursor = QTextCursor(doc)
-        for pos, length, name in reversed(spots):
-            cursor.setPosition(pos)
-            cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
-            cursor.insertText(f"[image: {name}]", QTextCharFormat())
+        replace_images(self.document())
 
     @staticmethod
     def _open(url: QUrl) -> None:
