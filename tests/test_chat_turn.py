@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -17,26 +16,13 @@ from spark_desktop.chat import (
     prompt_messages,
     sampling_from_settings,
 )
-from spark_desktop.engine import Client, LoadOptions, SamplingOptions, TextDelta, WorkerDiedError
+from spark_desktop.engine import Client, SamplingOptions, TextDelta, WorkerDiedError
 from spark_desktop.history import HistoryStore, Message
+from tests.conftest import chat_options
 
-OPTIONS = LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
+OPTIONS = chat_options()
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=8)
 LONG = SamplingOptions(temperature=0.0, max_tokens=300, ignore_eos=True)
-
-
-@pytest.fixture(scope="module")
-def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    client = Client(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
-    client.load(test_model, OPTIONS)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[HistoryStore]:
-    with HistoryStore.open(tmp_path / "history.sqlite3") as s:
-        yield s
 
 
 def run(turn: Turn) -> tuple[TurnStarted, str, TurnFinished]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
@@ -25,12 +23,6 @@ from spark_desktop.ui.chat.message_model import (
 )
 from spark_desktop.ui.chat.message_view import MessageView
 from tests.chat_fixtures import long_conversation
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[HistoryStore]:
-    with HistoryStore.open(tmp_path / "history.sqlite3") as s:
-        yield s
 
 
 @pytest.fixture

@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from spark_desktop.engine import Client, LoadOptions
+from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from tests.chat_fixtures import long_conversation
+from tests.conftest import chat_options
 
-OPTIONS = LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
-
-
-@pytest.fixture(scope="module")
-def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    client = Client(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
-    client.load(test_model, OPTIONS)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[HistoryStore]:
-    with HistoryStore.open(tmp_path / "history.sqlite3") as s:
-        yield s
+OPTIONS = chat_options()
 
 
 def make_page(qtbot: QtBot, store: HistoryStore, engine: object, max_tokens: int = 6) -> ChatPage:
