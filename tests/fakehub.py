@@ -284,15 +284,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def mark(self) -> int:
-        """A point in the request log; bytes_since(mark) counts only later requests."""
-        with self.lock:
-            return len(self.served)
-
-    def bytes_since(self, mark: int) -> int:
-        with self.lock:
-            return sum(s.bytes for s in self.served[mark:])
-
     def _blob(self, sha256: str) -> None:
         found = self.hub._blob(sha256)
         if found is None:
