@@ -15,8 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -287,19 +285,6 @@ def qt_facts(env: dict[str, str] | None = None) -> QtFacts:
     return QtFacts(raw["pyside"], raw["qt"], None, platform, missing)
 
 
-def hub_error(endpoint: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
-    """None if the Hub endpoint answers a HEAD request, else why not, in a few words."""
-    request = urllib.request.Request(endpoint, method="HEAD")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout):
-            return None
-    except urllib.error.HTTPError:
-        return None  # it answered: the network path works
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return str(reason) or type(exc).__name__
-
-
 def _folder_facts(path: Path) -> tuple[int | None, bool]:
     try:
         return shutil.disk_usage(path).free, os.access(path, os.W_OK | os.X_OK)
@@ -338,5 +323,6 @@ def run_checks() -> list[Check]:
                                low=20 * GIB, too_low=GIB))
     endpoint = session.endpoint()
     offline = session.is_offline()
-    checks.append(check_hub(endpoint, offline, None if offline else hub_error(endpoint)))
+    checks.append(check_hub(endpoint, offline,
+                            None if offline else session.unreachable_reason(HUB_TIMEOUT_S)))
     return checks

@@ -19,6 +19,7 @@ from spark_desktop.engine.build_info import BuildInfo
 from spark_desktop.hardware import parse_nvidia_smi
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import target_for_machine
+from spark_desktop.hub import session
 
 GIB = 1024 ** 3
 # nvidia-smi --query-gpu=name,memory.total,memory.used,compute_cap,driver_version
@@ -171,16 +172,17 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_hub_is_a_warning_not_a_crash() -> None:
+def test_unreachable_hub_is_a_warning_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint = f"http://127.0.0.1:{_closed_port()}"
-    error = doctor.hub_error(endpoint, timeout=3)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    error = session.unreachable_reason(timeout=3)
     assert error
     check = doctor.check_hub(endpoint, offline_mode=False, error=error)
     assert check.status is Status.WARNING and check.detail.startswith("offline")
     assert doctor.check_hub(endpoint, offline_mode=True, error=None).status is Status.OK
 
 
-def test_reachable_hub_is_ok() -> None:
+def test_reachable_hub_is_ok(monkeypatch: pytest.MonkeyPatch) -> None:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_HEAD(self) -> None:
             self.send_response(401)  # any answer means the network path works
@@ -193,7 +195,8 @@ def test_reachable_hub_is_ok() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-        assert doctor.hub_error(endpoint) is None
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+        assert session.unreachable_reason() is None
         assert doctor.check_hub(endpoint, False, None).status is Status.OK
     finally:
         server.shutdown()

@@ -66,6 +66,15 @@ def require_network(offline_message: str | None = None, timeout: float = 3.0) ->
         raise OfflineError(message) from exc
 
 
+def unreachable_reason(timeout: float = 3.0) -> str | None:
+    """None when the Hub's host accepts a connection, else why not in a few words."""
+    try:
+        require_network(timeout=timeout)
+    except OfflineError as exc:
+        return str(exc.__cause__ or exc)
+    return None
+
+
 def api() -> HfApi:
     return HfApi(endpoint=endpoint())
 
