@@ -70,7 +70,7 @@ def load(path: Path | None = None) -> Settings:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
-            raise ValueError("settings file is not a JSON object")
+            raise TypeError("settings file is not a JSON object")
         settings = _build(Settings, raw)
     except FileNotFoundError:
         return Settings()

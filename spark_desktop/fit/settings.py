@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from spark_desktop.errors import SparkError
+from spark_desktop.settings import LoadDefaults
 
 #: KV cache types the app offers, with (block size, bytes per block) as ggml stores them.
 KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
@@ -93,3 +94,9 @@ class LoadSettings:
                 "n_seq": eff.n_seq, "flash_attn": eff.flash_attn, "type_k": eff.kv_type,
                 "type_v": eff.kv_type, "swa_full": eff.swa_full, "gpu_layers": eff.gpu_layers,
                 "use_mmap": eff.use_mmap}
+
+
+def from_user_defaults(defaults: LoadDefaults, n_ctx: int | None = None) -> LoadSettings:
+    """The estimator's settings for the user's load choices (Settings, the load dialog)."""
+    return LoadSettings(n_ctx=n_ctx or defaults.n_ctx, kv_type=defaults.kv_type,
+                        gpu_layers=defaults.gpu_layers, flash_attn=defaults.flash_attn)

@@ -166,12 +166,10 @@ def fit_function(target: str, n_ctx: int | None = None) -> FitFunction:
     """spec -> FitEstimate for the target ("spark", "spark2", "this", a size in GiB) and
     context (default: the user's load settings), for the variants table's fit badge."""
     from spark_desktop import settings as user_settings
-    from spark_desktop.fit import LoadSettings, estimate
+    from spark_desktop.fit import estimate, from_user_defaults
     from spark_desktop.hardware import resolve_target
 
-    defaults = user_settings.load().load
-    load = LoadSettings(n_ctx=n_ctx or defaults.n_ctx, kv_type=defaults.kv_type,
-                        gpu_layers=defaults.gpu_layers, flash_attn=defaults.flash_attn)
+    load = from_user_defaults(user_settings.load().load, n_ctx)
     resolved = resolve_target(target)
     return lambda spec: estimate(spec, load, resolved)
 

@@ -25,14 +25,6 @@ class Badge:
     colour: str
 
 
-def load_settings(chosen: LoadDefaults) -> Any:
-    """The estimator's LoadSettings for the app's load choices."""
-    from spark_desktop.fit import LoadSettings
-
-    return LoadSettings(n_ctx=chosen.n_ctx, kv_type=chosen.kv_type,
-                        gpu_layers=chosen.gpu_layers, flash_attn=chosen.flash_attn)
-
-
 def engine_options(chosen: LoadDefaults) -> Any:
     """The engine's LoadOptions for the same choices (same names, same defaults)."""
     from spark_desktop.engine import LoadOptions
@@ -46,7 +38,7 @@ def estimate(spec: Any, chosen: LoadDefaults, target: Any) -> Any:
     """fit.estimate for these choices (pure and fast: fine on the GUI thread)."""
     from spark_desktop import fit
 
-    return fit.estimate(spec, load_settings(chosen), target)
+    return fit.estimate(spec, fit.from_user_defaults(chosen), target)
 
 
 def badge(est: Any) -> Badge:
