@@ -68,3 +68,28 @@ def settings_path() -> Path:
 
 def log_dir() -> Path:
     return _private_dir(data_dir() / "logs")
+
+
+def imports_dir() -> Path:
+    """Single GGUF files the user imported (linked or copied here)."""
+    return data_dir() / "imports"
+
+
+def library_cache_path() -> Path:
+    """Cached GGUF headers of the library, keyed by path, size and mtime."""
+    return data_dir() / "library-headers.json"
+
+
+def downloads_state_path() -> Path:
+    """The download queue, so downloads resume after a restart."""
+    return data_dir() / "downloads.json"
+
+
+def window_state_path() -> Path:
+    """Window geometry and last page (QSettings INI file)."""
+    return data_dir() / "window.ini"
+
+
+def engine_log_path() -> Path:
+    """The worker's log: llama.cpp's own output and the worker's stderr."""
+    return log_dir() / "engine.log"

@@ -152,7 +152,7 @@ class Client:
         if self._proc is not None and self._proc.alive():
             return
         self._discard()
-        log_path = self._log_path or paths.log_dir() / "engine.log"
+        log_path = self._log_path or paths.engine_log_path()
         self._proc = _Process(self._python, log_path)
         self._active = -1
         ready = self._wait(-1, time.monotonic() + self.start_timeout, "starting the engine")

@@ -102,7 +102,7 @@ class Downloads:
         self.policy = policy or RetryPolicy()
         self.disk_margin = disk_margin
         self.models_dir = models_dir or paths.models_dir()
-        self.state_file = state_file or paths.data_dir() / "downloads.json"
+        self.state_file = state_file or paths.downloads_state_path()
         self._callbacks: list[Callable[[DownloadProgress], None]] = []
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)

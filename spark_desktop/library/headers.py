@@ -27,7 +27,7 @@ class HeaderFacts:
 
 
 def _cache_file() -> Path:
-    return paths.data_dir() / "library-headers.json"
+    return paths.library_cache_path()
 
 
 def _load() -> dict[str, dict]:

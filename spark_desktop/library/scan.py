@@ -31,7 +31,7 @@ class Root:
 
 def imports_dir() -> Path:
     """Where single imported GGUF files are linked or copied (inside the data folder)."""
-    path = paths.data_dir() / "imports"
+    path = paths.imports_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -37,7 +37,7 @@ _PAGE_CLASSES = {
 
 def window_settings() -> QSettings:
     """Window state (geometry, last page) in the data folder, never the real home in tests."""
-    return QSettings(str(paths.data_dir() / "window.ini"), QSettings.Format.IniFormat)
+    return QSettings(str(paths.window_state_path()), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
