@@ -6,7 +6,7 @@ thread writes each token through the history's StreamWriter (as chat.Turn does) 
 posts the same events a turn posts to the page's relay. A 2 ms timer on the GUI thread
 measures stalls: the longest gap between its ticks, minus its period.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500] [--gc-freeze]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500] [--no-gc-freeze]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication
 from spark_desktop.chat import TurnFinished, TurnStarted
 from spark_desktop.engine import ChatDone, Client, TextDelta
 from spark_desktop.history import HistoryStore
+from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from tests.chat_fixtures import long_conversation
@@ -131,9 +132,9 @@ def main() -> None:
     parser.add_argument("--tokens-per-s", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--opens", type=int, default=7)
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="gc.freeze() once the page is up, as an app can after start-up: "
-                             "the collector then skips everything that existed by then")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="skip the app's gc.freeze() after start-up (ui.app does it; "
+                             "without it full collections stall the GUI thread)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
@@ -146,8 +147,7 @@ def main() -> None:
     page.show()
     pump(app, lambda: page.conversations.model.rowCount() == 2)
     if args.gc_freeze:
-        gc.collect()
-        gc.freeze()
+        freeze_startup_objects()
     meter = StallMeter()
 
     # -- baseline: the same event loop doing nothing (what the machine itself costs) ---

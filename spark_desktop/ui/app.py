@@ -22,7 +22,7 @@ def create_window(app: QApplication) -> MainWindow:
     return window
 
 
-def _freeze_startup_objects() -> None:
+def freeze_startup_objects() -> None:
     """Move everything built at start-up out of the garbage collector's reach.
 
     Start-up leaves many long-lived objects; a full collection walking them stalled
@@ -39,5 +39,5 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("spark-desktop")
     window = create_window(app)
     window.show()
-    QTimer.singleShot(3000, _freeze_startup_objects)  # after the deferred start-up work
+    QTimer.singleShot(3000, freeze_startup_objects)  # after the deferred start-up work
     return app.exec()
