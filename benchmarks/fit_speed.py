@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from spark_desktop.fit import LoadSettings, estimate
 from spark_desktop.hardware import resolve_target
 from spark_desktop.hardware.probe import describe
-from tests.conftest import TEST_CACHE
+from tests.fixtures.real_model import real_model_path
 from tests.test_fit import make_spec
 
 
@@ -36,11 +36,9 @@ def main() -> int:
     spark, spark2 = resolve_target("spark", machine), resolve_target("spark2", machine)
     settings = LoadSettings(n_ctx=32768)
     specs = {"llama-70b (80 layers)": make_spec()}
-    gemma = TEST_CACHE / "gemma-3-270m-q4_k_m.gguf"
-    if gemma.exists():
-        from spark_desktop.gguf import read_model
+    from spark_desktop.gguf import read_model
 
-        specs["gemma-3-270m (18 layers)"] = read_model(gemma)
+    specs["gemma-3-270m (18 layers)"] = read_model(real_model_path())
     for name, spec in specs.items():
         for tname, target in (("spark", spark), ("spark2", spark2)):
             us = _per_call_us(

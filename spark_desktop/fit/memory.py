@@ -10,7 +10,9 @@ prompt batch. We model the few stages that can hold that peak and take the
 largest; the per-token widths were fitted to llama.cpp's own dry-run figures
 (benchmarks/fit_accuracy.py shows the comparison):
 
-- output:    logits n_vocab·n_out·4 + two n_embd rows per token
+- output:    logits n_vocab·n_out·4 + two n_embd rows per token (+ one Q row per
+             token when a quantized KV cache turns on llama.cpp's attention rotation,
+             llama-kv-cache.cpp attn_rot_k: quantized type, head size a multiple of 64)
 - attention: with flash attention max(5·E, 4·E + K + V); without it the scores
              n_kv·n_ubatch·n_head·4 + 5·E + K + V  (E = widest of n_embd and
              n_head·head_dim, K/V = one token's K and V rows, all f32 bytes)
@@ -19,6 +21,11 @@ largest; the per-token widths were fitted to llama.cpp's own dry-run figures
 plus, for every stage before the output, the attention masks of every window
 kind (n_kv·n_ubatch, f16 with flash attention, f32 without) and ~20 bytes of
 inputs per token.
+
+Not modelled: where ggml's best-fit allocator happens to place the logits relative to
+tensors left from the layers. On Gemma-3-27B with a full-size sliding-window cache this
+adds 0, 10.5, ~95 or 136.5 MiB depending on the context (not monotone in it), up to
+20 % of the compute buffer but under 0.5 % of the total, inside the safety margin.
 """
 
 from __future__ import annotations
@@ -116,4 +123,6 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None)
                       else 6 * prof.n_embd * F32 * t)
     inner = max(stages) + masks + INPUT_BYTES_PER_TOKEN * t
     output = prof.n_vocab * n_out * F32 + 2 * prof.n_embd * F32 * t
+    if kinds and s.kv_type != "f16" and prof.head_dim_k % 64 == 0:
+        output += prof.q_width * F32 * t  # the Hadamard rotation of a quantized KV cache
     return max(inner, output)
