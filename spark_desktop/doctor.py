@@ -252,9 +252,11 @@ def check_hub(endpoint: str, offline_mode: bool, error: str | None) -> Check:
 
 # --- gathering facts --------------------------------------------------------------
 
+# Run in a child process: the core itself never imports Qt.
 _QT_PROBE = r"""
-import json, PySide6
-from PySide6 import QtCore
+import importlib, json
+PySide6 = importlib.import_module("PySide6")
+QtCore = importlib.import_module("PySide6.QtCore")
 info = QtCore.QLibraryInfo
 print(json.dumps({"pyside": PySide6.__version__, "qt": QtCore.qVersion(),
                   "plugins": info.path(info.LibraryPath.PluginsPath)}))
