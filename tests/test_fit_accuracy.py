@@ -64,13 +64,7 @@ def _write_stub(path: Path, arch: str, keys: dict[str, int | float],
             w.add_float32(f"{arch}.{key}", value)
         else:
             w.add_uint32(f"{arch}.{key}", value)
-    tokens, scores, types = sm.vocabulary(n_vocab)
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores(scores)
-    w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
+    sm.add_vocabulary(w, n_vocab)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
     data = 0
     for name, ne in tensors:

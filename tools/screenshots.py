@@ -93,13 +93,7 @@ def write_header_only(path: Path, arch: str, keys: dict[str, int | float],
     w.add_context_length(context)
     for key, value in keys.items():
         (w.add_float32 if isinstance(value, float) else w.add_uint32)(f"{arch}.{key}", value)
-    tokens, scores, types = sm.vocabulary(n_vocab)
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores(scores)
-    w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
+    sm.add_vocabulary(w, n_vocab)
     w.add_file_type(gguf.LlamaFileType[FILE_TYPES[quant]])
     tied = all(name != "output.weight" for name, _ in tensors)
     for name, ne in tensors:
