@@ -93,3 +93,8 @@ def window_state_path() -> Path:
 def engine_log_path() -> Path:
     """The worker's log: llama.cpp's own output and the worker's stderr."""
     return log_dir() / "engine.log"
+
+
+def backend_quirks_path() -> Path:
+    """CPU features of llama.cpp turned off on this machine, per backend build."""
+    return data_dir() / "backend-quirks.json"

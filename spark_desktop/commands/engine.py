@@ -88,6 +88,8 @@ def _load(client: Client, args: argparse.Namespace, load_options: Any, quiet: bo
     loaded = client.load(args.model, load_options, on_progress=progress)
     if not quiet and sys.stderr.isatty():
         print("\r" + " " * 16 + "\r", end="", file=sys.stderr, flush=True)
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
     return loaded
 
 

@@ -17,11 +17,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Self
 
 import spark_desktop
 from spark_desktop import paths
+from spark_desktop.engine import safe_mode
 from spark_desktop.engine.errors import (
     REMOTE_ERRORS,
     EngineError,
@@ -135,6 +137,7 @@ class Client:
         self._active = -1
         self._streaming = -1
         self._loaded: LoadedModel | None = None
+        self._options: LoadOptions | None = None  # of the load in progress or done
         self.worker_info: dict[str, Any] = {}
 
     # -- lifecycle ----------------------------------------------------------
@@ -161,11 +164,34 @@ class Client:
     def load(self, path: str | os.PathLike[str], options: LoadOptions | None = None,
              on_progress: Callable[[float], None] | None = None) -> LoadedModel:
         """Load a GGUF in a fresh worker (a loaded model is unloaded first, so its
-        memory goes back to the OS before the next one is allocated)."""
+        memory goes back to the OS before the next one is allocated).
+
+        A worker that dies of SIGILL while llama.cpp's repacked CPU kernels are on is
+        restarted once with them off, and the choice is kept for this build
+        (engine.safe_mode); the LoadedModel's notes say so in one line."""
         resolved = (options or LoadOptions()).resolved()
         if self._loaded is not None:
             self.unload()
         self.start()
+        key = safe_mode.build_key(self.worker_info)
+        notes: tuple[str, ...] = ()
+        choice = safe_mode.remembered(key)
+        if choice is not None and resolved.use_extra_bufts and not choice.use_extra_bufts:
+            resolved, notes = replace(resolved, use_extra_bufts=False), (choice.reason,)
+        try:
+            return self._load(path, resolved, on_progress, notes)
+        except WorkerDiedError as exc:
+            if exc.exit_code != -signal.SIGILL or not resolved.use_extra_bufts:
+                raise
+            reason = safe_mode.sigill_reason(safe_mode.cpu_flags())
+            self.start()
+            return self._load(path, replace(resolved, use_extra_bufts=False), on_progress,
+                              (reason,))
+
+    def _load(self, path: str | os.PathLike[str], resolved: LoadOptions,
+              on_progress: Callable[[float], None] | None,
+              notes: tuple[str, ...]) -> LoadedModel:
+        self._options = resolved
         rid = self._send({"op": "load", "path": str(Path(path).expanduser().resolve()),
                           "options": resolved.to_dict()})
         deadline = time.monotonic() + self.load_timeout
@@ -179,7 +205,7 @@ class Client:
                 self._loaded = LoadedModel(
                     info=ModelInfo(**event["info"]), options=resolved,
                     memory=_memory_report(lines), load_seconds=float(event["load_seconds"]),
-                    log_lines=lines)
+                    log_lines=lines, notes=notes)
                 return self._loaded
 
     def chat(self, messages: Sequence[Message],
@@ -321,10 +347,25 @@ class Client:
         how = (f"was killed by {signal.Signals(-code).name}" if code < 0
                else f"exited with code {code}")
         last = f" Last log line: {tail[-1]}" if tail else ""
+        advice = "load the model again to continue"
+        if code == -signal.SIGILL:
+            advice = self._illegal_instruction()
         raise WorkerDiedError(
             f"The model engine stopped unexpectedly {doing} (it {how}). The text received so "
-            f"far is kept; load the model again to continue.{last}",
+            f"far is kept; {advice}.{last}",
             log_tail=tail, exit_code=code)
+
+    def _illegal_instruction(self) -> str:
+        """After a SIGILL: remember the safe setting for this build, or, if it was already
+        in use, say that llama.cpp itself must be rebuilt (never a restart loop)."""
+        if self._options is not None and self._options.use_extra_bufts:
+            reason = safe_mode.sigill_reason(safe_mode.cpu_flags())
+            safe_mode.remember(safe_mode.build_key(self.worker_info),
+                               safe_mode.SafeChoice(use_extra_bufts=False, reason=reason))
+            return f"{reason} Load the model again to continue"
+        return ("this llama.cpp build uses CPU instructions this machine cannot run, even with "
+                "its repacked kernels off. Rebuild it for this machine: run "
+                "installers/linux/install.sh, or see 'Rebuild llama.cpp' in the README")
 
     def _discard(self) -> None:
         if self._proc is not None:

@@ -37,6 +37,7 @@ class LoadedModel:
     memory: MemoryReport
     load_seconds: float
     log_lines: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # one line each for what the engine changed, and why
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class LoadOptions:
     seed: int | None = None
     lora_paths: tuple[str, ...] = ()
     chat_template: str | None = None
+    #: llama.cpp's repacked CPU weight buffers (AMX, AVX-512, AVX2 kernels); the client
+    #: turns them off on machines where they die of SIGILL (see engine.safe_mode).
+    use_extra_bufts: bool = True
 
     def resolved(self) -> LoadOptions:
         """Fill machine-dependent defaults and check the combination, so the worker
@@ -94,6 +97,7 @@ class LoadOptions:
             seed=self.seed,
             lora_paths=tuple(str(Path(p).resolve()) for p in self.lora_paths),
             chat_template=self.chat_template,
+            use_extra_bufts=self.use_extra_bufts,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from spark_desktop.engine.errors import (
 from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.reasoning import ReasoningSplitter, prompt_opens_thinking
+from spark_desktop.engine.safe_mode import TEST_SIGILL_ENV
 from spark_desktop.engine.stops import StopMatcher
 
 KV_GGML_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
@@ -173,6 +174,7 @@ class Worker:
         mparams.n_gpu_layers = 0x7FFFFFFF if options.n_gpu_layers < 0 else options.n_gpu_layers
         mparams.load_mode = (llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap
                              else llama_cpp.LLAMA_LOAD_MODE_NONE)
+        mparams.use_extra_bufts = options.use_extra_bufts
         mparams.progress_callback = self._progress_cb
         self._last_progress = -1.0
         model = llama_cpp.llama_model_load_from_file(path.encode("utf-8"), mparams)
@@ -181,14 +183,15 @@ class Worker:
                 raise LoadCancelledError("Loading was stopped.")
             raise ModelLoadError(_load_failure(path, self.log.since(mark)))
         self.model = model
+        self.vocab = llama_cpp.llama_model_get_vocab(model)
         try:
             self._create_context(options, mark)
             self._render, template_name = self._choose_template(options.chat_template)
+            self._warm_up(options)
         except BaseException:
             self.unload()
             raise
         self.options = options
-        self.vocab = llama_cpp.llama_model_get_vocab(model)
         self.send("loaded", info=self._model_info(path, template_name),
                   load_seconds=time.perf_counter() - started, log_lines=self.log.since(mark))
 
@@ -224,6 +227,21 @@ class Worker:
         # (sliding-window layers too: the default full-size SWA cache keeps every cell)
         self.can_trim_kv = not (llama_cpp.llama_model_is_recurrent(self.model)
                                 or llama_cpp.llama_model_is_hybrid(self.model))
+        self.kv_tokens = []
+
+    def _warm_up(self, options: LoadOptions) -> None:
+        """Run the CPU kernels once before the model is reported loaded: a machine that
+        cannot execute them dies here (SIGILL), where the client can retry the load with a
+        safe setting, instead of in the middle of the first reply."""
+        fault = os.environ.get(TEST_SIGILL_ENV)
+        if fault == "always" or (fault == "extra-bufts" and options.use_extra_bufts):
+            os.kill(os.getpid(), signal.SIGILL)
+        bos = llama_cpp.llama_vocab_bos(self.vocab)
+        token = max(bos, 0)
+        for n in (min(8, options.n_ubatch, options.n_ctx - 1), 1):  # a batch, then one token
+            if self._decode([token] * n) != 0:
+                break
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), False)
         self.kv_tokens = []
 
     def unload(self) -> None:

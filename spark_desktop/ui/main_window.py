@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -22,6 +22,9 @@ from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.services import Services
+
+if TYPE_CHECKING:
+    from spark_desktop.engine import LoadedModel
 
 PAGES = ("chat", "discover", "downloads", "models", "settings")
 TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
@@ -210,10 +213,12 @@ class MainWindow(QMainWindow):
         self.model_label.setText(name)
         self.state_label.setText("loading")
 
-    def _loaded(self, info: object) -> None:
+    def _loaded(self, loaded: LoadedModel) -> None:
         self.model_label.setText(self.services.engine.model_name)
         self.state_label.setText("loaded")
         self._show_memory()
+        if loaded.notes:  # e.g. a CPU feature turned off after an illegal instruction
+            self.statusBar().showMessage(" ".join(loaded.notes), 30_000)
 
     def _not_loaded(self, _reason: str) -> None:
         self.model_label.setText("No model loaded")
