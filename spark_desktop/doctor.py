@@ -20,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 
 from spark_desktop.engine.build_info import BuildInfo
+from spark_desktop.engine.smoke import SmokeResult
 from spark_desktop.errors import SparkError
 from spark_desktop.hardware.probe import GPU
 from spark_desktop.hardware.targets import Target
@@ -172,6 +173,22 @@ def check_backend(build: BuildInfo, gpus: tuple[GPU, ...]) -> Check:
                  f"Rebuild with {INSTALLER} (it builds for this machine's GPU).")
 
 
+def check_smoke(result: SmokeResult | None) -> Check:
+    """Did the backend really run a model here (engine.smoke), not only report its flags?"""
+    name = "llama.cpp runs"
+    if result is None:
+        return Check(name, Status.WARNING, "not checked: llama-cpp-python does not load",
+                     f"Run {INSTALLER}.")
+    if not result.ok:
+        return Check(name, Status.PROBLEM, f"a test model did not run: {result.detail}",
+                     f"Rebuild llama.cpp for this machine: run {INSTALLER}, or see "
+                     "'Rebuild llama.cpp' in the README.")
+    if result.notes:
+        return Check(name, Status.WARNING, f"{result.detail}; {' '.join(result.notes)}",
+                     f"For full CPU speed, rebuild llama.cpp for this machine ({INSTALLER}).")
+    return Check(name, Status.OK, result.detail)
+
+
 def _rank(status: Status) -> int:
     return [Status.OK, Status.WARNING, Status.PROBLEM].index(status)
 
@@ -298,6 +315,7 @@ def run_checks() -> list[Check]:
     """Gather the facts of this machine and judge them (takes a few seconds)."""
     from spark_desktop import paths, settings
     from spark_desktop.engine import build_info
+    from spark_desktop.engine.smoke import run_smoke
     from spark_desktop.hardware.probe import probe
     from spark_desktop.hardware.targets import resolve_target
     from spark_desktop.hub import session
@@ -309,6 +327,7 @@ def run_checks() -> list[Check]:
                      sys.executable),
         check_qt(qt_facts()),
         check_backend(build, machine.gpus),
+        check_smoke(run_smoke() if build.version is not None else None),
         check_rpc(build),
         check_gpu(machine.gpus, os.path.exists("/dev/nvidiactl")),
     ]

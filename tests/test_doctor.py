@@ -16,6 +16,7 @@ from spark_desktop import cli, doctor
 from spark_desktop.doctor import Check, QtFacts, Status
 from spark_desktop.engine import build_info
 from spark_desktop.engine.build_info import BuildInfo
+from spark_desktop.engine.smoke import SMOKE_TOKENS, SmokeResult, run_smoke
 from spark_desktop.hardware import parse_nvidia_smi
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import target_for_machine
@@ -61,10 +62,13 @@ def test_build_keys_and_requirements() -> None:
 
 
 def test_probe_of_the_real_llama_cpp_python() -> None:
-    """This machine's venv holds a CPU build (the probe runs in a subprocess)."""
+    """The venv's build, probed in a subprocess: CUDA exactly where this machine has an
+    NVIDIA GPU (the set-up builds for it), the CPU backend always."""
+    from spark_desktop.hardware.probe import detect_gpus
+
     info = build_info.probe()
     assert info.version and info.error is None
-    assert "CPU" in info.backends and not info.cuda
+    assert "CPU" in info.backends and info.cuda == bool(detect_gpus())
     assert any(name.startswith("libllama") for name in info.libraries)
     missing = build_info.probe("/nonexistent/python")
     assert missing.version is None and "did not run" in (missing.error or "")
@@ -222,7 +226,7 @@ def test_doctor_json_on_this_machine(monkeypatch: pytest.MonkeyPatch,
     code = cli.main(["doctor", "--json"])
     result = json.loads(capsys.readouterr().out)
     names = [c["name"] for c in result["checks"]]
-    assert names == ["Python", "Qt", "llama.cpp backend", "llama.cpp RPC", "GPU",
+    assert names == ["Python", "Qt", "llama.cpp backend", "llama.cpp runs", "llama.cpp RPC", "GPU",
                      "Memory pool", "Data folder", "Models folder", "Hugging Face Hub"]
     assert all(set(c) == {"name", "status", "detail", "advice"} for c in result["checks"])
     assert code == (0 if result["ok"] else 1)
@@ -237,3 +241,38 @@ def test_doctor_text_output(monkeypatch: pytest.MonkeyPatch,
     cli.main(["doctor"])
     out = capsys.readouterr().out
     assert "llama.cpp backend" in out and "offline mode" in out
+
+
+def test_smoke_verdicts() -> None:
+    ok = doctor.check_smoke(SmokeResult(True, "generated 4 tokens", 1.0))
+    assert ok.status is Status.OK and "4 tokens" in ok.detail
+    healed = doctor.check_smoke(SmokeResult(True, "generated 4 tokens", 1.0,
+                                            ("A CPU feature was turned off: ...",)))
+    assert healed.status is Status.WARNING and "CPU feature was turned off" in healed.detail
+    broken = doctor.check_smoke(SmokeResult(False, "it was killed by SIGILL", 1.0))
+    assert broken.status is Status.PROBLEM and "SIGILL" in broken.detail
+    assert "install.sh" in broken.advice
+    assert doctor.check_smoke(None).status is Status.WARNING
+
+
+@pytest.mark.slow
+def test_smoke_check_runs_a_real_model_in_a_child_process() -> None:
+    result = run_smoke()
+    assert result.ok, result.detail
+    assert f"generated {SMOKE_TOKENS} tokens" in result.detail
+
+
+@pytest.mark.slow
+def test_smoke_check_reports_a_broken_backend_library(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama-cpp-python loads its libraries from LLAMA_CPP_LIB_PATH: point it at garbage."""
+    broken = tmp_path / "lib"
+    broken.mkdir()
+    for name in ("libllama.so", "libggml.so", "libggml-base.so"):
+        (broken / name).write_bytes(b"this is not a shared library\n" * 100)
+    monkeypatch.setenv("LLAMA_CPP_LIB_PATH", str(broken))
+    result = run_smoke(timeout=60)
+    assert not result.ok
+    check = doctor.check_smoke(result)
+    assert check.status is Status.PROBLEM and "did not run" in check.detail
+    assert "engine stopped unexpectedly" in result.detail

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.ui.main_window import MainWindow
@@ -32,8 +33,35 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def explain_failed_start(qt_message: str) -> str:
+    """What to print when Qt cannot open a window: its words, then doctor's diagnosis of
+    the platform plugin (missing X11 libraries come with the apt command)."""
+    from spark_desktop import doctor
+
+    check = doctor.check_qt(doctor.qt_facts())
+    advice = check.advice or (
+        "Start Spark Desktop from a desktop session (X11 or Wayland); the command line "
+        "works without one (spark-desktop --help).")
+    return (f"Spark Desktop cannot open its window. Qt said: {qt_message.strip()}\n"
+            f"Diagnosis (spark-desktop doctor): {check.status.value}: {check.detail}\n"
+            f"What to do: {advice}\n")
+
+
+def _startup_messages(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's messages while the application starts; a fatal one (no usable platform plugin)
+    is explained and ends the process with exit code 2 instead of Qt's abort."""
+    if mode == QtMsgType.QtFatalMsg:
+        sys.stderr.write(explain_failed_start(message))
+        sys.stderr.flush()
+        os._exit(2)
+    category = context.category if context.category not in (None, "default") else ""
+    sys.stderr.write(f"{category}: {message}\n" if category else f"{message}\n")
+
+
 def run_gui(argv: list[str] | None = None) -> int:
+    previous = qInstallMessageHandler(_startup_messages)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    qInstallMessageHandler(previous)
     app.setApplicationName("Spark Desktop")
     app.setOrganizationName("spark-desktop")
     app.setDesktopFileName("spark-desktop")
