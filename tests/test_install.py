@@ -85,7 +85,8 @@ def test_gb10_builds_cuda_for_sm121_with_rpc(tmp_path: Path, bin_dir: Path) -> N
     config = _config(_env(tmp_path, bin_dir))
     assert config["backend"] == "cuda"
     assert config["nvcc"] == str(nvcc)
-    assert config["cmake_args"] == "-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=121 -DGGML_RPC=on"
+    assert config["cmake_args"] == (
+        f"-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=121 -DGGML_RPC=on {_portable()}")
     assert config["key"] == "cuda:121+rpc"
 
 
@@ -93,7 +94,8 @@ def test_h100_builds_for_sm90(tmp_path: Path, bin_dir: Path) -> None:
     _nvidia_smi(bin_dir, H100)
     _nvcc(bin_dir / "nvcc", "12.4")
     config = _config(_env(tmp_path, bin_dir))
-    assert config["cmake_args"] == "-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_RPC=on"
+    assert config["cmake_args"] == (
+        f"-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_RPC=on {_portable()}")
     assert config["key"] == "cuda:90+rpc"
 
 
@@ -101,7 +103,23 @@ def test_no_gpu_builds_for_cpu_with_rpc(tmp_path: Path, bin_dir: Path) -> None:
     _nvcc(bin_dir / "nvcc", "13.0")  # a toolkit without a GPU is still a CPU build
     config = _config(_env(tmp_path, bin_dir))
     assert config == {"backend": "cpu", "cuda_archs": "", "nvcc": "",
-                      "cmake_args": "-DGGML_RPC=on", "key": "cpu+rpc"}
+                      "cmake_args": f"-DGGML_RPC=on {_portable()}", "key": "cpu+rpc"}
+
+
+def _portable() -> str:
+    """The CPU flags every build gets: never -march=native (see install.sh)."""
+    if os.uname().machine in ("aarch64", "arm64"):
+        return "-DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16"
+    return "-DGGML_NATIVE=OFF"
+
+
+def test_portable_cpu_flags_for_each_architecture(tmp_path: Path, bin_dir: Path) -> None:
+    env = _env(tmp_path, bin_dir)
+    for machine, flags in (("x86_64", "-DGGML_NATIVE=OFF"),
+                           ("aarch64", "-DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8.2-a")):
+        _script(bin_dir / "uname", f"echo {machine}")
+        assert _bash("portable_cpu_args", env).stdout.startswith(flags)
+        assert "native" not in _bash("portable_cpu_args", env).stdout.replace("NATIVE=OFF", "")
 
 
 def test_gpu_without_nvcc_stops_with_advice_unless_cpu_is_asked(
@@ -241,10 +259,10 @@ def _pip_env() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_install_doctor_uninstall(tmp_path: Path) -> None:
-    """install.sh into a tmp home; the installed doctor reports a CPU backend with RPC and
-    no PROBLEM; --uninstall leaves only user data. The llama-cpp-python wheel built for
-    cpu+rpc is kept where install.sh keeps it for this user, ~/.cache/spark-desktop/wheels
-    (a build cache like pip's; the first run on a machine builds it: ~17 min on 2 cores)."""
+    """install.sh into a tmp home; the installed doctor reports the backend this machine
+    needs (CPU, or CUDA where a GPU is) with RPC and no PROBLEM; --uninstall leaves only
+    user data. The llama-cpp-python wheel is the one the README's set-up command built,
+    kept for this user in ~/.cache/spark-desktop/wheels: no second build."""
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items()
@@ -261,9 +279,10 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
     env["PATH"] = ":".join(p for p in env["PATH"].split(":") if "venv" not in p)
     before = _tree(home)
 
+    key = _config(env)["key"]  # what this machine needs, by its own probe
     done = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "llama.cpp build for this machine: cpu+rpc" in done.stdout
+    assert f"llama.cpp build for this machine: {key}" in done.stdout
     launcher = home / ".local" / "bin" / "spark-desktop"
     assert launcher.exists()
     entry = (home / ".local/share/applications/spark-desktop.desktop").read_text().splitlines()
@@ -278,7 +297,9 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
     assert result["ok"] is True, report.stdout
     assert report.returncode == 0
     assert checks["llama.cpp backend"]["status"] == "OK"
-    assert "CPU backend" in checks["llama.cpp backend"]["detail"]
+    backend = checks["llama.cpp backend"]["detail"]
+    assert ("CPU backend" if key == "cpu+rpc" else "CUDA for") in backend
+    assert checks["llama.cpp runs"]["status"] == "OK"
     assert checks["llama.cpp RPC"]["status"] == "OK"
     assert checks["Hugging Face Hub"]["status"] == "WARNING"
     assert "offline" in checks["Hugging Face Hub"]["detail"]
@@ -287,7 +308,7 @@ def test_install_doctor_uninstall(tmp_path: Path) -> None:
     # Re-running upgrades in place and reuses the backend.
     again = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "already built for cpu+rpc: kept" in again.stdout
+    assert f"already built for {key}: kept" in again.stdout
 
     # User data written by the app must survive the uninstall.
     data = home / ".local" / "share" / "spark-desktop"

@@ -6,11 +6,18 @@
 #   installers/linux/install.sh --uninstall     remove what it installed (never your
 #                                               conversations, settings or models)
 #   installers/linux/install.sh --print-build-config   show how llama.cpp would be built
+#   installers/linux/install.sh --backend-into VENV    only put the llama.cpp backend built
+#                                               for this machine into VENV (the README's
+#                                               set-up commands; reuses the wheel cache)
 #
 # The app goes into its own virtual environment (<prefix>/share/spark-desktop/venv),
 # with llama-cpp-python built for this machine: CUDA for the GPU's own architecture
 # when an NVIDIA GPU and the CUDA toolkit are present (a DGX Spark's GB10 is sm_121),
-# the CPU otherwise; the llama.cpp RPC backend always. A launcher, a desktop entry,
+# the CPU otherwise; the llama.cpp RPC backend always. The CPU code is built for a
+# portable instruction set (GGML_NATIVE=OFF: x86-64-v3 — AVX2, FMA, F16C — or ARMv8.2 with
+# dot products), never -march=native: a native build can pick instructions the OS or a
+# hypervisor has not enabled (AMX in some sandboxes: SIGILL at the first token), and it
+# breaks when the environment moves to another CPU. A launcher, a desktop entry,
 # icons and AppStream metainfo make it appear in the desktop's application list.
 #
 # Environment: PYTHON (interpreter, default python3), SPARK_DESKTOP_WHEEL_CACHE
@@ -80,6 +87,14 @@ find_nvcc() {
   return 0
 }
 
+# The CPU instruction set llama.cpp is built for: portable, not this machine's (see above).
+portable_cpu_args() {
+  case $(uname -m) in
+    aarch64|arm64) printf '%s\n' "-DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16" ;;
+    *) printf '%s\n' "-DGGML_NATIVE=OFF" ;;  # x86-64: ggml then enables AVX, AVX2, FMA, F16C, BMI2
+  esac
+}
+
 # Sets BACKEND, CUDA_ARCHS, NVCC, CMAKE_ARGS_WANTED and BUILD_KEY (the requirement that
 # spark_desktop/engine/build_info.py checks: "cuda:121+rpc" or "cpu+rpc").
 # $1 = "cpu" forces a CPU build.
@@ -96,11 +111,11 @@ build without GPU acceleration (much slower)."
   fi
   if [[ -n $CUDA_ARCHS ]]; then
     BACKEND=cuda
-    CMAKE_ARGS_WANTED="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=$CUDA_ARCHS $RPC_ARG"
+    CMAKE_ARGS_WANTED="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=$CUDA_ARCHS $RPC_ARG $(portable_cpu_args)"
     BUILD_KEY="cuda:${CUDA_ARCHS//;/,}+rpc"
   else
     BACKEND=cpu
-    CMAKE_ARGS_WANTED="$RPC_ARG"
+    CMAKE_ARGS_WANTED="$RPC_ARG $(portable_cpu_args)"
     BUILD_KEY="cpu+rpc"
   fi
 }
@@ -149,42 +164,64 @@ copy_sources() {
     tar -C "$to" -xf -
 }
 
-# Install the app and a llama-cpp-python that meets BUILD_KEY into the venv at $1.
-install_into_venv() {
+# Where built llama-cpp-python wheels are kept for this user.
+wheel_cache() {
+  printf '%s\n' "${SPARK_DESKTOP_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$APP/wheels}"
+}
+
+# The llama-cpp-python requirement, read from pyproject.toml (one place says which).
+llama_requirement() {
+  "$1" -c 'import re, sys, tomllib
+deps = tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]
+print(next(d for d in deps if re.match(r"llama-cpp-python\b", d)))' "$REPO_ROOT/pyproject.toml"
+}
+
+# Put a llama-cpp-python that meets BUILD_KEY into the venv at $1: kept if it already does,
+# else a wheel built earlier with the same CMake arguments (cache folder $2), else built now
+# once and kept there. pip's own wheel cache is not used: it ignores CMAKE_ARGS.
+install_backend() {
   local venv=$1 wheels=$2 pip=("$1/bin/python" -m pip --disable-pip-version-check)
-  local keydir="$wheels/${BUILD_KEY//[:,+]/-}" wheel version src
-  export CMAKE_ARGS="$CMAKE_ARGS_WANTED"
-  if [[ $BACKEND == cuda ]]; then
-    export CUDACXX="$NVCC"
-    export PATH="$(dirname "$NVCC"):$PATH"
-  fi
-  if [[ -d $venv ]] && backend_ok "$venv"; then
+  local flags keydir wheel requirement
+  flags=$(printf '%s' "$CMAKE_ARGS_WANTED" | sha256sum | cut -c1-10)
+  keydir="$wheels/${BUILD_KEY//[:,+]/-}-$flags"
+  if backend_ok "$venv"; then
     say "llama.cpp backend already built for $BUILD_KEY: kept"
-  else
-    wheel=$(compgen -G "$keydir/llama_cpp_python-*.whl" | sort -V | tail -n 1 || true)
-    if [[ -n $wheel ]]; then
-      say "installing the llama.cpp backend built earlier for $BUILD_KEY ($(basename "$wheel"))"
-      "${pip[@]}" install -q --no-deps --force-reinstall "$wheel"
-    fi
+    return 0
   fi
+  wheel=$(compgen -G "$keydir/llama_cpp_python-*.whl" | sort -V | tail -n 1 || true)
+  if [[ -z $wheel ]]; then
+    requirement=$(llama_requirement "$venv/bin/python")
+    say "building llama.cpp ($requirement) for $BUILD_KEY: $(build_estimate)"
+    note "CMAKE_ARGS=$CMAKE_ARGS_WANTED"
+    mkdir -p "$keydir"
+    (
+      export CMAKE_ARGS="$CMAKE_ARGS_WANTED"
+      if [[ $BACKEND == cuda ]]; then
+        export CUDACXX="$NVCC" PATH="$(dirname "$NVCC"):$PATH"
+      fi
+      "${pip[@]}" wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
+        -w "$keydir" "$requirement"
+    ) || die "building llama-cpp-python failed (see above)."
+    wheel=$(compgen -G "$keydir/llama_cpp_python-*.whl" | sort -V | tail -n 1)
+  else
+    say "installing the llama.cpp backend built earlier for $BUILD_KEY ($(basename "$wheel"))"
+  fi
+  "${pip[@]}" install -q --no-deps --force-reinstall "$wheel"
+  "${pip[@]}" install -q "$wheel"  # its own dependencies (numpy, jinja2, ...), from the index
+  backend_ok "$venv" || die "the llama-cpp-python in $venv does not report $BUILD_KEY."
+  say "llama.cpp backend: $("$venv/bin/python" -I "$REPO_ROOT/spark_desktop/engine/build_info.py")"
+}
+
+# Install the llama.cpp backend, then the app and its other dependencies, into the venv at $1.
+install_into_venv() {
+  local venv=$1 wheels=$2 src
+  install_backend "$venv" "$wheels"
   say "installing Spark Desktop and its dependencies (pip)"
-  note "if pip has no llama-cpp-python built yet, it builds one now: $(build_estimate)"
   src=$(mktemp -d)
   copy_sources "$src"
-  "${pip[@]}" install -q "$src" || { rm -rf "$src"; die "pip could not install the app (see above)."; }
+  "$venv/bin/python" -m pip --disable-pip-version-check install -q "$src" ||
+    { rm -rf "$src"; die "pip could not install the app (see above)."; }
   rm -rf "$src"
-  if ! backend_ok "$venv"; then
-    version=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')
-    say "the installed llama-cpp-python $version was built differently; rebuilding for $BUILD_KEY"
-    note "$(build_estimate)"
-    note "CMAKE_ARGS=$CMAKE_ARGS"
-    mkdir -p "$keydir"
-    "${pip[@]}" wheel --no-deps --no-cache-dir -w "$keydir" "llama-cpp-python==$version"
-    wheel=$(compgen -G "$keydir/llama_cpp_python-$version-*.whl" | head -n 1)
-    "${pip[@]}" install -q --no-deps --force-reinstall "$wheel"
-    backend_ok "$venv" || die "llama-cpp-python still does not report $BUILD_KEY after the rebuild."
-  fi
-  say "llama.cpp backend: $("$venv/bin/python" -I "$REPO_ROOT/spark_desktop/engine/build_info.py")"
 }
 
 # --- desktop integration --------------------------------------------------------------
@@ -252,7 +289,7 @@ set_layout() {
 
 do_install() {
   local python=${PYTHON:-python3} wheels path
-  wheels=${SPARK_DESKTOP_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$APP/wheels}
+  wheels=$(wheel_cache)
   say "Spark Desktop: installing from $REPO_ROOT into $PREFIX"
   require_python "$python"
   say "llama.cpp build for this machine: $BUILD_KEY"
@@ -324,13 +361,15 @@ do_uninstall() {
 usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 main() {
-  local prefix="" action=install force=""
+  local prefix="" action=install force="" venv_arg=""
   while [[ $# -gt 0 ]]; do
     case $1 in
       --prefix) [[ $# -ge 2 ]] || die "--prefix needs a folder"; prefix=$2; shift 2 ;;
       --prefix=*) prefix=${1#--prefix=}; shift ;;
       --uninstall) action=uninstall; shift ;;
       --print-build-config) action=print; shift ;;
+      --backend-into) [[ $# -ge 2 ]] || die "--backend-into needs a virtual environment"
+        action=backend; venv_arg=$2; shift 2 ;;
       --cpu) force=cpu; shift ;;
       -h|--help) usage; return 0 ;;
       *) die "unknown option $1 (see --help)" ;;
@@ -340,6 +379,9 @@ main() {
   set_layout "$prefix"
   case $action in
     print) build_config "$force"; print_build_config ;;
+    backend) build_config "$force"
+      [[ -x $venv_arg/bin/python ]] || die "$venv_arg is not a virtual environment (python3 -m venv $venv_arg)"
+      install_backend "$venv_arg" "$(wheel_cache)" ;;
     install) build_config "$force"; do_install ;;
     uninstall) do_uninstall ;;
   esac
