@@ -133,12 +133,16 @@ def test_never_fits_where_llama_cpp_would_not_at_the_margin(test_model: Path) ->
     settings = LoadSettings(n_ctx=32768, gpu_layers=0)
     real = simulate_load(test_model, settings)
     spec = read_model(test_model)
+    verdicts = []
     for tenth_gib in range(5, 40):
         target = resolve_target(str(tenth_gib / 10), CPU_ONLY)
         e = estimate(spec, settings, target)
+        verdicts.append(e.verdict)
         if e.verdict is Verdict.FITS:
             pool = target.pools[0].bytes
             assert real.total + e.overhead <= pool * (1 - SAFETY_FRACTION) - SAFETY_BYTES
+    # the sweep crosses the edge: small pools are refused, large ones fit
+    assert verdicts[0] is not Verdict.FITS and verdicts[-1] is Verdict.FITS
 
 
 def test_largest_context_is_the_edge(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ from tests.fixtures.synthetic_models import (
 _LOAD = """
 import sys, llama_cpp
 llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=512, n_threads=1, verbose=True)
-out = llm("ab", max_tokens=2, temperature=0.0)
-print("GENERATED", len(out["choices"][0]["text"]) >= 0, out["usage"]["completion_tokens"])
+# random weights may pick EOS first: bar it, so exactly max_tokens tokens come out
+out = llm("ab", max_tokens=2, temperature=0.0, logit_bias={llm.token_eos(): -1e9})
+print("GENERATED", out["usage"]["completion_tokens"], "TOKENS")
 """
 
 
@@ -32,7 +33,7 @@ def _load_in_llama_cpp(path: Path) -> str:
     proc = subprocess.run([sys.executable, "-c", _LOAD, str(path)], check=False, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "GENERATED True" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+    assert "GENERATED 2 TOKENS" in proc.stdout, proc.stdout + proc.stderr[-3000:]
     return proc.stderr
 
 

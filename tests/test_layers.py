@@ -37,19 +37,24 @@ def test_only_engine_imports_llama_cpp() -> None:
     assert _offenders({"llama_cpp"}, "engine") == []
 
 
-def test_importing_the_whole_core_loads_no_qt() -> None:
-    """Dynamic check: importing every core module pulls in neither Qt nor llama_cpp."""
+def test_importing_the_core_loads_neither_qt_nor_llama_cpp() -> None:
+    """Dynamic check of both boundaries: importing every core module, except the engine's
+    worker side (the modules that import llama_cpp themselves, run in child processes),
+    pulls in neither Qt nor llama_cpp."""
+    worker_side = {p for p in PACKAGE.rglob("*.py") if "llama_cpp" in _imports(p)}
+    assert worker_side, "the engine's worker imports llama_cpp"
     core = [
         "spark_desktop." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
         for p in PACKAGE.rglob("*.py")
         if p.relative_to(PACKAGE).parts[0] not in {"ui", "__main__.py"}
-        and p.name != "worker.py"
+        and p not in worker_side
     ]
     code = (
         "import importlib, sys\n"
         f"for m in {core!r}:\n"
         "    importlib.import_module(m.removesuffix('.__init__'))\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]\n"
+        "bad = [m for m in sys.modules\n"
+        "       if m.split('.')[0] in ('PySide6', 'shiboken6', 'llama_cpp')]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
