@@ -43,11 +43,9 @@ class FakeFile:
     @classmethod
     def of(cls, source: bytes | Path) -> FakeFile:
         if isinstance(source, Path):
-            h = hashlib.sha256()
             with source.open("rb") as f:
-                while block := f.read(1 << 20):
-                    h.update(block)
-            return cls(source, h.hexdigest(), source.stat().st_size)
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            return cls(source, digest, source.stat().st_size)
         return cls(source, hashlib.sha256(source).hexdigest(), len(source))
 
     def read(self, start: int, length: int) -> bytes:
@@ -99,7 +97,7 @@ class FakeHub:
     url: str = ""
     repos: dict[str, FakeRepo] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
-    scripts: dict[str, list[Fault]] = field(default_factory=dict)  # file path -> its faults
+    scripts: dict[str, list[Fault]] = field(default_factory=dict)  # path -> its own faults
     corrupt: dict[str, int] = field(default_factory=dict)   # sha256 -> offset of a wrong byte
     rate: float | None = None                               # bytes per second per response
     served: list[Served] = field(default_factory=list)
@@ -136,23 +134,21 @@ class FakeHub:
         with self.lock:
             return sum(s.path == path for s in self.served)
 
-    def _next_fault(self, path: str) -> Fault | None:
-        """The file's own script first, then the shared one-shot list."""
+    def _next_fault(self, key: str, shared: bool = True) -> Fault | None:
+        """The script of `key` (a file path, or an API path such as /api/models) first,
+        then, for blob GETs, the shared one-shot list."""
         with self.lock:
-            script = self.scripts.get(path)
+            script = self.scripts.get(key)
             if script:
                 return script[0] if script[0].stays else script.pop(0)
-            return self.faults.pop(0) if self.faults else None
+            return self.faults.pop(0) if shared and self.faults else None
 
 
 def _model_json(repo: FakeRepo, blobs: bool) -> dict:
-    siblings = []
-    for path, f in repo.files.items():
-        entry: dict = {"rfilename": path}
-        if blobs:
-            entry.update(size=f.size, blobId=hashlib.sha1(f.sha256.encode()).hexdigest(),
-                         lfs={"sha256": f.sha256, "size": f.size, "pointerSize": 134})
-        siblings.append(entry)
+    siblings = [{"rfilename": path, **({} if not blobs else {
+        "size": f.size, "blobId": hashlib.sha1(f.sha256.encode()).hexdigest(),
+        "lfs": {"sha256": f.sha256, "size": f.size, "pointerSize": 134}})}
+        for path, f in repo.files.items()]
     return {
         "_id": repo.sha[:24], "id": repo.id, "modelId": repo.id, "author": repo.id.split("/")[0],
         "sha": repo.sha, "lastModified": repo.last_modified, "private": False,
@@ -189,6 +185,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Error-Code"] = code
         self._json({"error": message}, status, headers)
 
+    def _fault_status(self, fault: Fault) -> None:
+        extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        self._error(fault.status or 503, None, "Service unavailable", extra)
+
     def _repo(self, repo_id: str) -> FakeRepo | None:
         repo = self.hub.repos.get(repo_id)
         if repo is None:
@@ -210,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.hub.lock:
             self.hub.api_calls.append(f"{self.command} {parts.path}")
         try:
+            fault = self.hub._next_fault(parts.path, shared=False)
+            if fault and fault.status:  # a scripted API path: statuses only
+                return self._fault_status(fault)
             if segments[:2] == ["api", "models"] and len(segments) == 2:
                 return self._search(query)
             if segments[:2] == ["api", "models"] and len(segments) >= 4:
@@ -284,12 +287,11 @@ class _Handler(BaseHTTPRequestHandler):
         if f is None or revision not in ("main", repo.sha):
             return self._error(404, "EntryNotFound", "Entry not found")
         self.send_response(302)
-        self.send_header("Location", f"{self.hub.url}/cdn/{f.sha256}")
-        self.send_header("X-Repo-Commit", repo.sha)
-        self.send_header("X-Linked-Etag", f'"{f.sha256}"')
-        self.send_header("X-Linked-Size", str(f.size))
-        self.send_header("ETag", f'"{hashlib.sha1(f.sha256.encode()).hexdigest()}"')
-        self.send_header("Content-Length", "0")
+        for name, value in {"Location": f"{self.hub.url}/cdn/{f.sha256}",
+                            "X-Repo-Commit": repo.sha, "X-Linked-Etag": f'"{f.sha256}"',
+                            "X-Linked-Size": str(f.size), "Content-Length": "0",
+                            "ETag": f'"{hashlib.sha1(f.sha256.encode()).hexdigest()}"'}.items():
+            self.send_header(name, value)
         self.end_headers()
 
     def _blob(self, sha256: str) -> None:
@@ -301,8 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.status:
             with self.hub.lock:
                 self.hub.served.append(Served(repo.id, path, 0, 0, fault.status))
-            extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            return self._error(fault.status, None, "Service unavailable", extra)
+            return self._fault_status(fault)
         start, end = 0, f.size - 1
         range_header = self.headers.get("Range")
         status = 200

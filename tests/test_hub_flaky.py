@@ -159,3 +159,17 @@ def test_a_host_that_is_not_there_is_offline_at_once(
     with pytest.raises(OfflineError, match="cannot be reached; check the internet"):
         remote_spec(variant, slow)
     assert time.monotonic() - started < 2.0  # no backoff for a host that is not there
+
+
+def test_listing_and_card_outlast_a_busy_hub(hub: FakeHub, fast_retries: RetryPolicy) -> None:
+    """(Search needs nothing of ours: huggingface_hub's list_models retries by itself.)"""
+    from spark_desktop.hub.card import model_card
+
+    hub.scripts = {f"/api/models/{REPO}": [Fault(status=502), Fault(status=503)],
+                   "README.md": _flaky()}
+    assert {v.quant for v in list_variants(REPO).variants} == {"Q8_0", "F16", "Q4_0"}
+    assert model_card(REPO) == "# tiny\n"
+    assert all(script == [] for script in hub.scripts.values())
+    hub.scripts[f"/api/models/{REPO}"] = [Fault(status=503, stays=True)]
+    with pytest.raises(HubBusyError, match="busy: it answered 503"):
+        list_variants(REPO)
