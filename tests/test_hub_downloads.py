@@ -323,4 +323,5 @@ def test_downloads_honour_retry_after_and_give_up_on_a_host_that_stays_down(
     result = downloads.wait(downloads.add_variant(q8), timeout=60)
     downloads.close()
     assert result.state == State.FAILED and "failed 4 times in a row" in result.error
+    assert "The Hub is busy; resume in a few minutes" in result.error
     assert hub.requests_for(q8.files[0].path) == 4  # bounded, then the job says so

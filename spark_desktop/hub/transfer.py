@@ -41,11 +41,13 @@ class Stopped(Exception):
 
 
 class _Transient(Exception):
-    """A failure worth retrying (retry.transient, retry.transient_status), with the
-    server's Retry-After in seconds when it sent one."""
+    """A failure worth retrying (retry.transient, retry.transient_status); `busy` when
+    the Hub answered with a status (not a network failure), with its Retry-After."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, busy: bool = False,
+                 retry_after: float | None = None) -> None:
         super().__init__(reason)
+        self.busy = busy
         self.retry_after = retry_after
 
 
@@ -230,8 +232,8 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
         if status == 416 and sink.done == size:
             return
         if retry.transient_status(status):
-            raise _Transient(f"the Hub answered {status}",
-                             retry.retry_after(dict(response.getheaders())))
+            raise _Transient(f"the Hub answered {status}", busy=True,
+                             retry_after=retry.retry_after(dict(response.getheaders())))
         if status >= 400:
             _raise_for_hub_error(url, status)
         content_range = response.getheader("Content-Range", "")
@@ -280,9 +282,11 @@ def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None
                     failures += 1
                 delay = policy.delay(failures, exc.retry_after)
                 if policy.exhausted(failures, since, delay):
+                    advice = ("The Hub is busy; resume in a few minutes" if exc.busy
+                              else "Check the connection and resume")
                     raise DownloadError(
                         f"Downloading {file.path} failed {failures} times in a row ({exc}). "
-                        "Check the connection and resume; what was downloaded is kept.") from exc
+                        f"{advice}; what was downloaded is kept.") from exc
                 stop.wait(delay)
         digest = sink.hasher.hexdigest()
         if file.sha256 and digest != file.sha256.lower():
