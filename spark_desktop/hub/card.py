@@ -21,6 +21,7 @@ def model_card(repo: str, revision: str = "main") -> str:
     check_repo_id(repo)
     if session.is_offline():
         raise OfflineError("You are offline; the model card needs the internet.")
+
     def fetch() -> bytes:
         response = session.client().get(session.file_url(repo, "README.md", revision),
                                          headers=session.headers(), timeout=20.0)

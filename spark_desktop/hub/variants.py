@@ -105,15 +105,14 @@ def group_files(repo: str, revision: str, files: list[HubFile]) -> tuple[
     return tuple(variants), projectors
 
 
-def list_variants(repo: str, revision: str | None = None,
-                  policy: RetryPolicy | None = None) -> RepoFiles:
+def list_variants(repo: str, revision: str | None = None) -> RepoFiles:
     """Ask the Hub for the repository's files (sizes and sha256) and group them."""
     check_repo_id(repo)
     session.require_network("You are offline; listing a repository's files needs the internet. "
                             "Your models and chats still work.")
     with session.hub_errors(repo):
         info = retry.call(lambda: session.api().model_info(
-            repo, revision=revision, files_metadata=True), policy)
+            repo, revision=revision, files_metadata=True))
     commit = check_revision(info.sha or "")
     files = []
     for s in info.siblings or []:
@@ -185,8 +184,8 @@ class VariantFit:
     problem: str | None        # why the header could not be read or judged
 
 
-def fit_all(variants: tuple[Variant, ...], fit: FitFunction, workers: int = 6,
-            policy: RetryPolicy | None = None) -> tuple[VariantFit, ...]:
+def fit_all(variants: tuple[Variant, ...], fit: FitFunction,
+            workers: int = 6) -> tuple[VariantFit, ...]:
     """The fit of every complete variant, reading the remote headers a few at a time; a
     header that cannot be read leaves that variant's fit unknown, with the reason."""
     from concurrent.futures import ThreadPoolExecutor
@@ -197,7 +196,7 @@ def fit_all(variants: tuple[Variant, ...], fit: FitFunction, workers: int = 6,
         if not variant.complete:
             return VariantFit(variant, None, "some split parts are missing on the Hub")
         try:
-            return VariantFit(variant, fit(remote_spec(variant, policy)), None)
+            return VariantFit(variant, fit(remote_spec(variant)), None)
         except SparkError as exc:
             return VariantFit(variant, None, str(exc))
 
