@@ -3,10 +3,11 @@
 It answers the calls huggingface_hub and our downloader make: model search
 (/api/models), model info with file sizes and LFS sha256 (/api/models/{repo}[/revision/{rev}]),
 tree listing, and HEAD/GET /{repo}/resolve/{rev}/{file} with a 302 to a blob URL that
-serves byte ranges, as the Hub's CDN does. It can misbehave on purpose (one-shot
-faults consumed by blob GETs in order: reset the connection after N bytes, answer
-5xx, stall), serve a wrong byte, refuse a gated repo, throttle, and it counts the
-bytes served per request so a test can prove a resume fetched only what was missing.
+serves byte ranges, as the Hub's CDN does. It can misbehave on purpose (faults met
+by blob GETs in order, from one shared list or a per-file script: reset, 5xx with a
+Retry-After, stall, or a host down for good), serve a wrong byte, refuse a gated repo,
+throttle, and it counts the bytes served per request so a test can prove a resume
+fetched only what was missing.
 
 Use the `fake_hub` fixture (import it into the test module); it points HF_ENDPOINT
 (and huggingface_hub's import-time constants) at the server.
@@ -19,6 +20,7 @@ import json
 import os
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -41,11 +43,9 @@ class FakeFile:
     @classmethod
     def of(cls, source: bytes | Path) -> FakeFile:
         if isinstance(source, Path):
-            h = hashlib.sha256()
             with source.open("rb") as f:
-                while block := f.read(1 << 20):
-                    h.update(block)
-            return cls(source, h.hexdigest(), source.stat().st_size)
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            return cls(source, digest, source.stat().st_size)
         return cls(source, hashlib.sha256(source).hexdigest(), len(source))
 
     def read(self, start: int, length: int) -> bytes:
@@ -72,12 +72,15 @@ class FakeRepo:
 
 @dataclass
 class Fault:
-    """One misbehaviour for the next blob GET: reset after N bytes, a status, or a stall."""
+    """One misbehaviour for the next blob GET: reset after N bytes (0: after the headers),
+    a status (with Retry-After), or a stall; one that `stays` is never used up."""
 
     reset_after: int | None = None
     status: int | None = None
     stall_after: int | None = None
     stall_for: float = 0.0
+    retry_after: int | None = None
+    stays: bool = False
 
 
 @dataclass
@@ -94,6 +97,7 @@ class FakeHub:
     url: str = ""
     repos: dict[str, FakeRepo] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    scripts: dict[str, list[Fault]] = field(default_factory=dict)  # path -> its own faults
     corrupt: dict[str, int] = field(default_factory=dict)   # sha256 -> offset of a wrong byte
     rate: float | None = None                               # bytes per second per response
     served: list[Served] = field(default_factory=list)
@@ -126,19 +130,25 @@ class FakeHub:
                     return repo, path, f
         return None
 
-    def _next_fault(self) -> Fault | None:
+    def requests_for(self, path: str) -> int:  # GETs of the file at `path` (any repository)
         with self.lock:
-            return self.faults.pop(0) if self.faults else None
+            return sum(s.path == path for s in self.served)
+
+    def _next_fault(self, key: str, shared: bool = True) -> Fault | None:
+        """The script of `key` (a file path, or an API path such as /api/models) first,
+        then, for blob GETs, the shared one-shot list."""
+        with self.lock:
+            script = self.scripts.get(key)
+            if script:
+                return script[0] if script[0].stays else script.pop(0)
+            return self.faults.pop(0) if shared and self.faults else None
 
 
 def _model_json(repo: FakeRepo, blobs: bool) -> dict:
-    siblings = []
-    for path, f in repo.files.items():
-        entry: dict = {"rfilename": path}
-        if blobs:
-            entry.update(size=f.size, blobId=hashlib.sha1(f.sha256.encode()).hexdigest(),
-                         lfs={"sha256": f.sha256, "size": f.size, "pointerSize": 134})
-        siblings.append(entry)
+    siblings = [{"rfilename": path, **({} if not blobs else {
+        "size": f.size, "blobId": hashlib.sha1(f.sha256.encode()).hexdigest(),
+        "lfs": {"sha256": f.sha256, "size": f.size, "pointerSize": 134}})}
+        for path, f in repo.files.items()]
     return {
         "_id": repo.sha[:24], "id": repo.id, "modelId": repo.id, "author": repo.id.split("/")[0],
         "sha": repo.sha, "lastModified": repo.last_modified, "private": False,
@@ -161,19 +171,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, value, status: int = 200, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(value).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
+        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(body)),
+                     **(headers or {})}.items():
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _error(self, status: int, code: str | None, message: str) -> None:
-        headers = {"X-Error-Message": message}
+    def _error(self, status: int, code: str | None, message: str,
+               extra: dict[str, str] | None = None) -> None:
+        headers = {"X-Error-Message": message, **(extra or {})}
         if code:
             headers["X-Error-Code"] = code
         self._json({"error": message}, status, headers)
+
+    def _fault_status(self, fault: Fault) -> None:
+        extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        self._error(fault.status or 503, None, "Service unavailable", extra)
 
     def _repo(self, repo_id: str) -> FakeRepo | None:
         repo = self.hub.repos.get(repo_id)
@@ -196,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.hub.lock:
             self.hub.api_calls.append(f"{self.command} {parts.path}")
         try:
+            fault = self.hub._next_fault(parts.path, shared=False)
+            if fault and fault.status:  # a scripted API path: statuses only
+                return self._fault_status(fault)
             if segments[:2] == ["api", "models"] and len(segments) == 2:
                 return self._search(query)
             if segments[:2] == ["api", "models"] and len(segments) >= 4:
@@ -210,12 +227,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _search(self, query: dict[str, list[str]]) -> None:
-        repos = list(self.hub.repos.values())
-        for tag in query.get("filter", []):
-            repos = [r for r in repos if tag in r.tags]
-        if query.get("search"):
-            text = query["search"][0].lower()
-            repos = [r for r in repos if text in r.id.lower()]
+        text = query.get("search", [""])[0].lower()
+        repos = [r for r in self.hub.repos.values() if text in r.id.lower()
+                 and all(tag in r.tags for tag in query.get("filter", []))]
         key = {"downloads": "downloads", "likes": "likes", "trendingScore": "trending",
                "lastModified": "last_modified"}.get(query.get("sort", ["downloads"])[0],
                                                     "downloads")
@@ -229,12 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
                               for v in vs)
             headers["Link"] = (f'<{self.hub.url}/api/models?{params}&cursor={cursor + limit}>; '
                                'rel="next"')
-        items = []
-        for r in page:
-            full = _model_json(r, blobs=False)
-            full.pop("siblings")
-            items.append(full)
-        self._json(items, headers=headers)
+        items = [_model_json(r, blobs=False) for r in page]
+        self._json([{k: v for k, v in i.items() if k != "siblings"} for i in items],
+                   headers=headers)
 
     def _model_api(self, repo_id: str, rest: list[str], query: dict[str, list[str]]) -> None:
         repo = self._repo(repo_id)
@@ -276,12 +287,11 @@ class _Handler(BaseHTTPRequestHandler):
         if f is None or revision not in ("main", repo.sha):
             return self._error(404, "EntryNotFound", "Entry not found")
         self.send_response(302)
-        self.send_header("Location", f"{self.hub.url}/cdn/{f.sha256}")
-        self.send_header("X-Repo-Commit", repo.sha)
-        self.send_header("X-Linked-Etag", f'"{f.sha256}"')
-        self.send_header("X-Linked-Size", str(f.size))
-        self.send_header("ETag", f'"{hashlib.sha1(f.sha256.encode()).hexdigest()}"')
-        self.send_header("Content-Length", "0")
+        for name, value in {"Location": f"{self.hub.url}/cdn/{f.sha256}",
+                            "X-Repo-Commit": repo.sha, "X-Linked-Etag": f'"{f.sha256}"',
+                            "X-Linked-Size": str(f.size), "Content-Length": "0",
+                            "ETag": f'"{hashlib.sha1(f.sha256.encode()).hexdigest()}"'}.items():
+            self.send_header(name, value)
         self.end_headers()
 
     def _blob(self, sha256: str) -> None:
@@ -289,10 +299,11 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return self._error(404, None, "No such blob")
         repo, path, f = found
-        fault = self.hub._next_fault() if self.command == "GET" else None
+        fault = self.hub._next_fault(path) if self.command == "GET" else None
         if fault and fault.status:
-            self.hub.served.append(Served(repo.id, path, 0, 0, fault.status))
-            return self._error(fault.status, None, "Service unavailable")
+            with self.hub.lock:
+                self.hub.served.append(Served(repo.id, path, 0, 0, fault.status))
+            return self._fault_status(fault)
         start, end = 0, f.size - 1
         range_header = self.headers.get("Range")
         status = 200
@@ -372,8 +383,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up mid-body (pause, cancel, kill) is normal here, not news."""
-        import sys
-
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 

@@ -89,11 +89,23 @@ def test_variants_join_split_parts_and_find_companions(hub: FakeHub) -> None:
     assert [p.path for p in files.projectors] == ["mmproj-tiny-F16.gguf"]
     assert by_quant["Q8_0"].companions == files.projectors
     assert files.revision == repo.sha and not files.gated
-    assert choose(files, None).quant == "Q4_0" or choose(files, None).quant in by_quant
+    assert choose(files, None) is by_quant["Q4_0"]  # the first usual 4-bit choice present
     assert choose(files, "q8_0") is by_quant["Q8_0"]
     assert choose(files, "F16/tiny-F16-00002-of-00002.gguf") is f16
     with pytest.raises(VariantNotFoundError, match="Available: F16, Q4_0, Q8_0"):
         choose(files, "IQ2_XXS")
+
+
+def test_default_choice_without_a_usual_4_bit_quant_is_the_smallest_complete() -> None:
+    from spark_desktop.hub.variants import HubFile, RepoFiles, group_files
+
+    files = [HubFile("m-Q8_0.gguf", 800, None), HubFile("m-F16.gguf", 1600, None),
+             HubFile("m-Q6_K.gguf", 600, None),
+             HubFile("m-IQ1_S-00001-of-00002.gguf", 100, None)]  # smaller, but part 2 is missing
+    variants, _ = group_files("org/m-GGUF", "a" * 40, files)
+    chosen = choose(RepoFiles("org/m-GGUF", "a" * 40, False, variants, ()), None)
+    assert chosen.quant == "Q6_K"
+    assert [v.quant for v in variants if not v.complete] == ["IQ1_S"]
 
 
 def test_remote_header_is_read_with_a_few_ranges(hub: FakeHub) -> None:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ REPO = "acme/tiny-GGUF"
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _wait_until(condition: Callable[[], bool], what: str, downloads: Downloads | None = None,
+                job: str = "", timeout: float = 30.0) -> None:
+    """Poll `condition`; past `timeout` fail the test naming `what` and the job's state."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            state = f" (the job: {downloads.get(job)})" if downloads else ""
+            pytest.fail(f"no {what} after {timeout:.0f} s{state}")
+        time.sleep(0.02)
 
 
 def _blobs(repo: str) -> list[Path]:
@@ -107,8 +123,7 @@ def test_pause_resume_cancel_and_restart_from_saved_queue(hub: FakeHub) -> None:
     hub.rate = 2_000_000  # slow enough to pause in the middle
     downloads = Downloads(policy=FAST)
     job = downloads.add_variant(variant)
-    while not partial.exists() or partial.stat().st_size < 300_000:
-        time.sleep(0.02)
+    _wait_until(lambda: _size(partial) >= 300_000, "300 kB in the partial file", downloads, job)
     downloads.pause(job)
     paused = downloads.wait(job, timeout=30)
     assert paused.state == State.PAUSED and 0 < paused.bytes < paused.total
@@ -143,8 +158,7 @@ def test_closing_the_app_carries_on_at_the_next_start(hub: FakeHub) -> None:
     hub.rate = 2_000_000
     downloads = Downloads(policy=FAST)
     job = downloads.add_variant(variant)
-    while not partial.exists() or partial.stat().st_size < 300_000:
-        time.sleep(0.02)
+    _wait_until(lambda: _size(partial) >= 300_000, "300 kB in the partial file", downloads, job)
     downloads.close()
     saved = json.loads((paths.data_dir() / "downloads.json").read_text())
     assert [j["state"] for j in saved["jobs"]] == ["queued"]
@@ -181,10 +195,8 @@ def test_killed_process_resumes_fetching_only_missing_bytes(hub: FakeHub) -> Non
     command = [sys.executable, "-m", "spark_desktop", "pull", f"{REPO}:Q8_0", "--json"]
     hub.rate = 1_000_000
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while (not partial.exists() or partial.stat().st_size < 1_000_000) and first.poll() is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _wait_until(lambda: _size(partial) >= 1_000_000 or first.poll() is not None,
+                "1 MB in the partial file of the first `pull`")
     first.send_signal(signal.SIGKILL)
     first.wait()
     kept = partial.stat().st_size
@@ -249,3 +261,67 @@ def test_full_disk_is_refused_before_and_during_download(hub: FakeHub, tmp_path:
         assert [m for m in scan() if m.repo == REPO] == []  # half a split model is no model
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_a_file_size_limit_stops_the_download_like_a_full_disk(hub: FakeHub) -> None:
+    """Without privileges: RLIMIT_FSIZE in a child `pull` makes the real write fail with
+    EFBIG (SIGXFSZ ignored, as a shell's ulimit -f leaves it), which must read as a full
+    disk, keep the partial file for resume, and put nothing in the library."""
+    from spark_desktop.library import scan
+
+    variant = choose(list_variants(REPO), "Q8_0")
+    partial = partial_path(paths.models_dir(), REPO, variant.files[0].blob)
+    limit = 1_000_000
+    child = ("import resource, signal, sys\n"
+             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+             f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+             "from spark_desktop.cli import main\n"
+             f"sys.exit(main(['pull', '{REPO}:Q8_0']))\n")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"The disk holding {partial.parent} is full" in done.stderr
+    assert "what was already downloaded is kept" in done.stderr
+    assert _size(partial) == limit  # every byte up to the limit, kept for resume
+    assert [p.name for p in _blobs(REPO)] == [partial.name]
+    assert not (repo_dir(paths.models_dir(), REPO) / "snapshots").exists()
+    assert [m for m in scan() if m.repo == REPO] == []
+
+    before = hub.mark()  # the limit lifted: the same job resumes where the write stopped
+    downloads = Downloads(policy=FAST)
+    result = downloads.wait(downloads.add_variant(variant), timeout=60)
+    downloads.close()
+    assert result.state == State.DONE and result.sha256_verified, result.error
+    assert hub.bytes_since(before) == variant.size - limit
+
+
+def test_no_space_left_is_a_full_disk_naming_the_folder(tmp_path: Path) -> None:
+    """ENOSPC from the kernel itself (/dev/full), without mounting a small disk."""
+    from spark_desktop.hub import DiskFullError
+    from spark_desktop.hub.transfer import disk_errors
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("this system has no /dev/full")
+    with pytest.raises(DiskFullError, match=f"The disk holding {tmp_path} is full\\. Free"), \
+            disk_errors(tmp_path), open("/dev/full", "wb", buffering=0) as full:
+        full.write(b"x")
+
+
+def test_downloads_honour_retry_after_and_give_up_on_a_host_that_stays_down(
+        hub: FakeHub) -> None:
+    patient = RetryPolicy(attempts=4, base_delay=0.01, max_delay=5.0, read_timeout=1.0)
+    q4 = choose(list_variants(REPO), "Q4_0")
+    hub.scripts[q4.files[0].path] = [Fault(status=503, retry_after=1)]
+    downloads = Downloads(policy=patient)
+    started = time.monotonic()
+    result = downloads.wait(downloads.add_variant(q4), timeout=60)
+    assert result.state == State.DONE and time.monotonic() - started >= 1.0
+
+    q8 = choose(list_variants(REPO), "Q8_0")
+    hub.scripts[q8.files[0].path] = [Fault(status=503, stays=True)]
+    result = downloads.wait(downloads.add_variant(q8), timeout=60)
+    downloads.close()
+    assert result.state == State.FAILED and "failed 4 times in a row" in result.error
+    assert "The Hub is busy; resume in a few minutes" in result.error
+    assert hub.requests_for(q8.files[0].path) == 4  # bounded, then the job says so

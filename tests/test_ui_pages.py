@@ -10,7 +10,7 @@ from spark_desktop import settings
 from spark_desktop.ui.pages.discover import DiscoverPage
 from spark_desktop.ui.pages.models import ModelsPage
 from spark_desktop.ui.services import Services
-from tests.fakehub import FakeHub, fake_hub, tiny_files  # noqa: F401  (fixtures)
+from tests.fakehub import FakeHub, Fault, fake_hub, hub, tiny_files  # noqa: F401  (fixtures)
 
 
 def test_discover_offline_says_so(qtbot) -> None:
@@ -23,6 +23,34 @@ def test_discover_offline_says_so(qtbot) -> None:
     assert page.results.rowCount() == 0
     page.open_repo("org/model-GGUF")
     qtbot.waitUntil(lambda: "offline" in page.repo_view.status.text().lower(), timeout=15000)
+
+
+def test_discover_badges_survive_a_flaky_hub_and_one_unreadable_header(
+        qtbot, hub: FakeHub, monkeypatch) -> None:  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    from spark_desktop.hub import RetryPolicy, retry
+    from spark_desktop.ui.models.variants import FIT_COLUMN
+
+    monkeypatch.setattr(retry, "HEADER_READS", RetryPolicy(attempts=5, base_delay=0.01,
+                                                           max_delay=0.05, read_timeout=5.0))
+    hub.scripts = {"tiny-Q8_0.gguf": [Fault(status=503)] + [Fault(reset_after=0)] * 3,
+                   "F16/tiny-F16-00001-of-00002.gguf": [Fault(status=503, stays=True)]}
+    services = Services()
+    page = DiscoverPage(services)
+    qtbot.addWidget(page)
+    page.open_repo("acme/tiny-GGUF")
+    rows = page.repo_view.variants
+    qtbot.waitUntil(lambda: rows.rowCount() == 3 and all(
+        r.estimate is not None or r.problem for r in rows.values()), timeout=30000)
+    fit = {r.variant.quant: rows.data(rows.index(i, FIT_COLUMN)) for i, r in
+           enumerate(rows.values())}
+    assert fit["F16"] == "unknown" and "fits" in fit["Q8_0"] and "fits" in fit["Q4_0"]
+    f16 = next(i for i, r in enumerate(rows.values()) if r.variant.quant == "F16")
+    tip = rows.data(rows.index(f16, FIT_COLUMN), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("The Hugging Face Hub is busy: it answered 503")
+    assert hub.scripts["tiny-Q8_0.gguf"] == []  # its faults were met and outlasted
+    services.shutdown()
 
 
 def test_a_load_that_fails_is_shown_in_words(qtbot, tmp_path: Path, test_model: Path) -> None:

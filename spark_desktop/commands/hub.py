@@ -87,7 +87,7 @@ def _files(args: argparse.Namespace) -> int:
     for r in rows:
         v = r.variant
         parts = f" ({len(v.files)} parts)" if len(v.files) > 1 else ""
-        note = _verdict(r.estimate) or (f"({r.problem})" if r.problem else "")
+        note = _verdict(r.estimate) or (f"fit unknown ({r.problem})" if r.problem else "")
         print(f"{v.quant:<14} {_size(v.size):>10}  {v.name}{parts}  {note}")
     for p in repo_files.projectors:
         print(f"{'mmproj':<14} {_size(p.size):>10}  {p.path}  (vision projector)")

@@ -10,13 +10,14 @@ from spark_desktop.hub.errors import (
     DiskFullError,
     DownloadError,
     HubAccessError,
+    HubBusyError,
     OfflineError,
     RepoNotFoundError,
     UnsafeFileNameError,
     VariantNotFoundError,
 )
+from spark_desktop.hub.retry import RetryPolicy
 from spark_desktop.hub.search import SearchResult, search
-from spark_desktop.hub.transfer import RetryPolicy
 from spark_desktop.hub.variants import (
     HubFile,
     RepoFiles,
@@ -31,7 +32,8 @@ from spark_desktop.hub.variants import (
 
 __all__ = [
     "ChecksumError", "DiskFullError", "DownloadError", "DownloadProgress", "Downloads",
-    "HubAccessError", "HubFile", "OfflineError", "RepoFiles", "RepoNotFoundError",
-    "RetryPolicy", "SearchResult", "State", "UnsafeFileNameError", "Variant",
-    "VariantFit", "VariantNotFoundError", "choose", "fit_all", "fit_function", "list_variants", "remote_spec", "search",
+    "HubAccessError", "HubBusyError", "HubFile", "OfflineError", "RepoFiles",
+    "RepoNotFoundError", "RetryPolicy", "SearchResult", "State", "UnsafeFileNameError",
+    "Variant", "VariantFit", "VariantNotFoundError", "choose", "fit_all", "fit_function",
+    "list_variants", "remote_spec", "search",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from huggingface_hub import get_token
 from huggingface_hub.utils import hf_raise_for_status
 
-from spark_desktop.hub import session
+from spark_desktop.hub import retry, session
 from spark_desktop.hub.errors import OfflineError
 from spark_desktop.hub.names import check_repo_id
 
@@ -21,13 +21,18 @@ def model_card(repo: str, revision: str = "main") -> str:
     check_repo_id(repo)
     if session.is_offline():
         raise OfflineError("You are offline; the model card needs the internet.")
-    with session.hub_errors(repo):
+
+    def fetch() -> bytes:
         response = session.client().get(session.file_url(repo, "README.md", revision),
                                          headers=session.headers(), timeout=20.0)
         if response.status_code == 404:
-            return ""
+            return b""
         hf_raise_for_status(response)
-    return response.content[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
+        return response.content
+
+    with session.hub_errors(repo):
+        content = retry.call(fetch)
+    return content[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
 
 
 def logged_in() -> bool:

@@ -24,7 +24,8 @@ from spark_desktop import paths
 from spark_desktop.errors import SparkError
 from spark_desktop.hub import cache, session, transfer
 from spark_desktop.hub.names import check_blob, check_repo_id, check_repo_path, check_revision
-from spark_desktop.hub.transfer import DISK_MARGIN, RetryPolicy, Stopped
+from spark_desktop.hub.retry import RetryPolicy
+from spark_desktop.hub.transfer import DISK_MARGIN, Stopped
 from spark_desktop.hub.variants import HubFile, Variant
 
 STATE_VERSION = 1

@@ -13,6 +13,10 @@ class OfflineError(SparkError):
         super().__init__(message)
 
 
+class HubBusyError(SparkError):
+    """The Hub answers, but with 5xx/429 or dropped connections even after the retries."""
+
+
 class HubAccessError(SparkError):
     """A gated or private repository the current login may not read."""
 

@@ -25,10 +25,18 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers, get_session
 
-from spark_desktop.hub.errors import HubAccessError, OfflineError, RepoNotFoundError
+from spark_desktop.hub import retry
+from spark_desktop.hub.errors import (
+    HubAccessError,
+    HubBusyError,
+    OfflineError,
+    RepoNotFoundError,
+)
 
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     httpx2.TransportError, ConnectionError, TimeoutError, socket.gaierror)
+OFFLINE_MESSAGE = ("The Hugging Face Hub cannot be reached; check the internet connection. "
+                   "Your models and chats still work.")
 
 
 def endpoint() -> str:
@@ -51,9 +59,7 @@ def require_network(offline_message: str | None = None, timeout: float = 3.0) ->
     huggingface_hub retries connection errors with backoff for many seconds; a person
     without network should hear "offline" at once instead.
     """
-    message = offline_message or (
-        "The Hugging Face Hub cannot be reached; check the internet connection. "
-        "Your models and chats still work.")
+    message = offline_message or OFFLINE_MESSAGE
     if is_offline():
         raise OfflineError(message)
     url = urlsplit(endpoint())
@@ -117,10 +123,12 @@ def hub_errors(repo: str, offline_message: str | None = None) -> Iterator[None]:
         status = exc.response.status_code if exc.response is not None else 0
         if status in (401, 403):
             raise HubAccessError(access_message(repo)) from exc
+        if retry.transient(exc):
+            raise HubBusyError(retry.busy_message(exc)) from exc
         raise
     except OfflineModeIsEnabled as exc:
         raise OfflineError(offline_message or OfflineError().args[0]) from exc
     except NETWORK_ERRORS as exc:
-        raise OfflineError(offline_message or (
-            "The Hugging Face Hub cannot be reached; check the internet connection. "
-            "Your models and chats still work.")) from exc
+        if retry.unreachable(exc):  # the host is not there at all: offline
+            raise OfflineError(offline_message or OFFLINE_MESSAGE) from exc
+        raise HubBusyError(retry.busy_message(exc)) from exc  # it answered, then failed

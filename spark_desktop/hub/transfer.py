@@ -18,17 +18,18 @@ import queue
 import shutil
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import certifi
 
-from spark_desktop.hub import session
+from spark_desktop.hub import retry, session
 from spark_desktop.hub.errors import ChecksumError, DiskFullError, DownloadError
+from spark_desktop.hub.retry import RetryPolicy
 from spark_desktop.hub.variants import HubFile
 
 CHUNK = 1 << 20
@@ -40,16 +41,14 @@ class Stopped(Exception):
 
 
 class _Transient(Exception):
-    """A failure worth retrying: network error, timeout, 5xx, 429."""
+    """A failure worth retrying (retry.transient, retry.transient_status); `busy` when
+    the Hub answered with a status (not a network failure), with its Retry-After."""
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 8            # consecutive failures without progress before giving up
-    base_delay: float = 1.0      # seconds; doubles each failure
-    max_delay: float = 60.0
-    connect_timeout: float = 20.0
-    read_timeout: float = 60.0   # a stalled connection is dropped and retried after this
+    def __init__(self, reason: str, busy: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.busy = busy
+        self.retry_after = retry_after
 
 
 def _gib(n: int) -> str:
@@ -67,19 +66,23 @@ def check_space(folder: Path, needed: int, margin: int = DISK_MARGIN) -> None:
             "or choose another models folder, then resume.")
 
 
-def _disk_full(folder: Path) -> DiskFullError:
-    return DiskFullError(f"The disk holding {folder} is full. Free some space, then resume "
-                         "the download; what was already downloaded is kept.")
+def _disk_full(folder: Path, too_big: bool = False) -> DiskFullError:
+    why = (" for a file this large (a file-size limit or the file system refuses it)"
+           if too_big else "")
+    return DiskFullError(f"The disk holding {folder} is full{why}. Free some space or choose "
+                         "another models folder, then resume the download; what was already "
+                         "downloaded is kept.")
 
 
 @contextmanager
 def disk_errors(folder: Path) -> Iterator[None]:
-    """A full disk (ENOSPC, quota) anywhere in a block becomes DiskFullError."""
+    """A full disk anywhere in a block becomes DiskFullError: no space (ENOSPC), a quota
+    (EDQUOT), or a file larger than a size limit allows (EFBIG, RLIMIT_FSIZE)."""
     try:
         yield
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise _disk_full(folder) from exc
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise _disk_full(folder, too_big=exc.errno == errno.EFBIG) from exc
         raise
 
 
@@ -221,13 +224,16 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
     try:
         conn, response = _open(url, sink.done, policy)
     except (OSError, http.client.HTTPException) as exc:
+        if not retry.transient(exc, unreachable_too=True):
+            raise
         raise _Transient(f"network error: {exc.__class__.__name__}") from exc
     with closing(conn):
         status = response.status
         if status == 416 and sink.done == size:
             return
-        if status == 429 or status >= 500:
-            raise _Transient(f"the Hub answered {status}")
+        if retry.transient_status(status):
+            raise _Transient(f"the Hub answered {status}", busy=True,
+                             retry_after=retry.retry_after(dict(response.getheaders())))
         if status >= 400:
             _raise_for_hub_error(url, status)
         content_range = response.getheader("Content-Range", "")
@@ -239,6 +245,8 @@ def _get(url: str, sink: _Sink, size: int, on_bytes: Callable[[int], None],
             try:  # read1: what has arrived (up to 1 MiB), so a reset loses no received byte
                 data = response.read1(min(CHUNK, size - sink.done))
             except (OSError, http.client.HTTPException) as exc:
+                if not retry.transient(exc, unreachable_too=True):
+                    raise
                 raise _Transient(f"network error: {exc.__class__.__name__}") from exc
             if not data:
                 return
@@ -258,7 +266,7 @@ def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None
     partial.parent.mkdir(parents=True, exist_ok=True)
     sink = _Sink(partial, file.size)
     try:
-        failures = 0
+        failures, since = 0, time.monotonic()
         while sink.done < file.size:
             if stop.is_set():
                 raise Stopped()
@@ -268,12 +276,17 @@ def fetch(url: str, file: HubFile, partial: Path, on_bytes: Callable[[int], None
                 if sink.done < file.size and not stop.is_set() and sink.done == before:
                     raise _Transient("the connection ended early")
             except _Transient as exc:
-                failures = 0 if sink.done > before else failures + 1
-                if failures >= policy.attempts:
+                if sink.done > before:  # progress: a fresh run of failures starts here
+                    failures, since = 0, time.monotonic()
+                else:
+                    failures += 1
+                delay = policy.delay(failures, exc.retry_after)
+                if policy.exhausted(failures, since, delay):
+                    advice = ("The Hub is busy; resume in a few minutes" if exc.busy
+                              else "Check the connection and resume")
                     raise DownloadError(
                         f"Downloading {file.path} failed {failures} times in a row ({exc}). "
-                        "Check the connection and resume; what was downloaded is kept.") from exc
-                delay = min(policy.max_delay, policy.base_delay * 2 ** max(failures - 1, 0))
+                        f"{advice}; what was downloaded is kept.") from exc
                 stop.wait(delay)
         digest = sink.hasher.hexdigest()
         if file.sha256 and digest != file.sha256.lower():

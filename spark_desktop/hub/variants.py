@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spark_desktop.hub import session
+from spark_desktop.hub import retry, session
 from spark_desktop.hub.errors import VariantNotFoundError
 from spark_desktop.hub.names import check_repo_id, check_repo_path, check_revision
+from spark_desktop.hub.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from spark_desktop.fit import FitEstimate
@@ -110,7 +111,8 @@ def list_variants(repo: str, revision: str | None = None) -> RepoFiles:
     session.require_network("You are offline; listing a repository's files needs the internet. "
                             "Your models and chats still work.")
     with session.hub_errors(repo):
-        info = session.api().model_info(repo, revision=revision, files_metadata=True)
+        info = retry.call(lambda: session.api().model_info(
+            repo, revision=revision, files_metadata=True))
     commit = check_revision(info.sha or "")
     files = []
     for s in info.siblings or []:
@@ -148,12 +150,13 @@ def choose(repo_files: RepoFiles, selector: str | None) -> Variant:
     return variants[0]
 
 
-def remote_spec(variant: Variant) -> ModelSpec:
-    """The model's header read over HTTP byte ranges (a few requests, never the whole file)."""
+def remote_spec(variant: Variant, policy: RetryPolicy | None = None) -> ModelSpec:
+    """The model's header read over HTTP byte ranges (a few requests, never the whole file);
+    each range is retried on transient failures (HubBusyError when they persist)."""
     from spark_desktop.gguf import read_model
     from spark_desktop.hub.remote import HttpByteSource
 
-    sources = [HttpByteSource(variant.repo, f.path, variant.revision, f.size)
+    sources = [HttpByteSource(variant.repo, f.path, variant.revision, f.size, policy)
                for f in variant.files]
     with session.hub_errors(variant.repo):
         return read_model(sources)
@@ -183,7 +186,8 @@ class VariantFit:
 
 def fit_all(variants: tuple[Variant, ...], fit: FitFunction,
             workers: int = 6) -> tuple[VariantFit, ...]:
-    """The fit of every complete variant, reading the remote headers a few at a time."""
+    """The fit of every complete variant, reading the remote headers a few at a time; a
+    header that cannot be read leaves that variant's fit unknown, with the reason."""
     from concurrent.futures import ThreadPoolExecutor
 
     from spark_desktop.errors import SparkError
