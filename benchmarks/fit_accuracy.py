@@ -1,6 +1,6 @@
 """Print the fit estimate against llama.cpp's own plan (no_alloc dry run, CPU backend).
 
-    /work/venv/bin/python benchmarks/fit_accuracy.py [--quick]
+    .venv/bin/python benchmarks/fit_accuracy.py [--quick]
 
 Models: the real Gemma 3 270M Q4_K_M, tiny real models (llama, gemma3 with a
 sliding window, qwen3moe, mamba) and header-only stubs with the dimensions of

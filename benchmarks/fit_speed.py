@@ -1,6 +1,6 @@
 """How long one fit estimate takes, and a 50-variant table with a moving context slider.
 
-    /work/venv/bin/python benchmarks/fit_speed.py
+    .venv/bin/python benchmarks/fit_speed.py
 
 Target: one estimate well under 1 ms, so the Discover table (50 variants) and the
 context slider update live. Prints µs per estimate for the real Gemma 3 270M and a

@@ -1,6 +1,6 @@
 """Predicted vs measured decode and prefill tokens/s on this machine (target "this").
 
-    /work/venv/bin/python benchmarks/speed_prediction.py [--model PATH] [--tokens 128]
+    .venv/bin/python benchmarks/speed_prediction.py [--model PATH] [--tokens 128]
         [--repeats 2] [--threads N ...]
 
 Loads the model (the Gemma 3 270M Q4_K_M test model unless --model) through the
