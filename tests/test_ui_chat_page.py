@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore
+from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from tests.chat_fixtures import long_conversation
@@ -232,7 +233,7 @@ def test_without_a_store_the_page_opens_the_default_history_off_thread(
         qtbot: QtBot, isolated_dirs: Path) -> None:
     from spark_desktop import paths, settings
 
-    settings.save(settings.Settings(sampling=settings.SamplingDefaults(temperature=0.3)))
+    settings.save(settings.Settings(sampling=SamplingSettings(temperature=0.3)))
     with HistoryStore.open() as store:
         store.create_conversation("Kept from last time")
     page = ChatPage(None, Client())

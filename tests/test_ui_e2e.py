@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from spark_desktop import settings
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.app import create_window
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.main_window import MainWindow
@@ -60,7 +61,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
                       gguf={"total": 268_098_176, "architecture": "gemma3",
                             "context_length": 32768})
     fake_hub.rate = 40e6  # bytes/s, so the download is seen in progress and can be paused
-    settings.save(settings.Settings(load=settings.LoadDefaults(n_ctx=2048)))
+    settings.save(settings.Settings(load=LoadSettings(n_ctx=2048)))
     window = _window(qtbot)
 
     # First run: no models yet.

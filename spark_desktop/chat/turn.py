@@ -20,13 +20,13 @@ from typing import Any, Literal, Protocol
 
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
-from spark_desktop.engine.options import SamplingOptions
 from spark_desktop.history.records import Message
 from spark_desktop.history.store import ACTIVE, HistoryStore
 from spark_desktop.history.streaming import StreamWriter
+from spark_desktop.inference_settings import SamplingSettings
 
 Kind = Literal["send", "regenerate", "edit"]
-_SAMPLING_FIELDS = frozenset(f.name for f in dataclasses.fields(SamplingOptions))
+_SAMPLING_FIELDS = frozenset(f.name for f in dataclasses.fields(SamplingSettings))
 
 
 class ChatClient(Protocol):
@@ -36,7 +36,7 @@ class ChatClient(Protocol):
     def loaded(self) -> LoadedModel | None: ...
 
     def chat(self, messages: Sequence[dict[str, Any]],
-             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]: ...
+             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]: ...
 
     def cancel(self) -> None: ...
 
@@ -62,10 +62,10 @@ class TurnFinished:
 TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished
 
 
-def sampling_from_settings(settings: Mapping[str, Any]) -> SamplingOptions:
+def sampling_from_settings(settings: Mapping[str, Any]) -> SamplingSettings:
     """A conversation's stored sampling settings as options (unknown keys ignored)."""
     known = {k: v for k, v in settings.items() if k in _SAMPLING_FIELDS}
-    return SamplingOptions.from_dict(known)
+    return SamplingSettings.from_dict(known)
 
 
 def prompt_messages(branch: Sequence[Message], system_prompt: str | None) -> list[dict[str, str]]:
@@ -105,7 +105,7 @@ class Turn:
 
     def __init__(self, store: HistoryStore, client: ChatClient, conversation_id: str, kind: Kind,
                  *, text: str | None = None, target_id: str | None = None,
-                 parent_id: Any = ACTIVE, sampling: SamplingOptions | None = None,
+                 parent_id: Any = ACTIVE, sampling: SamplingSettings | None = None,
                  system_prompt: str | None = None, use_stored_system_prompt: bool = True,
                  model_name: str | None = None, flush_interval: float = 0.5) -> None:
         self.store = store
@@ -194,7 +194,7 @@ class Turn:
         return Path(loaded.info.path).name if loaded is not None else None
 
     def _stream(self, writer: StreamWriter, messages: list[dict[str, str]],
-                sampling: SamplingOptions) -> Iterator[TurnEvent]:
+                sampling: SamplingSettings) -> Iterator[TurnEvent]:
         finished = False
         try:
             if self.cancelled:

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
+
 if TYPE_CHECKING:
     from spark_desktop.engine import ChatDone, ChatEvent, Client, LoadedModel
 
@@ -39,10 +41,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     shared.add_argument("--system", metavar="S", help="system prompt")
     shared.add_argument("--max-tokens", type=int, default=None, metavar="N",
                         help="most tokens in a reply (default: until the model stops)")
-    shared.add_argument("--temperature", type=float, default=0.8, metavar="T",
-                        help="0 for greedy, deterministic output (default 0.8)")
+    shared.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
+                        metavar="T", help="0 for greedy, deterministic output "
+                        f"(default {SamplingSettings.temperature})")
     shared.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
-    shared.add_argument("--ctx", type=int, default=4096, metavar="N", help="context length")
+    shared.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
+                        help=f"context length (default {LoadSettings.n_ctx})")
     shared.add_argument("--gpu-layers", type=int, default=-1, metavar="N",
                         help="layers to offload to the GPU (default: all)")
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
@@ -63,13 +67,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     chat.set_defaults(handler=_chat)
 
 
-def _options(args: argparse.Namespace) -> tuple[Any, Any]:
-    from spark_desktop.engine import LoadOptions, SamplingOptions
-
-    load = LoadOptions(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
-                       chat_template=args.chat_template)
-    sampling = SamplingOptions(temperature=args.temperature, max_tokens=args.max_tokens,
-                               seed=args.seed)
+def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
+    load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
+                        chat_template=args.chat_template)
+    sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
+                                seed=args.seed)
     return load, sampling
 
 

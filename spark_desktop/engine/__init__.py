@@ -9,7 +9,6 @@ from spark_desktop.engine.errors import (
     ChatTemplateError,
     EngineError,
     EngineTimeoutError,
-    InvalidOptionsError,
     LoadCancelledError,
     ModelLoadError,
     NoModelLoadedError,
@@ -24,11 +23,9 @@ from spark_desktop.engine.events import (
     ReasoningDelta,
     TextDelta,
 )
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 
 __all__ = [
     "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
-    "InvalidOptionsError", "LoadCancelledError", "LoadOptions", "LoadedModel", "ModelInfo",
-    "ModelLoadError", "NoModelLoadedError", "PromptTooLongError", "ReasoningDelta",
-    "SamplingOptions", "TextDelta", "WorkerDiedError",
+    "LoadCancelledError", "LoadedModel", "ModelInfo", "ModelLoadError", "NoModelLoadedError",
+    "PromptTooLongError", "ReasoningDelta", "TextDelta", "WorkerDiedError",
 ]

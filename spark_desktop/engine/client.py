@@ -38,8 +38,8 @@ from spark_desktop.engine.events import (
     TextDelta,
 )
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 Message = dict[str, Any]
 _DEAD = object()
@@ -158,11 +158,11 @@ class Client:
         ready = self._wait(-1, time.monotonic() + self.start_timeout, "starting the engine")
         self.worker_info = ready
 
-    def load(self, path: str | os.PathLike[str], options: LoadOptions | None = None,
+    def load(self, path: str | os.PathLike[str], options: LoadSettings | None = None,
              on_progress: Callable[[float], None] | None = None) -> LoadedModel:
         """Load a GGUF in a fresh worker (a loaded model is unloaded first, so its
         memory goes back to the OS before the next one is allocated)."""
-        resolved = (options or LoadOptions()).resolved()
+        resolved = (options or LoadSettings()).resolved()
         if self._loaded is not None:
             self.unload()
         self.start()
@@ -183,13 +183,13 @@ class Client:
                 return self._loaded
 
     def chat(self, messages: Sequence[Message],
-             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]:
+             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
         """Stream one reply. Yields TextDelta / ReasoningDelta, ends with ChatDone.
         Raises WorkerDiedError after delivering whatever text arrived before a death."""
         if self._loaded is None or self._proc is None:
             raise NoModelLoadedError("Load a model before chatting.")
         rid = self._send({"op": "chat", "messages": [dict(m) for m in messages],
-                          "sampling": (sampling or SamplingOptions()).to_dict()})
+                          "sampling": (sampling or SamplingSettings()).to_dict()})
         self._streaming = rid
         return self._stream(rid)
 

@@ -157,7 +157,7 @@ class EngineBridge(QObject):
                          threads=self._threads)
 
     def load(self, path: Path, options: Any, name: str) -> None:
-        """Load `path` with engine.LoadOptions; any loaded model is replaced."""
+        """Load `path` with inference_settings.LoadSettings; any loaded model is replaced."""
         self.last_load = (Path(path), options, name)
         self.loading = True
         self.current = None
