@@ -14,7 +14,6 @@ from spark_desktop.chat import (
     TurnFinished,
     TurnStarted,
     prompt_messages,
-    sampling_from_settings,
 )
 from spark_desktop.engine import Client, TextDelta, WorkerDiedError
 from spark_desktop.history import HistoryStore, Message
@@ -158,6 +157,6 @@ def test_prompt_has_the_system_prompt_and_skips_empty_replies() -> None:
 
 
 def test_stored_sampling_settings_become_options_and_unknown_keys_are_ignored() -> None:
-    options = sampling_from_settings({"temperature": 0.2, "top_k": 5, "stop": ["x"],
-                                      "from_a_newer_app": 1})
+    options = SamplingSettings.from_dict({"temperature": 0.2, "top_k": 5, "stop": ["x"],
+                                          "from_a_newer_app": 1})
     assert options == SamplingSettings(temperature=0.2, top_k=5, stop=("x",))

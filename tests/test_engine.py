@@ -220,38 +220,34 @@ def test_chat_cli_reads_lines_until_exit(test_model: Path, monkeypatch: pytest.M
                                          capsys: pytest.CaptureFixture[str]) -> None:
     import io
 
-    from spark_desktop.cli import build_parser
-    from spark_desktop.commands.engine import _chat
-
-    class Recorder:  # the seam a history store plugs into for --save
-        def __init__(self) -> None:
-            self.users: list[str] = []
-            self.done: list[ChatDone] = []
-            self.system: str | None = None
-
-        def on_loaded(self, loaded: object, system: str | None) -> None:
-            self.system = system
-
-        def on_user(self, text: str) -> None:
-            self.users.append(text)
-
-        def on_event(self, event: object) -> None:
-            if isinstance(event, ChatDone):
-                self.done.append(event)
-
-        def on_reset(self) -> None:
-            self.users.append("/reset")
+    from spark_desktop.history import HistoryStore
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\n\n/reset\nHi again\n/exit\nnever\n"))
-    args = build_parser().parse_args(["chat", str(test_model), "--max-tokens", "2",
-                                      "--temperature", "0", "--ctx", "256", "--system", "Be brief."])
-    recorder = Recorder()
-    assert _chat(args, recorder) == 0
-    assert recorder.system == "Be brief." and recorder.users == ["Hello", "/reset", "Hi again"]
-    assert [d.completion_tokens <= 2 for d in recorder.done] == [True, True]
+    assert main(["chat", str(test_model), "--max-tokens", "2", "--temperature", "0",
+                 "--ctx", "256", "--system", "Be brief."]) == 0
+    with HistoryStore.open() as store:
+        convs = sorted(store.list_conversations(), key=lambda c: c.created_at)
+        assert [c.title for c in convs] == ["Hello", "Hi again"]
+        assert all(c.system_prompt == "Be brief." for c in convs)
+        (_, first), (_, second) = (store.active_path(c.id) for c in convs)
+    assert first.completion_tokens <= 2 and second.completion_tokens <= 2
     # after /reset the second turn starts over (system + "Hi again", one token more than
     # "Hello"); without it the first turn would be in the prompt too
-    assert recorder.done[0].prompt_tokens == recorder.done[1].prompt_tokens - 1
+    assert first.prompt_tokens == second.prompt_tokens - 1
+    assert "saved as conversation" in capsys.readouterr().err
+
+
+def test_chat_cli_without_save_keeps_nothing(test_model: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.history import HistoryStore
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\nAgain\n"))
+    assert main(["chat", str(test_model), "--max-tokens", "2", "--temperature", "0",
+                 "--ctx", "256", "--no-save"]) == 0
+    with HistoryStore.open() as store:
+        assert store.list_conversations() == []
 
 
 def test_death_during_load_is_reported(test_model: Path, tmp_path: Path) -> None:
