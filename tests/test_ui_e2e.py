@@ -130,7 +130,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     # Chat: Enter sends; the reply streams in and is saved.
     window.show_page("chat")
     chat = window.chat
-    qtbot.waitUntil(lambda: chat.store is not None, timeout=15000)
+    qtbot.waitUntil(lambda: chat.history.runner.store is not None, timeout=15000)
     flushes: list[int] = []
     chat.model.flushed.connect(flushes.append)
     finished: list = []
@@ -147,7 +147,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     shown = chat.model.message(chat.model.rowCount() - 1)
     assert shown.content == reply.content
     conversation_id = reply.conversation_id
-    saved = chat.store.messages_page(conversation_id, limit=10).messages
+    saved = chat.history.runner.call(  # the history's own thread, as the page's calls
+        lambda store: store.messages_page(conversation_id, limit=10).messages)
     assert [m.role for m in saved] == ["user", "assistant"]
     assert saved[1].content == reply.content
 
