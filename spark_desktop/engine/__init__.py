@@ -1,7 +1,8 @@
 """llama.cpp in a supervised worker process.
 
 Only engine/worker.py (and the dry run) import llama_cpp; everything else talks
-to the worker through engine.client.Client, which survives the worker's death.
+to the worker through engine.client.Client, which survives the worker's death. How a
+model loads and a reply is sampled are inference_settings.LoadSettings / SamplingSettings.
 """
 
 from spark_desktop.engine.client import Client

@@ -14,19 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Self
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    RowMapping,
-    and_,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, text, update
 
 from spark_desktop import paths
 from spark_desktop.history import database
@@ -381,11 +369,11 @@ class HistoryStore:
             _M.c.id,
             func.row_number().over(partition_by=_M.c.parent_id, order_by=order).label("pos"),
             func.count().over(partition_by=_M.c.parent_id).label("n"),
-        ).where(_M.c.conversation_id == conversation_id, or_(
-            _M.c.parent_id.in_(select(asked.c.parent_id).where(*mine)),
-            and_(_M.c.parent_id.is_(None),
-                 select(asked.c.id).where(*mine, asked.c.parent_id.is_(None)).exists()),
-        )).subquery()
+        ).where(_M.c.conversation_id == conversation_id,
+                _M.c.parent_id.in_(select(asked.c.parent_id).where(*mine))
+                | (_M.c.parent_id.is_(None)
+                   & select(asked.c.id).where(*mine, asked.c.parent_id.is_(None)).exists()),
+                ).subquery()
         query = select(family.c.id, family.c.pos, family.c.n).where(family.c.id.in_(ids),
                                                                     family.c.n > 1)
         with self._engine.connect() as conn:
