@@ -30,7 +30,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions
+from spark_desktop.engine import ChatDone, Client
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 from tests.fixtures.real_model import real_model_path
 
 TEMPLATE = "<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n"
@@ -59,7 +60,7 @@ def worker_run(client: Client, question: str,
                n_tokens: int) -> tuple[float, float, float, ChatDone]:
     """Through the worker: (ttft seconds, decode tokens/s, CPU seconds of worker and caller,
     final event), timed by the caller."""
-    sampling = SamplingOptions(temperature=0.0, max_tokens=n_tokens, ignore_eos=True)
+    sampling = SamplingSettings(temperature=0.0, max_tokens=n_tokens, ignore_eos=True)
     worker = psutil.Process(client.worker_pid)
     cpu = time.process_time() + sum(worker.cpu_times()[:2])
     started = time.perf_counter()
@@ -76,7 +77,7 @@ def worker_run(client: Client, question: str,
 
 def cancel_latency(client: Client, question: str) -> float:
     """Seconds from cancel() to the final event, cancelling after the 10th token."""
-    sampling = SamplingOptions(temperature=0.0, max_tokens=2000, ignore_eos=True)
+    sampling = SamplingSettings(temperature=0.0, max_tokens=2000, ignore_eos=True)
     asked = 0.0
     events = client.chat([{"role": "user", "content": question}], sampling)
     for seen, event in enumerate(events, start=1):
@@ -102,7 +103,7 @@ def main() -> int:
 
     import llama_cpp
 
-    options = LoadOptions(n_ctx=args.ctx, n_batch=512, n_ubatch=512, flash_attn="off",
+    options = LoadSettings(n_ctx=args.ctx, n_batch=512, n_ubatch=512, flash_attn="off",
                           threads=args.threads).resolved()
     print(f"model {model.name}; n_ctx {options.n_ctx}, n_batch 512, n_ubatch 512, flash "
           f"attention off, {options.threads} threads, mmap {options.use_mmap}, greedy, "

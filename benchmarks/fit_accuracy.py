@@ -68,7 +68,7 @@ def main() -> int:
                     cells.append(f"{_mib(c.estimate[part])}/{_mib(truth)} ({err:+6.2f})")
                 bad = c.within_bounds()
                 s = c.settings
-                print(f"{name:<20}{s.n_ctx:>6} {s.kv_type:<5}{'on' if s.flash_attn else 'off':<4}"
+                print(f"{name:<20}{s.n_ctx:>6} {s.type_v:<5}{s.flash_attn:<4}"
                       f"{'full' if s.swa_full else 'win':<5}{s.n_seq:<4}"
                       + "".join(f"{cell:>40}" for cell in cells)
                       + (f"  OUT OF BOUNDS: {','.join(bad)}" if bad else ""), flush=True)

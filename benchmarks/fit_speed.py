@@ -16,9 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.fit import estimate
 from spark_desktop.hardware import resolve_target
 from spark_desktop.hardware.probe import describe
+from spark_desktop.inference_settings import LoadSettings
 from tests.fixtures.real_model import real_model_path
 from tests.test_fit import make_spec
 

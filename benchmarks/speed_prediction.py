@@ -25,11 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spark_desktop.engine import ChatDone, Client, LoadOptions, SamplingOptions
-from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.engine import ChatDone, Client
+from spark_desktop.fit import estimate
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware.probe import cpu_flags, describe, probe
 from spark_desktop.hardware.targets import target_for_machine
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 from tests.fixtures.real_model import real_model_path
 
 N_CTX = 4096
@@ -42,10 +43,10 @@ PROMPT = ("Question {}: here are some notes about lighthouses. " + " ".join(
 def measure(model: Path, threads: int, tokens: int, repeats: int,
             log_dir: Path) -> tuple[list[ChatDone], int]:
     """ChatDone of each repeat and the prompt's token count."""
-    sampling = SamplingOptions(temperature=0.0, max_tokens=tokens, ignore_eos=True)
+    sampling = SamplingSettings(temperature=0.0, max_tokens=tokens, ignore_eos=True)
     done: list[ChatDone] = []
     with Client(log_path=log_dir / f"threads{threads}.log") as client:
-        client.load(model, LoadOptions(n_ctx=N_CTX, threads=threads))
+        client.load(model, LoadSettings(n_ctx=N_CTX, threads=threads))
         n_prompt = client.count_tokens([{"role": "user", "content": PROMPT.format(0)}])
         for i in range(repeats):
             messages = [{"role": "user", "content": PROMPT.format(i + 1)}]  # no prompt cache

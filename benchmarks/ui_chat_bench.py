@@ -31,6 +31,7 @@ from spark_desktop.chat import TurnFinished, TurnStarted
 from spark_desktop.engine import ChatDone, Client, TextDelta
 from spark_desktop.history import HistoryStore
 from spark_desktop.ui.app import freeze_startup_objects
+from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from tests.chat_fixtures import long_conversation
@@ -142,7 +143,7 @@ def main() -> None:
     conv_id = long_conversation(store, args.messages)
     other = store.create_conversation("Other")
     store.add_message(other.id, "user", "hello")
-    page = ChatPage(store, Client())
+    page = ChatPage(HistoryBridge(store), EngineBridge(client=Client()))
     page.resize(1100, 760)
     page.show()
     pump(app, lambda: page.conversations.model.rowCount() == 2)

@@ -1,7 +1,8 @@
 """Typed, versioned user settings stored as JSON in the data folder.
 
-Unknown keys from a newer app are kept on save so a downgrade loses nothing; a
-damaged file is set aside (never silently overwritten) and defaults are used.
+Unknown keys from a newer app are kept on save so a downgrade loses nothing; a file
+of an older version is read in today's names; a damaged file is set aside (never
+silently overwritten) and defaults are used.
 """
 
 from __future__ import annotations
@@ -14,26 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from spark_desktop import paths
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings, SettingsError
 
-SETTINGS_VERSION = 1
-
-
-@dataclass(frozen=True)
-class LoadDefaults:
-    n_ctx: int = 8192
-    kv_type: str = "f16"
-    gpu_layers: int = -1
-    flash_attn: bool = True
-
-
-@dataclass(frozen=True)
-class SamplingDefaults:
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    max_tokens: int = 2048
+#: 2: "load" holds inference_settings.LoadSettings (version 1 had n_ctx, kv_type,
+#: gpu_layers and a flag for flash attention).
+SETTINGS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -43,25 +29,39 @@ class Settings:
     target: str = "this"
     theme: str = "system"  # system | light | dark
     offline: bool = False
-    load: LoadDefaults = field(default_factory=LoadDefaults)
-    sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
+    load: LoadSettings = field(default_factory=LoadSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def _build(cls: type, raw: dict[str, Any]) -> Any:
-    known = {f.name: f for f in fields(cls)}
+def _load_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 "load" section in today's names (one KV type for K and V)."""
+    out = dict(raw)
+    if "kv_type" in out:
+        kv = out.pop("kv_type")
+        out.setdefault("type_k", kv)
+        out.setdefault("type_v", kv)
+    if "gpu_layers" in out:
+        out.setdefault("n_gpu_layers", out.pop("gpu_layers"))
+    if isinstance(out.get("flash_attn"), bool):
+        out["flash_attn"] = "on" if out["flash_attn"] else "off"
+    return out
+
+
+def _build(raw: dict[str, Any]) -> Settings:
+    known = {f.name for f in fields(Settings)}
     kwargs: dict[str, Any] = {}
     for name, value in raw.items():
-        if name not in known or name == "extra":
+        if name not in known or name in ("extra", "version"):
             continue
         if name == "load":
-            value = _build(LoadDefaults, value if isinstance(value, dict) else {})
+            value = LoadSettings.from_dict(_load_v1(value) if isinstance(value, dict) else {})
         elif name == "sampling":
-            value = _build(SamplingDefaults, value if isinstance(value, dict) else {})
+            value = SamplingSettings.from_dict(value if isinstance(value, dict) else {})
         elif name == "extra_model_dirs":
             value = tuple(str(v) for v in value) if isinstance(value, list) else ()
         kwargs[name] = value
-    return cls(**kwargs)
+    return Settings(**kwargs)
 
 
 def load(path: Path | None = None) -> Settings:
@@ -71,10 +71,10 @@ def load(path: Path | None = None) -> Settings:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise TypeError("settings file is not a JSON object")
-        settings = _build(Settings, raw)
+        settings = _build(raw)
     except FileNotFoundError:
         return Settings()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, SettingsError):
         path.replace(path.with_suffix(".damaged.json"))
         return Settings()
     extra = {k: v for k, v in raw.items() if k not in {f.name for f in fields(Settings)}}

@@ -15,8 +15,9 @@ import pytest
 from tests.fixtures.real_model import real_model_path
 
 if TYPE_CHECKING:
-    from spark_desktop.engine import Client, LoadOptions
+    from spark_desktop.engine import Client
     from spark_desktop.history import HistoryStore
+    from spark_desktop.inference_settings import LoadSettings
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -40,11 +41,11 @@ def test_model() -> Path:
     return real_model_path()
 
 
-def chat_options() -> LoadOptions:
+def chat_options() -> LoadSettings:
     """Small, quick load settings for chat tests with the real model."""
-    from spark_desktop.engine import LoadOptions
+    from spark_desktop.inference_settings import LoadSettings
 
-    return LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
+    return LoadSettings(n_ctx=1024, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,15 @@ from spark_desktop.chat import (
     TurnFinished,
     TurnStarted,
     prompt_messages,
-    sampling_from_settings,
 )
-from spark_desktop.engine import Client, SamplingOptions, TextDelta, WorkerDiedError
+from spark_desktop.engine import Client, TextDelta, WorkerDiedError
 from spark_desktop.history import HistoryStore, Message
+from spark_desktop.inference_settings import SamplingSettings
 from tests.conftest import chat_options
 
 OPTIONS = chat_options()
-GREEDY = SamplingOptions(temperature=0.0, max_tokens=8)
-LONG = SamplingOptions(temperature=0.0, max_tokens=300, ignore_eos=True)
+GREEDY = SamplingSettings(temperature=0.0, max_tokens=8)
+LONG = SamplingSettings(temperature=0.0, max_tokens=300, ignore_eos=True)
 
 
 def run(turn: Turn) -> tuple[TurnStarted, str, TurnFinished]:
@@ -157,6 +157,6 @@ def test_prompt_has_the_system_prompt_and_skips_empty_replies() -> None:
 
 
 def test_stored_sampling_settings_become_options_and_unknown_keys_are_ignored() -> None:
-    options = sampling_from_settings({"temperature": 0.2, "top_k": 5, "stop": ["x"],
-                                      "from_a_newer_app": 1})
-    assert options == SamplingOptions(temperature=0.2, top_k=5, stop=("x",))
+    options = SamplingSettings.from_dict({"temperature": 0.2, "top_k": 5, "stop": ["x"],
+                                          "from_a_newer_app": 1})
+    assert options == SamplingSettings(temperature=0.2, top_k=5, stop=("x",))

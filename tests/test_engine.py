@@ -24,23 +24,22 @@ from spark_desktop.engine import (
     ChatTemplateError,
     Client,
     LoadCancelledError,
-    LoadOptions,
     ModelLoadError,
     NoModelLoadedError,
-    SamplingOptions,
     TextDelta,
     WorkerDiedError,
 )
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 pytestmark = pytest.mark.slow
 
 # Settings shared with the in-process reference: flash attention and threads
 # change the float arithmetic, so both sides must use the same ones.
-OPTIONS = LoadOptions(n_ctx=1024, n_batch=512, n_ubatch=128, flash_attn="off", threads=2)
-GREEDY = SamplingOptions(temperature=0.0, max_tokens=12)
-BRIEF = SamplingOptions(temperature=0.0, max_tokens=3)
+OPTIONS = LoadSettings(n_ctx=1024, n_batch=512, n_ubatch=128, flash_attn="off", threads=2)
+GREEDY = SamplingSettings(temperature=0.0, max_tokens=12)
+BRIEF = SamplingSettings(temperature=0.0, max_tokens=3)
 HELLO = [{"role": "user", "content": "Write a short poem about the sea."}]
-LONG = SamplingOptions(temperature=0.0, max_tokens=400, ignore_eos=True)
+LONG = SamplingSettings(temperature=0.0, max_tokens=400, ignore_eos=True)
 
 REFERENCE = r"""
 import json, sys, llama_cpp
@@ -178,11 +177,11 @@ def test_context_overflow_drops_oldest_turns(test_model: Path, tmp_path: Path) -
         messages += [{"role": "user", "content": f"Question {i}: " + "tell me more " * 8},
                      {"role": "assistant", "content": f"Answer {i}: " + "here is more " * 8}]
     messages.append({"role": "user", "content": "And finally?"})
-    options = LoadOptions(n_ctx=256, n_batch=256, n_ubatch=256, threads=2)
+    options = LoadSettings(n_ctx=256, n_batch=256, n_ubatch=256, threads=2)
     with Client(log_path=tmp_path / "engine.log") as client:
         client.load(test_model, options)
         assert client.count_tokens(messages) > 256
-        _text, done = collect(client.chat(messages, SamplingOptions(temperature=0, max_tokens=8)))
+        _text, done = collect(client.chat(messages, SamplingSettings(temperature=0, max_tokens=8)))
     assert done.dropped_messages > 0 and done.dropped_messages % 2 == 0
     assert done.prompt_tokens <= 256 - 8 and done.finish_reason in ("stop", "length")
 
@@ -202,7 +201,7 @@ def test_chat_templates_never_guess(test_model: Path, tmp_path: Path) -> None:
     from tests.fixtures.synthetic_models import write_llama
 
     tiny = write_llama(tmp_path / "tiny").paths[0]  # a llama model without a chat template
-    options = LoadOptions(n_ctx=128, n_batch=128, n_ubatch=128, threads=1)
+    options = LoadSettings(n_ctx=128, n_batch=128, n_ubatch=128, threads=1)
     jinja = ("{{ bos_token }}{% for m in messages %}<start_of_turn>"
              "{{ 'model' if m.role == 'assistant' else m.role }}\n{{ m.content }}<end_of_turn>\n"
              "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
@@ -221,38 +220,34 @@ def test_chat_cli_reads_lines_until_exit(test_model: Path, monkeypatch: pytest.M
                                          capsys: pytest.CaptureFixture[str]) -> None:
     import io
 
-    from spark_desktop.cli import build_parser
-    from spark_desktop.commands.engine import _chat
-
-    class Recorder:  # the seam a history store plugs into for --save
-        def __init__(self) -> None:
-            self.users: list[str] = []
-            self.done: list[ChatDone] = []
-            self.system: str | None = None
-
-        def on_loaded(self, loaded: object, system: str | None) -> None:
-            self.system = system
-
-        def on_user(self, text: str) -> None:
-            self.users.append(text)
-
-        def on_event(self, event: object) -> None:
-            if isinstance(event, ChatDone):
-                self.done.append(event)
-
-        def on_reset(self) -> None:
-            self.users.append("/reset")
+    from spark_desktop.history import HistoryStore
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\n\n/reset\nHi again\n/exit\nnever\n"))
-    args = build_parser().parse_args(["chat", str(test_model), "--max-tokens", "2",
-                                      "--temperature", "0", "--ctx", "256", "--system", "Be brief."])
-    recorder = Recorder()
-    assert _chat(args, recorder) == 0
-    assert recorder.system == "Be brief." and recorder.users == ["Hello", "/reset", "Hi again"]
-    assert [d.completion_tokens <= 2 for d in recorder.done] == [True, True]
+    assert main(["chat", str(test_model), "--max-tokens", "2", "--temperature", "0",
+                 "--ctx", "256", "--system", "Be brief."]) == 0
+    with HistoryStore.open() as store:
+        convs = sorted(store.list_conversations(), key=lambda c: c.created_at)
+        assert [c.title for c in convs] == ["Hello", "Hi again"]
+        assert all(c.system_prompt == "Be brief." for c in convs)
+        (_, first), (_, second) = (store.active_path(c.id) for c in convs)
+    assert first.completion_tokens <= 2 and second.completion_tokens <= 2
     # after /reset the second turn starts over (system + "Hi again", one token more than
     # "Hello"); without it the first turn would be in the prompt too
-    assert recorder.done[0].prompt_tokens == recorder.done[1].prompt_tokens - 1
+    assert first.prompt_tokens == second.prompt_tokens - 1
+    assert "saved as conversation" in capsys.readouterr().err
+
+
+def test_chat_cli_without_save_keeps_nothing(test_model: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.history import HistoryStore
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hello\nAgain\n"))
+    assert main(["chat", str(test_model), "--max-tokens", "2", "--temperature", "0",
+                 "--ctx", "256", "--no-save"]) == 0
+    with HistoryStore.open() as store:
+        assert store.list_conversations() == []
 
 
 def test_death_during_load_is_reported(test_model: Path, tmp_path: Path) -> None:

@@ -9,10 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spark_desktop.engine.context import fit_messages, reply_budget
-from spark_desktop.engine.errors import InvalidOptionsError
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.reasoning import ReasoningSplitter, prompt_opens_thinking
 from spark_desktop.engine.stops import StopMatcher
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings, SettingsError
 
 
 def split(chunks: list[str], start_in_reasoning: bool = False) -> dict[str, str]:
@@ -107,15 +106,19 @@ def test_reply_budget() -> None:
     assert reply_budget(512, 4000) == 256
 
 
-def test_options_are_checked_before_a_worker_starts() -> None:
-    with pytest.raises(InvalidOptionsError, match="flash attention"):
-        LoadOptions(type_v="q8_0", flash_attn="off").resolved()
-    with pytest.raises(InvalidOptionsError):
-        LoadOptions(type_k="q5_1").resolved()  # type: ignore[arg-type]
-    with pytest.raises(InvalidOptionsError, match="LoRA"):
-        LoadOptions(lora_paths=("/nonexistent.gguf",)).resolved()
-    resolved = LoadOptions(n_ctx=256, n_batch=2048).resolved()
+def test_settings_are_checked_and_resolved_before_a_worker_starts() -> None:
+    # a quantized V cache needs flash attention: the engine turns it on, as the estimate does
+    assert LoadSettings(type_v="q8_0", flash_attn="off").resolved().flash_attn == "on"
+    assert LoadSettings(type_v="q8_0").resolved().flash_attn == "auto"
+    with pytest.raises(SettingsError):
+        LoadSettings(type_k="q5_1")  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="too small"):
+        LoadSettings(n_ctx=8)
+    with pytest.raises(SettingsError, match="LoRA"):
+        LoadSettings(lora_paths=("/nonexistent.gguf",)).resolved()
+    resolved = LoadSettings(n_ctx=256, n_batch=2048).resolved()
     assert resolved.n_batch == 256 and resolved.threads and resolved.use_mmap is not None
-    assert LoadOptions.from_dict(resolved.to_dict()) == resolved
-    sampling = SamplingOptions(stop=("a",), max_tokens=3)
-    assert SamplingOptions.from_dict(sampling.to_dict()) == sampling
+    assert LoadSettings.from_dict(resolved.to_dict()) == resolved
+    sampling = SamplingSettings(stop=("a",), max_tokens=3)
+    assert SamplingSettings.from_dict(sampling.to_dict()) == sampling
+    assert SamplingSettings.from_dict({"top_k": 5, "from_a_newer_app": 1}).top_k == 5

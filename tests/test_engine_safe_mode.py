@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from spark_desktop.engine import safe_mode
-from spark_desktop.engine.options import SamplingOptions
 from spark_desktop.engine.safe_mode import TEST_SIGILL_ENV
+from spark_desktop.inference_settings import SamplingSettings
 from tests.conftest import chat_options
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def test_choice_is_kept_per_build(tmp_path: Path) -> None:
 def _reply(client: Client, prompt: str = "The capital of France is") -> str:
     from spark_desktop.engine import TextDelta
 
-    sampling = SamplingOptions(temperature=0, max_tokens=8)
+    sampling = SamplingSettings(temperature=0, max_tokens=8)
     return "".join(e.text for e in client.chat([{"role": "user", "content": prompt}], sampling)
                    if isinstance(e, TextDelta))
 
@@ -104,7 +104,7 @@ def test_sigill_during_a_reply_keeps_the_choice_for_the_reload(
 
     with Client(log_path=tmp_path / "engine.log") as client:
         client.load(test_model, chat_options())
-        sampling = SamplingOptions(temperature=0, max_tokens=400, ignore_eos=True)
+        sampling = SamplingSettings(temperature=0, max_tokens=400, ignore_eos=True)
         stream = client.chat([{"role": "user", "content": "Count:"}], sampling)
         pid = client.worker_pid
         assert pid is not None

@@ -15,13 +15,14 @@ import pytest
 
 from spark_desktop import cli
 from spark_desktop.engine.dryrun import simulate_load
-from spark_desktop.fit import LoadSettings, SettingsError, Verdict, estimate
+from spark_desktop.fit import Verdict, estimate
 from spark_desktop.fit.estimate import CUDA_CONTEXT_BYTES, SAFETY_BYTES, SAFETY_FRACTION
 from spark_desktop.gguf import read_model
 from spark_desktop.gguf.spec import ModelSpec, TensorInfo
 from spark_desktop.hardware import parse_nvidia_smi, resolve_target
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import GIB
+from spark_desktop.inference_settings import LoadSettings, SettingsError
 from tests.fixtures import synthetic_models as sm
 
 CPU_ONLY = describe("AMD EPYC", 8, 64 * GIB, 60 * GIB, ())
@@ -81,8 +82,8 @@ def test_json_has_exactly_the_keys_of_the_issue(test_model: Path,
     assert set(data["target"]) == {"name", "pool", "bandwidth"}
     assert set(data["predicted"]) == {"decode_tps", "prefill_tps"}
     assert data["settings"] == {"n_ctx": 8192, "n_batch": 2048, "n_ubatch": 256, "n_seq": 2,
-                                "flash_attn": True, "type_k": "q8_0", "type_v": "q8_0",
-                                "swa_full": True, "gpu_layers": -1, "use_mmap": False}
+                                "flash_attn": "auto", "type_k": "q8_0", "type_v": "q8_0",
+                                "swa_full": True, "n_gpu_layers": -1, "use_mmap": False}
     assert data["fits"] == "fits" and data["architecture"] == "gemma3"
     assert data["memory"]["total"] == sum(v for k, v in data["memory"].items() if k != "total")
 
@@ -118,19 +119,21 @@ def test_tied_embeddings_are_copied_to_the_gpu(test_model: Path) -> None:
 
 
 def test_quantized_v_cache_turns_flash_attention_on() -> None:
-    s, notes = LoadSettings(kv_type="q8_0", flash_attn=False).effective()
-    assert s.flash_attn and notes and "flash attention" in notes[0]
+    s, notes = LoadSettings(type_k="q8_0", type_v="q8_0", flash_attn="off").effective()
+    assert s.flash_attn == "on" and notes and "flash attention" in notes[0]
+    assert LoadSettings(type_k="q8_0", flash_attn="off").effective() == (
+        LoadSettings(type_k="q8_0", flash_attn="off"), ())  # only V needs it
     with pytest.raises(SettingsError):
-        LoadSettings(kv_type="q5_1")
-    e = estimate(make_spec(), LoadSettings(kv_type="q4_0", flash_attn=False),
+        LoadSettings(type_k="q5_1")  # type: ignore[arg-type]
+    e = estimate(make_spec(), LoadSettings(type_k="q4_0", type_v="q4_0", flash_attn="off"),
                  resolve_target("spark", CPU_ONLY))
-    assert e.settings.flash_attn and e.notes
+    assert e.settings.flash_attn == "on" and e.notes
 
 
 @pytest.mark.slow
 def test_never_fits_where_llama_cpp_would_not_at_the_margin(test_model: Path) -> None:
     """One-sided verdict, checked against llama.cpp's own plan of the same load."""
-    settings = LoadSettings(n_ctx=32768, gpu_layers=0)
+    settings = LoadSettings(n_ctx=32768, n_gpu_layers=0)
     real = simulate_load(test_model, settings)
     spec = read_model(test_model)
     verdicts = []
@@ -192,11 +195,11 @@ def test_discrete_gpu_offers_partial_offload() -> None:
     target = resolve_target("this", pc)
     e = estimate(make_spec(), LoadSettings(n_ctx=8192), target)
     assert e.verdict is Verdict.FITS_REDUCED and e.suggestion is not None
-    assert 0 < e.suggestion.gpu_layers < 81 and "GPU" in e.reason
+    assert 0 < e.suggestion.n_gpu_layers < 81 and "GPU" in e.reason
     partial = estimate(make_spec(), e.suggestion, target)
     gpu, host = partial.pools
     assert partial.verdict is Verdict.FITS and gpu.weights > 0 and host.weights > 0
-    cpu_only = estimate(make_spec(), LoadSettings(n_ctx=8192, gpu_layers=0), target)
+    cpu_only = estimate(make_spec(), LoadSettings(n_ctx=8192, n_gpu_layers=0), target)
     assert cpu_only.pools[0].total == 0 and cpu_only.decode_tps < partial.decode_tps
 
 

@@ -25,12 +25,12 @@ import pytest
 
 from spark_desktop.engine.dryrun import make_sparse_stub, simulate_load, simulate_loads
 from spark_desktop.engine.memory_report import MIB, MemoryReport
-from spark_desktop.fit import LoadSettings
 from spark_desktop.fit import memory as fitmem
 from spark_desktop.fit.profile import profile
 from spark_desktop.gguf import read_model
 from spark_desktop.gguf.reader import read_header
 from spark_desktop.gguf.sources import FileSource
+from spark_desktop.inference_settings import LoadSettings
 from tests.fixtures import synthetic_models as sm
 
 pytestmark = pytest.mark.slow
@@ -207,8 +207,9 @@ def compare_many(name: str, path: Path,
     """Estimate loads of one model and have llama.cpp plan the same loads (CPU backend,
     one child process for all of them)."""
     spec = read_model(path)
-    settings = [LoadSettings(n_ctx=n_ctx or spec.context_length, kv_type=kv_type,
-                             flash_attn=fa, swa_full=swa_full, n_seq=n_seq, gpu_layers=0,
+    settings = [LoadSettings(n_ctx=n_ctx or spec.context_length, type_k=kv_type,
+                             type_v=kv_type, flash_attn="on" if fa else "off",
+                             swa_full=swa_full, n_seq=n_seq, n_gpu_layers=0,
                              use_mmap=False)
                 for n_ctx, kv_type, fa, swa_full, n_seq in cases]
     reports = simulate_loads(path, settings)
@@ -240,7 +241,7 @@ def test_estimate_matches_llama_cpp(comparisons: dict[tuple, Comparison], point:
 
 def test_the_estimate_uses_the_real_weight_bytes(test_model: Path) -> None:
     """No rounding anywhere: the weights are the tensors' exact bytes."""
-    report = simulate_load(test_model, LoadSettings(n_ctx=512, gpu_layers=0))
+    report = simulate_load(test_model, LoadSettings(n_ctx=512, n_gpu_layers=0))
     assert profile(read_model(test_model)).total_bytes == report.weights
 
 
@@ -252,5 +253,5 @@ def test_a_sparse_stub_plans_like_the_real_file(test_model: Path, tmp_path: Path
         head = fh.read(header.data_offset)
     stub = make_sparse_stub(head, test_model.stat().st_size, tmp_path / "stub.gguf")
     assert stub.stat().st_blocks * 512 < 16 * MIB  # sparse: the weights are not on disk
-    settings = LoadSettings(n_ctx=8192, gpu_layers=0)
+    settings = LoadSettings(n_ctx=8192, n_gpu_layers=0)
     assert simulate_load(stub, settings) == simulate_load(test_model, settings)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.fit import estimate
 from spark_desktop.gguf import read_model
 from spark_desktop.gguf.spec import ModelSpec
 from spark_desktop.hardware.bandwidth import cpu_flops
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import Pool, Target, resolve_target, target_for_machine
+from spark_desktop.inference_settings import LoadSettings
 from tests.test_fit import make_spec
 
 GIB = 1024 ** 3

@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore
+from spark_desktop.inference_settings import SamplingSettings
+from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from tests.chat_fixtures import long_conversation
@@ -19,9 +21,20 @@ from tests.conftest import chat_options
 OPTIONS = chat_options()
 
 
-def make_page(qtbot: QtBot, store: HistoryStore, engine: object, max_tokens: int = 6) -> ChatPage:
-    page = ChatPage(store, engine)
+def chat_page(qtbot: QtBot, store: HistoryStore | None, engine: Client | EngineBridge
+              ) -> ChatPage:
+    """The page as the window builds it: over the app's history and engine bridges (here
+    over the test's store, or the default one for None, and the test's engine)."""
+    history = HistoryBridge(store)
+    bridge = engine if isinstance(engine, EngineBridge) else EngineBridge(client=engine)
+    page = ChatPage(history, bridge)
     qtbot.addWidget(page)
+    return page
+
+
+def make_page(qtbot: QtBot, store: HistoryStore, engine: Client | EngineBridge,
+              max_tokens: int = 6) -> ChatPage:
+    page = chat_page(qtbot, store, engine)
     page.resize(1000, 700)
     page.show()
     page.panel.temperature.setValue(0.0)
@@ -56,8 +69,7 @@ def test_send_streams_the_reply_into_the_view_and_saves_it(qtbot: QtBot, store: 
     assert page.context_meter.value() == reply.prompt_tokens + reply.completion_tokens
     assert page.context_meter.maximum() == 1024
     # a second window onto the same database shows the conversation
-    other = ChatPage(store, engine)
-    qtbot.addWidget(other)
+    other = chat_page(qtbot, store, engine)
     qtbot.waitUntil(lambda: other.conversations.model.rowCount() == 1)
     other.open_conversation(page.conversation.id)
     qtbot.waitUntil(lambda: other.model.rowCount() == 2)
@@ -143,8 +155,7 @@ def test_search_as_you_type_and_open_a_long_conversation_by_page(
     long_id = long_conversation(store, 5000)
     short = store.create_conversation("Holiday plans")
     store.add_message(short.id, "user", "Where should we go for the zebra safari?")
-    page = ChatPage(store, Client())
-    qtbot.addWidget(page)
+    page = chat_page(qtbot, store, Client())
     page.resize(1000, 700)
     page.show()
     qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 2)
@@ -173,8 +184,7 @@ def test_search_as_you_type_and_open_a_long_conversation_by_page(
 def test_a_long_title_is_elided_before_the_meter(qtbot: QtBot, store: HistoryStore) -> None:
     title = "Once upon a time, there was a little robot who wanted to see the wide blue sea"
     conversation = store.create_conversation(title)
-    page = ChatPage(store, Client())
-    qtbot.addWidget(page)
+    page = chat_page(qtbot, store, Client())
     page.resize(900, 700)
     page.show()
     qtbot.waitExposed(page)
@@ -232,12 +242,12 @@ def test_without_a_store_the_page_opens_the_default_history_off_thread(
         qtbot: QtBot, isolated_dirs: Path) -> None:
     from spark_desktop import paths, settings
 
-    settings.save(settings.Settings(sampling=settings.SamplingDefaults(temperature=0.3)))
+    settings.save(settings.Settings(sampling=SamplingSettings(temperature=0.3)))
     with HistoryStore.open() as store:
         store.create_conversation("Kept from last time")
-    page = ChatPage(None, Client())
-    qtbot.addWidget(page)
+    page = chat_page(qtbot, None, Client())
     qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
-    assert page.store is not None and page.store.path == paths.database_path()
+    opened = page.history.runner.store
+    assert opened is not None and opened.path == paths.database_path()
     assert page.panel.temperature.value() == pytest.approx(0.3)  # the user's defaults
-    page.store.close()
+    page.history.shutdown()

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from spark_desktop import settings
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.app import create_window
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.main_window import MainWindow
@@ -60,7 +61,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
                       gguf={"total": 268_098_176, "architecture": "gemma3",
                             "context_length": 32768})
     fake_hub.rate = 40e6  # bytes/s, so the download is seen in progress and can be paused
-    settings.save(settings.Settings(load=settings.LoadDefaults(n_ctx=2048)))
+    settings.save(settings.Settings(load=LoadSettings(n_ctx=2048)))
     window = _window(qtbot)
 
     # First run: no models yet.
@@ -129,7 +130,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     # Chat: Enter sends; the reply streams in and is saved.
     window.show_page("chat")
     chat = window.chat
-    qtbot.waitUntil(lambda: chat.store is not None, timeout=15000)
+    qtbot.waitUntil(lambda: chat.history.runner.store is not None, timeout=15000)
     flushes: list[int] = []
     chat.model.flushed.connect(flushes.append)
     finished: list = []
@@ -146,7 +147,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     shown = chat.model.message(chat.model.rowCount() - 1)
     assert shown.content == reply.content
     conversation_id = reply.conversation_id
-    saved = chat.store.messages_page(conversation_id, limit=10).messages
+    saved = chat.history.runner.call(  # the history's own thread, as the page's calls
+        lambda store: store.messages_page(conversation_id, limit=10).messages)
     assert [m.role for m in saved] == ["user", "assistant"]
     assert saved[1].content == reply.content
 

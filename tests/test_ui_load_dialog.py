@@ -7,7 +7,7 @@ from pathlib import Path
 
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware import resolve_target
-from spark_desktop.settings import LoadDefaults
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui import fitview
 from spark_desktop.ui.pages.load_dialog import CTX_STEP, LoadDialog
 
@@ -19,7 +19,7 @@ def _kv(dialog: LoadDialog) -> int:
 def test_memory_bar_updates_with_slider_and_kv_type(qtbot, test_model: Path) -> None:
     spec = read_model(test_model)
     target = resolve_target("spark")
-    dialog = LoadDialog("gemma", spec, target, LoadDefaults(n_ctx=4096), None)
+    dialog = LoadDialog("gemma", spec, target, LoadSettings(n_ctx=4096), None)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.bar.pool == target.total_bytes
@@ -35,14 +35,18 @@ def test_memory_bar_updates_with_slider_and_kv_type(qtbot, test_model: Path) -> 
     kv_f16 = _kv(dialog)
     dialog.kv_type.setCurrentText("q8_0")
     assert _kv(dialog) < kv_f16
-    assert dialog.load_settings() == LoadDefaults(n_ctx=spec.context_length, kv_type="q8_0",
-                                                  gpu_layers=-1, flash_attn=True)
+    assert dialog.load_settings() == LoadSettings(n_ctx=spec.context_length, type_k="q8_0",
+                                                  type_v="q8_0", n_gpu_layers=-1)
+    dialog.flash_attn.setChecked(False)  # a q8_0 V cache needs it: the estimate says so
+    assert dialog.load_settings().flash_attn == "off" and dialog.estimate.notes
+    dialog.flash_attn.setChecked(True)
+    assert dialog.load_settings().flash_attn == "auto"  # the defaults' choice, kept
     assert "tok/s" in dialog.speed.text()
 
 
 def test_too_big_for_the_pool_is_red(qtbot, test_model: Path) -> None:
     spec = read_model(test_model)
-    dialog = LoadDialog("gemma", spec, resolve_target("0.1"), LoadDefaults(n_ctx=4096), None)
+    dialog = LoadDialog("gemma", spec, resolve_target("0.1"), LoadSettings(n_ctx=4096), None)
     qtbot.addWidget(dialog)
     assert "does not fit" in dialog.verdict.text()
     assert dialog.bar.used > dialog.bar.pool
@@ -51,7 +55,7 @@ def test_too_big_for_the_pool_is_red(qtbot, test_model: Path) -> None:
 
 def test_amber_offers_the_largest_context_that_fits(qtbot, test_model: Path) -> None:
     spec = read_model(test_model)
-    dialog = LoadDialog("gemma", spec, resolve_target("2"), LoadDefaults(n_ctx=32768), None)
+    dialog = LoadDialog("gemma", spec, resolve_target("2"), LoadSettings(n_ctx=32768), None)
     qtbot.addWidget(dialog)
     assert "less context" in dialog.verdict.text()
     assert dialog.use_max.isVisibleTo(dialog)
@@ -69,14 +73,14 @@ def test_targets_are_named_in_words(qtbot, test_model: Path) -> None:
                       "this": "this machine", "48": "a 48 GiB pool", "8": "an 8 GiB pool"}
     spark = resolve_target("spark")
     assert fitview.planning_text(spark) == "Planning for a DGX Spark — 115.7 GiB usable, 273 GB/s"
-    dialog = LoadDialog("gemma", read_model(test_model), spark, LoadDefaults(n_ctx=4096), None)
+    dialog = LoadDialog("gemma", read_model(test_model), spark, LoadSettings(n_ctx=4096), None)
     qtbot.addWidget(dialog)
     assert dialog.pool_label.text() == "Memory on a DGX Spark (115.7 GiB usable):"
 
 
 def test_the_legend_wraps_between_figures_only(qtbot, test_model: Path) -> None:
     dialog = LoadDialog("gemma", read_model(test_model), resolve_target("spark"),
-                        LoadDefaults(n_ctx=8192), None)
+                        LoadSettings(n_ctx=8192), None)
     qtbot.addWidget(dialog)
     dialog.resize(420, 0)  # narrow: the legend takes several lines
     dialog.show()

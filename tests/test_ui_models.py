@@ -11,8 +11,8 @@ from PySide6.QtTest import QAbstractItemModelTester
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware import resolve_target
 from spark_desktop.hub import DownloadProgress, HubFile, SearchResult, State, Variant
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.library import LocalModel
-from spark_desktop.settings import LoadDefaults
 from spark_desktop.ui import fitview
 from spark_desktop.ui.models import (
     DownloadsModel,
@@ -76,7 +76,7 @@ def test_variants_rows_get_fit_later(qtbot) -> None:
 
 def test_fit_and_speed_tooltips_name_the_target(qtbot, test_model: Path) -> None:
     spark = resolve_target("spark")
-    estimate = fitview.estimate(read_model(test_model), LoadDefaults(n_ctx=4096), spark)
+    estimate = fitview.estimate(read_model(test_model), LoadSettings(n_ctx=4096), spark)
     model = VariantsModel()
     variant = _variant("Q4_K_M", 250_000_000)
     model.set_variants((variant,))

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from spark_desktop import settings
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.pages.discover import DiscoverPage
 from spark_desktop.ui.pages.models import ModelsPage
 from spark_desktop.ui.services import Services
@@ -66,7 +67,7 @@ def test_a_load_that_fails_is_shown_in_words(qtbot, tmp_path: Path, test_model: 
     services.refresh_library()
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=15000)
     model = page.model.value(0)
-    page.start_load(model, settings.LoadDefaults(n_ctx=512))
+    page.start_load(model, LoadSettings(n_ctx=512))
     qtbot.waitUntil(lambda: not services.engine.loading, timeout=120000)
     assert page.state.text().startswith("The model did not load: ")
     assert services.engine.current is None and page.load_button.isEnabled() is False

@@ -86,7 +86,7 @@ def test_settings_page_persists_and_applies_theme(qtbot) -> None:
     page.offline.setChecked(True)
     page.theme.setCurrentIndex(2)  # dark
     saved = settings.load()
-    assert (saved.load.n_ctx, saved.load.kv_type, saved.sampling.temperature, saved.offline,
+    assert (saved.load.n_ctx, saved.load.type_v, saved.sampling.temperature, saved.offline,
             saved.theme) == (16384, "q8_0", 0.3, True, "dark")
     assert window.chat.panel.temperature.value() == 0.3  # new chats start from the defaults
     window_colour = QApplication.instance().palette().color(QPalette.ColorRole.Window)

@@ -1,5 +1,12 @@
-"""One conversation turn: messages in, events out, the reply saved as it grows."""
+"""A chat session and its turns: messages in, events out, the reply saved as it grows."""
 
+from spark_desktop.chat.session import (
+    ChatSession,
+    ConversationCreated,
+    SessionEvent,
+    Siblings,
+    TurnRequest,
+)
 from spark_desktop.chat.turn import (
     ChatClient,
     Turn,
@@ -7,8 +14,8 @@ from spark_desktop.chat.turn import (
     TurnFinished,
     TurnStarted,
     prompt_messages,
-    sampling_from_settings,
 )
 
-__all__ = ["ChatClient", "Turn", "TurnEvent", "TurnFinished", "TurnStarted", "prompt_messages",
-           "sampling_from_settings"]
+__all__ = ["ChatClient", "ChatSession", "ConversationCreated", "SessionEvent", "Siblings",
+           "Turn", "TurnEvent", "TurnFinished", "TurnRequest", "TurnStarted",
+           "prompt_messages"]

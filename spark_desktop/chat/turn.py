@@ -1,7 +1,8 @@
 """One conversation turn: the branch's messages in, engine events out, the reply saved.
 
-A Turn is built on any thread and run on a worker thread (it blocks on the engine).
-It writes the user message (send / edit), creates the reply in the history before the
+A Turn is built on any thread and run on a worker thread (it blocks on the engine); its
+history calls go through `history` (a HistoryRunner's thread in the GUI, the caller's own
+with a bare store). It writes the user message (send / edit), creates the reply before the
 first token and appends to it as it streams (the history's writer flushes at most every
 `flush_interval` seconds), and always leaves the reply with a finish reason: `stop` or
 `length` from the engine, `cancelled` when stopped (text kept), `error` when the engine
@@ -11,22 +12,22 @@ the conversation tree, so the earlier version stays one click away.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
-from spark_desktop.engine.options import SamplingOptions
-from spark_desktop.history.records import Message
+from spark_desktop.history.records import FinishReason, Message
+from spark_desktop.history.runner import DirectHistory, HistoryCalls
 from spark_desktop.history.store import ACTIVE, HistoryStore
 from spark_desktop.history.streaming import StreamWriter
+from spark_desktop.inference_settings import SamplingSettings
 
 Kind = Literal["send", "regenerate", "edit"]
-_SAMPLING_FIELDS = frozenset(f.name for f in dataclasses.fields(SamplingOptions))
 
 
 class ChatClient(Protocol):
@@ -36,7 +37,7 @@ class ChatClient(Protocol):
     def loaded(self) -> LoadedModel | None: ...
 
     def chat(self, messages: Sequence[dict[str, Any]],
-             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]: ...
+             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]: ...
 
     def cancel(self) -> None: ...
 
@@ -60,12 +61,6 @@ class TurnFinished:
 
 
 TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished
-
-
-def sampling_from_settings(settings: Mapping[str, Any]) -> SamplingOptions:
-    """A conversation's stored sampling settings as options (unknown keys ignored)."""
-    known = {k: v for k, v in settings.items() if k in _SAMPLING_FIELDS}
-    return SamplingOptions.from_dict(known)
 
 
 def prompt_messages(branch: Sequence[Message], system_prompt: str | None) -> list[dict[str, str]]:
@@ -103,12 +98,13 @@ def record_event(writer: StreamWriter, event: ChatEvent, *,
 class Turn:
     """One reply to generate. Build with send(), regenerate() or edit(); then run()."""
 
-    def __init__(self, store: HistoryStore, client: ChatClient, conversation_id: str, kind: Kind,
-                 *, text: str | None = None, target_id: str | None = None,
-                 parent_id: Any = ACTIVE, sampling: SamplingOptions | None = None,
-                 system_prompt: str | None = None, use_stored_system_prompt: bool = True,
-                 model_name: str | None = None, flush_interval: float = 0.5) -> None:
-        self.store = store
+    def __init__(self, history: HistoryStore | HistoryCalls, client: ChatClient,
+                 conversation_id: str, kind: Kind, *, text: str | None = None,
+                 target_id: str | None = None, parent_id: Any = ACTIVE,
+                 sampling: SamplingSettings | None = None, system_prompt: str | None = None,
+                 use_stored_system_prompt: bool = True, model_name: str | None = None,
+                 flush_interval: float = 0.5, cancelled: threading.Event | None = None) -> None:
+        self.history = DirectHistory(history) if isinstance(history, HistoryStore) else history
         self.client = client
         self.conversation_id = conversation_id
         self.kind = kind
@@ -120,28 +116,29 @@ class Turn:
         self._use_stored_system_prompt = use_stored_system_prompt and system_prompt is None
         self._model_name = model_name
         self._flush_interval = flush_interval
-        self._cancelled = threading.Event()
+        self._cancelled = cancelled or threading.Event()
 
     # -- the three ways to start a turn -------------------------------------------------
     @classmethod
-    def send(cls, store: HistoryStore, client: ChatClient, conversation_id: str, text: str,
-             *, parent_id: Any = ACTIVE, **options: Any) -> Turn:
-        """A new user message (below `parent_id`, default the end of the shown branch)."""
-        return cls(store, client, conversation_id, "send", text=text, parent_id=parent_id,
-                   **options)
-
-    @classmethod
-    def regenerate(cls, store: HistoryStore, client: ChatClient, reply: Message,
-                   **options: Any) -> Turn:
-        """Another answer to the same question: a sibling of `reply`."""
-        return cls(store, client, reply.conversation_id, "regenerate", target_id=reply.id,
-                   **options)
-
-    @classmethod
-    def edit(cls, store: HistoryStore, client: ChatClient, user_message: Message, text: str,
+    def send(cls, history: HistoryStore | HistoryCalls, client: ChatClient,
+             conversation_id: str, text: str, *, parent_id: Any = ACTIVE,
              **options: Any) -> Turn:
+        """A new user message (below `parent_id`, default the end of the shown branch)."""
+        return cls(history, client, conversation_id, "send", text=text, parent_id=parent_id,
+                   **options)
+
+    @classmethod
+    def regenerate(cls, history: HistoryStore | HistoryCalls, client: ChatClient,
+                   reply: Message, **options: Any) -> Turn:
+        """Another answer to the same question: a sibling of `reply`."""
+        return cls(history, client, reply.conversation_id, "regenerate", target_id=reply.id,
+                   **options)
+
+    @classmethod
+    def edit(cls, history: HistoryStore | HistoryCalls, client: ChatClient,
+             user_message: Message, text: str, **options: Any) -> Turn:
         """The question asked differently: a sibling of `user_message`, then a reply to it."""
-        return cls(store, client, user_message.conversation_id, "edit", text=text,
+        return cls(history, client, user_message.conversation_id, "edit", text=text,
                    target_id=user_message.id, **options)
 
     # -- running --------------------------------------------------------------------
@@ -160,32 +157,32 @@ class Turn:
         Errors of the history (disk full, database gone) propagate; engine errors end
         the turn with the reply marked `error`.
         """
-        conv = self.store.get_conversation(self.conversation_id)
-        user, parent = self._write_question()
+        cid, model = self.conversation_id, self._model_name or self._loaded_name()
+        conv = self.history.call(lambda store: store.get_conversation(cid))
+        user, parent = self.history.call(self._write_question)
         system_prompt = conv.system_prompt if self._use_stored_system_prompt \
             else self._system_prompt
-        sampling = self._sampling or sampling_from_settings(conv.sampling_settings)
-        branch = self.store.active_path(self.conversation_id, leaf_id=parent) \
+        sampling = self._sampling or SamplingSettings.from_dict(conv.sampling_settings)
+        branch = self.history.call(lambda store: store.active_path(cid, leaf_id=parent)) \
             if parent is not None else []
-        writer = self.store.begin_stream(self.conversation_id, parent_id=parent,
-                                         model=self._model_name or self._loaded_name(),
-                                         flush_interval=self._flush_interval)
+        writer = self.history.call(lambda store: store.begin_stream(
+            cid, parent_id=parent, model=model, flush_interval=self._flush_interval))
         yield TurnStarted(self.conversation_id, user, writer.message)
         yield from self._stream(writer, prompt_messages(branch, system_prompt), sampling)
 
-    def _write_question(self) -> tuple[Message | None, str | None]:
+    def _write_question(self, store: HistoryStore) -> tuple[Message | None, str | None]:
         """The user message this turn answers, and the parent of the reply."""
         if self.kind == "send":
             assert self._text is not None
-            user = self.store.add_message(self.conversation_id, "user", self._text,
-                                          parent_id=self._parent_id)
+            user = store.add_message(self.conversation_id, "user", self._text,
+                                     parent_id=self._parent_id)
             return user, user.id
         assert self._target_id is not None
-        target = self.store.get_message(self._target_id)
+        target = store.get_message(self._target_id)
         if self.kind == "edit":
             assert self._text is not None
-            user = self.store.add_message(self.conversation_id, "user", self._text,
-                                          parent_id=target.parent_id)
+            user = store.add_message(self.conversation_id, "user", self._text,
+                                     parent_id=target.parent_id)
             return user, user.id
         return None, target.parent_id
 
@@ -194,29 +191,65 @@ class Turn:
         return Path(loaded.info.path).name if loaded is not None else None
 
     def _stream(self, writer: StreamWriter, messages: list[dict[str, str]],
-                sampling: SamplingOptions) -> Iterator[TurnEvent]:
+                sampling: SamplingSettings) -> Iterator[TurnEvent]:
+        saver = _Saver(self.history, writer)
         finished = False
         try:
             if self.cancelled:
                 finished = True
-                yield TurnFinished(writer.finish("cancelled"), None)
+                yield TurnFinished(saver.finish("cancelled"), None)
                 return
             events = self.client.chat(messages, sampling)
             if self.cancelled:  # stopped while the request was on its way
                 self.client.cancel()
             for event in events:
-                reply = record_event(writer, event, cancelled=self.cancelled)
-                if reply is not None:
-                    assert isinstance(event, ChatDone)
+                if isinstance(event, ChatDone):
                     finished = True
-                    yield TurnFinished(reply, event)
+                    yield TurnFinished(saver.done(event, self.cancelled), event)
                     return
+                saver.add(event)
                 yield event
             finished = True
-            yield TurnFinished(writer.finish("cancelled" if self.cancelled else "error"), None)
+            yield TurnFinished(saver.finish("cancelled" if self.cancelled else "error"), None)
         except EngineError as exc:
             finished = True
-            yield TurnFinished(writer.finish("error"), None, exc)
+            yield TurnFinished(saver.finish("error"), None, exc)
         finally:
             if not finished:  # the caller stopped listening, or the history failed
-                writer.finish("cancelled")
+                saver.finish("cancelled")
+
+
+class _Saver:
+    """Hands a streaming reply to the history in pieces, at the writer's flush interval,
+    so a turn crosses to the history's thread a few times a second, not once per token."""
+
+    def __init__(self, history: HistoryCalls, writer: StreamWriter) -> None:
+        self._history = history
+        self._writer = writer
+        self._pending: list[ChatEvent] = []
+        self._handed = time.monotonic()
+
+    def add(self, event: ChatEvent) -> None:
+        self._pending.append(event)
+        if time.monotonic() - self._handed >= self._writer.flush_interval:
+            self._history.call(lambda _store: self._record(None, False))
+
+    def done(self, event: ChatDone, cancelled: bool) -> Message:
+        reply = self._history.call(lambda _store: self._record(event, cancelled))
+        assert reply is not None
+        return reply
+
+    def finish(self, reason: FinishReason) -> Message:
+        def finish(_store: HistoryStore) -> Message:
+            self._record(None, False)
+            return self._writer.finish(reason)
+
+        return self._history.call(finish)
+
+    def _record(self, last: ChatEvent | None, cancelled: bool) -> Message | None:
+        """On the history's thread: the pending deltas, then `last` (the final event)."""
+        pending, self._pending = self._pending, []
+        self._handed = time.monotonic()
+        for event in pending:
+            record_event(self._writer, event)
+        return record_event(self._writer, last, cancelled=cancelled) if last else None

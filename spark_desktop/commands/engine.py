@@ -1,8 +1,8 @@
 """Sub-commands of the engine area: `generate` (one turn) and `chat` (interactive).
 
-Both run the model in the supervised worker. They accept an optional sink that
-sees every user message and engine event, the seam through which a history
-store can save the conversation (`--save`) without this module knowing SQL.
+Both run the model in the supervised worker. A conversation that is kept (`chat`, and
+`generate --save`) is a chat.ChatSession over the history store, the same turn
+lifecycle as the GUI's; `chat --no-save` keeps it in a throwaway store instead.
 """
 
 from __future__ import annotations
@@ -14,22 +14,15 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
-    from spark_desktop.engine import ChatDone, ChatEvent, Client, LoadedModel
-
-
-class ChatSink(Protocol):
-    """Receives a conversation as it happens (e.g. to save it to history)."""
-
-    def on_loaded(self, loaded: LoadedModel, system: str | None) -> None: ...
-
-    def on_user(self, text: str) -> None: ...
-
-    def on_event(self, event: ChatEvent) -> None: ...
-
-    def on_reset(self) -> None: ...
+    from spark_desktop.chat import ChatSession, TurnRequest
+    from spark_desktop.engine import ChatDone, Client, LoadedModel
+    from spark_desktop.history.runner import HistoryCalls
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -39,10 +32,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     shared.add_argument("--system", metavar="S", help="system prompt")
     shared.add_argument("--max-tokens", type=int, default=None, metavar="N",
                         help="most tokens in a reply (default: until the model stops)")
-    shared.add_argument("--temperature", type=float, default=0.8, metavar="T",
-                        help="0 for greedy, deterministic output (default 0.8)")
+    shared.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
+                        metavar="T", help="0 for greedy, deterministic output "
+                        f"(default {SamplingSettings.temperature})")
     shared.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
-    shared.add_argument("--ctx", type=int, default=4096, metavar="N", help="context length")
+    shared.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
+                        help=f"context length (default {LoadSettings.n_ctx})")
     shared.add_argument("--gpu-layers", type=int, default=-1, metavar="N",
                         help="layers to offload to the GPU (default: all)")
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
@@ -63,13 +58,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     chat.set_defaults(handler=_chat)
 
 
-def _options(args: argparse.Namespace) -> tuple[Any, Any]:
-    from spark_desktop.engine import LoadOptions, SamplingOptions
-
-    load = LoadOptions(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
-                       chat_template=args.chat_template)
-    sampling = SamplingOptions(temperature=args.temperature, max_tokens=args.max_tokens,
-                               seed=args.seed)
+def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
+    load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
+                        chat_template=args.chat_template)
+    sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
+                                seed=args.seed)
     return load, sampling
 
 
@@ -93,33 +86,74 @@ def _load(client: Client, args: argparse.Namespace, load_options: Any, quiet: bo
     return loaded
 
 
-def stream_turn(client: Client, messages: list[dict[str, str]], sampling: Any,
-                out: TextIO | None, sink: ChatSink | None = None) -> tuple[str, str, ChatDone]:
-    """Run one turn: print answer deltas to `out` (reasoning to stderr), feed the sink,
-    stop cleanly on Ctrl-C. Returns (answer, reasoning, final event)."""
-    from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta
+def stream_turn(client: Client, messages: list[dict[str, str]], sampling: SamplingSettings,
+                out: TextIO | None) -> tuple[str, str, ChatDone]:
+    """Run one turn that nothing keeps: print answer deltas to `out` (reasoning to
+    stderr), stop cleanly on Ctrl-C. Returns (answer, reasoning, final event)."""
+    from spark_desktop.engine import ChatDone
 
-    answer: list[str] = []
-    thinking: list[str] = []
+    shown = _Shown(out)
     done: ChatDone | None = None
     with _ctrl_c_cancels(client):
         for event in client.chat(messages, sampling):
-            if sink is not None:
-                sink.on_event(event)
-            if isinstance(event, TextDelta):
-                answer.append(event.text)
-                if out is not None:
-                    out.write(event.text)
-                    out.flush()
-            elif isinstance(event, ReasoningDelta):
-                thinking.append(event.text)
-                if out is not None:
-                    sys.stderr.write(event.text)
-                    sys.stderr.flush()
-            elif isinstance(event, ChatDone):
+            shown.add(event)
+            if isinstance(event, ChatDone):
                 done = event
     assert done is not None  # chat() always ends with ChatDone or raises
-    return "".join(answer), "".join(thinking), done
+    return shown.answer, shown.reasoning, done
+
+
+def session_turn(client: Client, session: ChatSession, request: TurnRequest,
+                 out: TextIO | None) -> tuple[str, str, ChatDone]:
+    """Run one turn of a session (saved as it streams), printed as stream_turn does.
+    An engine failure is raised after the reply was saved with what it had."""
+    from spark_desktop.chat import TurnFinished
+
+    shown = _Shown(out)
+    finished: TurnFinished | None = None
+    try:
+        with _ctrl_c_cancels(client):
+            for event in session.run(request, client):
+                session.apply(event)
+                if isinstance(event, TurnFinished):
+                    finished = event
+                else:
+                    shown.add(event)
+    finally:
+        session.finished()
+    assert finished is not None  # run() always ends with TurnFinished or raises
+    if finished.error is not None:
+        raise finished.error
+    assert finished.done is not None  # no error: the engine's final event came
+    return shown.answer, shown.reasoning, finished.done
+
+
+class _Shown:
+    """The reply as it is printed: answer deltas to `out`, reasoning to stderr."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self.out = out
+        self._answer: list[str] = []
+        self._reasoning: list[str] = []
+
+    @property
+    def answer(self) -> str:
+        return "".join(self._answer)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    def add(self, event: object) -> None:
+        from spark_desktop.engine import ReasoningDelta, TextDelta
+
+        if isinstance(event, TextDelta | ReasoningDelta):
+            reasoning = isinstance(event, ReasoningDelta)
+            (self._reasoning if reasoning else self._answer).append(event.text)
+            stream = sys.stderr if reasoning else self.out
+            if self.out is not None and stream is not None:
+                stream.write(event.text)
+                stream.flush()
 
 
 @contextlib.contextmanager
@@ -143,42 +177,52 @@ def _ctrl_c_cancels(client: Client) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _history_sink(args: argparse.Namespace, sink: ChatSink | None,
-                  sampling: Any) -> Iterator[ChatSink | None]:
-    """The caller's sink, or with --save a recorder writing into the history store."""
-    if sink is not None or not getattr(args, "save", False):
-        yield sink
-        return
-    from spark_desktop.chat.recorder import HistoryRecorder
+def _history(keep: bool) -> Iterator[HistoryCalls]:
+    """The history store a session keeps its conversation in: the person's, or with
+    `keep` False a throwaway one that is deleted afterwards."""
+    import tempfile
+
     from spark_desktop.history import HistoryStore
+    from spark_desktop.history.runner import DirectHistory
 
-    with HistoryStore.open() as store:
-        recorder = HistoryRecorder(store, sampling.to_dict())
-        try:
-            yield recorder
-        finally:
-            recorder.close()
-        if recorder.conversation_id and not getattr(args, "json", False):
-            print(f"[saved as conversation {recorder.conversation_id}]", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        path = None if keep else Path(stack.enter_context(tempfile.TemporaryDirectory())) / "h"
+        yield DirectHistory(stack.enter_context(HistoryStore.open(path)))
 
 
-def _generate(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
-    from spark_desktop.engine import Client
+def _turn_settings(args: argparse.Namespace, sampling: SamplingSettings,
+                   loaded: LoadedModel) -> dict[str, Any]:
+    return {"system_prompt": args.system, "sampling": sampling.to_dict(),
+            "model_name": Path(loaded.info.path).name}
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from spark_desktop.chat import ChatSession
+    from spark_desktop.engine import Client, EngineError
 
     load_options, sampling = _options(args)
-    messages = ([{"role": "system", "content": args.system}] if args.system else [])
-    messages.append({"role": "user", "content": args.prompt})
-    with Client() as client, _history_sink(args, sink, sampling) as recorder:
+    out = None if args.json else sys.stdout
+    saved = None
+    with Client() as client:
         loaded = _load(client, args, load_options, quiet=args.json)
-        if recorder is not None:
-            recorder.on_loaded(loaded, args.system)
-            recorder.on_user(args.prompt)
-        text, reasoning, done = stream_turn(client, messages, sampling,
-                                            None if args.json else sys.stdout, recorder)
+        if args.save:
+            with _history(keep=True) as history:
+                session = ChatSession(history)
+                request = session.send(args.prompt, **_turn_settings(args, sampling, loaded))
+                if request is None:
+                    raise EngineError("The prompt is empty: give the model something to answer.")
+                text, reasoning, done = session_turn(client, session, request, out)
+                saved = session.conversation
+        else:
+            messages = ([{"role": "system", "content": args.system}] if args.system else [])
+            messages.append({"role": "user", "content": args.prompt})
+            text, reasoning, done = stream_turn(client, messages, sampling, out)
     if args.json:
         print(json.dumps(result_json(text, reasoning, done, loaded), indent=2))
     else:
         print()
+        if saved is not None:
+            print(f"[saved as conversation {saved.id}]", file=sys.stderr)
     return 0 if done.finish_reason != "error" else 1
 
 
@@ -209,17 +253,15 @@ def result_json(text: str, reasoning: str, done: ChatDone, loaded: LoadedModel) 
     }
 
 
-def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
+def _chat(args: argparse.Namespace) -> int:
+    from spark_desktop.chat import ChatSession
     from spark_desktop.engine import Client
 
     load_options, sampling = _options(args)
-    system = [{"role": "system", "content": args.system}] if args.system else []
-    messages: list[dict[str, str]] = list(system)
     interactive = sys.stdin.isatty()
-    with Client() as client, _history_sink(args, sink, sampling) as recorder:
+    with Client() as client, _history(keep=args.save) as history:
         loaded = _load(client, args, load_options, quiet=False)
-        if recorder is not None:
-            recorder.on_loaded(loaded, args.system)
+        session = ChatSession(history)
         if interactive:
             print(f"{loaded.info.description} ready. /exit to leave, /reset to start over.",
                   file=sys.stderr)
@@ -231,21 +273,18 @@ def _chat(args: argparse.Namespace, sink: ChatSink | None = None) -> int:
             if line.strip() in ("/exit", "/quit"):
                 break
             if line.strip() == "/reset":
-                messages = list(system)
-                if recorder is not None:
-                    recorder.on_reset()
+                session.show(None)  # the next message starts a new conversation
                 continue
-            if not line.strip():
+            request = session.send(line, **_turn_settings(args, sampling, loaded))
+            if request is None:
                 continue
-            if recorder is not None:
-                recorder.on_user(line)
-            messages.append({"role": "user", "content": line})
-            text, _reasoning, done = stream_turn(client, messages, sampling, sys.stdout, recorder)
+            _text, _reasoning, done = session_turn(client, session, request, sys.stdout)
             print()
-            messages.append({"role": "assistant", "content": text})
             if done.dropped_messages:
                 print(f"[{done.dropped_messages} oldest messages no longer fit the context "
                       "and were left out]", file=sys.stderr)
             if done.finish_reason == "error":
                 print(f"[the reply failed: {done.error}]", file=sys.stderr)
+        if args.save and session.conversation is not None:
+            print(f"[saved as conversation {session.conversation.id}]", file=sys.stderr)
     return 0

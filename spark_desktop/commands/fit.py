@@ -57,12 +57,14 @@ def model_spec(model: str) -> ModelSpec:
 def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from spark_desktop.fit import LoadSettings, estimate
+    from spark_desktop.fit import estimate
     from spark_desktop.hardware import resolve_target
+    from spark_desktop.inference_settings import LoadSettings
 
     spec = model_spec(args.model)
     settings = LoadSettings()
-    changes = {"n_ctx": args.ctx, "kv_type": args.kv_type, "gpu_layers": args.gpu_layers,
+    changes = {"n_ctx": args.ctx, "type_k": args.kv_type, "type_v": args.kv_type,
+               "n_gpu_layers": args.gpu_layers,
                "n_ubatch": args.ubatch, "n_seq": args.parallel}
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
@@ -82,11 +84,11 @@ def _size(n: float) -> str:
 def format_table(e: FitEstimate) -> str:
     """A short human table of one estimate."""
     s = e.settings
+    kv = s.type_k if s.type_k == s.type_v else f"{s.type_k}/{s.type_v}"
     lines = [
         f"{e.model}  ({e.architecture}, {e.parameters / 1e9:.2f} B parameters, {e.quantization})",
-        (f"context {s.n_ctx}, KV {s.kv_type}, GPU layers {s.gpu_layers}, "
-         f"ubatch {s.n_ubatch}, parallel {s.n_seq}, flash attention "
-         f"{'on' if s.flash_attn else 'off'}"),
+        (f"context {s.n_ctx}, KV {kv}, GPU layers {s.n_gpu_layers}, "
+         f"ubatch {s.n_ubatch}, parallel {s.n_seq}, flash attention {s.flash_attn}"),
         "",
         f"  {'weights':<10}{_size(e.weights):>12}",
         f"  {'KV cache':<10}{_size(e.kv_cache):>12}",

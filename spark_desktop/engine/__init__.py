@@ -1,7 +1,8 @@
 """llama.cpp in a supervised worker process.
 
 Only engine/worker.py (and the dry run) import llama_cpp; everything else talks
-to the worker through engine.client.Client, which survives the worker's death.
+to the worker through engine.client.Client, which survives the worker's death. How a
+model loads and a reply is sampled are inference_settings.LoadSettings / SamplingSettings.
 """
 
 from spark_desktop.engine.client import Client
@@ -9,7 +10,6 @@ from spark_desktop.engine.errors import (
     ChatTemplateError,
     EngineError,
     EngineTimeoutError,
-    InvalidOptionsError,
     LoadCancelledError,
     ModelLoadError,
     NoModelLoadedError,
@@ -24,11 +24,9 @@ from spark_desktop.engine.events import (
     ReasoningDelta,
     TextDelta,
 )
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 
 __all__ = [
     "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
-    "InvalidOptionsError", "LoadCancelledError", "LoadOptions", "LoadedModel", "ModelInfo",
-    "ModelLoadError", "NoModelLoadedError", "PromptTooLongError", "ReasoningDelta",
-    "SamplingOptions", "TextDelta", "WorkerDiedError",
+    "LoadCancelledError", "LoadedModel", "ModelInfo", "ModelLoadError", "NoModelLoadedError",
+    "PromptTooLongError", "ReasoningDelta", "TextDelta", "WorkerDiedError",
 ]

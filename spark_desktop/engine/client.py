@@ -40,8 +40,8 @@ from spark_desktop.engine.events import (
     TextDelta,
 )
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 Message = dict[str, Any]
 _DEAD = object()
@@ -137,7 +137,7 @@ class Client:
         self._active = -1
         self._streaming = -1
         self._loaded: LoadedModel | None = None
-        self._options: LoadOptions | None = None  # of the load in progress or done
+        self._options: LoadSettings | None = None  # of the load in progress or done
         self.worker_info: dict[str, Any] = {}
 
     # -- lifecycle ----------------------------------------------------------
@@ -161,7 +161,7 @@ class Client:
         ready = self._wait(-1, time.monotonic() + self.start_timeout, "starting the engine")
         self.worker_info = ready
 
-    def load(self, path: str | os.PathLike[str], options: LoadOptions | None = None,
+    def load(self, path: str | os.PathLike[str], options: LoadSettings | None = None,
              on_progress: Callable[[float], None] | None = None) -> LoadedModel:
         """Load a GGUF in a fresh worker (a loaded model is unloaded first, so its
         memory goes back to the OS before the next one is allocated).
@@ -169,7 +169,7 @@ class Client:
         A worker that dies of SIGILL while llama.cpp's repacked CPU kernels are on is
         restarted once with them off, and the choice is kept for this build
         (engine.safe_mode); the LoadedModel's notes say so in one line."""
-        resolved = (options or LoadOptions()).resolved()
+        resolved = (options or LoadSettings()).resolved()
         if self._loaded is not None:
             self.unload()
         self.start()
@@ -188,7 +188,7 @@ class Client:
             return self._load(path, replace(resolved, use_extra_bufts=False), on_progress,
                               (reason,))
 
-    def _load(self, path: str | os.PathLike[str], resolved: LoadOptions,
+    def _load(self, path: str | os.PathLike[str], resolved: LoadSettings,
               on_progress: Callable[[float], None] | None,
               notes: tuple[str, ...]) -> LoadedModel:
         self._options = resolved
@@ -209,13 +209,13 @@ class Client:
                 return self._loaded
 
     def chat(self, messages: Sequence[Message],
-             sampling: SamplingOptions | None = None) -> Iterator[ChatEvent]:
+             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
         """Stream one reply. Yields TextDelta / ReasoningDelta, ends with ChatDone.
         Raises WorkerDiedError after delivering whatever text arrived before a death."""
         if self._loaded is None or self._proc is None:
             raise NoModelLoadedError("Load a model before chatting.")
         rid = self._send({"op": "chat", "messages": [dict(m) for m in messages],
-                          "sampling": (sampling or SamplingOptions()).to_dict()})
+                          "sampling": (sampling or SamplingSettings()).to_dict()})
         self._streaming = rid
         return self._stream(rid)
 

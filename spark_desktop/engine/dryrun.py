@@ -41,7 +41,7 @@ from spark_desktop.engine.memory_report import (
     parse_llama_log,
 )
 from spark_desktop.errors import SparkError
-from spark_desktop.fit.settings import LoadSettings
+from spark_desktop.inference_settings import LoadSettings
 
 TIMEOUT_S = 120
 _KV_SIZE = re.compile(r"llama_kv_cache: size =\s*([0-9.]+) MiB")
@@ -134,15 +134,15 @@ def _child(request: dict) -> dict:
     model, model_layers, runs = None, None, []
     for s in request["settings"]:
         start = len(chunks)
-        if model is None or model_layers != s["gpu_layers"]:
+        if model is None or model_layers != s["n_gpu_layers"]:
             if model is not None:
                 ll.llama_model_free(model)
             mparams = ll.llama_model_default_params()
             mparams.no_alloc = True
-            mparams.n_gpu_layers = s["gpu_layers"]
+            mparams.n_gpu_layers = s["n_gpu_layers"]
             mparams.load_mode = ll.LLAMA_LOAD_MODE_NONE
             model = ll.llama_model_load_from_file(request["path"].encode(), mparams)
-            model_layers = s["gpu_layers"]
+            model_layers = s["n_gpu_layers"]
             if not model:
                 return {"error": _last_error(chunks) or "the model did not load"}
         cparams = ll.llama_context_default_params()
@@ -150,9 +150,11 @@ def _child(request: dict) -> dict:
         cparams.n_batch = s["n_batch"]
         cparams.n_ubatch = s["n_ubatch"]
         cparams.n_seq_max = s["n_seq"]
-        cparams.type_k = cparams.type_v = kv_types[s["kv_type"]]
-        cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if s["flash_attn"]
-                                   else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        cparams.type_k = kv_types[s["type_k"]]
+        cparams.type_v = kv_types[s["type_v"]]
+        # "auto" as the estimate assumes it (on with the CPU and CUDA backends)
+        cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_DISABLED if s["flash_attn"] == "off"
+                                   else ll.LLAMA_FLASH_ATTN_TYPE_ENABLED)
         cparams.swa_full = s["swa_full"]
         ctx = ll.llama_init_from_model(model, cparams)
         if not ctx:

@@ -9,10 +9,6 @@ class EngineError(SparkError):
     """Something went wrong in the model engine."""
 
 
-class InvalidOptionsError(EngineError):
-    """The load or sampling settings cannot work together."""
-
-
 class ModelLoadError(EngineError):
     """llama.cpp refused the file (not a GGUF, truncated, unsupported, out of memory)."""
 
@@ -50,6 +46,6 @@ class WorkerDiedError(EngineError):
 # Errors the worker may report by name; anything else arrives as EngineError.
 REMOTE_ERRORS: dict[str, type[EngineError]] = {
     cls.__name__: cls
-    for cls in (EngineError, InvalidOptionsError, ModelLoadError, LoadCancelledError,
+    for cls in (EngineError, ModelLoadError, LoadCancelledError,
                 ChatTemplateError, PromptTooLongError, NoModelLoadedError)
 }

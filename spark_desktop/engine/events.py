@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from spark_desktop.engine.options import LoadOptions
+from spark_desktop.inference_settings import LoadSettings
 
 if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
@@ -33,7 +33,7 @@ class LoadedModel:
     """A model ready to chat, with what llama.cpp actually allocated for it."""
 
     info: ModelInfo
-    options: LoadOptions
+    options: LoadSettings
     memory: MemoryReport
     load_seconds: float
     log_lines: tuple[str, ...]

@@ -17,7 +17,7 @@ import numpy as np
 from spark_desktop.engine.client import Client
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 SMOKE_TOKENS = 4
 _N_EMBD, _N_HEAD, _N_HEAD_KV, _N_FF = 64, 4, 2, 128
@@ -93,9 +93,9 @@ def run_smoke(timeout: float = 120.0) -> SmokeResult:
         client = Client(log_path=Path(tmp) / "engine.log", start_timeout=timeout,
                         load_timeout=timeout, stall_timeout=timeout)
         try:
-            loaded = client.load(model, LoadOptions(n_ctx=64, n_batch=64, n_ubatch=64,
+            loaded = client.load(model, LoadSettings(n_ctx=64, n_batch=64, n_ubatch=64,
                                                     chat_template="chatml"))
-            sampling = SamplingOptions(temperature=0, max_tokens=SMOKE_TOKENS, ignore_eos=True)
+            sampling = SamplingSettings(temperature=0, max_tokens=SMOKE_TOKENS, ignore_eos=True)
             done = [e for e in client.chat([{"role": "user", "content": "hi"}], sampling)
                     if isinstance(e, ChatDone)]
         except EngineError as exc:

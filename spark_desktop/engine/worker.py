@@ -36,11 +36,11 @@ from spark_desktop.engine.errors import (
     NoModelLoadedError,
     PromptTooLongError,
 )
-from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.reasoning import ReasoningSplitter, prompt_opens_thinking
 from spark_desktop.engine.safe_mode import TEST_SIGILL_ENV
 from spark_desktop.engine.stops import StopMatcher
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 KV_GGML_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
                  "q4_0": llama_cpp.GGML_TYPE_Q4_0}
@@ -99,7 +99,7 @@ class Worker:
         self.model: Any = None
         self.ctx: Any = None
         self.vocab: Any = None
-        self.options: LoadOptions | None = None
+        self.options: LoadSettings | None = None
         self.kv_tokens: list[int] = []
         self.can_trim_kv = False
         self._render: Any = None
@@ -139,9 +139,9 @@ class Worker:
                 return
             try:
                 if op == "load":
-                    self.load(request["path"], LoadOptions.from_dict(request["options"]))
+                    self.load(request["path"], LoadSettings.from_dict(request["options"]))
                 elif op == "chat":
-                    self.chat(request["messages"], SamplingOptions.from_dict(request["sampling"]))
+                    self.chat(request["messages"], SamplingSettings.from_dict(request["sampling"]))
                 elif op == "count_tokens":
                     self.send("count", tokens=len(self.tokenize_messages(request["messages"])))
                 else:
@@ -163,7 +163,7 @@ class Worker:
                 return False
         return not self.cancelled()
 
-    def load(self, path: str, options: LoadOptions) -> None:
+    def load(self, path: str, options: LoadSettings) -> None:
         if self.model is not None:
             raise EngineError("A model is already loaded in this engine; unload it first.")
         started = time.perf_counter()
@@ -195,7 +195,7 @@ class Worker:
         self.send("loaded", info=self._model_info(path, template_name),
                   load_seconds=time.perf_counter() - started, log_lines=self.log.since(mark))
 
-    def _create_context(self, options: LoadOptions, mark: int) -> None:
+    def _create_context(self, options: LoadSettings, mark: int) -> None:
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = options.n_ctx
         cparams.n_batch = options.n_batch
@@ -229,7 +229,7 @@ class Worker:
                                 or llama_cpp.llama_model_is_hybrid(self.model))
         self.kv_tokens = []
 
-    def _warm_up(self, options: LoadOptions) -> None:
+    def _warm_up(self, options: LoadSettings) -> None:
         """Run the CPU kernels once before the model is reported loaded: a machine that
         cannot execute them dies here (SIGILL), where the client can retry the load with a
         safe setting, instead of in the middle of the first reply."""
@@ -373,7 +373,7 @@ class Worker:
             self.kv_tokens = []
         return rc
 
-    def _sampler(self, sampling: SamplingOptions) -> Any:
+    def _sampler(self, sampling: SamplingSettings) -> Any:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
         add = llama_cpp.llama_sampler_chain_add
         if sampling.repeat_penalty != 1.0:
@@ -391,7 +391,7 @@ class Worker:
         add(chain, llama_cpp.llama_sampler_init_dist(DEFAULT_SEED if seed is None else seed))
         return chain
 
-    def chat(self, messages: list[dict[str, Any]], sampling: SamplingOptions) -> None:
+    def chat(self, messages: list[dict[str, Any]], sampling: SamplingSettings) -> None:
         started = time.perf_counter()
         if self.model is None:
             raise NoModelLoadedError("Load a model before chatting.")

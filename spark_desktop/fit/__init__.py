@@ -1,7 +1,8 @@
-"""Memory-fit estimate and speed prediction (pure functions, no llama.cpp needed)."""
+"""Memory-fit estimate and speed prediction (pure functions, no llama.cpp needed).
+
+The settings an estimate assumes are inference_settings.LoadSettings, the engine's own.
+"""
 
 from spark_desktop.fit.estimate import FitEstimate, PoolUse, Verdict, estimate
-from spark_desktop.fit.settings import KV_TYPES, LoadSettings, SettingsError, from_user_defaults
 
-__all__ = ["KV_TYPES", "FitEstimate", "LoadSettings", "PoolUse", "SettingsError", "Verdict",
-           "estimate", "from_user_defaults"]
+__all__ = ["FitEstimate", "PoolUse", "Verdict", "estimate"]

@@ -64,10 +64,11 @@ import enum
 from dataclasses import dataclass, replace
 
 from spark_desktop.fit import memory
+from spark_desktop.fit.memory import CTX_PAD
 from spark_desktop.fit.profile import ModelProfile, profile
-from spark_desktop.fit.settings import CTX_PAD, LoadSettings
 from spark_desktop.gguf.spec import ModelSpec
 from spark_desktop.hardware.targets import Target
+from spark_desktop.inference_settings import LoadSettings
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -154,8 +155,8 @@ class FitEstimate:
         return {
             "model": self.model, "architecture": self.architecture,
             "parameters": self.parameters, "quantization": self.quantization,
-            "context": self.settings.n_ctx, "kv_type": self.settings.kv_type,
-            "gpu_layers": self.settings.gpu_layers,
+            "context": self.settings.n_ctx, "kv_type": self.settings.type_v,
+            "gpu_layers": self.settings.n_gpu_layers,
             "memory": {"weights": self.weights, "kv_cache": self.kv_cache,
                        "compute": self.compute, "output": self.output,
                        "overhead": self.overhead, "total": self.total},
@@ -188,7 +189,7 @@ def _layer_ranges(prof: ModelProfile, s: LoadSettings, target: Target
     n = prof.n_layer
     host = _host_pool(target)
     devices = _offload_pools(target)
-    g = n + 1 if s.gpu_layers < 0 else min(s.gpu_layers, n + 1)
+    g = n + 1 if s.n_gpu_layers < 0 else min(s.n_gpu_layers, n + 1)
     if not devices or g == 0:
         return [(host, 0, n, False)], host, False
     start = n + 1 - g
@@ -207,12 +208,12 @@ def _layer_ranges(prof: ModelProfile, s: LoadSettings, target: Target
     return [r for r in ranges if r[2] > r[1]], out_pool, True
 
 
-def _prefix(prof: ModelProfile, kv_type: str, flash_attn: bool) -> dict[str, list[int]]:
+def _prefix(prof: ModelProfile, s: LoadSettings) -> dict[str, list[int]]:
     """Prefix sums over layers, so any range of layers costs two lookups."""
-    key = ("prefix", kv_type, flash_attn)
+    key = ("prefix", s.type_k, s.type_v, s.uses_flash_attn)
     cached = prof.memo.get(key)
     if cached is None:
-        rows = memory.kv_rows(prof, kv_type, flash_attn)
+        rows = memory.kv_rows(prof, s)
         series = {
             "bytes": prof.layer_bytes, "active": prof.layer_active_bytes,
             "params": prof.layer_active_params,
@@ -251,7 +252,7 @@ class _Plan:
         self.host = host = _host_pool(target)
         self.ranges, out_pool, out_on_device = _layer_ranges(prof, s, target)
         self.out_pool = out_pool
-        pre = self.prefix = _prefix(prof, s.kv_type, s.flash_attn)
+        pre = self.prefix = _prefix(prof, s)
         state = prof.rs_values * memory.F32 * max(1, s.n_seq)
         device_weights = [0] * n_pools
         for pool, lo, hi, on_device in self.ranges:
@@ -327,7 +328,7 @@ def _max_gpu_layers(prof: ModelProfile, s: LoadSettings, target: Target) -> int:
     lo, hi = -1, prof.n_layer + 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _fits(prof, replace(s, gpu_layers=mid), target):
+        if _fits(prof, replace(s, n_gpu_layers=mid), target):
             lo = mid
         else:
             hi = mid - 1
@@ -409,14 +410,14 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
         short = (f"needs {_gib(tight.total)} in {tight.name} but it offers "
                  f"{_gib(tight.available)} ({_gib(tight.limit)} after the safety margin)")
         layers = _max_gpu_layers(prof, s, target) if any(
-            p.kind == "gpu" for p in target.pools) and s.gpu_layers != 0 else -1
+            p.kind == "gpu" for p in target.pools) and s.n_gpu_layers != 0 else -1
         if max_ctx >= min(MIN_USEFUL_CONTEXT, s.n_ctx):
             verdict = Verdict.FITS_REDUCED
             suggestion = replace(s, n_ctx=max_ctx)
             reason = f"{short}; fits with a context of {max_ctx} tokens"
         elif layers >= 0:
             verdict = Verdict.FITS_REDUCED
-            suggestion = replace(s, gpu_layers=layers)
+            suggestion = replace(s, n_gpu_layers=layers)
             reason = (f"{short}; fits with {layers} of {prof.n_layer + 1} layers on the GPU "
                       "(the rest runs on the CPU, slower)")
         else:

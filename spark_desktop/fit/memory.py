@@ -31,10 +31,23 @@ adds 0, 10.5, ~95 or 136.5 MiB depending on the context (not monotone in it), up
 from __future__ import annotations
 
 from spark_desktop.fit.profile import ModelProfile
-from spark_desktop.fit.settings import CTX_PAD, KV_TYPES, LoadSettings, ctx_seq
+from spark_desktop.inference_settings import LoadSettings
 
 F32 = 4
 INPUT_BYTES_PER_TOKEN = 20
+#: (block size, bytes per block) of each KV cache type, as ggml stores them.
+KV_BLOCKS: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
+#: llama.cpp pads the context to a multiple of this (llama-context.cpp).
+CTX_PAD = 256
+
+
+def ctx_seq(n_ctx: int, n_seq: int) -> int:
+    """KV cells per sequence: the context padded to 256, split over the sequences (each
+    its own stream, kv_unified off) and padded again (llama_context's constructor)."""
+    padded = -(-n_ctx // CTX_PAD) * CTX_PAD
+    if n_seq > 1:
+        padded = -(-(padded // n_seq) // CTX_PAD) * CTX_PAD
+    return padded
 
 
 def _pad(n: int, to: int) -> int:
@@ -43,7 +56,7 @@ def _pad(n: int, to: int) -> int:
 
 def row_bytes(kv_type: str, values: int) -> int:
     """Bytes of `values` values stored as kv_type (ggml_row_size)."""
-    block, size = KV_TYPES[kv_type]
+    block, size = KV_BLOCKS[kv_type]
     return values // block * size
 
 
@@ -57,16 +70,17 @@ def kv_cells(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None) -> t
     return full, _pad(min(full, prof.n_swa + s.n_ubatch), CTX_PAD)
 
 
-def kv_rows(prof: ModelProfile, kv_type: str, flash_attn: bool) -> tuple[int, ...]:
+def kv_rows(prof: ModelProfile, s: LoadSettings) -> tuple[int, ...]:
     """KV bytes of one cell of one sequence in each layer (0 for layers without KV)."""
-    key = ("rows", kv_type, flash_attn)
+    flash_attn = s.uses_flash_attn
+    key = ("rows", s.type_k, s.type_v, flash_attn)
     rows = prof.memo.get(key)
     if rows is None:
         # Without flash attention V is stored transposed and padded to the widest layer.
         v_max = max(prof.kv_v_row, default=0)
         rows = tuple(
             0 if prof.recurrent[il] or not k else
-            row_bytes(kv_type, k) + row_bytes(kv_type, v_max if v and not flash_attn else v)
+            row_bytes(s.type_k, k) + row_bytes(s.type_v, v_max if v and not flash_attn else v)
             for il, (k, v) in enumerate(zip(prof.kv_k_row, prof.kv_v_row)))
         prof.memo[key] = rows
     return rows
@@ -76,7 +90,7 @@ def kv_layer_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None
                    ) -> tuple[int, ...]:
     """KV cache (or recurrent state) bytes of each layer, all sequences together."""
     full, swa = kv_cells(prof, s, n_ctx)
-    rows = kv_rows(prof, s.kv_type, s.flash_attn)
+    rows = kv_rows(prof, s)
     state = prof.rs_values * F32 * max(1, s.n_seq)
     return tuple(state if prof.recurrent[il] else
                  row * (swa if prof.swa[il] else full) * s.n_seq
@@ -100,14 +114,14 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None)
             {prof.swa[il] for il, k in enumerate(prof.kv_k_row) if k and not prof.recurrent[il]}))
     # With several sequences each stream sees its own cells and its share of the batch.
     kinds_kv = [swa if is_swa else full for is_swa in kinds]
-    mask_elem = 2 if s.flash_attn else F32
+    mask_elem = 2 if s.uses_flash_attn else F32
     masks = sum(n_kv * t * mask_elem for n_kv in kinds_kv)
 
     e = max(prof.n_embd, prof.q_width) * F32
     kv = prof.kv_width * F32
     stages = [0]
     if kinds:
-        if s.flash_attn:
+        if s.uses_flash_attn:
             stages.append(max(5 * e, 4 * e + kv) * t)
         else:
             n_kv = max(kinds_kv)
@@ -123,6 +137,6 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None)
                       else 6 * prof.n_embd * F32 * t)
     inner = max(stages) + masks + INPUT_BYTES_PER_TOKEN * t
     output = prof.n_vocab * n_out * F32 + 2 * prof.n_embd * F32 * t
-    if kinds and s.kv_type != "f16" and prof.head_dim_k % 64 == 0:
+    if kinds and s.type_k != "f16" and prof.head_dim_k % 64 == 0:
         output += prof.q_width * F32 * t  # the Hadamard rotation of a quantized KV cache
     return max(inner, output)

@@ -355,6 +355,30 @@ class HistoryStore:
         msg = self.get_message(message_id)
         return self.children(msg.parent_id, msg.conversation_id)
 
+    def sibling_positions(self, conversation_id: str, message_ids: Iterable[str]
+                          ) -> dict[str, tuple[int, int]]:
+        """(position, count) among its siblings, oldest first, of each of these messages
+        that has siblings: the branch switcher's figures for a screenful, in one query."""
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return {}
+        asked = _M.alias("asked")
+        mine = (asked.c.id.in_(ids), asked.c.conversation_id == conversation_id)
+        order = (_M.c.created_ms, _M.c.seq)
+        family = select(
+            _M.c.id,
+            func.row_number().over(partition_by=_M.c.parent_id, order_by=order).label("pos"),
+            func.count().over(partition_by=_M.c.parent_id).label("n"),
+        ).where(_M.c.conversation_id == conversation_id,
+                _M.c.parent_id.in_(select(asked.c.parent_id).where(*mine))
+                | (_M.c.parent_id.is_(None)
+                   & select(asked.c.id).where(*mine, asked.c.parent_id.is_(None)).exists()),
+                ).subquery()
+        query = select(family.c.id, family.c.pos, family.c.n).where(family.c.id.in_(ids),
+                                                                    family.c.n > 1)
+        with self._engine.connect() as conn:
+            return {row.id: (row.pos, row.n) for row in conn.execute(query)}
+
     def messages_page(self, conversation_id: str, *, before_id: str | None = None,
                       leaf_id: str | None = None, limit: int = 50) -> MessagePage:
         """Up to `limit` messages of one branch ending just above `before_id` (or at the leaf).

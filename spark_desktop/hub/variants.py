@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from spark_desktop.hub import retry, session
@@ -169,10 +169,12 @@ def fit_function(target: str, n_ctx: int | None = None) -> FitFunction:
     """spec -> FitEstimate for the target ("spark", "spark2", "this", a size in GiB) and
     context (default: the user's load settings), for the variants table's fit badge."""
     from spark_desktop import settings as user_settings
-    from spark_desktop.fit import estimate, from_user_defaults
+    from spark_desktop.fit import estimate
     from spark_desktop.hardware import resolve_target
 
-    load = from_user_defaults(user_settings.load().load, n_ctx)
+    load = user_settings.load().load
+    if n_ctx:
+        load = replace(load, n_ctx=n_ctx)
     resolved = resolve_target(target)
     return lambda spec: estimate(spec, load, resolved)
 

@@ -2,12 +2,15 @@
 
 The core blocks (network, disk scans, the engine, SQLite); the GUI must not. These
 bridges run core calls on worker threads and deliver results, exceptions and events
-back to the GUI thread by queued signals, so a slot never waits on I/O.
+back to the GUI thread by queued signals, so a slot never waits on I/O. Two kinds of
+work are serial: the engine's (EngineBridge, one thread per engine) and the history's
+(HistoryBridge over history.runner, one thread for the app).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +69,14 @@ def run_async(fn: Callable[[], Any], on_done: Callable[[Any], None] | None = Non
     With a `parent`, the delivery is dropped when the parent is destroyed first;
     `threads` picks another pool (the engine's single thread serialises its calls).
     """
+    call = _call(on_done, on_error, parent)
+    (threads or pool()).start(_Job(call, fn))
+    return call
+
+
+def _call(on_done: Callable[[Any], None] | None, on_error: Callable[[BaseException], None] | None,
+          parent: QObject | None) -> Call:
+    """A Call whose results reach `on_done` / `on_error` on the GUI thread."""
     call = Call(parent)
     _pending.add(call)
 
@@ -79,8 +90,45 @@ def run_async(fn: Callable[[], Any], on_done: Callable[[Any], None] | None = Non
         call.failed.connect(on_error, Qt.ConnectionType.QueuedConnection)
     call.done.connect(finish, Qt.ConnectionType.QueuedConnection)
     call.failed.connect(finish, Qt.ConnectionType.QueuedConnection)
-    (threads or pool()).start(_Job(call, fn))
     return call
+
+
+def serial_pool(parent: QObject) -> QThreadPool:
+    """A pool of one thread that never expires: its calls run in the order submitted."""
+    threads = QThreadPool(parent)
+    threads.setMaxThreadCount(1)
+    threads.setExpiryTimeout(-1)
+    return threads
+
+
+class HistoryBridge(QObject):
+    """The GUI's one door to the history (anki's QueryOp): `run(op)` runs `op(store)` on
+    the app's history thread, in the order asked, and delivers the result or the error
+    on the GUI thread. Pages never hold a thread of their own for the database."""
+
+    def __init__(self, store: Any = None, parent: QObject | None = None) -> None:
+        from spark_desktop.history.runner import HistoryRunner
+
+        super().__init__(parent)
+        self.runner = HistoryRunner(store)
+
+    def run(self, op: Callable[[Any], Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None,
+            parent: QObject | None = None) -> Call:
+        """Queue `op(store)`; with a `parent`, the delivery is dropped once it is gone."""
+        call = _call(on_done, on_error, parent or self)
+        self.runner.submit(op).add_done_callback(lambda future: _deliver(call, future))
+        return call
+
+    def shutdown(self) -> None:
+        """Finish the queued calls and close the store (the window is closing)."""
+        self.runner.close()
+
+
+def _deliver(call: Call, future: Future[Any]) -> None:
+    exc = future.exception()
+    _Job._emit(call.failed if exc is not None else call.done,
+               exc if exc is not None else future.result())
 
 
 class EventRelay(QObject):
@@ -109,12 +157,13 @@ class EngineBridge(QObject):
     died = Signal(str)              # the reason, in words
     unloaded = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, client: Any = None) -> None:
+        """`client`: an engine.Client to use (tests, tools; a model it already loaded
+        counts as loaded), which shutdown() leaves open; by default the bridge makes its own."""
         super().__init__(parent)
-        self._threads = QThreadPool(self)
-        self._threads.setMaxThreadCount(1)
-        self._threads.setExpiryTimeout(-1)
-        self._client: Any = None
+        self._threads = serial_pool(self)
+        self._client: Any = client
+        self._owns_client = client is None
         self._progress = EventRelay(self)
         self._progress.event.connect(self._on_progress)
         self.current: Any = None       # the LoadedModel, while one is loaded
@@ -122,6 +171,9 @@ class EngineBridge(QObject):
         self.loading = False
         self._watchdog = QTimer(self, interval=1000)
         self._watchdog.timeout.connect(self._check_alive)
+        if client is not None and client.loaded is not None:
+            self.current = client.loaded
+            self._watchdog.start()
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -135,7 +187,11 @@ class EngineBridge(QObject):
 
     @property
     def model_name(self) -> str:
-        return self.last_load[2] if self.current is not None and self.last_load else ""
+        """The loaded model's name as the library shows it (its file name if the bridge
+        did not load it); "" when none is loaded."""
+        if self.current is None:
+            return ""
+        return self.last_load[2] if self.last_load else Path(self.current.info.path).name
 
     @property
     def memory_in_use(self) -> int:
@@ -157,7 +213,7 @@ class EngineBridge(QObject):
                          threads=self._threads)
 
     def load(self, path: Path, options: Any, name: str) -> None:
-        """Load `path` with engine.LoadOptions; any loaded model is replaced."""
+        """Load `path` with inference_settings.LoadSettings; any loaded model is replaced."""
         self.last_load = (Path(path), options, name)
         self.loading = True
         self.current = None
@@ -189,7 +245,8 @@ class EngineBridge(QObject):
             try:
                 client.cancel()
             finally:
-                self._threads.start(_Job(Call(), client.close))
+                if self._owns_client:
+                    self._threads.start(_Job(Call(), client.close))
                 self._threads.waitForDone(5000)
 
     # -- results --------------------------------------------------------------------

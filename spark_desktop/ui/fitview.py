@@ -1,15 +1,15 @@
 """How the GUI shows a fit estimate: badge colour and words, memory segments, speeds.
 
-The one place in ui/ that reads fit.FitEstimate and turns the app's load defaults into
-the estimator's and the engine's settings, so the estimate and the load agree.
+The one place in ui/ that reads fit.FitEstimate and turns the load choices the GUI offers
+into the LoadSettings that both the estimate and the engine take, so they agree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from spark_desktop.settings import LoadDefaults
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.theme import AMBER, GREEN, RED
 from spark_desktop.ui.widgets import Segment
@@ -25,20 +25,21 @@ class Badge:
     colour: str
 
 
-def engine_options(chosen: LoadDefaults) -> Any:
-    """The engine's LoadOptions for the same choices (same names, same defaults)."""
-    from spark_desktop.engine import LoadOptions
+def with_choices(base: LoadSettings, *, n_ctx: int, kv_type: str, n_gpu_layers: int,
+                 flash_attn: bool) -> LoadSettings:
+    """`base` with what the load dialog and the settings page offer: one KV type for K
+    and V, and flash attention as a box that is ticked for "auto" and "on" (ticking it
+    keeps "auto" where `base` had it)."""
+    mode = ("auto" if base.flash_attn == "auto" else "on") if flash_attn else "off"
+    return replace(base, n_ctx=n_ctx, type_k=kv_type, type_v=kv_type,  # type: ignore[arg-type]
+                   n_gpu_layers=n_gpu_layers, flash_attn=mode)
 
-    return LoadOptions(n_ctx=chosen.n_ctx, n_gpu_layers=chosen.gpu_layers,
-                       flash_attn="on" if chosen.flash_attn else "off",
-                       type_k=chosen.kv_type, type_v=chosen.kv_type)
 
-
-def estimate(spec: Any, chosen: LoadDefaults, target: Any) -> Any:
+def estimate(spec: Any, chosen: LoadSettings, target: Any) -> Any:
     """fit.estimate for these choices (pure and fast: fine on the GUI thread)."""
     from spark_desktop import fit
 
-    return fit.estimate(spec, fit.from_user_defaults(chosen), target)
+    return fit.estimate(spec, chosen, target)
 
 
 def badge(est: Any) -> Badge:

@@ -116,7 +116,8 @@ class MainWindow(QMainWindow):
 
     def _build_chat(self, module: object) -> None:
         """Put the chat page in its slot (its modules were imported off the GUI thread)."""
-        chat = module.ChatPage(None, self.services.engine)  # type: ignore[attr-defined]
+        chat = module.ChatPage(self.services.history,  # type: ignore[attr-defined]
+                               self.services.engine)
         chat.reload_model_requested.connect(self.services.engine.reload)
         chat.model_selected.connect(lambda path: self.page("models").load_path(path))
         self.chat_note.hide()

@@ -1,7 +1,9 @@
-"""What the pages share: settings, this machine, the library, downloads and the engine.
+"""What the pages share: settings, this machine, the library, downloads, the engine and
+the history.
 
 One instance per window. Every slow look-up (hardware probe, library scan) runs off
-the GUI thread through bridges.run_async; results arrive as signals.
+the GUI thread through bridges.run_async; results arrive as signals. History calls all
+go through `history`, the one thread that reads and writes the database.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from spark_desktop import settings as settings_mod
-from spark_desktop.ui.bridges import DownloadsBridge, EngineBridge, error_text, run_async
+from spark_desktop.ui.bridges import (
+    DownloadsBridge,
+    EngineBridge,
+    HistoryBridge,
+    error_text,
+    run_async,
+)
 
 
 class Services(QObject):
@@ -28,6 +36,7 @@ class Services(QObject):
         self.local: Any = None         # this machine's pools, whatever the plan
         self.models: tuple[Any, ...] = ()
         self.engine = EngineBridge(self)
+        self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
 
@@ -83,6 +92,7 @@ class Services(QObject):
     def shutdown(self) -> None:
         self.downloads.shutdown()
         self.engine.shutdown()
+        self.history.shutdown()
 
 
 def _probe(target: str) -> tuple[Any, Any, Any]:

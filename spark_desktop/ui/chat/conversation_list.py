@@ -1,9 +1,11 @@
 """The conversations column: a search box (search as you type over every message and
-title) above a list of conversations, pinned first; right click to rename, pin, delete."""
+title) above a list of conversations, pinned first; right click to rename, pin, delete.
+It reads and changes them through the app's HistoryBridge; opening one is the page's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -17,9 +19,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QInputDialog,
     QLineEdit,
     QListView,
     QMenu,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,7 +31,10 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.history.records import Conversation, SearchHit
 from spark_desktop.history.search import MARK_END, MARK_START
+from spark_desktop.ui.bridges import HistoryBridge, error_text
 
+LIST_SIZE = 300
+SEARCH_LIMIT = 50
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 ConversationIdRole = Qt.ItemDataRole.UserRole + 1
@@ -97,17 +104,21 @@ class ConversationListModel(QAbstractListModel):
 
 
 class ConversationList(QWidget):
-    """Emits what the person asked for; the page does the (threaded) work."""
+    """Lists, searches, renames, pins and deletes conversations (a rename or delete after
+    asking); emits what the page must act on."""
 
     open_requested = Signal(str, object)     # conversation id, message id (search hit) or None
     new_requested = Signal()
     search_changed = Signal(str)             # debounced text ("" = back to the list)
-    rename_requested = Signal(str)
-    pin_requested = Signal(str, bool)
-    delete_requested = Signal(str)
+    delete_requested = Signal(str)           # confirmed; the page decides (see delete())
+    saved = Signal(object)                   # a Conversation renamed or (un)pinned
+    failed = Signal(str)                     # a history call failed, in words
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, history: HistoryBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.history = history
+        self._current: str | None = None
+        self._search_seq = 0
         self.new_button = QPushButton("New chat")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
         self.search = QLineEdit()
@@ -134,6 +145,7 @@ class ConversationList(QWidget):
         self._debounce.setInterval(150)
         self._debounce.timeout.connect(lambda: self.search_changed.emit(self.search.text().strip()))
         self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search_changed.connect(self._search)
         self.new_button.clicked.connect(self.new_requested)
         self.view.activated.connect(self._activated)
         self.view.clicked.connect(self._activated)
@@ -142,7 +154,51 @@ class ConversationList(QWidget):
     def searching(self) -> bool:
         return bool(self.search.text().strip())
 
+    # -- history --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the list (unless a search is showing)."""
+        if not self.searching():
+            self._history(lambda store: store.list_conversations(LIST_SIZE), self._listed)
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        self._history(lambda store: store.rename(conversation_id, title), self._saved)
+
+    def set_pinned(self, conversation_id: str, pinned: bool) -> None:
+        self._history(lambda store: store.set_pinned(conversation_id, pinned), self._saved)
+
+    def delete(self, conversation_id: str) -> None:
+        self._history(lambda store: store.delete_conversation(conversation_id),
+                      lambda _r: self.refresh())
+
+    def _history(self, op: Any, on_done: Any) -> None:
+        self.history.run(op, on_done, lambda exc: self.failed.emit(error_text(exc)), parent=self)
+
+    def _listed(self, conversations: list[Conversation]) -> None:
+        if not self.searching():
+            self.model.set_entries([entry_for_conversation(c) for c in conversations])
+            self.select(self._current)
+
+    def _saved(self, conv: Conversation) -> None:
+        self.saved.emit(conv)
+        self.refresh()
+
+    def _search(self, query: str) -> None:
+        self._search_seq += 1
+        seq = self._search_seq
+        if not query:
+            self.refresh()
+            return
+
+        def found(hits: list[SearchHit]) -> None:
+            if seq == self._search_seq:
+                self.model.set_entries([entry_for_hit(h) for h in hits])
+
+        self._history(lambda store: store.search(query, SEARCH_LIMIT), found)
+
+    # -- selection and menu -------------------------------------------------------------
     def select(self, conversation_id: str | None) -> None:
+        """Mark the conversation shown (kept across reloads of the list)."""
+        self._current = conversation_id
         row = self.model.row_of(conversation_id) if conversation_id else -1
         if row >= 0:
             self.view.setCurrentIndex(self.model.index(row, 0))
@@ -159,9 +215,23 @@ class ConversationList(QWidget):
         conv_id = index.data(ConversationIdRole)
         pinned = bool(index.data(PinnedRole))
         menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self.rename_requested.emit(conv_id))
+        menu.addAction("Rename…", lambda: self._ask_rename(conv_id))
         menu.addAction("Unpin" if pinned else "Pin to top",
-                       lambda: self.pin_requested.emit(conv_id, not pinned))
+                       lambda: self.set_pinned(conv_id, not pinned))
         menu.addSeparator()
-        menu.addAction("Delete…", lambda: self.delete_requested.emit(conv_id))
+        menu.addAction("Delete…", lambda: self._ask_delete(conv_id))
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _ask_rename(self, conversation_id: str) -> None:
+        row = self.model.row_of(conversation_id)
+        current = self.model.entries()[row].title if row >= 0 else ""
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title", text=current)
+        if ok and title.strip():
+            self.rename(conversation_id, title)
+
+    def _ask_delete(self, conversation_id: str) -> None:
+        answer = QMessageBox.question(
+            self, "Delete conversation",
+            "Delete this conversation and all its messages? This cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_requested.emit(conversation_id)

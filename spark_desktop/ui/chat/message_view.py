@@ -1,12 +1,13 @@
 """The list of messages: a QListView (only visible rows are painted), kept at the bottom
-while a reply streams, fetching older pages (Qt's fetchMore) when scrolled near the top."""
+while a reply streams, fetching older pages (Qt's fetchMore) when scrolled near the top.
+Clicks that only concern the view (copy, show reasoning, open a link) are handled here."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
-from PySide6.QtGui import QMouseEvent, QPaintEvent, QResizeEvent
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
 from spark_desktop.ui.chat.message_delegate import MessageDelegate
@@ -16,7 +17,12 @@ OLDER_THRESHOLD_PX = 300
 
 
 class MessageView(QListView):
-    """Shows a MessageListModel; near the top it calls the model's fetchMore."""
+    """Shows a MessageListModel; near the top it calls the model's fetchMore.
+
+    `message_action(action, message id)`: "regenerate", "edit", "prev" or "next" clicked.
+    """
+
+    message_action = Signal(str, str)
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +37,7 @@ class MessageView(QListView):
         self.setMouseTracking(True)
         self.verticalScrollBar().setSingleStep(24)
         self.message_delegate = MessageDelegate(self)
+        self.message_delegate.action.connect(self._action)
         self.setItemDelegate(self.message_delegate)
         self.setModel(model)
         self._model = model
@@ -46,9 +53,6 @@ class MessageView(QListView):
         model.rowsAboutToBeInserted.connect(self._rows_about_to_be_inserted)
 
     # -- staying at the bottom ----------------------------------------------------------
-    def at_bottom(self) -> bool:
-        return self._stick
-
     def scroll_to_end(self) -> None:
         self._stick = True
         self.scrollToBottom()
@@ -114,7 +118,19 @@ class MessageView(QListView):
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if hit
                                   else Qt.CursorShape.ArrowCursor)
 
-    def row_rect(self, row: int) -> tuple[QPoint, int]:
-        """Top-left of a row in viewport coordinates and its height (for tests and tools)."""
-        rect = self.visualRect(self._model.index(row, 0))
-        return rect.topLeft(), rect.height()
+    def _action(self, action: str, message_id: str, payload: object) -> None:
+        row = self._model.row_of(message_id)
+        if row < 0:
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(self._model.message(row).content)
+        elif action == "copy_code":
+            QGuiApplication.clipboard().setText(str(payload))
+        elif action == "toggle_reasoning":
+            self._model.toggle_reasoning(row)
+        elif action == "link":
+            url = QUrl(str(payload))
+            if url.scheme() in ("http", "https", "mailto"):
+                QDesktopServices.openUrl(url)
+        else:
+            self.message_action.emit(action, message_id)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spark_desktop.settings import SamplingDefaults
+from spark_desktop.inference_settings import SamplingSettings
 
 
 class SamplingPanel(QWidget):
@@ -25,10 +25,10 @@ class SamplingPanel(QWidget):
 
     changed = Signal()
 
-    def __init__(self, defaults: SamplingDefaults | None = None,
+    def __init__(self, defaults: SamplingSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.defaults = defaults or SamplingDefaults()
+        self.defaults = defaults or SamplingSettings()
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("systemPrompt")
         self.system_prompt.setPlaceholderText("System prompt (optional): how the model should behave")
@@ -94,7 +94,7 @@ class SamplingPanel(QWidget):
             self.min_p.setValue(float(sampling.get("min_p", d.min_p)))
             self.repeat_penalty.setValue(float(sampling.get("repeat_penalty", d.repeat_penalty)))
             self.max_tokens.setValue(int(sampling.get("max_tokens") or 0)
-                                     if "max_tokens" in sampling else d.max_tokens)
+                                     if "max_tokens" in sampling else d.max_tokens or 0)
             seed = sampling.get("seed")
             self.seed.setValue(-1 if seed is None else int(seed))
         finally:
@@ -112,7 +112,7 @@ class SamplingPanel(QWidget):
         return text if text.strip() else None
 
     def sampling(self) -> dict[str, Any]:
-        """The settings as stored with the conversation (SamplingOptions field names)."""
+        """The settings as stored with the conversation (SamplingSettings field names)."""
         return {"temperature": round(self.temperature.value(), 4),
                 "top_p": round(self.top_p.value(), 4), "top_k": self.top_k.value(),
                 "min_p": round(self.min_p.value(), 4),

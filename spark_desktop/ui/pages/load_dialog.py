@@ -24,22 +24,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spark_desktop.settings import LoadDefaults
+from spark_desktop.inference_settings import KV_TYPES, LoadSettings
 from spark_desktop.ui import fitview
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.widgets import MemoryBar
 
 CTX_STEP = 256
-KV_TYPES = ("f16", "q8_0", "q4_0")
 
 
 class LoadDialog(QDialog):
-    def __init__(self, title: str, spec: Any, target: Any, defaults: LoadDefaults,
+    def __init__(self, title: str, spec: Any, target: Any, defaults: LoadSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Load {title}")
         self.spec = spec
         self.target = target
+        self.defaults = defaults
         self.estimate: Any = None
         max_ctx = max(CTX_STEP, int(spec.context_length or defaults.n_ctx))
         self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
@@ -84,9 +84,9 @@ class LoadDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(560, 0)
         self._set_ctx(min(defaults.n_ctx, max_ctx))
-        self.kv_type.setCurrentText(defaults.kv_type)
-        self.gpu_layers.setValue(defaults.gpu_layers)
-        self.flash_attn.setChecked(defaults.flash_attn)
+        self.kv_type.setCurrentText(defaults.type_v)
+        self.gpu_layers.setValue(defaults.n_gpu_layers)
+        self.flash_attn.setChecked(defaults.uses_flash_attn)
         self.ctx_slider.valueChanged.connect(lambda v: self._set_ctx(v * CTX_STEP))
         self.ctx_spin.valueChanged.connect(self._set_ctx)
         self.kv_type.currentIndexChanged.connect(self.refresh)
@@ -101,11 +101,12 @@ class LoadDialog(QDialog):
             w.blockSignals(False)
         self.refresh()
 
-    def load_settings(self) -> LoadDefaults:
-        """The settings chosen, as the app stores its defaults."""
-        return LoadDefaults(n_ctx=self.ctx_spin.value(), kv_type=self.kv_type.currentText(),
-                            gpu_layers=self.gpu_layers.value(),
-                            flash_attn=self.flash_attn.isChecked())
+    def load_settings(self) -> LoadSettings:
+        """The settings chosen (the defaults with the dialog's choices)."""
+        return fitview.with_choices(self.defaults, n_ctx=self.ctx_spin.value(),
+                                    kv_type=self.kv_type.currentText(),
+                                    n_gpu_layers=self.gpu_layers.value(),
+                                    flash_attn=self.flash_attn.isChecked())
 
     def refresh(self) -> None:
         """Re-estimate with the current choices and redraw the bar (< 1 ms)."""

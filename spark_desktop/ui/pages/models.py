@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spark_desktop.settings import LoadDefaults
-from spark_desktop.ui import fitview
+from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.models.local import LocalModelsModel
@@ -160,10 +159,9 @@ class ModelsPage(QWidget):
         if model is not None:
             self.start_load(model, self.services.settings.load)
 
-    def start_load(self, model: Any, chosen: LoadDefaults) -> None:
+    def start_load(self, model: Any, chosen: LoadSettings) -> None:
         """Load `model` in the engine with the chosen settings."""
-        self.services.engine.load(model.path, fitview.engine_options(chosen),
-                                  display_name(model))
+        self.services.engine.load(model.path, chosen, display_name(model))
 
     def _load_started(self, name: str) -> None:
         self.progress.setValue(0)

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop import paths
-from spark_desktop.settings import LoadDefaults, SamplingDefaults, Settings
+from spark_desktop.inference_settings import KV_TYPES
+from spark_desktop.settings import Settings
+from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
 
-KV_TYPES = ("f16", "q8_0", "q4_0")
 _STATUS_COLOURS = {"ok": GREEN, "warning": AMBER, "problem": RED}
 
 
@@ -126,7 +127,8 @@ class SettingsPage(QWidget):
         self.min_p = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2)
         self.repeat_penalty = QDoubleSpinBox(minimum=0.5, maximum=2.0, singleStep=0.05,
                                              decimals=2)
-        self.max_tokens = QSpinBox(minimum=16, maximum=1 << 20, singleStep=256)
+        self.max_tokens = QSpinBox(minimum=0, maximum=1 << 20, singleStep=256,
+                                   specialValueText="until the model stops")
         for label, w in (("Temperature", self.temperature), ("Top p", self.top_p),
                          ("Top k", self.top_k), ("Min p", self.min_p),
                          ("Repeat penalty", self.repeat_penalty),
@@ -227,15 +229,15 @@ class SettingsPage(QWidget):
             self.extra_dirs.addItems(list(s.extra_model_dirs))
             self.offline.setChecked(s.offline)
             self.n_ctx.setValue(s.load.n_ctx)
-            self.kv_type.setCurrentText(s.load.kv_type)
-            self.gpu_layers.setValue(s.load.gpu_layers)
-            self.flash_attn.setChecked(s.load.flash_attn)
+            self.kv_type.setCurrentText(s.load.type_v)
+            self.gpu_layers.setValue(s.load.n_gpu_layers)
+            self.flash_attn.setChecked(s.load.uses_flash_attn)
             self.temperature.setValue(s.sampling.temperature)
             self.top_p.setValue(s.sampling.top_p)
             self.top_k.setValue(s.sampling.top_k)
             self.min_p.setValue(s.sampling.min_p)
             self.repeat_penalty.setValue(s.sampling.repeat_penalty)
-            self.max_tokens.setValue(s.sampling.max_tokens)
+            self.max_tokens.setValue(s.sampling.max_tokens or 0)
             self.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
         finally:
             self._filling = False
@@ -248,14 +250,16 @@ class SettingsPage(QWidget):
             current,
             offline=self.offline.isChecked(),
             theme=THEMES[self.theme.currentIndex()],
-            load=LoadDefaults(n_ctx=self.n_ctx.value(), kv_type=self.kv_type.currentText(),
-                              gpu_layers=self.gpu_layers.value(),
-                              flash_attn=self.flash_attn.isChecked()),
-            sampling=SamplingDefaults(
+            load=fitview.with_choices(current.load, n_ctx=self.n_ctx.value(),
+                                      kv_type=self.kv_type.currentText(),
+                                      n_gpu_layers=self.gpu_layers.value(),
+                                      flash_attn=self.flash_attn.isChecked()),
+            sampling=dataclasses.replace(
+                current.sampling,
                 temperature=self.temperature.value(), top_p=self.top_p.value(),
                 top_k=self.top_k.value(), min_p=self.min_p.value(),
                 repeat_penalty=self.repeat_penalty.value(),
-                max_tokens=self.max_tokens.value()))
+                max_tokens=self.max_tokens.value() or None))
         if new != current:
             self.services.update_settings(new)
 

@@ -1,0 +1,221 @@
+"""A chat session: one conversation's turn lifecycle, apart from any view.
+
+The GUI page, the CLI `chat` and (next) the server and the compare page drive a
+conversation through this: send, edit-and-resend, regenerate, stop. The state is plain
+values changed on the owner's thread only (the GUI thread for the page). A turn runs
+elsewhere, because it blocks on the engine: the owner asks `send()` for a TurnRequest,
+runs `run(request, client)` on the engine's thread, and hands each event back to
+`apply()` on its own thread. History calls go through `history` (the GUI's HistoryRunner,
+so only its thread writes the database; the CLI's store directly).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from spark_desktop.chat.turn import ChatClient, Kind, Turn, TurnEvent, TurnFinished, TurnStarted
+from spark_desktop.history.records import Conversation, Message
+from spark_desktop.history.runner import HistoryCalls
+from spark_desktop.history.store import HistoryStore
+from spark_desktop.inference_settings import SamplingSettings
+
+#: (position, count) of a message among its siblings, by message id.
+Siblings = dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """Everything a turn needs, fixed when the person asked (a value: safe on any thread)."""
+
+    kind: Kind
+    conversation_id: str | None        # None: the turn creates the conversation first
+    text: str | None = None            # the message sent (send, edit)
+    target: Message | None = None      # the reply regenerated or the user message edited
+    system_prompt: str | None = None
+    sampling: Mapping[str, Any] = field(default_factory=dict)  # as stored with the chat
+    model_name: str | None = None
+    view: int = 0                      # the session's view when asked (see ChatSession.view)
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class ConversationCreated:
+    """The turn made a new conversation (before its TurnStarted)."""
+
+    conversation: Conversation
+
+
+SessionEvent = ConversationCreated | TurnEvent
+
+
+class ChatSession:
+    """The conversation shown, whether a reply is running, and the message being edited.
+
+    `conversation` is None for a new chat: the first message creates it. `view` counts
+    the conversations shown, so a turn's late events know whether the person moved on.
+    """
+
+    def __init__(self, history: HistoryCalls, *, flush_interval: float = 0.5) -> None:
+        self.history = history
+        self.flush_interval = flush_interval
+        self.conversation: Conversation | None = None
+        self.editing: Message | None = None
+        self.reply_id: str | None = None
+        self.view = 0
+        self._request: TurnRequest | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True from send()/regenerate() until finished()."""
+        return self._request is not None
+
+    # -- what is shown ------------------------------------------------------------------
+    def show(self, conversation: Conversation | None) -> None:
+        """Another conversation (None: a new chat) is shown; an edit in progress ends."""
+        self.view += 1
+        self.conversation = conversation
+        self.editing = None
+
+    def saved(self, conversation: Conversation) -> None:
+        """A newer version of a conversation (renamed, settings saved) came back."""
+        if self.conversation is not None and self.conversation.id == conversation.id:
+            self.conversation = conversation
+
+    def shows(self, conversation_id: str) -> bool:
+        return self.conversation is not None and self.conversation.id == conversation_id
+
+    # -- intents (owner's thread) ---------------------------------------------------------
+    def start_edit(self, message: Message) -> bool:
+        """Edit a user message: the next send() makes a sibling of it."""
+        if self.busy or message.role != "user":
+            return False
+        self.editing = message
+        return True
+
+    def cancel_edit(self) -> bool:
+        """Leave edit mode; True if there was an edit to leave."""
+        was, self.editing = self.editing is not None, None
+        return was
+
+    def send(self, text: str, *, system_prompt: str | None = None,
+             sampling: Mapping[str, Any] | None = None,
+             model_name: str | None = None) -> TurnRequest | None:
+        """A turn for `text` (a new branch when a message is being edited); None when
+        there is nothing to send or a reply is still running."""
+        text = text.strip()
+        if not text or self.busy:
+            return None
+        editing, self.editing = self.editing, None
+        return self._begin(TurnRequest(
+            "edit" if editing is not None else "send",
+            self.conversation.id if self.conversation is not None else None, text=text,
+            target=editing, system_prompt=system_prompt, sampling=dict(sampling or {}),
+            model_name=model_name, view=self.view))
+
+    def regenerate(self, reply: Message, *, system_prompt: str | None = None,
+                   sampling: Mapping[str, Any] | None = None,
+                   model_name: str | None = None) -> TurnRequest | None:
+        """A turn for another answer in place of `reply` (kept as its sibling)."""
+        if self.busy or reply.role != "assistant":
+            return None
+        return self._begin(TurnRequest(
+            "regenerate", reply.conversation_id, target=reply, system_prompt=system_prompt,
+            sampling=dict(sampling or {}), model_name=model_name, view=self.view))
+
+    def _begin(self, request: TurnRequest) -> TurnRequest:
+        self._request = request
+        self.reply_id = None
+        return request
+
+    def stop(self) -> bool:
+        """Ask the running turn to stop (its text is kept); True if one was running. The
+        caller also cancels the engine's request, from whichever thread it likes."""
+        if self._request is None:
+            return False
+        self._request.stop.set()
+        return True
+
+    # -- running (any thread: it blocks on the engine) -----------------------------------
+    def run(self, request: TurnRequest, client: ChatClient) -> Iterator[SessionEvent]:
+        """Save the chat's settings (creating the conversation for a new chat), then run
+        the turn; always ends with TurnFinished unless the history fails."""
+        settings = {"system_prompt": request.system_prompt,
+                    "sampling_settings": dict(request.sampling)}
+        cid = request.conversation_id
+        if cid is None:
+            loaded = client.loaded
+            load = loaded.options.to_dict() if loaded is not None else {}
+            cid = self.history.call(lambda store: store.create_conversation(
+                model=request.model_name, load_settings=load, **settings).id)
+        else:
+            self.history.call(lambda store: store.update_conversation(cid, **settings))
+        options: dict[str, Any] = {
+            "sampling": SamplingSettings.from_dict(request.sampling),
+            "system_prompt": request.system_prompt, "use_stored_system_prompt": False,
+            "model_name": request.model_name, "flush_interval": self.flush_interval,
+            "cancelled": request.stop}
+        if request.kind == "send":
+            turn = Turn.send(self.history, client, cid, request.text or "", **options)
+        elif request.kind == "edit":
+            assert request.target is not None
+            turn = Turn.edit(self.history, client, request.target, request.text or "",
+                             **options)
+        else:
+            assert request.target is not None
+            turn = Turn.regenerate(self.history, client, request.target, **options)
+        for event in turn.run():
+            if isinstance(event, TurnStarted) and request.conversation_id is None:
+                yield ConversationCreated(self.history.call(
+                    lambda store: store.get_conversation(cid)))
+            yield event
+
+    # -- results (owner's thread) ---------------------------------------------------------
+    def apply(self, event: SessionEvent) -> bool:
+        """Take in an event of the running turn; True when it belongs to the conversation
+        shown (a new chat is adopted by the conversation its first turn created)."""
+        request = self._request
+        if isinstance(event, ConversationCreated):
+            adopt = request is not None and request.view == self.view \
+                and self.conversation is None
+            if adopt:
+                self.conversation = event.conversation
+            return adopt
+        if isinstance(event, TurnStarted):
+            self.reply_id = event.reply.id
+            return self.shows(event.conversation_id)
+        if isinstance(event, TurnFinished):
+            self.reply_id = None
+            return self.shows(event.reply.conversation_id)
+        return self.reply_id is not None
+
+    def finished(self) -> None:
+        """The turn's run ended (with its TurnFinished, or with an error)."""
+        self._request = None
+        self.reply_id = None
+
+    # -- the branch switcher (ops: functions of the store, run where history calls run) -
+    def siblings_op(self, message_ids: Iterable[str]) -> Callable[[HistoryStore], Siblings]:
+        """(position, count) among its siblings of each of these messages of the shown
+        conversation that has any, in one query."""
+        conv, ids = self.conversation, list(message_ids)
+        if conv is None or not ids:
+            return lambda _store: {}
+        return lambda store: store.sibling_positions(conv.id, ids)
+
+    def switch_op(self, message_id: str, step: int) -> Callable[[HistoryStore], str] | None:
+        """Show the previous (-1) or next (+1) version of a message and the branch below
+        it; the op returns the conversation's id. None while a reply runs."""
+        conv = self.conversation
+        if conv is None or self.busy:
+            return None
+
+        def switch(store: HistoryStore) -> str:
+            ids = [m.id for m in store.siblings(message_id)]
+            target = ids[max(0, min(len(ids) - 1, ids.index(message_id) + step))]
+            store.switch_branch(conv.id, target)
+            return conv.id
+
+        return switch

@@ -1,0 +1,75 @@
+"""One thread for every history call of an app, in the order asked.
+
+The GUI reads and writes the history from many places (lists, pages, a streaming reply);
+running them all on one thread means a write is never overtaken by the read that should
+show it, the database is written from one thread only, and the store is opened there,
+never on the GUI's. Qt-free: ui.bridges.HistoryBridge delivers results to the GUI.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol, TypeVar
+
+from spark_desktop.history.store import HistoryStore
+
+T = TypeVar("T")
+
+
+class HistoryCalls(Protocol):
+    """Where a caller's history work runs (the runner's thread, or the caller's own)."""
+
+    def call(self, op: Callable[[HistoryStore], T]) -> T: ...
+
+
+class DirectHistory:
+    """History calls on the caller's thread: for a program with one thread (the CLI)."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+
+    def call(self, op: Callable[[HistoryStore], T]) -> T:
+        return op(self.store)
+
+
+class HistoryRunner:
+    """A serial executor owning one store: `submit(op)` runs `op(store)` on its thread."""
+
+    def __init__(self, store: HistoryStore | None = None,
+                 opener: Callable[[], HistoryStore] = HistoryStore.open) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+        self._store = store
+        self._opener = opener
+        self._owns_store = store is None
+        self._thread: int | None = None
+
+    @property
+    def store(self) -> HistoryStore | None:
+        """The store (None until the first call opened it); call it only through submit."""
+        return self._store
+
+    def submit(self, op: Callable[[HistoryStore], T]) -> Future[T]:
+        """Queue `op(store)`; the store is opened first if it is not yet (a failure to open
+        is that call's error, and the next call tries again)."""
+        return self._executor.submit(self._run, op)
+
+    def call(self, op: Callable[[HistoryStore], T]) -> T:
+        """Run `op(store)` on the runner and wait for it (from a worker thread, never the
+        GUI's); on the runner's own thread it simply runs."""
+        if threading.get_ident() == self._thread:
+            return self._run(op)
+        return self.submit(op).result()
+
+    def _run(self, op: Callable[[HistoryStore], T]) -> T:
+        self._thread = threading.get_ident()
+        if self._store is None:
+            self._store = self._opener()
+        return op(self._store)
+
+    def close(self) -> None:
+        """Finish the queued calls, then close the store if the runner opened it."""
+        self._executor.shutdown(wait=True)
+        if self._owns_store and self._store is not None:
+            self._store.close()
