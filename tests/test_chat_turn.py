@@ -39,7 +39,8 @@ def test_send_streams_and_saves_the_reply_with_its_stats(store: HistoryStore,
     conv = store.create_conversation()
     started, text, finished = run(Turn.send(store, engine, conv.id, "Name three colours.",
                                             sampling=GREEDY))
-    assert started.user_message is not None and started.user_message.content == "Name three colours."
+    assert started.user_message is not None
+    assert started.user_message.content == "Name three colours."
     assert started.reply.streaming and started.reply.parent_id == started.user_message.id
     reply = store.get_message(started.reply.id)
     assert text and reply.content == text

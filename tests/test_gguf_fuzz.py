@@ -16,7 +16,8 @@ from tests.fixtures.gguf_bytes import MemorySource
 from tests.fixtures.synthetic_models import write_gemma3, write_lfm2, write_llama
 
 _INTERESTING = [0, 1, 2, 3, 4, 7, 8, 9, 12, 31, 32, 255, 256, 511, 512, 513, 4096, 4097,
-                2**16, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**40, 2**62, 2**63 - 1, 2**63, 2**64 - 1]
+                2**16, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**40, 2**62, 2**63 - 1, 2**63,
+                2**64 - 1]
 
 
 @cache

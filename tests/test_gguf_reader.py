@@ -83,7 +83,8 @@ def test_real_model_tensor_bytes_fill_the_data_section(test_model: Path) -> None
     assert header.data_offset + padded == spec.file_size
     # n_bytes agrees with the gguf package's block sizes.
     for t in spec.tensors:
-        byte_shape = gguf.quant_shape_to_byte_shape(t.shape[::-1], gguf.GGMLQuantizationType(t.ggml_type))
+        qtype = gguf.GGMLQuantizationType(t.ggml_type)
+        byte_shape = gguf.quant_shape_to_byte_shape(t.shape[::-1], qtype)
         assert t.n_bytes == math.prod(byte_shape)
     layers = {t.name: t.layer for t in spec.tensors}
     assert layers["blk.17.ffn_down.weight"] == 17
@@ -116,7 +117,8 @@ def test_split_part_names() -> None:
     assert split_part_names("m-00002-of-00003.gguf") == [
         "m-00001-of-00003.gguf", "m-00002-of-00003.gguf", "m-00003-of-00003.gguf"]
     assert split_part_names("Q4_K_M/Big-Model-Q4_K_M-00001-of-00002.gguf") == [
-        "Q4_K_M/Big-Model-Q4_K_M-00001-of-00002.gguf", "Q4_K_M/Big-Model-Q4_K_M-00002-of-00002.gguf"]
+        "Q4_K_M/Big-Model-Q4_K_M-00001-of-00002.gguf",
+        "Q4_K_M/Big-Model-Q4_K_M-00002-of-00002.gguf"]
     assert split_part_names("model.gguf") == ["model.gguf"]
     assert split_part_names("m-00004-of-00003.gguf") == ["m-00004-of-00003.gguf"]
     assert split_part_names("m-00000-of-00003.gguf") == ["m-00000-of-00003.gguf"]
@@ -199,11 +201,13 @@ def test_every_value_type_and_nested_arrays() -> None:
 
 
 def test_version_2_is_read() -> None:
-    assert _read_bytes(minimal_model()[:4] + struct.pack("<I", 2) + minimal_model()[8:]).n_layer == 1
+    v2 = minimal_model()[:4] + struct.pack("<I", 2) + minimal_model()[8:]
+    assert _read_bytes(v2).n_layer == 1
 
 
 def test_per_layer_head_arrays_and_defaults() -> None:
-    heads = kv("llama.attention.head_count_kv", 9, struct.pack("<IQ", 4, 2) + struct.pack("<II", 2, 0))
+    heads = kv("llama.attention.head_count_kv", 9,
+               struct.pack("<IQ", 4, 2) + struct.pack("<II", 2, 0))
     spec = _read_bytes(minimal_model([heads], n_layer=2))
     assert spec.n_head == (2, 2) and spec.n_head_kv == (2, 0)
     assert spec.head_dim_k == spec.head_dim_v == 4  # n_embd / n_head
@@ -239,7 +243,8 @@ def test_sliding_window_rules(arch: str, keys: list[bytes], n_swa: int, flags: t
     ("minimax-01", [], (True,) * 4),
     ("rwkv7", [], (True,) * 4),
     ("jamba", [kv("jamba.attention.head_count_kv", 9,
-                  struct.pack("<IQ", 4, 4) + struct.pack("<IIII", 0, 2, 0, 0))], (True, False, True, True)),
+                  struct.pack("<IQ", 4, 4) + struct.pack("<IIII", 0, 2, 0, 0))],
+     (True, False, True, True)),
     ("llama", [], (False,) * 4),
 ])
 def test_recurrent_layer_rules(arch: str, keys: list[bytes], flags: tuple) -> None:
@@ -296,7 +301,8 @@ def _with_counts(n_tensors: int, n_kv: int) -> bytes:
     (gguf_file([kv("k", 8, struct.pack("<Q", 2**62))]), "a string length"),
     (gguf_file([gguf_string("x" * 100)[:8] + b"x" * 20]), "a string length is 100"),
     (gguf_file([kv("k", 9, struct.pack("<IQ", 4, 2**61))]), "an array length"),
-    (gguf_file([kv("k", 9, struct.pack("<IQ", 8, 10**6) + gguf_string("a") * 10)]), "an array length"),
+    (gguf_file([kv("k", 9, struct.pack("<IQ", 8, 10**6) + gguf_string("a") * 10)]),
+     "an array length"),
     (gguf_file([kv("k", 9, struct.pack("<IQ", 99, 1))]), "unknown element type 99"),
     (gguf_file([kv("k", 42, b"")]), "unknown type 42"),
     (gguf_file([kv("k", 9, struct.pack("<IQ", 9, 1) * 20)]), "nested more than 8 deep"),
@@ -307,9 +313,12 @@ def _with_counts(n_tensors: int, n_kv: int) -> bytes:
     (gguf_file([], [tensor_info("t", (4, -1), 0, 0)]), "negative dimension"),
     (gguf_file([], [tensor_info("t", (2**62, 2**62), 0, 0)]), "impossible shape"),
     (gguf_file([], [tensor_info("t", (32,), 999, 0)], b"\0" * 64), "ggml type 999"),
-    (gguf_file([], [tensor_info("t", (33,), 8, 0)], b"\0" * 64), "not a multiple of the Q8_0 block size 32"),
-    (gguf_file([], [tensor_info("t", (8,), 0, 32)], b"\0" * 64), "starts at data offset 32, expected 0"),
-    (gguf_file([], [tensor_info("t", (8,), 0, 0), tensor_info("t", (8,), 0, 32)]), "'t' appears twice"),
+    (gguf_file([], [tensor_info("t", (33,), 8, 0)], b"\0" * 64),
+     "not a multiple of the Q8_0 block size 32"),
+    (gguf_file([], [tensor_info("t", (8,), 0, 32)], b"\0" * 64),
+     "starts at data offset 32, expected 0"),
+    (gguf_file([], [tensor_info("t", (8,), 0, 0), tensor_info("t", (8,), 0, 32)]),
+     "'t' appears twice"),
     (gguf_file([], [tensor_info("t", (2**40,), 0, 0)]), "is truncated: tensor 't' ends at byte"),
 ])
 def test_hostile_headers(data: bytes, words: str) -> None:
@@ -345,8 +354,10 @@ def test_huge_metadata_is_capped() -> None:
 def test_model_level_nonsense() -> None:
     assert "no general.architecture" in _error(gguf_file([u32("x", 1)]))
     assert "claims 100000 layers" in _error(minimal_model(n_layer=100000))
-    heads = kv("llama.attention.head_count_kv", 9, struct.pack("<IQ", 4, 3) + struct.pack("<III", 1, 1, 1))
-    assert "3 values in llama.attention.head_count_kv for 2 layers" in _error(minimal_model([heads], n_layer=2))
+    heads = kv("llama.attention.head_count_kv", 9,
+               struct.pack("<IQ", 4, 3) + struct.pack("<III", 1, 1, 1))
+    assert ("3 values in llama.attention.head_count_kv for 2 layers"
+            in _error(minimal_model([heads], n_layer=2)))
     experts = [u32("llama.expert_count", 4), u32("llama.expert_used_count", 8)]
     assert "4 experts with 8 used" in _error(minimal_model(experts))
 

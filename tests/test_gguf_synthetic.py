@@ -30,8 +30,8 @@ print("GENERATED", out["usage"]["completion_tokens"], "TOKENS")
 
 
 def _load_in_llama_cpp(path: Path) -> str:
-    proc = subprocess.run([sys.executable, "-c", _LOAD, str(path)], check=False, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", _LOAD, str(path)], check=False,
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "GENERATED 2 TOKENS" in proc.stdout, proc.stdout + proc.stderr[-3000:]
     return proc.stderr

@@ -220,7 +220,8 @@ def read_header(source: ByteSource, keep_bytes: bool = False) -> GGUFHeader:
     if version & 0xFFFF == 0 and version:
         raise GGUFError(f"{p.name} is a big-endian GGUF file, which llama.cpp cannot load here.")
     if version not in (2, 3):
-        hint = "an old format llama.cpp no longer loads" if version < 2 else "newer than this app knows"
+        hint = ("an old format llama.cpp no longer loads" if version < 2
+                else "newer than this app knows")
         raise GGUFError(f"{p.name} is GGUF version {version}, {hint}.")
     n_tensors = p.count("the tensor count", 8 + 4 + 4 + 8, MAX_HEADER_BYTES)
     n_kv = p.count("the metadata count", 8 + 1 + 4, p.pos + 8 + MAX_METADATA_BYTES)

@@ -37,4 +37,5 @@ def recurrent_layers(arch: str, meta: Mapping[str, Any], n_layer: int, n_head_kv
 
 
 def _uint(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok else default

@@ -84,7 +84,8 @@ def build_spec(headers: Sequence[GGUFHeader], model_name: str) -> ModelSpec:
     first = headers[0].name
     arch = meta.get("general.architecture")
     if not isinstance(arch, str) or not arch:
-        raise GGUFError(f"{first} has no general.architecture, so it is not a model llama.cpp can load.")
+        raise GGUFError(f"{first} has no general.architecture, so it is not a model "
+                        "llama.cpp can load.")
 
     tensors = tuple(
         TensorInfo(name=t.name, ggml_type=t.ggml_type, type_name=t.type_name, shape=t.shape,
@@ -93,7 +94,8 @@ def build_spec(headers: Sequence[GGUFHeader], model_name: str) -> ModelSpec:
 
     n_layer = _uint(meta, f"{arch}.block_count")
     if n_layer > MAX_LAYERS:
-        raise GGUFError(f"{first} claims {n_layer} layers; llama.cpp supports at most {MAX_LAYERS}.")
+        raise GGUFError(
+            f"{first} claims {n_layer} layers; llama.cpp supports at most {MAX_LAYERS}.")
     n_embd = _uint(meta, f"{arch}.embedding_length")
     n_head = _per_layer(meta, f"{arch}.attention.head_count", n_layer, (0,) * n_layer, first)
     n_head_kv = _per_layer(meta, f"{arch}.attention.head_count_kv", n_layer, n_head, first)
@@ -108,7 +110,8 @@ def build_spec(headers: Sequence[GGUFHeader], model_name: str) -> ModelSpec:
     used = meta.get(f"{arch}.expert_used_count", 0)
     if isinstance(used, tuple):
         used = max((u for u in used if isinstance(u, int)), default=0)
-    n_expert_used = used if isinstance(used, int) and not isinstance(used, bool) and used >= 0 else 0
+    valid = isinstance(used, int) and not isinstance(used, bool) and used >= 0
+    n_expert_used = used if valid else 0
     if n_expert > MAX_EXPERTS or n_expert_used > n_expert:
         raise GGUFError(f"{first} has {n_expert} experts with {n_expert_used} used per token, "
                         "which llama.cpp would refuse.")

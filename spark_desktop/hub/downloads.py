@@ -1,7 +1,8 @@
 """A download queue that a person can forget about: a few at once, pause, resume, cancel.
 
 Qt-free: progress arrives as frozen DownloadProgress values through callbacks (a GUI
-bridge forwards them as queued signals). The queue is saved as JSON in the data folder, so jobs carry on
+bridge forwards them as queued signals). The queue is saved as JSON in the data
+folder, so jobs carry on
 after the app or the machine restarts, from the partial files kept as
 blobs/<sha256>.incomplete in the models folder (see transfer.py for resume/hash).
 A file enters the library only after its sha256 matched: it is renamed into blobs/

@@ -217,7 +217,8 @@ class MessageDelegate(QStyledItemDelegate):
                 w = fm_small.horizontalAdvance(label) + 10
                 r = QRectF(x, y, w, line)
                 links.append((r, label))
-                if act and not (act == "prev" and pos <= 1) and not (act == "next" and pos >= count):
+                at_end = (act == "prev" and pos <= 1) or (act == "next" and pos >= count)
+                if act and not at_end:
                     hits.append(Hit(r, act))
                 x += w + 6
             if not user:

@@ -31,7 +31,8 @@ class SamplingPanel(QWidget):
         self.defaults = defaults or SamplingSettings()
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("systemPrompt")
-        self.system_prompt.setPlaceholderText("System prompt (optional): how the model should behave")
+        self.system_prompt.setPlaceholderText(
+            "System prompt (optional): how the model should behave")
         self.system_prompt.setMaximumHeight(110)
         self.temperature = self._double(0.0, 2.0, 0.05, "0 = always the most likely word")
         self.top_p = self._double(0.0, 1.0, 0.01)
