@@ -11,7 +11,7 @@ import pytest
 
 from spark_desktop.engine.dryrun import simulate_load
 from spark_desktop.fit import LoadSettings
-from spark_desktop.gguf import FileSource, read_model, write_stub
+from spark_desktop.gguf import FileSource, GGUFError, read_model, write_sparse, write_stub
 from tests.fixtures.synthetic_models import (
     WRITERS,
     SyntheticModel,
@@ -128,6 +128,18 @@ def test_header_stub_dry_runs_like_the_real_file(tmp_path: Path) -> None:
     settings = LoadSettings(n_ctx=512, gpu_layers=0)
     planned = simulate_load(stubs[0], settings)
     assert planned.weights > 0 and planned == simulate_load(model.path, settings)
+
+
+def test_a_stub_that_cannot_be_written_says_where(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a folder")
+    with pytest.raises(GGUFError, match=f"Cannot write a header stub to {blocker}"):
+        write_sparse(blocker / "stub.gguf", b"GGUF", 1 << 20)
+    stub = write_sparse(tmp_path / "deep" / "stub.gguf", b"GGUF", 1 << 30)
+    with stub.open("rb") as fh:
+        assert fh.read(8) == b"GGUF" + bytes(4)
+    assert stub.stat().st_size == 1 << 30
+    assert stub.stat().st_blocks * 512 < 1 << 20  # a hole, not a gigabyte of zeros
 
 
 def test_quantization_is_guessed_without_a_file_type(tmp_path: Path) -> None:
