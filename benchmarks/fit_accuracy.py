@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fixtures.real_model import real_model_path
-from tests.test_fit_accuracy import (
+from tests.fixtures.fit_accuracy import (
     compare_many,
     write_accuracy_models,
     write_real_scale_stubs,
 )
+from tests.fixtures.real_model import real_model_path
 
 PARTS = ("weights", "kv_cache", "compute", "output", "total")
 

@@ -21,7 +21,7 @@ from spark_desktop.hardware import resolve_target
 from spark_desktop.hardware.probe import describe
 from spark_desktop.inference_settings import LoadSettings
 from tests.fixtures.real_model import real_model_path
-from tests.test_fit import make_spec
+from tests.fixtures.specs import make_spec
 
 
 def _per_call_us(fn, n: int) -> float:

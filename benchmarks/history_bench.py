@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spark_desktop.history import Conversation, HistoryStore, Message
-from spark_desktop.history.store import new_id, to_datetime
+from spark_desktop.history.rows import new_id, to_datetime
 
 COMMON = [
     "the", "and", "to", "of", "a", "in", "is", "it", "you", "that", "for", "on", "with",

@@ -34,7 +34,7 @@ from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
-from tests.chat_fixtures import long_conversation
+from tests.fixtures.conversations import long_conversation
 
 TICK_MS = 2
 WORDS = ("the", "model", "streams", "**bold**", "text", "`code`", "into", "a", "long", "reply,")

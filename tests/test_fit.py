@@ -1,7 +1,7 @@
 """The fit estimator: placement on targets, verdicts, largest context, speed, CLI.
 
-Large models are described by ModelSpecs built here (no file needed: the
-estimator reads only the header's description); small real ones come from the
+Large models are described by ModelSpecs (tests/fixtures/specs.py; no file needed:
+the estimator reads only the header's description); small real ones come from the
 synthetic writers and the real Gemma 3 270M.
 """
 
@@ -18,55 +18,14 @@ from spark_desktop.engine.dryrun import simulate_load
 from spark_desktop.fit import Verdict, estimate
 from spark_desktop.fit.estimate import CUDA_CONTEXT_BYTES, SAFETY_BYTES, SAFETY_FRACTION
 from spark_desktop.gguf import read_model
-from spark_desktop.gguf.spec import ModelSpec, TensorInfo
 from spark_desktop.hardware import parse_nvidia_smi, resolve_target
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import GIB
 from spark_desktop.inference_settings import LoadSettings, SettingsError
 from tests.fixtures import synthetic_models as sm
+from tests.fixtures.specs import make_spec
 
 CPU_ONLY = describe("AMD EPYC", 8, 64 * GIB, 60 * GIB, ())
-
-
-def make_spec(*, arch: str = "llama", n_layer: int = 80, n_embd: int = 8192, n_head: int = 64,
-              n_head_kv: int = 8, head_dim: int = 128, n_ff: int = 28672, n_vocab: int = 128256,
-              n_expert: int = 0, n_expert_used: int = 0, n_ff_exp: int = 0,
-              bits: float = 4.5, context_length: int = 131072,
-              metadata: dict | None = None) -> ModelSpec:
-    """A ModelSpec of a big model (default: Llama-3-70B-like at ~4.5 bits per weight)."""
-    tensors = []
-
-    def add(name: str, *shape: int, layer: int | None = None) -> None:
-        n = 1
-        for d in shape:
-            n *= d
-        tensors.append(TensorInfo(name, 12, "Q4_K", shape, int(n * bits / 8), layer, 0))
-
-    add("token_embd.weight", n_embd, n_vocab)
-    add("output_norm.weight", n_embd)
-    add("output.weight", n_embd, n_vocab)
-    for il in range(n_layer):
-        add(f"blk.{il}.attn_q.weight", n_embd, n_head * head_dim, layer=il)
-        add(f"blk.{il}.attn_k.weight", n_embd, n_head_kv * head_dim, layer=il)
-        add(f"blk.{il}.attn_v.weight", n_embd, n_head_kv * head_dim, layer=il)
-        add(f"blk.{il}.attn_output.weight", n_head * head_dim, n_embd, layer=il)
-        if n_expert:
-            for part in ("gate", "up"):
-                add(f"blk.{il}.ffn_{part}_exps.weight", n_embd, n_ff_exp, n_expert, layer=il)
-            add(f"blk.{il}.ffn_down_exps.weight", n_ff_exp, n_embd, n_expert, layer=il)
-        else:
-            for part in ("gate", "up"):
-                add(f"blk.{il}.ffn_{part}.weight", n_embd, n_ff, layer=il)
-            add(f"blk.{il}.ffn_down.weight", n_ff, n_embd, layer=il)
-    params = sum(t.n_bytes for t in tensors) * 8 // int(bits * 100) * 100
-    return ModelSpec(
-        architecture=arch, name=f"big-{arch}", parameters=params, n_layer=n_layer,
-        n_embd=n_embd, n_head=(n_head,) * n_layer, n_head_kv=(n_head_kv,) * n_layer,
-        head_dim_k=head_dim, head_dim_v=head_dim, n_swa=0, swa_layers=(False,) * n_layer,
-        n_expert=n_expert, n_expert_used=n_expert_used, context_length=context_length,
-        vocab_size=n_vocab, quantization="Q4_K_M", chat_template=None, license=None,
-        file_size=sum(t.n_bytes for t in tensors), split_count=1, tensors=tuple(tensors),
-        metadata=metadata or {})
 
 
 def test_json_has_exactly_the_keys_of_the_issue(test_model: Path,

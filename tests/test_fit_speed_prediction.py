@@ -16,7 +16,7 @@ from spark_desktop.hardware.bandwidth import cpu_flops
 from spark_desktop.hardware.probe import describe
 from spark_desktop.hardware.targets import Pool, Target, resolve_target, target_for_machine
 from spark_desktop.inference_settings import LoadSettings
-from tests.test_fit import make_spec
+from tests.fixtures.specs import make_spec
 
 GIB = 1024 ** 3
 SETTINGS = LoadSettings(n_ctx=8192)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from spark_desktop import paths
-from spark_desktop.history import HistoryStore, NotFoundError
+from spark_desktop.history import HistoryError, HistoryStore, InvalidMessageError, NotFoundError
 from spark_desktop.history.search import MARK_END, MARK_START, match_expression
 
 
@@ -98,7 +98,7 @@ def test_deep_conversation_deletes_whole(store: HistoryStore) -> None:
     conv = store.create_conversation()
     parent = None
     from spark_desktop.history import Message
-    from spark_desktop.history.store import new_id, to_datetime
+    from spark_desktop.history.rows import new_id, to_datetime
 
     chain = []
     for depth in range(2500):
@@ -136,6 +136,25 @@ def test_streaming_writer_flushes_and_finishes(store: HistoryStore) -> None:
     with store.begin_stream(conv.id, flush_interval=0) as stopped:
         stopped.append("partial")
     assert store.get_message(stopped.message_id).finish_reason == "cancelled"
+
+
+def test_a_message_the_history_cannot_hold_is_refused_with_a_history_error(
+        store: HistoryStore) -> None:
+    conv = store.create_conversation()
+    store.add_message(conv.id, "user", "hello")
+    with pytest.raises(InvalidMessageError, match="not a message role; use one of system"):
+        store.add_message(conv.id, "robot", "beep")  # type: ignore[arg-type]
+    with pytest.raises(InvalidMessageError, match="not a reason a reply can end with"):
+        store.add_message(conv.id, "assistant", "hi", finish_reason="bored")  # type: ignore[arg-type]
+    with pytest.raises(HistoryError, match="pass its conversation_id"):
+        store.children(None)
+    writer = store.begin_stream(conv.id, flush_interval=0)
+    writer.append("kept")
+    with pytest.raises(InvalidMessageError):
+        writer.finish("bored")  # type: ignore[arg-type]
+    assert store.count_messages(conv.id) == 2  # nothing of the refused messages was written
+    assert store.get_message(writer.message_id).content == "kept"
+    assert writer.finish("stop").finish_reason == "stop"
 
 
 def test_reopen_marks_left_streaming_as_interrupted(tmp_path: Path) -> None:

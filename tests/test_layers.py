@@ -1,4 +1,5 @@
-"""The layer rules of DESIGN.md: only ui/ imports Qt, only engine/ imports llama_cpp."""
+"""The layer rules of DESIGN.md: only ui/ imports Qt, only engine/ imports llama_cpp, and
+no two modules import each other (directly or round a longer circle)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,24 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _internal_imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's own modules `path` imports anywhere (TYPE_CHECKING and functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found & modules
 
 
 def _offenders(forbidden: set[str], allowed_dir: str) -> list[str]:
@@ -58,3 +77,22 @@ def test_importing_the_core_loads_neither_qt_nor_llama_cpp() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_import_circles() -> None:
+    """Arrows only one way: a module never imports, however indirectly, one that imports it
+    (a package's __init__ counts as the module of its name)."""
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: _internal_imports(path, set(files)) - {name} for name, path in files.items()}
+    circles = []
+    for start in graph:  # depth-first from each module: can it reach itself?
+        stack, seen = [(start, (start,))], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    circles.append(" -> ".join((*trail, start)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, (*trail, nxt)))
+    assert circles == []

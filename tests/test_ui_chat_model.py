@@ -22,7 +22,7 @@ from spark_desktop.ui.chat.message_model import (
     SiblingsRole,
 )
 from spark_desktop.ui.chat.message_view import MessageView
-from tests.chat_fixtures import long_conversation
+from tests.fixtures.conversations import long_conversation
 
 
 @pytest.fixture

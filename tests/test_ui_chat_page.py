@@ -15,8 +15,8 @@ from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
-from tests.chat_fixtures import long_conversation
 from tests.conftest import chat_options
+from tests.fixtures.conversations import long_conversation
 
 OPTIONS = chat_options()
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import math
 import os
 import shutil
 import sys
@@ -27,13 +26,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import gguf
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures import synthetic_models as sm
-from tests.test_fit_accuracy import _attention
+from tests.fixtures.header_only import (
+    Tensor,
+    dense_tensors,
+    qwen3moe_tensors,
+    write_header_only,
+)
 
 SIZE = (1280, 800)
 CHAT_PROMPT = "Once upon a time, there was a little robot"
@@ -57,7 +59,7 @@ EVERY_LAYER = {"Q2_K", "Q3_K_M"}
 FILE_TYPES = {"Q2_K": "MOSTLY_Q2_K", "Q3_K_M": "MOSTLY_Q3_K_M", "Q4_K_M": "MOSTLY_Q4_K_M",
               "Q5_K_M": "MOSTLY_Q5_K_M", "Q6_K": "MOSTLY_Q6_K", "Q8_0": "MOSTLY_Q8_0",
               "MXFP4": "MOSTLY_MXFP4_MOE"}
-Tensor = tuple[str, tuple[int, ...]]
+COMMON = {"attention.layer_norm_rms_epsilon": 1e-6, "rope.freq_base": 1e6}
 
 
 def _more_bits(il: int, n_layer: int) -> bool:
@@ -80,77 +82,6 @@ def _type_of(name: str, ne: tuple[int, ...], quant: str, n_layer: int, tied: boo
             quant in EVERY_LAYER or _more_bits(il, n_layer)):
         return more
     return base
-
-
-def write_header_only(path: Path, arch: str, keys: dict[str, int | float],
-                      tensors: list[Tensor], *, quant: str, n_vocab: int, context: int,
-                      n_layer: int, parts: int = 1) -> list[Path]:
-    """Write the GGUF header (split into `parts` like the Hub's files) and grow each file to
-    its real size with a hole; return the part paths, first first."""
-    w = gguf.GGUFWriter(path, arch, split_max_tensors=-(-len(tensors) // parts) if parts > 1
-                        else 0)
-    w.add_name(path.stem)
-    w.add_context_length(context)
-    for key, value in keys.items():
-        (w.add_float32 if isinstance(value, float) else w.add_uint32)(f"{arch}.{key}", value)
-    sm.add_vocabulary(w, n_vocab)
-    w.add_file_type(gguf.LlamaFileType[FILE_TYPES[quant]])
-    tied = all(name != "output.weight" for name, _ in tensors)
-    for name, ne in tensors:
-        qtype = _type_of(name, ne, quant, n_layer, tied)
-        block, size = gguf.GGML_QUANT_SIZES[qtype]
-        n_bytes = math.prod(ne) // block * size
-        shape = list(reversed(ne))
-        if qtype == Q.F32:
-            w.add_tensor_info(name, shape, np.dtype(np.float32), n_bytes)
-        else:
-            shape[-1] = shape[-1] // block * size
-            w.add_tensor_info(name, shape, np.dtype(np.uint8), n_bytes, raw_dtype=qtype)
-    shards = [dict(s) for s in w.tensors]
-    w.write_header_to_file(path)
-    w.write_kv_data_to_file()
-    w.write_ti_data_to_file()
-    w.close()
-    files = w.format_shard_names(path)
-    for file, shard in zip(files, shards, strict=True):
-        data = sum(-(-t.nbytes // 32) * 32 for t in shard.values())
-        with open(file, "r+b") as fh:
-            header = fh.seek(0, 2)
-            fh.truncate(-(-header // 32) * 32 + data)
-    return files
-
-
-COMMON = {"attention.layer_norm_rms_epsilon": 1e-6, "rope.freq_base": 1e6}
-
-
-def _dense(n_layer: int, n_embd: int, n_head: int, n_kv: int, hd: int, n_ff: int,
-           n_vocab: int, *, tied: bool, qk_norm: bool, post_norms: bool = False) -> list[Tensor]:
-    t: list[Tensor] = [("token_embd.weight", (n_embd, n_vocab)), ("output_norm.weight", (n_embd,))]
-    if not tied:
-        t.append(("output.weight", (n_embd, n_vocab)))
-    for il in range(n_layer):
-        t += _attention(il, n_embd, n_head, n_kv, hd)
-        if qk_norm:
-            t += [(f"blk.{il}.attn_q_norm.weight", (hd,)), (f"blk.{il}.attn_k_norm.weight", (hd,))]
-        if post_norms:
-            t += [(f"blk.{il}.{n}.weight", (n_embd,)) for n in ("post_attention_norm",
-                                                                 "post_ffw_norm")]
-        t += [(f"blk.{il}.ffn_{p}.weight", (n_embd, n_ff)) for p in ("gate", "up")]
-        t.append((f"blk.{il}.ffn_down.weight", (n_ff, n_embd)))
-    return t
-
-
-def _qwen3moe(n_layer: int, n_embd: int, n_head: int, n_kv: int, n_expert: int, n_ff: int
-              ) -> list[Tensor]:
-    t: list[Tensor] = [("token_embd.weight", (n_embd, 151936)), ("output_norm.weight", (n_embd,)),
-                       ("output.weight", (n_embd, 151936))]
-    for il in range(n_layer):
-        t += _attention(il, n_embd, n_head, n_kv, 128)
-        t += [(f"blk.{il}.attn_q_norm.weight", (128,)), (f"blk.{il}.attn_k_norm.weight", (128,)),
-              (f"blk.{il}.ffn_gate_inp.weight", (n_embd, n_expert))]
-        t += [(f"blk.{il}.ffn_{p}_exps.weight", (n_embd, n_ff, n_expert)) for p in ("gate", "up")]
-        t.append((f"blk.{il}.ffn_down_exps.weight", (n_ff, n_embd, n_expert)))
-    return t
 
 
 def _gpt_oss(n_layer: int, n_expert: int) -> list[Tensor]:
@@ -193,26 +124,26 @@ def _model(kind: str) -> tuple[str, dict[str, int | float], list[Tensor], int, i
                 "feed_forward_length": n_ff * 8, "attention.head_count": n_head,
                 "attention.head_count_kv": n_kv, "expert_count": n_expert,
                 "expert_used_count": 8, "expert_feed_forward_length": n_ff}
-        return ("qwen3moe", keys, _qwen3moe(n_layer, n_embd, n_head, n_kv, n_expert, n_ff),
+        return ("qwen3moe", keys, qwen3moe_tensors(n_layer, n_embd, n_head, n_kv, n_expert, n_ff),
                 151936, 262144, n_layer)
     if kind == "qwen3-4b":
         keys = {**COMMON, **head, "embedding_length": 2560, "block_count": 36,
                 "feed_forward_length": 9728, "attention.head_count": 32,
                 "attention.head_count_kv": 8}
-        return ("qwen3", keys, _dense(36, 2560, 32, 8, 128, 9728, 151936, tied=True,
+        return ("qwen3", keys, dense_tensors(36, 2560, 32, 8, 128, 9728, 151936, tied=True,
                                       qk_norm=True), 151936, 262144, 36)
     if kind == "llama-3.2-3b":
         keys = {**COMMON, **head, "embedding_length": 3072, "block_count": 28,
                 "feed_forward_length": 8192, "attention.head_count": 24,
                 "attention.head_count_kv": 8, "vocab_size": 128256}
-        return ("llama", keys, _dense(28, 3072, 24, 8, 128, 8192, 128256, tied=True,
+        return ("llama", keys, dense_tensors(28, 3072, 24, 8, 128, 8192, 128256, tied=True,
                                       qk_norm=False), 128256, 131072, 28)
     if kind == "gemma-3-12b":
         keys = {**COMMON, "attention.key_length": 256, "attention.value_length": 256,
                 "embedding_length": 3840, "block_count": 48, "feed_forward_length": 15360,
                 "attention.head_count": 16, "attention.head_count_kv": 8,
                 "attention.sliding_window": 1024}
-        return ("gemma3", keys, _dense(48, 3840, 16, 8, 256, 15360, 262208, tied=True,
+        return ("gemma3", keys, dense_tensors(48, 3840, 16, 8, 256, 15360, 262208, tied=True,
                                        qk_norm=True, post_norms=True), 262208, 131072, 48)
     raise ValueError(kind)
 
@@ -221,8 +152,11 @@ def stub(directory: Path, kind: str, quant: str, filename: str, parts: int = 1) 
     """The header-only file(s) of model `kind` quantized as `quant`, in `directory`."""
     arch, keys, tensors, n_vocab, context, n_layer = _model(kind)
     directory.mkdir(parents=True, exist_ok=True)
-    return write_header_only(directory / filename, arch, keys, tensors, quant=quant,
-                             n_vocab=n_vocab, context=context, n_layer=n_layer, parts=parts)
+    tied = all(name != "output.weight" for name, _ in tensors)
+    return write_header_only(
+        directory / filename, arch, keys, tensors, n_vocab=n_vocab, context=context,
+        type_of=lambda name, ne: _type_of(name, ne, quant, n_layer, tied),
+        file_type=gguf.LlamaFileType[FILE_TYPES[quant]], parts=parts)
 
 
 #: (repo, [(kind, quant, file path on the Hub, parts)], parameters, downloads, likes, card):

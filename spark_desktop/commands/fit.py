@@ -1,4 +1,5 @@
-"""`spark-desktop fit MODEL`: will it fit, and how fast will it run?"""
+"""`spark-desktop fit MODEL`: will it fit, and how fast will it run? (`--confirm`: and
+what does llama.cpp itself plan for it?)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import TYPE_CHECKING
 from spark_desktop.errors import SparkError
 
 if TYPE_CHECKING:
+    from spark_desktop.engine.memory_report import MemoryReport
     from spark_desktop.fit import FitEstimate
+    from spark_desktop.inference_settings import LoadSettings
     from spark_desktop.gguf.spec import ModelSpec
+    from spark_desktop.hub import Variant
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -31,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="parallel sequences n_seq (default 1)")
     p.add_argument("--target", default="this", metavar="TARGET",
                    help="spark, spark2, this (default) or a size in GiB")
+    p.add_argument("--confirm", action="store_true",
+                   help="also have llama.cpp plan the same load without allocating it (its "
+                        "no-alloc dry run on the header, in a child process; a few seconds)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_run)
 
@@ -45,23 +52,47 @@ def model_spec(model: str) -> ModelSpec:
     path = Path(model).expanduser()
     if path.exists():
         return read_model(path)
+    from spark_desktop.hub import remote_spec
+
+    return remote_spec(_variant(model))
+
+
+def _variant(model: str) -> Variant:
     repo, _, selector = model.partition(":")
     if repo.count("/") == 1 and not model.endswith(".gguf"):
-        from spark_desktop.hub import choose, list_variants, remote_spec
+        from spark_desktop.hub import choose, list_variants
 
-        return remote_spec(choose(list_variants(repo), selector or None))
+        return choose(list_variants(repo), selector or None)
     raise SparkError(f"{model} does not exist; give the path of a GGUF file "
                      "or a Hub repository as org/repo:QUANT.")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if not args.confirm or Path(args.model).expanduser().exists():
+        return _fit(args, args.model)
+    # A remote model to confirm: its headers, read once, become a local sparse stub that
+    # both the estimate and llama.cpp's dry run read.
+    from spark_desktop.gguf import temporary_stub
+    from spark_desktop.hub.remote import HttpByteSource
+    from spark_desktop.hub.session import hub_errors
+
+    variant = _variant(args.model)
+    sources = [HttpByteSource(variant.repo, f.path, variant.revision, f.size)
+               for f in variant.files]
+    with hub_errors(variant.repo), temporary_stub(sources) as stub:
+        return _fit(args, str(stub))
+
+
+def _fit(args: argparse.Namespace, model: str) -> int:
     from dataclasses import replace
 
     from spark_desktop.fit import estimate
     from spark_desktop.hardware import resolve_target
     from spark_desktop.inference_settings import LoadSettings
 
-    spec = model_spec(args.model)
+    spec = model_spec(model)
     settings = LoadSettings()
     changes = {"n_ctx": args.ctx, "type_k": args.kv_type, "type_v": args.kv_type,
                "n_gpu_layers": args.gpu_layers,
@@ -69,9 +100,70 @@ def _run(args: argparse.Namespace) -> int:
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)
-    result = estimate(spec, settings, resolve_target(args.target))
-    print(json.dumps(result.to_dict()) if args.json else format_table(result))
+    target = resolve_target(args.target)
+    result = estimate(spec, settings, target)
+    planned = confirm(model, result.settings) if args.confirm else None
+    # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
+    # (e.g. a Spark estimate checked on a laptop without CUDA).
+    like_target = planned is None or not (
+        result.settings.n_gpu_layers != 0 and any(p.kind != "host" for p in target.pools)
+        and all(name == "CPU" for name in planned.devices))
+    if args.json:
+        data = result.to_dict()
+        if planned is not None:
+            data["confirmed"] = confirmed_dict(planned, like_target)
+        print(json.dumps(data))
+    else:
+        print(format_table(result) + ("" if planned is None else
+                                      "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
+
+
+def confirm(path: str, settings: LoadSettings) -> MemoryReport:
+    """llama.cpp's own plan for loading the local GGUF `path` with `settings` (its no-alloc
+    dry run, in a child process); a split model is opened by its first part, as llama.cpp
+    wants, whichever part `path` names."""
+    from pathlib import Path
+
+    from spark_desktop.engine.dryrun import simulate_load
+    from spark_desktop.gguf import split_part_names
+
+    model = Path(path).expanduser()
+    return simulate_load(model.with_name(split_part_names(model.name)[0]), settings)
+
+
+def confirmed_dict(report: MemoryReport, like_target: bool = True) -> dict[str, object]:
+    """The `confirmed` object of `fit --json --confirm` (bytes, as llama.cpp planned them).
+
+    `like_target` is False when llama.cpp here planned on other devices than the target's."""
+    return {"weights": report.weights, "kv_cache": report.kv_cache,
+            "compute": report.compute, "output": report.output, "total": report.total,
+            "devices": {name: dev.total for name, dev in report.devices.items()},
+            "like_target": like_target}
+
+
+def format_confirmed(e: FitEstimate, report: MemoryReport, like_target: bool = True) -> str:
+    """llama.cpp's figures beside the estimate's (which adds runtime overhead on top)."""
+    devices = ", ".join(sorted(report.devices)) or "CPU"
+    lines = [f"confirmed by llama.cpp (no-alloc dry run with this machine's build: {devices})"]
+    for label, ours, theirs in (("weights", e.weights, report.weights),
+                                ("KV cache", e.kv_cache, report.kv_cache),
+                                ("compute", e.compute, report.compute),
+                                ("output", e.output, report.output)):
+        lines.append(f"  {label:<10}{_size(theirs):>12}{_difference(ours, theirs)}")
+    planned = e.weights + e.kv_cache + e.compute + e.output
+    lines.append(f"  {'total':<10}{_size(report.total):>12}{_difference(planned, report.total)}")
+    if not like_target:
+        lines.append(f"note: llama.cpp here has no GPU device, so it planned the load on the "
+                     f"CPU; on {e.target} the GPU's share (compute buffers, the output weights' "
+                     "copy) can differ. Run --confirm on the target, or use --gpu-layers 0.")
+    return "\n".join(lines)
+
+
+def _difference(ours: int, theirs: int) -> str:
+    if theirs == 0:
+        return "" if ours == 0 else f"   (estimate {_size(ours)})"
+    return f"   (estimate {100 * (ours - theirs) / theirs:+.1f} %)"
 
 
 def _size(n: float) -> str:

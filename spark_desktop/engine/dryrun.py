@@ -19,8 +19,9 @@ no_alloc cannot be combined with mmap (llama.cpp asserts), so the dry run always
 plans a load without mmap; only how the weights reach memory differs.
 
 Each figure printed in MiB may be off by 0.005 MiB (see memory_report). The file
-only needs a valid header at the real size: a sparse stub (`make_sparse_stub`) of
-a remote model is enough, so a download can be confirmed before it starts.
+only needs a valid header at the real size: a sparse stub of a remote model
+(gguf.write_stub) is enough, so a download can be confirmed before it starts;
+`spark-desktop fit --confirm` shows the plan next to the estimate.
 """
 
 from __future__ import annotations
@@ -50,14 +51,6 @@ _KV_BUF = re.compile(r"(\S+) KV buffer size =")
 
 class DryRunError(SparkError):
     """llama.cpp could not plan this load (bad file, unsupported model, or it crashed)."""
-
-
-def make_sparse_stub(header: bytes, size: int, path: Path) -> Path:
-    """Write a file holding `header` followed by zeros up to `size` bytes (sparse on disk)."""
-    with open(path, "wb") as fh:
-        fh.write(header)
-        fh.truncate(size)
-    return path
 
 
 def report_from_dry_run(log: str, model_size: int) -> MemoryReport:
@@ -174,6 +167,9 @@ def _last_error(chunks: list[str]) -> str:
 if __name__ == "__main__":
     try:
         answer = _child(json.loads(sys.argv[1]))
+    except ImportError as exc:
+        answer = {"error": f"llama-cpp-python is not installed here ({exc}); "
+                           "`spark-desktop doctor` says how to install it"}
     except Exception as exc:  # noqa: BLE001 - reported to the parent as text
         answer = {"error": str(exc)}
     print(json.dumps(answer))

@@ -17,12 +17,12 @@ from spark_desktop.gguf.sources import FileSource
 from spark_desktop.gguf.spec import ByteSource, ModelSpec, TensorInfo
 from spark_desktop.gguf.spec_builder import build_spec
 from spark_desktop.gguf.splits import split_base_name, split_part_names
-from spark_desktop.gguf.stub import write_stub
+from spark_desktop.gguf.stub import temporary_stub, write_sparse, write_stub
 
 __all__ = [
     "ArraySummary", "ByteSource", "FileSource", "GGUFError", "GGUFHeader", "ModelSpec",
     "TensorInfo", "read_header", "read_model", "split_base_name", "split_part_names",
-    "write_stub",
+    "temporary_stub", "write_sparse", "write_stub",
 ]
 
 

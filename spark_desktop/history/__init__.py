@@ -17,6 +17,7 @@ from spark_desktop.history.errors import (
     DatabaseTooNewError,
     HistoryError,
     ImportFormatError,
+    InvalidMessageError,
     NotFoundError,
     NotHistoryDatabaseError,
 )
@@ -35,6 +36,6 @@ from spark_desktop.history.streaming import StreamWriter
 __all__ = [
     "AmbiguousIdError", "Conversation", "CorruptDatabaseError", "DatabaseTooNewError",
     "FinishReason", "HistoryError", "HistoryStore", "ImportFormatError", "ImportResult",
-    "Message", "MessagePage", "NotFoundError", "NotHistoryDatabaseError", "Role", "SearchHit",
-    "StreamWriter",
+    "InvalidMessageError", "Message", "MessagePage", "NotFoundError", "NotHistoryDatabaseError",
+    "Role", "SearchHit", "StreamWriter",
 ]

@@ -186,3 +186,19 @@ def open_engine(path: Path) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def integrity_check(writer: Engine) -> list[str]:
+    """SQLite's own full check plus the search indexes'; ['ok'] when all is well.
+
+    Reads every page (seconds for a large history), hence on request, never at open.
+    """
+    with writer.begin() as conn:
+        problems = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        for table in ("messages_fts", "conversations_fts"):
+            try:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+            except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                problems.append(f"{table}: {exc}")
+    return problems if len(problems) == 1 else [p for p in problems if p != "ok"]

@@ -54,3 +54,8 @@ class AmbiguousIdError(HistoryError):
 
 class ImportFormatError(HistoryError):
     """A file to import that is neither our JSON export nor a ChatGPT export."""
+
+
+class InvalidMessageError(HistoryError, ValueError):
+    """A message the history cannot hold: an unknown role or finish reason, or no place in
+    a conversation. A ValueError too, for callers that validate input that way."""

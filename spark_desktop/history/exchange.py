@@ -16,7 +16,8 @@ from typing import Any
 
 from spark_desktop.history.errors import ImportFormatError
 from spark_desktop.history.records import FINISH_REASONS, ROLES, Conversation, ImportResult, Message
-from spark_desktop.history.store import HistoryStore, auto_title, to_datetime
+from spark_desktop.history.rows import auto_title, to_datetime
+from spark_desktop.history.store import HistoryStore
 
 FORMAT = "spark-desktop-history"
 FORMAT_VERSION = 1

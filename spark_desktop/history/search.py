@@ -1,20 +1,96 @@
-"""Turning what a person types into a safe FTS5 query.
+"""Full-text search of the history: what a person types, run safely against FTS5.
 
 Every word is quoted (quotes inside doubled), so operators, quotes, parentheses, colons
 and stars in the text are searched for, never interpreted. Words are ANDed. On request
 the last word also matches as a prefix (search while typing); that is opt-in because
 FTS5 merges the postings of every word with that prefix, which is slower for short ones.
-Also here: the BM25 arithmetic the store ranks with, and the marked excerpts it shows.
+Ranking is BM25 with estimated word frequencies over the newest matches (`search`);
+excerpts are marked here too. Functions over a connection, so the store only delegates.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any, Final
+
+from sqlalchemy import Connection
+
+from spark_desktop.history.records import SearchHit
 
 MARK_START = "\x02"
 MARK_END = "\x03"
 PREFIX_MIN_CHARS = 3
+SEARCH_WINDOW: Final = 300
+# Per index: the table and column it indexes, and the query giving conversation, message,
+# title and the text around the first match for the best rows. Driver-level SQL (no
+# SQLAlchemy compilation): search runs on every keystroke of the search box.
+_EXCERPT = "substr({column}, max(1, instr(lower({column}), ?) - 60), 200), instr(lower({column}), ?)"
+_SOURCES: Final = {
+    "conversations_fts": (
+        "conversations", "title",
+        ("SELECT c.seq, c.id, NULL, c.title, " + _EXCERPT.format(column="c.title")
+         + " FROM conversations AS c WHERE c.seq IN ({marks})")),
+    "messages_fts": (
+        "messages", "content",
+        ("SELECT m.seq, m.conversation_id, m.id, c.title, "
+         + _EXCERPT.format(column="m.content") + " FROM messages AS m"
+         " JOIN conversations AS c ON c.id = m.conversation_id WHERE m.seq IN ({marks})")),
+}
+
+
+def search(conn: Connection, query: str, limit: int = 20, *,
+           prefix: bool = False) -> list[SearchHit]:
+    """Messages and titles holding every word of `query`, best first.
+
+    Any text is safe: words are quoted before they reach FTS5. Candidates are the
+    newest SEARCH_WINDOW matches of each index (FTS5 walks matches newest first and
+    stops there), ranked by BM25 with estimated word frequencies (idf_estimate),
+    so a word found in half a million messages costs little more than a rare one. `rank`
+    is the negated score (lower is better, as with FTS5's bm25()). In snippets the
+    matched words sit between MARK_START and MARK_END. `prefix` lets the last word
+    match as a prefix.
+    """
+    terms = phrases(query, prefix_last=prefix)
+    expression = match_expression(query, prefix_last=prefix)
+    if expression is None or limit <= 0:
+        return []
+    hits: list[SearchHit] = []
+    for index, (table, column, detail) in _SOURCES.items():
+        scores = window_scores(conn, index, table, column, expression, terms)
+        best = sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
+        if best:
+            first = terms[0][1]
+            rows = conn.exec_driver_sql(detail.format(marks=", ".join("?" * len(best))),
+                                        (first, first, *best)).all()
+            hits += [SearchHit(*row[1:4], snippet=mark_snippet(row[4], row[5], terms),
+                               rank=-scores[row[0]]) for row in rows]
+    return sorted(hits, key=lambda hit: hit.rank)[:limit]
+
+
+def window_scores(conn: Connection, index: str, table: str, column: str,
+                  expression: str, terms: list[tuple[str, str]]) -> dict[int, float]:
+    """BM25 scores of the newest matches of `expression` in one index, by rowid."""
+    newest = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?"
+    window = conn.exec_driver_sql(newest, (expression, SEARCH_WINDOW)).scalars().all()
+    if not window:
+        return {}
+    total = conn.exec_driver_sql(f"SELECT max(seq) FROM {table}").scalar_one() or 1
+    idfs = []
+    for phrase, _ in terms:
+        rows = window if len(terms) == 1 else conn.exec_driver_sql(
+            newest, (phrase, SEARCH_WINDOW)).scalars().all()
+        idfs.append(idf_estimate(total, SEARCH_WINDOW, len(rows), min(rows, default=0)))
+    lowered = f"lower({column})"
+    counts = ", ".join(
+        f"(length({lowered}) - length(replace({lowered}, ?, ''))) / ?" for _ in terms)
+    params: list[Any] = [value for _, needle in terms for value in (needle, len(needle) or 1)]
+    rows = conn.exec_driver_sql(
+        f"SELECT seq, length({column}), {counts} FROM {table}"
+        f" WHERE seq IN ({', '.join('?' * len(window))})", (*params, *window)).all()
+    average = sum(row[1] or 0 for row in rows) / max(len(rows), 1)
+    return {row[0]: bm25_estimate([max(1, tf or 0) for tf in row[2:]], row[1] or 0,
+                                  average, idfs) for row in rows}
 
 
 def phrases(query: str, *, prefix_last: bool = False) -> list[tuple[str, str]]:

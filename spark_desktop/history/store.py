@@ -1,4 +1,7 @@
-"""The history store: conversations as message trees, streaming replies, search.
+"""The history store: conversations as message trees, and replies written as they stream.
+
+One object for callers; behind it search.py ranks full-text matches, bulk.py imports
+whole exports and database.py opens and checks the file.
 
 Thread-safe: every call checks a connection out of the engine's pool and returns frozen
 dataclasses, so the GUI can read on one thread while a reply streams in on another.
@@ -7,18 +10,16 @@ Writes take SQLite's write lock at BEGIN (see database._on_begin).
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Self
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from spark_desktop import paths
-from spark_desktop.history import database
-from spark_desktop.history.errors import AmbiguousIdError, NotFoundError
+from spark_desktop.history import bulk, database
+from spark_desktop.history import search as full_text
+from spark_desktop.history.errors import AmbiguousIdError, InvalidMessageError, NotFoundError
 from spark_desktop.history.records import (
     FINISH_REASONS,
     ROLES,
@@ -30,19 +31,14 @@ from spark_desktop.history.records import (
     Role,
     SearchHit,
 )
-from spark_desktop.history.schema import ConversationRow, MessageRow
-from spark_desktop.history.search import (
-    bm25_estimate,
-    idf_estimate,
-    mark_snippet,
-    match_expression,
-    phrases,
-)
+from spark_desktop.history.rows import CONVERSATIONS as _C
+from spark_desktop.history.rows import MESSAGES as _M
+from spark_desktop.history.rows import auto_title, new_id, now_ms, to_datetime
+from spark_desktop.history.rows import conversation_from_row as _conversation
+from spark_desktop.history.rows import conversation_values as _conversation_values
+from spark_desktop.history.rows import message_from_row as _message
+from spark_desktop.history.rows import message_values as _message_values
 from spark_desktop.history.streaming import StreamWriter
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-TITLE_CHARS: Final = 80
-SEARCH_WINDOW: Final = 300
 
 
 class _Active:
@@ -51,23 +47,6 @@ class _Active:
 
 ACTIVE: Final = _Active()
 _UNSET: Final = object()
-_C = ConversationRow.__table__
-_M = MessageRow.__table__
-# Per index: the table and column it indexes, and the query giving conversation, message,
-# title and the text around the first match for the best rows. Driver-level SQL (no
-# SQLAlchemy compilation): search runs on every keystroke of the search box.
-_EXCERPT = "substr({column}, max(1, instr(lower({column}), ?) - 60), 200), instr(lower({column}), ?)"
-_SEARCH_SOURCES: Final = {
-    "conversations_fts": (
-        "conversations", "title",
-        ("SELECT c.seq, c.id, NULL, c.title, " + _EXCERPT.format(column="c.title")
-         + " FROM conversations AS c WHERE c.seq IN ({marks})")),
-    "messages_fts": (
-        "messages", "content",
-        ("SELECT m.seq, m.conversation_id, m.id, c.title, "
-         + _EXCERPT.format(column="m.content") + " FROM messages AS m"
-         " JOIN conversations AS c ON c.id = m.conversation_id WHERE m.seq IN ({marks})")),
-}
 _MESSAGE_COLUMNS = ", ".join(f"messages.{c.name}" for c in _M.columns if c.name != "seq")
 
 # One branch upward from :start, at most :limit messages (cost: the page, not the chat).
@@ -91,68 +70,6 @@ _SUBTREE_SQL: Final = ("WITH RECURSIVE sub(id) AS (SELECT :id UNION ALL"
                        " SELECT id FROM sub")
 _SUBTREE: Final = text(_SUBTREE_SQL)
 _DELETE_SUBTREE: Final = text(f"DELETE FROM messages WHERE id IN ({_SUBTREE_SQL})")
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def to_datetime(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def to_ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def auto_title(content: str) -> str:
-    """The first user message, whitespace folded and cut to a list-friendly length."""
-    folded = " ".join(content.replace("\x00", " ").split())
-    return folded if len(folded) <= TITLE_CHARS else folded[:TITLE_CHARS - 1].rstrip() + "…"
-
-
-def _conversation(row: RowMapping) -> Conversation:
-    return Conversation(
-        id=row["id"], title=row["title"], created_at=to_datetime(row["created_ms"]),
-        updated_at=to_datetime(row["updated_ms"]), pinned=bool(row["pinned"]),
-        folder=row["folder"], tags=tuple(row["tags"] or ()),
-        system_prompt=row["system_prompt"], model=row["model"],
-        load_settings=dict(row["load_settings"] or {}),
-        sampling_settings=dict(row["sampling_settings"] or {}),
-        active_leaf_id=row["active_leaf_id"])
-
-
-def _message(row: RowMapping) -> Message:
-    return Message(
-        id=row["id"], conversation_id=row["conversation_id"], parent_id=row["parent_id"],
-        role=row["role"], content=row["content"], created_at=to_datetime(row["created_ms"]),
-        depth=row["depth"], reasoning=row["reasoning"], model=row["model"],
-        finish_reason=row["finish_reason"], prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"], ttft_ms=row["ttft_ms"],
-        tokens_per_s=row["tokens_per_s"], streaming=bool(row["streaming"]))
-
-
-def _conversation_values(conv: Conversation) -> dict[str, Any]:
-    return {"id": conv.id, "title": conv.title, "created_ms": to_ms(conv.created_at),
-            "updated_ms": to_ms(conv.updated_at), "pinned": conv.pinned,
-            "folder": conv.folder, "tags": list(conv.tags),
-            "system_prompt": conv.system_prompt, "model": conv.model,
-            "load_settings": dict(conv.load_settings),
-            "sampling_settings": dict(conv.sampling_settings),
-            "active_leaf_id": conv.active_leaf_id}
-
-
-def _message_values(msg: Message) -> dict[str, Any]:
-    return {"id": msg.id, "conversation_id": msg.conversation_id, "parent_id": msg.parent_id,
-            "depth": msg.depth, "role": msg.role, "content": msg.content,
-            "reasoning": msg.reasoning, "model": msg.model, "finish_reason": msg.finish_reason,
-            "streaming": msg.streaming, "prompt_tokens": msg.prompt_tokens,
-            "completion_tokens": msg.completion_tokens, "ttft_ms": msg.ttft_ms,
-            "tokens_per_s": msg.tokens_per_s, "created_ms": to_ms(msg.created_at)}
 
 
 class HistoryStore:
@@ -301,10 +218,9 @@ class HistoryStore:
         A different parent makes a sibling (edit, regenerate); the new message becomes the
         end of the shown branch. The first user message names an untitled conversation.
         """
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
-        if finish_reason is not None and finish_reason not in FINISH_REASONS:
-            raise ValueError(f"unknown finish reason {finish_reason!r}")
+        _check_role(role)
+        if finish_reason is not None:
+            _check_finish_reason(finish_reason)
         with self._writer.begin() as conn:
             conv = self._get_conversation(conn, conversation_id)
             parent = conv.active_leaf_id if isinstance(parent_id, _Active) else parent_id
@@ -342,7 +258,9 @@ class HistoryStore:
         query = select(_M).order_by(_M.c.created_ms, _M.c.seq)
         if message_id is None:
             if conversation_id is None:
-                raise ValueError("root messages need a conversation id")
+                raise InvalidMessageError(
+                    "Root messages belong to a conversation; pass its conversation_id "
+                    "together with message_id None.")
             query = query.where(_M.c.conversation_id == conversation_id,
                                 _M.c.parent_id.is_(None))
         else:
@@ -435,21 +353,27 @@ class HistoryStore:
                                streaming=True)
         return StreamWriter(self, msg, flush_interval)
 
-    def _write_stream(self, message_id: str, content: str, reasoning: str) -> None:
-        """One flush. It also re-asserts `streaming`, so a reply that another process
-        marked interrupted while this one was still alive heals itself on the next flush."""
+    def write_stream(self, message_id: str, content: str, reasoning: str) -> None:
+        """One flush of a streaming reply (StreamWriter's side of the store).
+
+        It also re-asserts `streaming`, so a reply that another process marked
+        interrupted while this one was still alive heals itself on the next flush."""
         with self._writer.begin() as conn:
             conn.execute(update(_M).where(_M.c.id == message_id).values(
                 content=content, reasoning=reasoning, streaming=True, finish_reason=None))
 
-    def _finish_stream(self, message_id: str, content: str, reasoning: str,
-                       finish_reason: FinishReason, stats: Mapping[str, Any]) -> Message:
-        if finish_reason not in FINISH_REASONS:
-            raise ValueError(f"unknown finish reason {finish_reason!r}")
+    def finish_stream(self, message_id: str, content: str, reasoning: str,
+                      finish_reason: FinishReason, *, prompt_tokens: int | None = None,
+                      completion_tokens: int | None = None, ttft_ms: float | None = None,
+                      tokens_per_s: float | None = None) -> Message:
+        """The whole reply, why it ended and its statistics; no longer streaming."""
+        _check_finish_reason(finish_reason)
         with self._writer.begin() as conn:
             conn.execute(update(_M).where(_M.c.id == message_id).values(
                 content=content, reasoning=reasoning, streaming=False,
-                finish_reason=finish_reason, **stats))
+                finish_reason=finish_reason, prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens, ttft_ms=ttft_ms,
+                tokens_per_s=tokens_per_s))
             msg = self._get_message(conn, message_id)
             conn.execute(update(_C).where(_C.c.id == msg.conversation_id)
                          .values(updated_ms=now_ms()))
@@ -463,63 +387,13 @@ class HistoryStore:
                                   .values(streaming=False, finish_reason="interrupted"))
             return int(result.rowcount)
 
-    # -- search --------------------------------------------------------------------
+    # -- search, bulk, maintenance ------------------------------------------------
 
     def search(self, query: str, limit: int = 20, *, prefix: bool = False) -> list[SearchHit]:
-        """Messages and titles holding every word of `query`, best first.
-
-        Any text is safe: words are quoted before they reach FTS5. Candidates are the
-        newest SEARCH_WINDOW matches of each index (FTS5 walks matches newest first and
-        stops there), ranked by BM25 with estimated word frequencies (search.idf_estimate),
-        so a word found in half a million messages costs little more than a rare one. `rank`
-        is the negated score (lower is better, as with FTS5's bm25()). In snippets the
-        matched words sit between MARK_START and MARK_END. `prefix` lets the last word
-        match as a prefix.
-        """
-        terms = phrases(query, prefix_last=prefix)
-        expression = match_expression(query, prefix_last=prefix)
-        if expression is None or limit <= 0:
-            return []
-        hits: list[SearchHit] = []
+        """Messages and titles holding every word of `query`, best first (history.search:
+        any text is safe; `prefix` lets the last word match as a prefix)."""
         with self._engine.connect() as conn:
-            for index, (table, column, detail) in _SEARCH_SOURCES.items():
-                scores = self._window_scores(conn, index, table, column, expression, terms)
-                best = sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
-                if best:
-                    first = terms[0][1]
-                    rows = conn.exec_driver_sql(
-                        detail.format(marks=", ".join("?" * len(best))),
-                        (first, first, *best)).all()
-                    hits += [SearchHit(*row[1:4], snippet=mark_snippet(row[4], row[5], terms),
-                                       rank=-scores[row[0]]) for row in rows]
-        return sorted(hits, key=lambda hit: hit.rank)[:limit]
-
-    @staticmethod
-    def _window_scores(conn: Connection, index: str, table: str, column: str,
-                       expression: str, terms: list[tuple[str, str]]) -> dict[int, float]:
-        """BM25 scores of the newest matches of `expression` in one index, by rowid."""
-        newest = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?"
-        window = conn.exec_driver_sql(newest, (expression, SEARCH_WINDOW)).scalars().all()
-        if not window:
-            return {}
-        total = conn.exec_driver_sql(f"SELECT max(seq) FROM {table}").scalar_one() or 1
-        idfs = []
-        for phrase, _ in terms:
-            rows = window if len(terms) == 1 else conn.exec_driver_sql(
-                newest, (phrase, SEARCH_WINDOW)).scalars().all()
-            idfs.append(idf_estimate(total, SEARCH_WINDOW, len(rows), min(rows, default=0)))
-        lowered = f"lower({column})"
-        counts = ", ".join(
-            f"(length({lowered}) - length(replace({lowered}, ?, ''))) / ?" for _ in terms)
-        params: list[Any] = [value for _, needle in terms for value in (needle, len(needle) or 1)]
-        rows = conn.exec_driver_sql(
-            f"SELECT seq, length({column}), {counts} FROM {table}"
-            f" WHERE seq IN ({', '.join('?' * len(window))})", (*params, *window)).all()
-        average = sum(row[1] or 0 for row in rows) / max(len(rows), 1)
-        return {row[0]: bm25_estimate([max(1, tf or 0) for tf in row[2:]], row[1] or 0,
-                                      average, idfs) for row in rows}
-
-    # -- bulk: export and import ---------------------------------------------------
+            return full_text.search(conn, query, limit, prefix=prefix)
 
     def iter_conversations(self) -> Iterator[Conversation]:
         """Every conversation, oldest first (for export)."""
@@ -536,58 +410,23 @@ class HistoryStore:
 
     def import_records(self, items: Iterable[tuple[Conversation, Sequence[Message]]],
                        batch_messages: int = 50_000) -> ImportResult:
-        """Insert whole conversations as given (ids kept); ids already present are skipped.
-
-        Messages must come parents first. Conversations are written in transactions of
-        about `batch_messages` messages (executemany), so memory and the time the write
-        lock is held stay bounded while a large import runs.
-        """
-        totals = {"imported": 0, "skipped": 0, "messages": 0}
-        batch: list[tuple[Conversation, Sequence[Message]]] = []
-
-        def commit() -> None:
-            with self._writer.begin() as conn:
-                ids = [conv.id for conv, _ in batch]
-                present: set[str] = set()
-                for start in range(0, len(ids), 500):
-                    present.update(conn.execute(select(_C.c.id).where(
-                        _C.c.id.in_(ids[start:start + 500]))).scalars())
-                fresh = []
-                for conv, messages in batch:
-                    if conv.id not in present:
-                        present.add(conv.id)
-                        fresh.append((conv, messages))
-                rows = [_message_values(msg) for _, messages in fresh for msg in messages]
-                if fresh:
-                    conn.execute(insert(_C), [_conversation_values(conv) for conv, _ in fresh])
-                if rows:
-                    conn.execute(insert(_M), rows)
-            totals["imported"] += len(fresh)
-            totals["skipped"] += len(batch) - len(fresh)
-            totals["messages"] += len(rows)
-            batch.clear()
-
-        pending = 0
-        for item in items:
-            batch.append(item)
-            pending += len(item[1])
-            if pending >= batch_messages:
-                commit()
-                pending = 0
-        if batch:
-            commit()
-        return ImportResult(**totals)
-
-    # -- maintenance ---------------------------------------------------------------
+        """Insert whole conversations as given (ids kept, present ones skipped); see
+        bulk.import_records."""
+        return bulk.import_records(self._writer, items, batch_messages)
 
     def integrity_check(self) -> list[str]:
         """SQLite's own full check plus the search indexes'; ['ok'] when all is well."""
-        with self._writer.begin() as conn:
-            problems = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            for table in ("messages_fts", "conversations_fts"):
-                try:
-                    conn.exec_driver_sql(
-                        f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
-                except Exception as exc:  # noqa: BLE001 - reported, not hidden
-                    problems.append(f"{table}: {exc}")
-        return problems if len(problems) == 1 else [p for p in problems if p != "ok"]
+        return database.integrity_check(self._writer)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InvalidMessageError(
+            f"{role!r} is not a message role; use one of {', '.join(ROLES)}.")
+
+
+def _check_finish_reason(finish_reason: str) -> None:
+    if finish_reason not in FINISH_REASONS:
+        raise InvalidMessageError(
+            f"{finish_reason!r} is not a reason a reply can end with; use one of "
+            f"{', '.join(FINISH_REASONS)}.")

@@ -8,18 +8,26 @@ thousands of tokens costs a few dozen small commits instead of one per token.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Self
+from typing import Protocol, Self
 
 from spark_desktop.history.records import FinishReason, Message
 
-if TYPE_CHECKING:
-    from spark_desktop.history.store import HistoryStore
+
+class StreamStore(Protocol):
+    """What the writer needs of the store (HistoryStore is one): a flush, and the end."""
+
+    def write_stream(self, message_id: str, content: str, reasoning: str) -> None: ...
+
+    def finish_stream(self, message_id: str, content: str, reasoning: str,
+                      finish_reason: FinishReason, *, prompt_tokens: int | None = None,
+                      completion_tokens: int | None = None, ttft_ms: float | None = None,
+                      tokens_per_s: float | None = None) -> Message: ...
 
 
 class StreamWriter:
     """Accumulates deltas of one reply and persists them; use once, then `finish()`."""
 
-    def __init__(self, store: HistoryStore, message: Message, flush_interval: float) -> None:
+    def __init__(self, store: StreamStore, message: Message, flush_interval: float) -> None:
         self._store = store
         self.message = message
         self.flush_interval = flush_interval
@@ -60,7 +68,7 @@ class StreamWriter:
         if self._dirty:
             self._content[:] = [self.content]
             self._reasoning[:] = [self.reasoning]
-            self._store._write_stream(self.message.id, self.content, self.reasoning)
+            self._store.write_stream(self.message.id, self.content, self.reasoning)
             self._dirty = False
         self._last_flush = time.monotonic()
 
@@ -70,11 +78,10 @@ class StreamWriter:
         """Write the whole reply with why it ended and its statistics; returns the message."""
         if self._finished is not None:
             return self._finished
-        stats: dict[str, Any] = {"prompt_tokens": prompt_tokens,
-                                 "completion_tokens": completion_tokens,
-                                 "ttft_ms": ttft_ms, "tokens_per_s": tokens_per_s}
-        self._finished = self._store._finish_stream(
-            self.message.id, self.content, self.reasoning, finish_reason, stats)
+        self._finished = self._store.finish_stream(
+            self.message.id, self.content, self.reasoning, finish_reason,
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+            ttft_ms=ttft_ms, tokens_per_s=tokens_per_s)
         return self._finished
 
     def __enter__(self) -> Self:

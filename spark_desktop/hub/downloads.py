@@ -42,9 +42,6 @@ class State(str, Enum):
     CANCELLED = "cancelled"
 
 
-FINAL = (State.DONE, State.FAILED, State.CANCELLED)
-
-
 @dataclass(frozen=True)
 class DownloadProgress:
     id: str

@@ -1,11 +1,12 @@
-"""Small widgets shared by pages: the memory bar, a label that elides its text."""
+"""Small widgets shared by pages: the memory bar, a label that elides its text, a table of
+records."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QPainter,
@@ -16,7 +17,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
 )
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QSizePolicy, QTableView, QWidget
 
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.theme import RED
@@ -144,3 +145,16 @@ def replace_images(doc: QTextDocument) -> None:
         cursor.setPosition(pos)
         cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(f"[image: {name}]", QTextCharFormat())
+
+
+def record_table(model: QAbstractItemModel, stretch: int = 0) -> QTableView:
+    """A table of one record a row: no row numbers, whole rows selected, columns as wide as
+    their contents except column `stretch`, which takes the width that is left."""
+    table = QTableView()
+    table.setModel(model)
+    table.verticalHeader().hide()
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table

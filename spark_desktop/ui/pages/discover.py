@@ -13,7 +13,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -31,7 +30,7 @@ from spark_desktop.ui.models.search import SearchResultsModel
 from spark_desktop.ui.models.table import VALUE_ROLE
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, VariantsModel, variant_key
 from spark_desktop.ui.services import Services
-from spark_desktop.ui.widgets import replace_images
+from spark_desktop.ui.widgets import record_table, replace_images
 
 SEARCH_DELAY_MS = 350
 PAGE_SIZE = 30
@@ -87,13 +86,7 @@ class RepoView(QWidget):
         top.addWidget(self.title, 1)
         self.card = SafeBrowser()
         self.variants = VariantsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.variants)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(self.variants, stretch=2)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.card)
         tablebox = QWidget()
@@ -190,14 +183,8 @@ class DiscoverPage(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.results = SearchResultsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.results)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table = record_table(self.results)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(self._open_row)
         self.table.doubleClicked.connect(self._open_row)
         self.more = QPushButton("More results", clicked=self.load_more)

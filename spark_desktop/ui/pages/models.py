@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -27,6 +26,7 @@ from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.models.local import LocalModelsModel
 from spark_desktop.ui.pages.load_dialog import LoadDialog
 from spark_desktop.ui.services import Services
+from spark_desktop.ui.widgets import record_table
 
 
 def display_name(model: Any) -> str:
@@ -42,14 +42,8 @@ class ModelsPage(QWidget):
         self.dialog: LoadDialog | None = None
         self.confirm: QMessageBox | None = None
         self.model = LocalModelsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table = record_table(self.model)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _i: self.request_load())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.load_button = QPushButton("Load…", clicked=self.request_load)

@@ -19,35 +19,33 @@ depends_on = None
 # Symbols (So: emoji and the like) are tokens too, so a search for an emoji finds it.
 TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co So'"
 
+
+def _index(table: str, column: str) -> tuple[str, ...]:
+    """The FTS5 index of `table`.`column` and the triggers that keep it in step."""
+    fts = f"{table}_fts"
+    return (
+        f"""CREATE VIRTUAL TABLE {fts} USING fts5(
+        {column}, content='{table}', content_rowid='seq', tokenize="{TOKENIZE}")""",
+        f"""CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN
+        INSERT INTO {fts}(rowid, {column}) VALUES (new.seq, new.{column});
+    END""",
+        f"""CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN
+        INSERT INTO {fts}({fts}, rowid, {column})
+        VALUES ('delete', old.seq, old.{column});
+    END""",
+        f"""CREATE TRIGGER {fts}_update AFTER UPDATE OF {column} ON {table} BEGIN
+        INSERT INTO {fts}({fts}, rowid, {column})
+        VALUES ('delete', old.seq, old.{column});
+        INSERT INTO {fts}(rowid, {column}) VALUES (new.seq, new.{column});
+    END""")
+
+
+_MESSAGES = _index("messages", "content")
+_CONVERSATIONS = _index("conversations", "title")
+# The order the revision has always run in: both tables, then the triggers, then the bulk
+# indexing of what is already there.
 STATEMENTS = (
-    f"""CREATE VIRTUAL TABLE messages_fts USING fts5(
-        content, content='messages', content_rowid='seq', tokenize="{TOKENIZE}")""",
-    f"""CREATE VIRTUAL TABLE conversations_fts USING fts5(
-        title, content='conversations', content_rowid='seq', tokenize="{TOKENIZE}")""",
-    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
-    END""",
-    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-        VALUES ('delete', old.seq, old.content);
-    END""",
-    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content)
-        VALUES ('delete', old.seq, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
-    END""",
-    """CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
-        INSERT INTO conversations_fts(rowid, title) VALUES (new.seq, new.title);
-    END""",
-    """CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
-        INSERT INTO conversations_fts(conversations_fts, rowid, title)
-        VALUES ('delete', old.seq, old.title);
-    END""",
-    """CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
-        INSERT INTO conversations_fts(conversations_fts, rowid, title)
-        VALUES ('delete', old.seq, old.title);
-        INSERT INTO conversations_fts(rowid, title) VALUES (new.seq, new.title);
-    END""",
+    _MESSAGES[0], _CONVERSATIONS[0], *_MESSAGES[1:], *_CONVERSATIONS[1:],
     "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
     "INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild')",
 )
