@@ -93,3 +93,8 @@ def window_state_path() -> Path:
 def engine_log_path() -> Path:
     """The worker's log: llama.cpp's own output and the worker's stderr."""
     return log_dir() / "engine.log"
+
+
+def measured_runs_path() -> Path:
+    """Decode and prefill speeds measured on this machine, one JSON line per reply."""
+    return data_dir() / "measured-runs.jsonl"

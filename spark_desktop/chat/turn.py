@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
 from spark_desktop.engine.options import SamplingOptions
+from spark_desktop.fit import measured
 from spark_desktop.history.records import Message
 from spark_desktop.history.store import ACTIVE, HistoryStore
 from spark_desktop.history.streaming import StreamWriter
@@ -209,6 +210,8 @@ class Turn:
                 if reply is not None:
                     assert isinstance(event, ChatDone)
                     finished = True
+                    if isinstance(self.client.loaded, LoadedModel):
+                        measured.record_reply(self.client.loaded, event)  # fit learns from it
                     yield TurnFinished(reply, event)
                     return
                 yield event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from spark_desktop.errors import SparkError
@@ -11,6 +12,7 @@ from spark_desktop.errors import SparkError
 if TYPE_CHECKING:
     from spark_desktop.fit import FitEstimate
     from spark_desktop.gguf.spec import ModelSpec
+    from spark_desktop.hardware.probe import Machine
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--target", default="this", metavar="TARGET",
                    help="spark, spark2, this (default) or a size in GiB")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--reset-measured", action="store_true",
+                   help="forget the speeds measured on this machine before estimating")
     p.set_defaults(handler=_run)
 
 
@@ -57,8 +61,9 @@ def model_spec(model: str) -> ModelSpec:
 def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from spark_desktop.fit import LoadSettings, estimate
+    from spark_desktop.fit import LoadSettings, estimate, measured
     from spark_desktop.hardware import resolve_target
+    from spark_desktop.hardware.probe import probe
 
     spec = model_spec(args.model)
     settings = LoadSettings()
@@ -67,9 +72,39 @@ def _run(args: argparse.Namespace) -> int:
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)
-    result = estimate(spec, settings, resolve_target(args.target))
-    print(json.dumps(result.to_dict()) if args.json else format_table(result))
+    machine = probe()
+    if args.reset_measured:
+        print(f"forgot {measured.reset()} measured runs", file=sys.stderr)
+    here: tuple[float, float, int] | None = None
+    correction = None
+    if learns_here(args.target, machine):
+        runs = measured.load_runs()
+        key = measured.machine_key(machine)
+        here = measured.measured_here(runs, spec, key)
+        correction = measured.correction(
+            runs, spec, key, measured.backend_of(settings.gpu_layers, machine))
+    result = estimate(spec, settings, resolve_target(args.target, machine),
+                      correction=correction)
+    if args.json:
+        data = result.to_dict()
+        if here or correction:
+            data["measured"] = {
+                "decode_tps": round(here[0], 1) if here else None,
+                "prefill_tps": round(here[1], 1) if here else None,
+                "runs": here[2] if here else 0,
+                "correction": {"decode": round(correction.decode, 3),
+                               "prefill": round(correction.prefill, 3),
+                               "basis": correction.basis} if correction else None}
+        print(json.dumps(data))
+    else:
+        print(format_table(result, here))
     return 0
+
+
+def learns_here(target: str, machine: Machine) -> bool:
+    """Runs measured here apply to this machine, and to "spark" when this is one."""
+    key = target.strip().lower()
+    return key == "this" or (key == "spark" and any("GB10" in g.name for g in machine.gpus))
 
 
 def _size(n: float) -> str:
@@ -79,7 +114,7 @@ def _size(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def format_table(e: FitEstimate) -> str:
+def format_table(e: FitEstimate, here: tuple[float, float, int] | None = None) -> str:
     """A short human table of one estimate."""
     s = e.settings
     lines = [
@@ -108,5 +143,14 @@ def format_table(e: FitEstimate) -> str:
         (f"predicted: {e.decode_tps:.1f} tokens/s generating, "
          f"{e.prefill_tps:.0f} tokens/s reading the prompt"),
     ]
+    if here:
+        lines.append(f"measured here: {here[0]:.1f} tokens/s generating, {here[1]:.0f} "
+                     f"reading the prompt (median of {here[2]} replies)")
+    if e.correction:
+        lines.append(f"prediction {e.correction.basis}")
+    if e.by_depth:
+        lines.append("generating at depth: " + ", ".join(
+            f"{d.depth // 1024}k {d.decode_tps:.1f}" if d.depth else f"0 {d.decode_tps:.1f}"
+            for d in e.by_depth) + " tokens/s")
     lines += [f"note: {n}" for n in e.notes]
     return "\n".join(lines)
