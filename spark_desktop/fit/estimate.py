@@ -354,10 +354,7 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
     fix = correction or speed.Correction()
     decode = speed.decode_tps(plan, depth) * fix.decode
     prefill = speed.prefill_tps(plan, depth, _prompt(s, depth, prompt)) * fix.prefill
-    by_depth = tuple(
-        DepthSpeed(d, speed.decode_tps(plan, d) * fix.decode,
-                   speed.prefill_tps(plan, d, _prompt(s, d, None)) * fix.prefill)
-        for d in SPEED_DEPTHS if d < s.n_ctx)
+    by_depth = _speeds(plan, [d for d in SPEED_DEPTHS if d < s.n_ctx], fix)
     first = target.pools[0]
     return FitEstimate(
         model=spec.name, architecture=spec.architecture, parameters=spec.parameters,
@@ -368,6 +365,21 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
         pool_size=first.bytes, bandwidth=first.bandwidth, verdict=verdict, reason=reason,
         max_context=max_ctx, suggestion=suggestion, decode_tps=decode, prefill_tps=prefill,
         by_depth=by_depth, correction=correction)
+
+
+def speeds_at(spec: ModelSpec, settings: LoadSettings, target: Target, depths: list[int],
+              correction: speed.Correction | None = None) -> tuple[DepthSpeed, ...]:
+    """Decode and prefill at each depth without the rest of an estimate (a chart's points)."""
+    s, _ = settings.effective()
+    if s.use_mmap is None:
+        s = replace(s, use_mmap=not target.unified)
+    return _speeds(_Plan(profile(spec), s, target), depths, correction or speed.Correction())
+
+
+def _speeds(plan: _Plan, depths: list[int], fix: speed.Correction) -> tuple[DepthSpeed, ...]:
+    return tuple(DepthSpeed(d, speed.decode_tps(plan, d) * fix.decode,
+                            speed.prefill_tps(plan, d, _prompt(plan.s, d, None)) * fix.prefill)
+                 for d in depths)
 
 
 def _prompt(s: LoadSettings, depth: int, prompt: int | None) -> int:
