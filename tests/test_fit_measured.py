@@ -110,8 +110,12 @@ def test_fit_shows_the_measured_speed_and_reset_forgets_it(
     assert "measured here:" in table and "learnt from 1 run of this model" in table
     assert cli.main(["fit", str(test_model), "--json", "--reset-measured"]) == 0
     out = capsys.readouterr()
-    assert "measured" not in json.loads(out.out) and "forgot 1 measured runs" in out.err
+    plain = json.loads(out.out)
+    assert "measured" not in plain and "forgot 1 measured runs" in out.err
     assert measured.load_runs() == []
+    # The defaults are back: the learnt x1.3 is gone from every predicted speed.
+    assert data["predicted"]["decode_tps"] == pytest.approx(
+        1.3 * plain["predicted"]["decode_tps"], abs=0.1)
 
 
 @pytest.mark.slow
