@@ -34,7 +34,7 @@ def engine_options(chosen: LoadDefaults) -> Any:
                        type_k=chosen.kv_type, type_v=chosen.kv_type)
 
 
-def estimate(spec: Any, chosen: LoadDefaults, target: Any, learnt: Any = None) -> Any:
+def estimate(spec: Any, chosen: LoadDefaults, target: Any, learnt: Learnt | None = None) -> Any:
     """fit.estimate for these choices (pure and fast: fine on the GUI thread); `learnt` is
     a Learnt from `learnt_here`, whose correction applies."""
     from spark_desktop import fit
