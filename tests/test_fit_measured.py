@@ -23,13 +23,15 @@ MACHINE = describe("AMD EPYC", 2, 24 * GIB, 20 * GIB, (), frozenset({"avx2", "fm
 
 
 def _reply(path: Path, decode: float, prefill: float, prompt: int = 200,
-           completion: int = 100) -> tuple[LoadedModel, ChatDone]:
+           completion: int = 100, cached: int = 0) -> tuple[LoadedModel, ChatDone]:
+    """A finished reply whose prompt had `cached` tokens already in the engine's cache."""
     info = ModelInfo(path=str(path), description="", architecture="gemma3", n_params=0,
                      size_bytes=0, n_ctx_train=32768, n_ctx=4096, n_layer=18, chat_template="gguf")
     loaded = LoadedModel(info=info, options=LoadOptions(threads=2),
                          memory=MemoryReport(0, 0, 0, 0), load_seconds=0.0, log_lines=())
+    ttft_ms = (prompt - cached) / prefill * 1000 + 5  # the new tokens read, then a token
     done = ChatDone(finish_reason="length", prompt_tokens=prompt, completion_tokens=completion,
-                    ttft_ms=1.0, prefill_tps=prefill, decode_tps=decode, dropped_messages=0)
+                    ttft_ms=ttft_ms, prefill_tps=prefill, decode_tps=decode, dropped_messages=0)
     return loaded, done
 
 
@@ -56,6 +58,16 @@ def test_a_reply_is_recorded_with_its_own_prediction(test_model: Path) -> None:
     assert measured.load_runs() == [run]
     # Too short to say anything about speed: not a run.
     assert measured.run_from_reply(*_reply(test_model, 31.0, 240.0, completion=3), MACHINE) is None
+
+
+def test_a_cached_prompt_prefix_teaches_decode_only(test_model: Path) -> None:
+    loaded, done = _reply(test_model, 1.0, 1.0, prompt=400, cached=350)
+    run = measured.run_from_reply(loaded, done, MACHINE)
+    assert run is not None and run.predicted_prefill == 0.0 and run.predicted_decode > 0
+    runs = [dataclasses.replace(run, decode_tps=run.predicted_decode * 1.2, prefill_tps=9.0)]
+    fix = measured.correction(runs, read_model(test_model), measured.machine_key(MACHINE), "cpu")
+    assert fix is not None
+    assert fix.decode == pytest.approx(1.2) and fix.prefill == 1.0
 
 
 @pytest.mark.parametrize("ratio", [1.2, 3.0, 0.2])

@@ -59,7 +59,7 @@ class MeasuredRun:
     decode_tps: float
     prefill_tps: float
     predicted_decode: float    # the estimator's figure for this run, uncorrected
-    predicted_prefill: float
+    predicted_prefill: float   # 0 when a cached prefix was not read again (not comparable)
     when: float            # Unix time
 
 
@@ -92,7 +92,12 @@ def run_from_reply(loaded: LoadedModel, done: ChatDone, machine: Machine,
     depth = done.prompt_tokens + done.completion_tokens // 2
     target = target_for_machine(machine)
     decode = estimate(spec, settings, target, depth=depth).decode_tps
-    prefill = estimate(spec, settings, target, depth=0, prompt=done.prompt_tokens).prefill_tps
+    # The engine reuses the cached prefix of a conversation and reports the speed of the
+    # rest only. prefill_tps x time to first output bounds the tokens it read from above:
+    # well short of the prompt means a cached prefix, and no prefill figure to compare.
+    whole = done.prefill_tps * done.ttft_ms / 1000 >= 0.8 * done.prompt_tokens
+    prefill = estimate(spec, settings, target, depth=0,
+                       prompt=done.prompt_tokens).prefill_tps if whole else 0.0
     return MeasuredRun(
         file=path.name, name=spec.name, family=spec.architecture, quant=spec.quantization,
         n_ctx=o.n_ctx, depth=depth, prompt=done.prompt_tokens, n_batch=o.n_batch,
@@ -162,15 +167,16 @@ def correction(runs: list[MeasuredRun], spec: ModelSpec, machine: str,
     """Factors for `spec` on `machine` with `backend` from the runs (module text), or None
     when no run applies."""
     here = [r for r in runs if r.machine == machine and r.backend == backend
-            and r.predicted_decode > 0 and r.predicted_prefill > 0
-            and r.decode_tps > 0 and r.prefill_tps > 0]
+            and r.predicted_decode > 0 and r.decode_tps > 0]
     same = [r for r in here if _same_model(r, spec)]
     kin = [r for r in here if r.family == spec.architecture and r.quant == spec.quantization]
     chosen, power = (same, 1.0) if same else (kin, 0.5)
     if not chosen:
         return None
     decode = _factor([r.decode_tps / r.predicted_decode for r in chosen], power)
-    prefill = _factor([r.prefill_tps / r.predicted_prefill for r in chosen], power)
+    read = [r.prefill_tps / r.predicted_prefill for r in chosen
+            if r.predicted_prefill > 0 and r.prefill_tps > 0]
+    prefill = _factor(read, power) if read else 1.0
     whose = ("this model" if same else
              f"other {spec.architecture} {spec.quantization} models, counted half-way")
     basis = (f"learnt from {len(chosen)} run{'s' * (len(chosen) != 1)} of {whose} here: "
@@ -181,9 +187,10 @@ def correction(runs: list[MeasuredRun], spec: ModelSpec, machine: str,
 
 def measured_here(runs: list[MeasuredRun], spec: ModelSpec, machine: str
                   ) -> tuple[float, float, int] | None:
-    """(median decode, median prefill tokens/s, number of runs) of this model here."""
+    """(median decode, median prefill tokens/s, number of runs) of this model here; the
+    prefill median counts only runs that read their whole prompt (0 when none did)."""
     same = [r for r in runs if r.machine == machine and _same_model(r, spec)]
     if not same:
         return None
-    return (statistics.median(r.decode_tps for r in same),
-            statistics.median(r.prefill_tps for r in same), len(same))
+    whole = [r.prefill_tps for r in same if r.predicted_prefill > 0] or [0.0]
+    return (statistics.median(r.decode_tps for r in same), statistics.median(whole), len(same))
