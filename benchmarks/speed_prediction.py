@@ -1,9 +1,12 @@
-"""Predicted vs measured decode and prefill tokens/s on this machine (target "this").
+"""Predicted vs published DGX Spark speeds, and predicted vs measured on this machine.
 
     .venv/bin/python benchmarks/speed_prediction.py [--model PATH] [--tokens 128]
-        [--repeats 2] [--threads N ...]
+        [--repeats 2] [--threads N ...] [--spark-only]
 
-Loads the model (the Gemma 3 270M Q4_K_M test model unless --model) through the
+First the table model x depth of llama.cpp's published DGX Spark runs (decode tg32 and
+prefill pp2048 at depths 0 to 32768) against fit.estimate() on header-only specs of the
+same files, with the error, calibration and check set apart (benchmarks/README.md).
+Then, on this machine, it loads the model (the Gemma 3 270M Q4_K_M test model unless --model) through the
 engine worker, generates `--tokens` greedy tokens after a prompt of about 200
 tokens, `--repeats` times with a fresh prompt each time, and prints the decode and
 prefill tokens/s that llama.cpp reported (ChatDone) next to fit.estimate()'s
@@ -32,6 +35,8 @@ from spark_desktop.hardware.probe import cpu_flags, describe, probe
 from spark_desktop.hardware.targets import target_for_machine
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 from tests.fixtures.real_model import real_model_path
+from tests.fixtures.spark_published import CALIBRATION, TABLES
+from tests.test_spark_calibration import BENCH, SPARK, errors
 
 N_CTX = 4096
 #: About 200 tokens of prompt (checked with count_tokens and printed).
@@ -56,6 +61,32 @@ def measure(model: Path, threads: int, tokens: int, repeats: int,
     return done, n_prompt
 
 
+def spark_table() -> None:
+    """Model x depth: predicted / published decode and prefill, and the errors."""
+    from tests.test_spark_calibration import _SPECS
+
+    print(f"{'DGX Spark':<34}{'depth':>6} {'decode pred/pub':>16} {'err':>6} "
+          f"{'prefill pred/pub':>17} {'err':>6}")
+    for set_name, calibration in (("calibration", True), ("check", False)):
+        print(f"-- {set_name} set")
+        for table in TABLES:
+            if ((table.model, table.build) in CALIBRATION) != calibration:
+                continue
+            spec = _SPECS[table.model]
+            for depth, published in table.decode.items():
+                e = estimate(spec, BENCH, SPARK, depth=depth, prompt=2048)
+                pp = table.prefill[depth]
+                print(f"{table.model + ' ' + table.build.split()[0]:<34}{depth:>6} "
+                      f"{e.decode_tps:>7.1f}/{published:<8.1f} {e.decode_tps / published - 1:>+6.1%} "
+                      f"{e.prefill_tps:>7.0f}/{pp:<9.0f} {e.prefill_tps / pp - 1:>+6.1%}")
+    for label, calibration in (("calibration", True), ("check", False)):
+        errs = errors(calibration)
+        for phase in ("decode", "prefill"):
+            worst = max((x for x in errs if x[2] == phase), key=lambda x: abs(x[3]))
+            print(f"{label} {phase}: worst {worst[3]:+.1%} ({worst[0]}, depth {worst[1]}), "
+                  f"{len([x for x in errs if x[2] == phase])} points")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path)
@@ -63,11 +94,17 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, nargs="*",
                         help="thread counts to measure (default: the engine's, physical cores)")
+    parser.add_argument("--spark-only", action="store_true",
+                        help="print the DGX Spark table only (no model is loaded)")
     args = parser.parse_args()
+    spark_table()
+    if args.spark_only:
+        return 0
     model = args.model or real_model_path()
     machine = probe()
     spec = read_model(model)
-    print(f"model {model.name}; CPU {machine.cpu_model}, {machine.cpu_cores} cores, "
+    print(f"\nthis machine (CPU row; llama.cpp as built here): model {model.name}; "
+          f"CPU {machine.cpu_model}, {machine.cpu_cores} cores, "
           f"GPUs {[g.name for g in machine.gpus] or 'none'}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     header = (f"{'threads':>7} {'phase':>8} {'predicted':>10} {'measured':>18} {'ratio':>6}")
@@ -81,8 +118,8 @@ def main() -> int:
                 machine.gpus, cpu_flags(), platform.machine()))
             depth = n_prompt + args.tokens // 2  # the middle of the generated reply
             decode = estimate(spec, LoadSettings(n_ctx=N_CTX), target, depth=depth).decode_tps
-            prefill = estimate(spec, LoadSettings(n_ctx=N_CTX), target,
-                               depth=n_prompt).prefill_tps
+            prefill = estimate(spec, LoadSettings(n_ctx=N_CTX), target, depth=0,
+                               prompt=n_prompt).prefill_tps
             for phase, predicted, values in (
                     ("decode", decode, [d.decode_tps for d in done]),
                     ("prefill", prefill, [d.prefill_tps for d in done])):

@@ -98,3 +98,6 @@ def engine_log_path() -> Path:
 def backend_quirks_path() -> Path:
     """CPU features of llama.cpp turned off on this machine, per backend build."""
     return data_dir() / "backend-quirks.json"
+def measured_runs_path() -> Path:
+    """Decode and prefill speeds measured on this machine, one JSON line per reply."""
+    return data_dir() / "measured-runs.jsonl"

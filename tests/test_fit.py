@@ -39,7 +39,10 @@ def test_json_has_exactly_the_keys_of_the_issue(test_model: Path,
     assert set(data["memory"]) == {"weights", "kv_cache", "compute", "output", "overhead",
                                    "total"}
     assert set(data["target"]) == {"name", "pool", "bandwidth"}
-    assert set(data["predicted"]) == {"decode_tps", "prefill_tps"}
+    assert set(data["predicted"]) == {"decode_tps", "prefill_tps", "by_depth"}
+    by_depth = data["predicted"]["by_depth"]
+    assert [d["depth"] for d in by_depth] == [0, 4096]  # up to the 8192-token context
+    assert by_depth[0]["decode_tps"] > by_depth[1]["decode_tps"] > 0
     assert data["settings"] == {"n_ctx": 8192, "n_batch": 2048, "n_ubatch": 256, "n_seq": 2,
                                 "flash_attn": "auto", "type_k": "q8_0", "type_v": "q8_0",
                                 "swa_full": True, "n_gpu_layers": -1, "use_mmap": False}

@@ -86,7 +86,9 @@ def test_gpu_targets_stay_bandwidth_bound() -> None:
 
 
 @pytest.mark.parametrize("target", [cpu_target(), cpu_target(cores=64)])
-def test_moe_costs_only_its_active_experts(target: Target) -> None:
+def test_moe_decode_costs_only_its_active_experts(target: Target) -> None:
+    """Decode multiplies and reads only the active experts; a prompt batch multiplies only
+    them too, but reads nearly every expert once per physical batch."""
     moe = make_spec(n_layer=24, n_embd=2048, n_head=32, n_head_kv=4, n_expert=128,
                     n_expert_used=8, n_ff_exp=768, n_vocab=151936)
     dense_active = make_spec(n_layer=24, n_embd=2048, n_head=32, n_head_kv=4,
@@ -94,8 +96,9 @@ def test_moe_costs_only_its_active_experts(target: Target) -> None:
     dense_all = make_spec(n_layer=24, n_embd=2048, n_head=32, n_head_kv=4,
                           n_ff=768 * 128, n_vocab=151936)
     assert decode(moe, target) == pytest.approx(decode(dense_active, target), rel=1e-3)
-    assert estimate(moe, SETTINGS, target, depth=1024).prefill_tps == pytest.approx(
-        estimate(dense_active, SETTINGS, target, depth=1024).prefill_tps, rel=1e-3)
+    prefill = estimate(moe, SETTINGS, target, depth=1024).prefill_tps
+    assert (estimate(dense_all, SETTINGS, target, depth=1024).prefill_tps < prefill
+            < estimate(dense_active, SETTINGS, target, depth=1024).prefill_tps)
     assert decode(moe, target) > 4 * decode(dense_all, target)
 
 

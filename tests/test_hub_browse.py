@@ -164,6 +164,7 @@ def test_gated_remote_header_raises_access_error(hub: FakeHub) -> None:
 
 @pytest.mark.parametrize("name,quant", [
     ("Qwen3-8B-Q4_K_M.gguf", "Q4_K_M"), ("gpt-oss-20b-MXFP4.gguf", "MXFP4"),
+    ("Qwen3-30B-A3B-NVFP4.gguf", "NVFP4"), ("NVFP4/m-00001-of-00002.gguf", "NVFP4"),
     ("x-UD-Q4_K_XL-00001-of-00003.gguf", "UD-Q4_K_XL"), ("m.IQ4_XS.gguf", "IQ4_XS"),
     ("BF16/m-BF16-00001-of-00002.gguf", "BF16"), ("m-q8_0.gguf", "Q8_0"),
     ("Q5_K_S/model.gguf", "Q5_K_S"), ("m-IQ2_XXS.gguf", "IQ2_XXS"), ("model.gguf", "")])

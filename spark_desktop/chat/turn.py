@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
+from spark_desktop.fit import measured
 from spark_desktop.history.records import FinishReason, Message
 from spark_desktop.history.runner import DirectHistory, HistoryCalls
 from spark_desktop.history.store import ACTIVE, HistoryStore
@@ -205,6 +206,8 @@ class Turn:
             for event in events:
                 if isinstance(event, ChatDone):
                     finished = True
+                    if isinstance(self.client.loaded, LoadedModel):
+                        measured.record_reply(self.client.loaded, event)  # fit learns from it
                     yield TurnFinished(saver.done(event, self.cancelled), event)
                     return
                 saver.add(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from spark_desktop.errors import SparkError
@@ -12,9 +13,10 @@ from spark_desktop.errors import SparkError
 if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
     from spark_desktop.fit import FitEstimate
-    from spark_desktop.inference_settings import LoadSettings
     from spark_desktop.gguf.spec import ModelSpec
+    from spark_desktop.hardware.probe import Machine
     from spark_desktop.hub import Variant
+    from spark_desktop.inference_settings import LoadSettings
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -39,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="also have llama.cpp plan the same load without allocating it (its "
                         "no-alloc dry run on the header, in a child process; a few seconds)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--reset-measured", action="store_true",
+                   help="forget the speeds measured on this machine before estimating")
     p.set_defaults(handler=_run)
 
 
@@ -88,8 +92,9 @@ def _run(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace, model: str) -> int:
     from dataclasses import replace
 
-    from spark_desktop.fit import estimate
+    from spark_desktop.fit import estimate, measured
     from spark_desktop.hardware import resolve_target
+    from spark_desktop.hardware.probe import probe
     from spark_desktop.inference_settings import LoadSettings
 
     spec = model_spec(model)
@@ -100,8 +105,19 @@ def _fit(args: argparse.Namespace, model: str) -> int:
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)
-    target = resolve_target(args.target)
-    result = estimate(spec, settings, target)
+    machine = probe()
+    if args.reset_measured:
+        print(f"forgot {measured.reset()} measured runs", file=sys.stderr)
+    here: tuple[float, float, int] | None = None
+    correction = None
+    if learns_here(args.target, machine):
+        runs = measured.load_runs()
+        key = measured.machine_key(machine)
+        here = measured.measured_here(runs, spec, key)
+        correction = measured.correction(
+            runs, spec, key, measured.backend_of(settings.n_gpu_layers, machine))
+    target = resolve_target(args.target, machine)
+    result = estimate(spec, settings, target, correction=correction)
     planned = confirm(model, result.settings) if args.confirm else None
     # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
     # (e.g. a Spark estimate checked on a laptop without CUDA).
@@ -112,9 +128,17 @@ def _fit(args: argparse.Namespace, model: str) -> int:
         data = result.to_dict()
         if planned is not None:
             data["confirmed"] = confirmed_dict(planned, like_target)
+        if here or correction:
+            data["measured"] = {
+                "decode_tps": round(here[0], 1) if here else None,
+                "prefill_tps": round(here[1], 1) if here else None,
+                "runs": here[2] if here else 0,
+                "correction": {"decode": round(correction.decode, 3),
+                               "prefill": round(correction.prefill, 3),
+                               "basis": correction.basis} if correction else None}
         print(json.dumps(data))
     else:
-        print(format_table(result) + ("" if planned is None else
+        print(format_table(result, here) + ("" if planned is None else
                                       "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
 
@@ -166,6 +190,12 @@ def _difference(ours: int, theirs: int) -> str:
     return f"   (estimate {100 * (ours - theirs) / theirs:+.1f} %)"
 
 
+def learns_here(target: str, machine: Machine) -> bool:
+    """Runs measured here apply to this machine, and to "spark" when this is one."""
+    key = target.strip().lower()
+    return key == "this" or (key == "spark" and any("GB10" in g.name for g in machine.gpus))
+
+
 def _size(n: float) -> str:
     for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
         if n >= scale:
@@ -173,7 +203,7 @@ def _size(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def format_table(e: FitEstimate) -> str:
+def format_table(e: FitEstimate, here: tuple[float, float, int] | None = None) -> str:
     """A short human table of one estimate."""
     s = e.settings
     kv = s.type_k if s.type_k == s.type_v else f"{s.type_k}/{s.type_v}"
@@ -202,5 +232,14 @@ def format_table(e: FitEstimate) -> str:
         (f"predicted: {e.decode_tps:.1f} tokens/s generating, "
          f"{e.prefill_tps:.0f} tokens/s reading the prompt"),
     ]
+    if here:
+        lines.append(f"measured here: {here[0]:.1f} tokens/s generating, {here[1]:.0f} "
+                     f"reading the prompt (median of {here[2]} replies)")
+    if e.correction:
+        lines.append(f"prediction {e.correction.basis}")
+    if e.by_depth:
+        lines.append("generating at depth: " + ", ".join(
+            f"{d.depth // 1024}k {d.decode_tps:.1f}" if d.depth else f"0 {d.decode_tps:.1f}"
+            for d in e.by_depth) + " tokens/s")
     lines += [f"note: {n}" for n in e.notes]
     return "\n".join(lines)

@@ -3,6 +3,13 @@
 The settings an estimate assumes are inference_settings.LoadSettings, the engine's own.
 """
 
-from spark_desktop.fit.estimate import FitEstimate, PoolUse, Verdict, estimate
+from spark_desktop.fit.estimate import (
+    DepthSpeed,
+    FitEstimate,
+    PoolUse,
+    Verdict,
+    estimate,
+    speeds_at,
+)
 
-__all__ = ["FitEstimate", "PoolUse", "Verdict", "estimate"]
+__all__ = ["DepthSpeed", "FitEstimate", "PoolUse", "Verdict", "estimate", "speeds_at"]

@@ -8,54 +8,13 @@ own compute buffer, and the CPU backend a full one when it runs layers or only a
 small staging buffer (2 n_embd rows per batch token, llama.cpp's CUDA_Host compute
 buffer) when all are offloaded; the output buffer and the app's overhead are host
 memory. With tied embeddings and the output on a GPU, llama.cpp copies token_embd
-to that GPU, so it is counted twice (on unified memory both copies share the pool). On unified memory (DGX Spark) host and GPU are
-one pool; two Sparks over RPC are two pools, each with its layers, their KV and
-its own compute buffer and CUDA context.
+to that GPU (on unified memory both copies share the pool). On unified memory (DGX
+Spark) host and GPU are one pool; two Sparks over RPC are two pools, each with its
+layers, their KV, its own compute buffer and CUDA context.
 
-The verdict is one-sided: FITS only when every pool keeps a safety margin of
-SAFETY_FRACTION of its size plus SAFETY_BYTES free after the estimate. The
-estimate's own error against llama.cpp is within 2 % (tests/test_fit_accuracy.py),
-so a load judged FITS does not fail for want of memory the estimate forgot.
-
-Speed. Decode: each pool holding layers spends, per token, the larger of
-  - the bandwidth-bound time: the bytes one token reads there (its layers' weights,
-    only the active experts of a MoE, the output matrix — token_embd when tied —
-    and the KV cache up to the depth) / (DECODE_EFFICIENCY x the pool's bandwidth);
-  - the compute-bound time: 2 FLOPs per active parameter (output matrix included)
-    plus attention over the depth, / (MATVEC_EFFICIENCY x the pool's peak FLOP/s);
-summed over pools, plus DECODE_FIXED_S (graph launch, sampling over the vocabulary,
-the worker's streaming) and RPC_HOP_S per extra node.
-  DECODE_EFFICIENCY 0.7: llama.cpp's token generation reaches 60-80 % of peak memory
-bandwidth on GPUs and on GB10 (published llama-bench runs on DGX Spark: Llama 3.1 8B
-Q4_K_M ≈ 38 t/s from a 4.9 GB file at 273 GB/s ≈ 0.7); used for CPUs too, where
-big models are bandwidth-bound (70B Q4 on dual-channel DDR5 ≈ 1 t/s is reported).
-  MATVEC_EFFICIENCY 0.09: a quantized matrix-vector product dequantizes every weight
-block for one row of activations, with no reuse, so a CPU reaches a small share of
-its FMA peak (hardware.bandwidth.cpu_flops: cores x 32 FLOPs/cycle x 3 GHz for
-AVX2+FMA or NEON). Measured with benchmarks/speed_prediction.py on the project's
-machine (AMD EPYC, 2 vCPUs, AVX2+FMA, no AVX-512/AMX; llama-cpp-python 0.3.36 via
-the engine worker; Gemma 3 270M Q4_K_M: 100 M layer parameters in Q4_K/Q6_K plus a
-tied 168 M-parameter Q8_0 output matrix, ≈ 560 MFLOP per token at depth 313). The
-machine is shared (load average 1.6-7 on 2 cores), so the figures spread widely:
-1 thread 24-28 t/s when quieter (≈ 15 GFLOP/s ≈ 0.16 of one core's 96 GFLOP/s peak),
-12-16 t/s under load; 2 threads, the engine's default, 13-45 t/s, median of runs
-23-37 (≈ 0.07-0.11 of two cores' peak): llama.cpp's threads spin-wait for each other and
-lose whenever another process takes a core. We take 0.09, the default-thread figure
-of this machine, as the app runs with one thread per physical core; on a machine the
-model has to itself this is pessimistic (up to ~1.7x by the 1-thread figure). A small
-model on a CPU is therefore compute-bound (the test model on 2 cores: ≈ 6 ms of
-reading vs ≈ 32 ms of compute per token), a big one bandwidth-bound (70B Q4 on
-60 GB/s memory needs ~17 cores before compute stops binding). On a GPU the
-compute-bound time is negligible (GB10, 8B model: ≈ 1.8 ms against ≈ 25 ms of
-reading; the 8B prediction there stays ≈ 39 t/s).
-  Prefill is compute-bound: 2 FLOPs per active layer parameter per prompt token plus
-attention over half the prompt on average; the output matrix runs once per prompt
-(the engine asks for the last token's logits only), at PREFILL_EFFICIENCY 0.3 of the
-pool's peak: DGX Spark runs of gpt-oss-20b prefill ≈ 3,600 t/s at 3.6 B active
-parameters ≈ 26 TFLOP/s of ~100; on the CPU above a 249-token prompt (≈ 200 MFLOP
-per token) prefilled at 183-224 t/s with 1 thread when quieter (≈ 0.4 of peak),
-96-131 under load (≈ 0.25), and at 240-380 t/s with 2 threads when quieter
-(0.25-0.4; 45-140 under load), so one factor serves both.
+The verdict is one-sided: FITS only when every pool keeps SAFETY_FRACTION of its size
+plus SAFETY_BYTES free; the memory estimate is within 2 % of llama.cpp's own
+(tests/test_fit_accuracy.py). Speed: fit.speed; its calibration: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -63,7 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from spark_desktop.fit import memory
+from spark_desktop.fit import memory, speed
 from spark_desktop.fit.memory import CTX_PAD
 from spark_desktop.fit.profile import ModelProfile, profile
 from spark_desktop.gguf.spec import ModelSpec
@@ -80,14 +39,19 @@ SAFETY_BYTES = 256 * MIB
 WORKER_PROCESS_BYTES = 192 * MIB
 #: CUDA context, cuBLAS workspace and kernels on each GPU (or GB10 node) in use.
 CUDA_CONTEXT_BYTES = 512 * MIB
-DECODE_EFFICIENCY = 0.7
-PREFILL_EFFICIENCY = 0.3
-MATVEC_EFFICIENCY = 0.09
-RPC_HOP_S = 0.0005
-#: Per-token time that does not scale with bytes: graph launch, sampling, Python.
-DECODE_FIXED_S = 0.002
+#: Depths the speed table of `fit --json` and the load dialog's chart give.
+SPEED_DEPTHS = (0, 4096, 8192, 16384, 32768)
 #: The smallest context a reduced-context verdict may offer.
 MIN_USEFUL_CONTEXT = 2048
+
+
+@dataclass(frozen=True)
+class DepthSpeed:
+    """Predicted speed with `depth` tokens already in the context."""
+
+    depth: int
+    decode_tps: float
+    prefill_tps: float    # of a batch of up to n_batch prompt tokens after the depth
 
 
 class Verdict(enum.Enum):
@@ -145,6 +109,8 @@ class FitEstimate:
     suggestion: LoadSettings | None  # the reduced settings that fit, for FITS_REDUCED
     decode_tps: float
     prefill_tps: float
+    by_depth: tuple[DepthSpeed, ...] = ()
+    correction: speed.Correction | None = None  # applied from runs on this machine
 
     @property
     def total(self) -> int:
@@ -163,7 +129,10 @@ class FitEstimate:
             "target": {"name": self.target, "pool": self.pool_size, "bandwidth": self.bandwidth},
             "fits": self.verdict.value, "max_context": self.max_context,
             "predicted": {"decode_tps": round(self.decode_tps, 1),
-                          "prefill_tps": round(self.prefill_tps, 1)},
+                          "prefill_tps": round(self.prefill_tps, 1),
+                          "by_depth": [{"depth": d.depth, "decode_tps": round(d.decode_tps, 1),
+                                        "prefill_tps": round(d.prefill_tps, 1)}
+                                       for d in self.by_depth]},
             "settings": self.settings.echo(),
         }
 
@@ -222,6 +191,7 @@ def _prefix(prof: ModelProfile, s: LoadSettings) -> dict[str, list[int]]:
             "recurrent": [int(x) for x in prof.recurrent],
             "full_n": [int(bool(r) and not w) for r, w in zip(rows, prof.swa)],
             "swa_n": [int(bool(r) and w) for r, w in zip(rows, prof.swa)],
+            "expert_bytes": prof.expert_bytes, "expert_params": prof.layer_expert_params,
         }
         cached = {}
         for name, values in series.items():
@@ -335,61 +305,19 @@ def _max_gpu_layers(prof: ModelProfile, s: LoadSettings, target: Target) -> int:
     return lo
 
 
-def _attention_flops(prof: ModelProfile, pre: dict[str, list[int]], lo: int, hi: int,
-                     cells: float, swa_cells: float) -> float:
-    """FLOPs of one token's attention (Q·K and the weighted sum of V) over `cells` cached
-    tokens in full-attention layers lo..hi and `swa_cells` in sliding-window ones."""
-    per_cell = 2 * prof.n_head_max * (prof.head_dim_k + prof.head_dim_v)
-    return per_cell * ((pre["full_n"][hi] - pre["full_n"][lo]) * cells
-                       + (pre["swa_n"][hi] - pre["swa_n"][lo]) * swa_cells)
-
-
-def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
-    """(decode, prefill) tokens/s: decode at `depth` cached tokens, prefill of a prompt
-    of `depth` tokens (see the module text for the model and its efficiencies)."""
-    prof, s, target, pre = plan.prof, plan.s, plan.target, plan.prefix
-    n_pools = len(target.pools)
-    read = [0.0] * n_pools
-    decode_flops = [0.0] * n_pools
-    prefill_flops = [0.0] * n_pools
-    n_swa = memory.kv_cells(prof, s)[1]
-    swa_depth = min(depth, n_swa)
-    state_rw = 2 * prof.rs_values * memory.F32  # recurrent state read and written back
-    for pool, lo, hi, _ in plan.ranges:
-        read[pool] += (pre["active"][hi] - pre["active"][lo]
-                       + (pre["full"][hi] - pre["full"][lo]) * depth
-                       + (pre["swa"][hi] - pre["swa"][lo]) * swa_depth
-                       + (pre["recurrent"][hi] - pre["recurrent"][lo]) * state_rw)
-        weights = 2 * (pre["params"][hi] - pre["params"][lo])
-        decode_flops[pool] += weights + _attention_flops(prof, pre, lo, hi, depth, swa_depth)
-        # A prompt token attends to half the prompt on average.
-        prefill_flops[pool] += weights + _attention_flops(
-            prof, pre, lo, hi, depth / 2, min(depth / 2, n_swa))
-    # The output matrix (token_embd when tied): every decoded token reads it; a prompt
-    # computes logits only for its last token (llama_batch_get_one).
-    read[plan.out_pool] += prof.output_bytes + (prof.embd_bytes if prof.tied_output else 0)
-    decode_flops[plan.out_pool] += 2 * prof.output_active_params
-    prefill_flops[plan.out_pool] += 2 * prof.output_active_params / max(1, depth)
-    used = [i for i in range(n_pools) if read[i]]
-    pools = target.pools
-    decode_s = DECODE_FIXED_S + sum(
-        max(read[i] / (DECODE_EFFICIENCY * pools[i].bandwidth),
-            decode_flops[i] / (MATVEC_EFFICIENCY * pools[i].flops)) for i in used)
-    decode_s += RPC_HOP_S * (len(used) - 1) if len(pools) > 1 and target.unified else 0
-    prefill_s = sum(prefill_flops[i] / (PREFILL_EFFICIENCY * pools[i].flops) for i in used)
-    return (1 / decode_s if decode_s else 0.0), (1 / prefill_s if prefill_s else 0.0)
-
-
 def _gib(n: int) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
 def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
-             depth: int | None = None) -> FitEstimate:
+             depth: int | None = None, prompt: int | None = None,
+             correction: speed.Correction | None = None) -> FitEstimate:
     """Memory, verdict and speed of loading `spec` with `settings` on `target`.
 
-    depth: how many tokens of context the decode speed assumes, and the prompt length the
-    prefill speed assumes (default: half the context).
+    depth: tokens already in the context when decoding and when the prompt is read
+    (default: half the context); prompt: the batch of prompt tokens read at that depth
+    (default: n_batch, at most what the context has left). correction: factors learnt
+    from runs on this machine (fit.measured), applied to every speed.
     """
     prof = profile(spec)
     s, notes = settings.effective()
@@ -423,7 +351,11 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
         else:
             verdict = Verdict.DOES_NOT_FIT
             reason = short
-    decode, prefill = _speed(plan, depth if depth is not None else s.n_ctx // 2)
+    depth = s.n_ctx // 2 if depth is None else depth
+    fix = correction or speed.Correction()
+    decode = speed.decode_tps(plan, depth) * fix.decode
+    prefill = speed.prefill_tps(plan, depth, _prompt(s, depth, prompt)) * fix.prefill
+    by_depth = _speeds(plan, [d for d in SPEED_DEPTHS if d < s.n_ctx], fix)
     first = target.pools[0]
     return FitEstimate(
         model=spec.name, architecture=spec.architecture, parameters=spec.parameters,
@@ -432,4 +364,25 @@ def estimate(spec: ModelSpec, settings: LoadSettings, target: Target,
         compute=sum(u.compute for u in uses), output=sum(u.output for u in uses),
         overhead=sum(u.overhead for u in uses), pools=uses, target=target.name,
         pool_size=first.bytes, bandwidth=first.bandwidth, verdict=verdict, reason=reason,
-        max_context=max_ctx, suggestion=suggestion, decode_tps=decode, prefill_tps=prefill)
+        max_context=max_ctx, suggestion=suggestion, decode_tps=decode, prefill_tps=prefill,
+        by_depth=by_depth, correction=correction)
+
+
+def speeds_at(spec: ModelSpec, settings: LoadSettings, target: Target, depths: list[int],
+              correction: speed.Correction | None = None) -> tuple[DepthSpeed, ...]:
+    """Decode and prefill at each depth without the rest of an estimate (a chart's points)."""
+    s, _ = settings.effective()
+    if s.use_mmap is None:
+        s = replace(s, use_mmap=not target.unified)
+    return _speeds(_Plan(profile(spec), s, target), depths, correction or speed.Correction())
+
+
+def _speeds(plan: _Plan, depths: list[int], fix: speed.Correction) -> tuple[DepthSpeed, ...]:
+    return tuple(DepthSpeed(d, speed.decode_tps(plan, d) * fix.decode,
+                            speed.prefill_tps(plan, d, _prompt(plan.s, d, None)) * fix.prefill)
+                 for d in depths)
+
+
+def _prompt(s: LoadSettings, depth: int, prompt: int | None) -> int:
+    """The prompt batch at `depth`: as asked, else n_batch within what the context has left."""
+    return prompt if prompt is not None else max(1, min(s.n_batch, s.n_ctx - depth))

@@ -32,6 +32,8 @@ class ModelProfile:
     matmul_params: int                    # parameters one token multiplies (experts: active only)
     layer_active_bytes: tuple[int, ...]   # weights one token reads in each layer
     layer_active_params: tuple[int, ...]  # parameters one token multiplies in each layer
+    layer_expert_params: tuple[int, ...]  # of which in routed experts (active ones only)
+    n_expert: int
     output_active_params: int             # the output matrix (token_embd when tied)
     kv_k_row: tuple[int, ...]             # K values per cell for each layer (0: no KV)
     kv_v_row: tuple[int, ...]             # V values per cell (0 for MLA / no KV)
@@ -79,6 +81,7 @@ def _build(spec: ModelSpec) -> ModelProfile:
     expert_bytes = [0] * n_layer
     embd = output = other = matmul = 0
     layer_params = [0] * n_layer
+    layer_expert = [0] * n_layer
     has_output = False
     n_ff = n_ff_exp = 0
     for t in spec.tensors:
@@ -103,6 +106,8 @@ def _build(spec: ModelSpec) -> ModelProfile:
             matmul += elements
             if t.layer is not None and t.layer < n_layer:
                 layer_params[t.layer] += elements
+                if is_expert:
+                    layer_expert[t.layer] += elements
         if t.name.endswith("ffn_up.weight") and len(t.shape) >= 2:
             n_ff = max(n_ff, t.shape[1])
         if t.name.endswith("ffn_up_exps.weight") and len(t.shape) >= 2:
@@ -150,6 +155,7 @@ def _build(spec: ModelSpec) -> ModelProfile:
         embd_bytes=embd, output_bytes=output, tied_output=tied, other_bytes=other,
         total_bytes=sum(layer_bytes) + embd + output + other, matmul_params=matmul,
         layer_active_bytes=active_bytes, layer_active_params=tuple(layer_params),
+        layer_expert_params=tuple(layer_expert), n_expert=spec.n_expert,
         output_active_params=spec.n_embd * spec.vocab_size,
         kv_k_row=tuple(k_row), kv_v_row=tuple(v_row), swa=swa,
         n_swa=spec.n_swa if any(swa) else 0, recurrent=tuple(recurrent), rs_values=rs_values,

@@ -11,8 +11,8 @@ FLOPs per cycle: 32 for x86 with AVX2+FMA (two 256-bit FMA pipes x 8 fp32 lanes 
 NEON/SVE pipes x 4 lanes x 2); AVX-512 is not counted higher, because llama.cpp's
 quantized kernels gain little from it and we have not measured one; 16 otherwise.
 CPU_CLOCK_HZ is one assumed sustained all-core clock (clock readings in VMs are the
-base clock or absent). How much of that peak llama.cpp reaches is fit.estimate's
-business (measured there on this project's CI machine).
+base clock or absent). How much of that peak llama.cpp reaches is fit.speed's
+business (benchmarks/README.md gives the figures).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])((?:UD-)?(?:IQ\d_(?:XXS|XS|NL|S|M|L)|TQ\d_\d|Q\d_K(?:_(?:XXL|XL|L|M|S))?"
-    r"|Q\d_\d|MXFP4(?:_MOE)?|BF16|F16|F32|FP16|FP8))(?![A-Za-z0-9])", re.IGNORECASE)
+    r"|Q\d_\d|MXFP4(?:_MOE)?|NVFP4|BF16|F16|F32|FP16|FP8))(?![A-Za-z0-9])", re.IGNORECASE)
 _SPLIT = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 
 

@@ -20,7 +20,7 @@ from spark_desktop.library.model import LocalModel
 
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])((?:UD-)?(?:IQ\d_(?:XXS|XS|NL|S|M|L)|TQ\d_\d|Q\d_K(?:_(?:XXL|XL|L|M|S))?"
-    r"|Q\d_\d|MXFP4(?:_MOE)?|BF16|F16|F32|FP16|FP8))(?![A-Za-z0-9])", re.IGNORECASE)
+    r"|Q\d_\d|MXFP4(?:_MOE)?|NVFP4|BF16|F16|F32|FP16|FP8))(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

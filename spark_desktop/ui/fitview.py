@@ -35,11 +35,66 @@ def with_choices(base: LoadSettings, *, n_ctx: int, kv_type: str, n_gpu_layers: 
                    n_gpu_layers=n_gpu_layers, flash_attn=mode)
 
 
-def estimate(spec: Any, chosen: LoadSettings, target: Any) -> Any:
-    """fit.estimate for these choices (pure and fast: fine on the GUI thread)."""
+def estimate(spec: Any, chosen: LoadSettings, target: Any, learnt: Learnt | None = None) -> Any:
+    """fit.estimate for these choices (pure and fast: fine on the GUI thread); `learnt` is
+    a Learnt from `learnt_here`, whose correction applies."""
     from spark_desktop import fit
 
-    return fit.estimate(spec, chosen, target)
+    fix = learnt.correction(spec, chosen.n_gpu_layers) if learnt is not None else None
+    return fit.estimate(spec, chosen, target, correction=fix)
+
+
+#: Points of the load dialog's speed chart, from an empty context to the whole one.
+CHART_POINTS = 9
+
+
+def decode_curve(spec: Any, chosen: LoadSettings, target: Any,
+                 est: Any) -> list[tuple[int, float]]:
+    """(depth, decode tok/s) from an empty context to the chosen one, with the estimate's
+    correction."""
+    from spark_desktop import fit
+
+    depths = [round(chosen.n_ctx * i / (CHART_POINTS - 1)) for i in range(CHART_POINTS)]
+    return [(d.depth, d.decode_tps) for d in fit.speeds_at(
+        spec, chosen, target, depths, est.correction)]
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """The runs measured on this machine, read once per dialog."""
+
+    runs: tuple[Any, ...]
+    machine: Any
+
+    def correction(self, spec: Any, gpu_layers: int) -> Any:
+        from spark_desktop.fit import measured
+
+        return measured.correction(list(self.runs), spec, measured.machine_key(self.machine),
+                                   measured.backend_of(gpu_layers, self.machine))
+
+    def here(self, spec: Any) -> tuple[float, float, int] | None:
+        from spark_desktop.fit import measured
+
+        return measured.measured_here(list(self.runs), spec,
+                                      measured.machine_key(self.machine))
+
+
+def learnt_here(target: Any) -> Learnt | None:
+    """Runs measured here, when the target is this machine and some were recorded (a small
+    file read and a machine probe: a few milliseconds, once per dialog)."""
+    from spark_desktop.fit import measured
+    from spark_desktop.hardware.probe import probe
+
+    if target.name != "this":
+        return None
+    runs = measured.load_runs()
+    return Learnt(tuple(runs), probe()) if runs else None
+
+
+def measured_text(learnt: Learnt | None, spec: Any) -> str:
+    """" Measured here: 31.2 tok/s (median of 4 replies)." or ""."""
+    here = learnt.here(spec) if learnt is not None else None
+    return f" Measured here: {here[0]:.1f} tok/s (median of {here[2]} replies)." if here else ""
 
 
 def badge(est: Any) -> Badge:

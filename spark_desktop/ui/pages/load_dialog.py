@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from spark_desktop.inference_settings import KV_TYPES, LoadSettings
 from spark_desktop.ui import fitview
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.speedchart import SpeedChart
 from spark_desktop.ui.widgets import MemoryBar
 
 CTX_STEP = 256
@@ -41,6 +42,7 @@ class LoadDialog(QDialog):
         self.target = target
         self.defaults = defaults
         self.estimate: Any = None
+        self.learnt = fitview.learnt_here(target)
         max_ctx = max(CTX_STEP, int(spec.context_length or defaults.n_ctx))
         self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
         self.ctx_slider.setRange(1, max(1, max_ctx // CTX_STEP))
@@ -58,6 +60,8 @@ class LoadDialog(QDialog):
         self.verdict = QLabel("")
         self.verdict.setWordWrap(True)
         self.speed = QLabel("")
+        self.speed.setWordWrap(True)
+        self.chart = SpeedChart()
         self.use_max = QPushButton("")
         self.use_max.clicked.connect(lambda: self._set_ctx(self.estimate.max_context))
         ctx_row = QHBoxLayout()
@@ -81,6 +85,7 @@ class LoadDialog(QDialog):
         layout.addWidget(self.verdict)
         layout.addWidget(self.use_max, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.speed)
+        layout.addWidget(self.chart)
         layout.addWidget(buttons)
         self.resize(560, 0)
         self._set_ctx(min(defaults.n_ctx, max_ctx))
@@ -111,7 +116,7 @@ class LoadDialog(QDialog):
     def refresh(self) -> None:
         """Re-estimate with the current choices and redraw the bar (< 1 ms)."""
         chosen = self.load_settings()
-        self.estimate = fitview.estimate(self.spec, chosen, self.target)
+        self.estimate = fitview.estimate(self.spec, chosen, self.target, self.learnt)
         segments = fitview.memory_segments(self.estimate)
         pool = fitview.pool_bytes(self.estimate)
         self.bar.set_usage(segments, pool)
@@ -123,7 +128,14 @@ class LoadDialog(QDialog):
         self.legend.setText("&nbsp;&nbsp; ".join(figures))
         badge = fitview.badge(self.estimate)
         self.verdict.setText(f"<b style='color:{badge.colour}'>{badge.text}</b> — {badge.reason}")
-        self.speed.setText(fitview.speed_text(self.estimate))
+        self.speed.setText(fitview.speed_text(self.estimate)
+                           + fitview.measured_text(self.learnt, self.spec))
+        fix = self.estimate.correction
+        self.speed.setToolTip(f"Prediction {fix.basis}." if fix else
+                              "Predicted from the model's header and the machine's bandwidth "
+                              "and compute; replies run here refine it.")
+        self.chart.set_points(fitview.decode_curve(self.spec, chosen, self.target,
+                                                   self.estimate))
         best = self.estimate.max_context
         self.use_max.setText(f"Use the largest context that fits: {best:,} tokens")
         self.use_max.setVisible(badge.level != "fits" and best >= CTX_STEP)
