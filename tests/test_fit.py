@@ -17,6 +17,7 @@ from spark_desktop import cli
 from spark_desktop.engine.dryrun import simulate_load
 from spark_desktop.fit import Verdict, estimate
 from spark_desktop.fit.estimate import CUDA_CONTEXT_BYTES, SAFETY_BYTES, SAFETY_FRACTION
+from spark_desktop.fit.repack import repacked_bytes
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware import parse_nvidia_smi, resolve_target
 from spark_desktop.hardware.probe import describe
@@ -68,13 +69,16 @@ def test_any_part_of_a_split_model(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_tied_embeddings_are_copied_to_the_gpu(test_model: Path) -> None:
     """Gemma ties output and token embeddings: with the output on the GPU llama.cpp
-    keeps token_embd on the CPU and a copy on the GPU (both in the Spark's one pool)."""
+    keeps token_embd on the CPU and a copy on the GPU (both in the Spark's one pool).
+    On the CPU, with mmap, the repacked copies of some matrices come on top (fit.repack)."""
     spec = read_model(test_model)
     embd = next(t.n_bytes for t in spec.tensors if t.name == "token_embd.weight")
     total = sum(t.n_bytes for t in spec.tensors)
     spark = estimate(spec, LoadSettings(), resolve_target("spark", CPU_ONLY))
     here = estimate(spec, LoadSettings(), resolve_target("this", CPU_ONLY))
-    assert spark.weights == total + embd and here.weights == total
+    repacked = repacked_bytes(spec.tensors, CPU_ONLY.repack_isa)
+    assert spark.weights == total + embd and here.weights == total + repacked
+    assert repacked > 0  # an AVX2-class CPU repacks this model's Q4_K matrices
     # all layers offloaded: the CPU backend keeps only a staging buffer, the GPU a full one
     assert spark.compute - here.compute == 2 * spec.n_embd * 4 * 512
     assert spark.overhead - here.overhead == CUDA_CONTEXT_BYTES

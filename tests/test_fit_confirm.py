@@ -11,6 +11,9 @@ import pytest
 
 from spark_desktop.cli import main
 from spark_desktop.engine.dryrun import simulate_load
+from spark_desktop.fit.repack import repacked_bytes
+from spark_desktop.gguf import read_model
+from spark_desktop.hardware.probe import probe
 from spark_desktop.inference_settings import LoadSettings
 from tests.fakehub import FakeHub, fake_hub, hub, tiny_files  # noqa: F401  (fixtures)
 
@@ -31,12 +34,15 @@ def test_confirm_puts_llama_cpps_plan_beside_the_estimate(
                          "compute": planned.compute, "output": planned.output,
                          "total": planned.total, "like_target": True,
                          "devices": {name: dev.total for name, dev in planned.devices.items()}}
-    assert confirmed["weights"] == data["memory"]["weights"] > 0  # both are the exact bytes
+    # both are the exact bytes; a mapped load on this CPU adds the repacked copies (fit.repack)
+    repacked = repacked_bytes(read_model(test_model).tensors, probe().repack_isa)
+    assert confirmed["weights"] + repacked == data["memory"]["weights"] > 0
     assert confirmed["kv_cache"] == data["memory"]["kv_cache"] > 0
     assert main(["fit", str(test_model), "--confirm", "--ctx", "4096", *CPU]) == 0
     table = capsys.readouterr().out
     assert "confirmed by llama.cpp" in table
     assert "weights" in table.split("confirmed by llama.cpp")[1]
+    assert ("repacked CPU copies" in table) == (repacked > 0)
 
 
 def test_a_plan_on_other_devices_than_the_target_says_so(

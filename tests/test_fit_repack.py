@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from spark_desktop.fit.repack import build_isa, is_repacked, repacked_bytes
+from spark_desktop.fit import estimate
+from spark_desktop.fit.repack import is_repacked, repacked_bytes
 from spark_desktop.gguf import TensorInfo, read_model
-from spark_desktop.hardware.probe import cpu_flags
+from spark_desktop.hardware.probe import cpu_flags, llama_build_isa, probe
+from spark_desktop.hardware.targets import target_for_machine
 
 MIB = 1024 * 1024
 
@@ -20,9 +23,10 @@ def _t(name: str, type_name: str, *shape: int) -> TensorInfo:
 
 
 def test_build_isa_is_the_portable_builds() -> None:
-    assert build_isa(frozenset({"avx2", "avx512f", "amx_tile"}), "x86_64") == {"avx2"}
-    assert build_isa(frozenset({"sse4_2"}), "x86_64") == frozenset()
-    assert build_isa(frozenset({"asimd", "asimddp", "i8mm"}), "aarch64") == {"neon", "dotprod"}
+    assert llama_build_isa(frozenset({"avx2", "avx512f", "amx_tile"}), "x86_64") == {"avx2"}
+    assert llama_build_isa(frozenset({"sse4_2"}), "x86_64") == frozenset()
+    gb10 = frozenset({"asimd", "asimddp", "i8mm"})
+    assert llama_build_isa(gb10, "aarch64") == {"neon", "dotprod"}
 
 
 @pytest.mark.parametrize(("tensor", "isa", "expected"), [
@@ -53,7 +57,17 @@ def test_repacked_bytes_match_llama_cpp_on_this_machine(test_model: Path, tmp_pa
         loaded = client.load(test_model, chat_options())
     reported = sum(float(m.group(1)) for line in loaded.log_lines
                    if (m := re.search(r"CPU_REPACK model buffer size = +([\d.]+) MiB", line)))
-    isa = build_isa(cpu_flags(), os.uname().machine)
-    predicted = repacked_bytes(read_model(test_model).tensors, isa) / MIB
+    isa = llama_build_isa(cpu_flags(), os.uname().machine)
+    spec = read_model(test_model)
+    repacked = repacked_bytes(spec.tensors, isa)
+    predicted = repacked / MIB
     assert predicted == pytest.approx(reported, abs=0.006)
     assert predicted > 0 or not isa  # the AVX2 / dot-product builds repack this model's Q4_K
+    # and the estimate's weights on this machine hold mapped file + repacked copies (1 %)
+    weights = loaded.memory.devices["CPU"].weights
+    estimated = estimate(spec, chat_options(), target_for_machine(probe())).weights
+    assert abs(estimated - weights) <= 0.01 * weights
+    # without the extra buffer types nothing is repacked, in llama.cpp and in the estimate
+    plain = estimate(spec, replace(chat_options(), use_extra_bufts=False),
+                     target_for_machine(probe())).weights
+    assert plain == estimated - repacked

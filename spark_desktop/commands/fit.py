@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = subparsers.add_parser(
         "fit", parents=[common], help="estimate memory and speed of a model before loading it",
         description="Estimate whether MODEL fits the target's memory and how fast it runs.")
-    p.add_argument("model", metavar="MODEL", help="a local GGUF file (any part of a split model) or org/repo:QUANT")
+    p.add_argument("model", metavar="MODEL",
+                   help="a local GGUF file (any part of a split model) or org/repo:QUANT")
     p.add_argument("--ctx", type=int, default=None, metavar="N",
                    help="context length in tokens (default 4096)")
     p.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=None,
@@ -177,6 +178,10 @@ def format_confirmed(e: FitEstimate, report: MemoryReport, like_target: bool = T
         lines.append(f"  {label:<10}{_size(theirs):>12}{_difference(ours, theirs)}")
     planned = e.weights + e.kv_cache + e.compute + e.output
     lines.append(f"  {'total':<10}{_size(report.total):>12}{_difference(planned, report.total)}")
+    if e.weights > report.weights and e.settings.use_mmap is not False:
+        lines.append(f"note: llama.cpp plans without mmap; a mapped load also keeps "
+                     f"{_size(e.weights - report.weights)} of repacked CPU copies beside the "
+                     "file (counted in the estimate's weights).")
     if not like_target:
         lines.append(f"note: llama.cpp here has no GPU device, so it planned the load on the "
                      f"CPU; on {e.target} the GPU's share (compute buffers, the output weights' "

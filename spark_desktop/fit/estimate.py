@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from spark_desktop.fit import memory, speed
+from spark_desktop.fit import memory, repack, speed
 from spark_desktop.fit.memory import CTX_PAD
 from spark_desktop.fit.profile import ModelProfile, profile
 from spark_desktop.gguf.spec import ModelSpec
@@ -235,6 +235,7 @@ class _Plan:
             self.fixed_kv[pool] += (pre["recurrent"][hi] - pre["recurrent"][lo]) * state
         self.weights[host] += prof.embd_bytes + prof.other_bytes
         self.weights[out_pool] += prof.output_bytes
+        self._add_repacked(out_on_device)
         if out_on_device:
             device_weights[out_pool] += prof.output_bytes
             if prof.tied_output:
@@ -252,6 +253,20 @@ class _Plan:
             if s.use_mmap and target.unified:
                 # mmap keeps the file in the page cache next to the device copy.
                 self.fixed[host] += device_weights[pool]
+
+    def _add_repacked(self, out_on_device: bool) -> None:
+        """With mmap, the CPU backend's repacked copies (fit.repack) sit beside the mapped
+        file: count them where the CPU runs layers (or the output)."""
+        s, target = self.s, self.target
+        mmap = s.use_mmap if s.use_mmap is not None else not target.unified
+        if not (mmap and s.use_extra_bufts and target.repack_isa):
+            return
+        prefix, output = repack.layer_repack_bytes(self.prof, target.repack_isa)
+        for pool, lo, hi, on_device in self.ranges:
+            if not on_device:
+                self.weights[pool] += prefix[hi] - prefix[lo]
+        if not out_on_device:
+            self.weights[self.out_pool] += output
 
     def uses(self, n_ctx: int) -> tuple[PoolUse, ...]:
         prof, target, s = self.prof, self.target, self.s

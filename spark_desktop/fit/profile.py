@@ -11,7 +11,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_desktop.gguf.spec import ModelSpec
+from spark_desktop.fit.repack import RULES
+from spark_desktop.gguf.spec import ModelSpec, TensorInfo
 
 # Architectures whose every layer is recurrent (llama.cpp's llm_arch_is_recurrent).
 RECURRENT_ARCHS = frozenset({"mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"})
@@ -51,6 +52,7 @@ class ModelProfile:
     head_dim_k: int
     head_dim_v: int
     post_norm: bool                       # Gemma-style norm after the FFN (one more row alive)
+    repack_candidates: tuple[TensorInfo, ...] = ()  # matrices of a type CPU_REPACK knows
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-setting caches
 
 
@@ -163,4 +165,6 @@ def _build(spec: ModelSpec) -> ModelProfile:
         kv_width=max((k + v for k, v in zip(k_row, v_row)), default=0),
         n_ff=n_ff, n_ff_exp=n_ff_exp, n_expert_used=spec.n_expert_used, ssm_d_inner=d_inner,
         head_dim_k=spec.head_dim_k, head_dim_v=spec.head_dim_v,
-        post_norm=any(t.name.endswith("post_ffw_norm.weight") for t in spec.tensors))
+        post_norm=any(t.name.endswith("post_ffw_norm.weight") for t in spec.tensors),
+        repack_candidates=tuple(t for t in spec.tensors
+                                if t.type_name in RULES and len(t.shape) in (2, 3)))

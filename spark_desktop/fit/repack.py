@@ -11,8 +11,12 @@ qualify depends on the type, the row count and the instructions the build uses.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from spark_desktop.gguf import TensorInfo
+from spark_desktop.gguf.spec import TensorInfo
+
+if TYPE_CHECKING:
+    from spark_desktop.fit.profile import ModelProfile
 
 #: type → the (instructions the build must use, rows a multiple of) of each repacked layout
 RULES: dict[str, tuple[tuple[frozenset[str], int], ...]] = {
@@ -31,15 +35,6 @@ RULES: dict[str, tuple[tuple[frozenset[str], int], ...]] = {
 _LOOKUP_TABLES = ("token_embd.", "per_layer_token_embd.", "position_embd.", "token_types.")
 
 
-def build_isa(flags: frozenset[str], machine: str) -> frozenset[str]:
-    """The repack-relevant instructions of the app's portable llama.cpp build on a CPU
-    with these /proc/cpuinfo flags: x86-64-v3 (AVX2) or ARMv8.2 with dot products
-    (installers/linux/install.sh builds with GGML_NATIVE=OFF)."""
-    if machine.lower() in ("aarch64", "arm64"):
-        return frozenset({"neon", "dotprod"}) if "asimddp" in flags else frozenset({"neon"})
-    return frozenset({"avx2"}) if "avx2" in flags else frozenset()
-
-
 def is_repacked(tensor: TensorInfo, isa: frozenset[str]) -> bool:
     """Does the CPU backend move this tensor into CPU_REPACK?"""
     if len(tensor.shape) not in (2, 3) or tensor.name.startswith(_LOOKUP_TABLES):
@@ -51,3 +46,26 @@ def is_repacked(tensor: TensorInfo, isa: frozenset[str]) -> bool:
 def repacked_bytes(tensors: Iterable[TensorInfo], isa: frozenset[str]) -> int:
     """Bytes of the repacked copies (the same size as the tensors they copy)."""
     return sum(t.n_bytes for t in tensors if is_repacked(t, isa))
+
+
+def layer_repack_bytes(prof: ModelProfile, isa: frozenset[str]) -> tuple[list[int], int]:
+    """Prefix sums of the repacked bytes over the layers, and the output's, for this ISA
+    (memoised on the profile: a slider sweep pays for it once)."""
+    key = ("repack", isa)
+    cached = prof.memo.get(key)
+    if cached is None:
+        per_layer = [0] * prof.n_layer
+        output = 0
+        for tensor in prof.repack_candidates:
+            if not is_repacked(tensor, isa):
+                continue
+            if tensor.layer is not None and tensor.layer < prof.n_layer:
+                per_layer[tensor.layer] += tensor.n_bytes
+            elif tensor.name.startswith("output."):
+                output += tensor.n_bytes
+        prefix, acc = [0], 0
+        for b in per_layer:
+            acc += b
+            prefix.append(acc)
+        cached = prof.memo[key] = (prefix, output)
+    return cached

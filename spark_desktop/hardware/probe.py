@@ -49,6 +49,7 @@ class Machine:
     bandwidth_source: str      # where that figure comes from, in words
     flops: float               # peak FLOP/s of the device that runs the model
     cpu_flops: float = 0.0     # peak fp32 FMA FLOP/s of the CPU cores (bandwidth.cpu_flops)
+    repack_isa: frozenset[str] = frozenset()  # llama_build_isa(): what CPU_REPACK can use
 
 
 def parse_meminfo(text: str) -> tuple[int, int]:
@@ -187,6 +188,15 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+def llama_build_isa(flags: frozenset[str], arch: str) -> frozenset[str]:
+    """The instructions of the app's portable llama.cpp build (installers/linux/install.sh,
+    GGML_NATIVE=OFF: x86-64-v3 or ARMv8.2 with dot products) that this CPU runs, as far as
+    the CPU backend's weight repacking cares (fit.repack)."""
+    if arch.lower() in ("aarch64", "arm64"):
+        return frozenset({"neon", "dotprod"}) if "asimddp" in flags else frozenset({"neon"})
+    return frozenset({"avx2"}) if "avx2" in flags else frozenset()
+
+
 def describe(cpu_model: str, cpu_cores: int, memory_total: int, memory_available: int,
              gpus: tuple[GPU, ...], flags: frozenset[str] | None = None,
              arch: str = "") -> Machine:
@@ -201,12 +211,14 @@ def describe(cpu_model: str, cpu_cores: int, memory_total: int, memory_available
         bandwidth, source = known
     else:
         bandwidth, source = cpu_bandwidth(cpu_model)
-    cpu = cpu_flops(cpu_cores, frozenset({"avx2", "fma"}) if flags is None else flags, arch)
+    flags = frozenset({"avx2", "fma"}) if flags is None else flags
+    cpu = cpu_flops(cpu_cores, flags, arch)
     flops = gpu_flops(main.name) if main else None
     return Machine(cpu_model=cpu_model, cpu_cores=cpu_cores, memory_total=memory_total,
                    memory_available=memory_available, gpus=gpus, unified_memory=unified,
                    bandwidth=bandwidth, bandwidth_source=source,
-                   flops=cpu if flops is None else flops, cpu_flops=cpu)
+                   flops=cpu if flops is None else flops, cpu_flops=cpu,
+                   repack_isa=llama_build_isa(flags, arch))
 
 
 def probe() -> Machine:

@@ -51,6 +51,7 @@ class Target:
     name: str
     pools: tuple[Pool, ...]
     unified: bool
+    repack_isa: frozenset[str] = frozenset()  # the CPU backend's, for layers run on the CPU
 
     @property
     def total_bytes(self) -> int:
@@ -71,6 +72,10 @@ class Target:
         return f"{'an' if an else 'a'} {self.name} pool"
 
 
+#: GB10's Arm cores (Cortex-X925/A725) with the portable build: NEON and dot products.
+GB10_ISA = frozenset({"neon", "dotprod"})
+
+
 def _spark_pool(name: str) -> Pool:
     return Pool(name, SPARK_MEM_TOTAL - SPARK_OS_RESERVE, SPARK_BANDWIDTH, SPARK_FLOPS,
                 "unified")
@@ -81,12 +86,12 @@ def target_for_machine(machine: Machine, name: str = "this") -> Target:
     host = Pool("system memory", machine.memory_available, machine.bandwidth,
                 machine.flops, "host")
     if not machine.gpus:
-        return Target(name, (host,), unified=False)
+        return Target(name, (host,), unified=False, repack_isa=machine.repack_isa)
     if machine.unified_memory:
         # llama.cpp takes MemAvailable as the free memory of a unified GPU.
         pool = Pool(machine.gpus[0].name, machine.memory_available, machine.bandwidth,
                     machine.flops, "unified")
-        return Target(name, (pool,), unified=True)
+        return Target(name, (pool,), unified=True, repack_isa=machine.repack_isa)
     gpus = tuple(
         Pool(g.name if len(machine.gpus) == 1 else f"{g.name} #{i}",
              max(0, (g.memory_total or 0) - (g.memory_used or 0) - GPU_RESERVE),
@@ -95,7 +100,7 @@ def target_for_machine(machine: Machine, name: str = "this") -> Target:
     host_bw, _ = cpu_bandwidth(machine.cpu_model)
     host = Pool("system memory", machine.memory_available, host_bw,
                 machine.cpu_flops, "host")
-    return Target(name, (*gpus, host), unified=False)
+    return Target(name, (*gpus, host), unified=False, repack_isa=machine.repack_isa)
 
 
 def resolve_target(name: str, machine: Machine | None = None) -> Target:
@@ -105,10 +110,10 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
     """
     key = name.strip().lower()
     if key == "spark":
-        return Target("spark", (_spark_pool("DGX Spark"),), unified=True)
+        return Target("spark", (_spark_pool("DGX Spark"),), unified=True, repack_isa=GB10_ISA)
     if key == "spark2":
         return Target("spark2", (_spark_pool("DGX Spark 1"), _spark_pool("DGX Spark 2")),
-                      unified=True)
+                      unified=True, repack_isa=GB10_ISA)
     if key == "this":
         return target_for_machine(machine or probe())
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(gib|g|gb)?", key)
@@ -118,6 +123,6 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
             raise TargetError("A target size must be more than 0 GiB.")
         here = machine or probe()
         pool = Pool(f"{size:g} GiB", int(size * GIB), here.bandwidth, here.flops, "unified")
-        return Target(f"{size:g} GiB", (pool,), unified=True)
+        return Target(f"{size:g} GiB", (pool,), unified=True, repack_isa=here.repack_isa)
     raise TargetError(f"Unknown target {name!r}: use spark, spark2, this, or a size in "
                       "GiB such as 96.")
