@@ -93,3 +93,19 @@ def window_state_path() -> Path:
 def engine_log_path() -> Path:
     """The worker's log: llama.cpp's own output and the worker's stderr."""
     return log_dir() / "engine.log"
+
+
+def model_engine_log_path(model_id: str) -> Path:
+    """The worker log of one model the host holds (each worker its own file)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
+    return log_dir() / f"engine-{safe}.log"
+
+
+def host_token_path() -> Path:
+    """The per-user token by which this user's processes reach the running host (0600)."""
+    return data_dir() / "host-token"
+
+
+def host_discovery_path() -> Path:
+    """Where the running host says it listens (address, port, process id)."""
+    return data_dir() / "host.json"

@@ -1,0 +1,81 @@
+"""The memory ledger: what every loaded model costs against the pool the host may fill.
+
+A load is first charged with the fit estimate for its file and load settings (so a
+load that cannot fit is refused before a byte is allocated), then with what
+llama.cpp reported once the model is in memory. Pure bookkeeping: no locks here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spark_desktop.engine import LoadedModel, LoadOptions
+from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.gguf import read_model
+from spark_desktop.hardware import Pool, Target
+from spark_desktop.host.errors import DoesNotFitError
+
+
+def pool_target(pool_bytes: int) -> Target:
+    """One memory pool of the given size, as the fit estimator takes it."""
+    return Target("host pool", (Pool("host pool", pool_bytes, 100e9, 1e12, "unified"),),
+                  unified=True)
+
+
+def machine_pool() -> int:
+    """Bytes this machine can give models now (GPU memory and system memory together)."""
+    from spark_desktop.hardware import probe
+    from spark_desktop.hardware.targets import target_for_machine
+
+    return target_for_machine(probe()).total_bytes
+
+
+def fit_settings(options: LoadOptions, slots: int) -> LoadSettings:
+    """The fit estimator's settings for the engine's load options (same names, same values)."""
+    return LoadSettings(n_ctx=options.n_ctx, kv_type=options.type_k,
+                        gpu_layers=options.n_gpu_layers, n_batch=options.n_batch,
+                        n_ubatch=options.n_ubatch, n_seq=slots,
+                        flash_attn=options.flash_attn != "off", use_mmap=options.use_mmap)
+
+
+def estimated_cost(path: Path, options: LoadOptions, slots: int, pool_bytes: int) -> int:
+    """Bytes the fit estimate expects this load to take."""
+    spec = read_model(path)
+    return estimate(spec, fit_settings(options, slots), pool_target(pool_bytes)).total
+
+
+def reported_cost(loaded: LoadedModel, estimated: int) -> int:
+    """What llama.cpp allocated, where its log said; the estimate where it did not."""
+    return loaded.memory.total if loaded.memory.lines else estimated
+
+
+@dataclass
+class Ledger:
+    """Bytes charged per model id, against a pool of `pool` bytes."""
+
+    pool: int
+    charges: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def used(self) -> int:
+        return sum(self.charges.values())
+
+    @property
+    def free(self) -> int:
+        return max(0, self.pool - self.used)
+
+    def fits(self, cost: int, without: tuple[str, ...] = ()) -> bool:
+        """Whether `cost` more bytes fit if the models in `without` were unloaded first."""
+        kept = sum(size for name, size in self.charges.items() if name not in without)
+        return kept + cost <= self.pool
+
+    def refuse(self, model_id: str, cost: int) -> DoesNotFitError:
+        return DoesNotFitError(model_id, cost, self.free, self.pool,
+                               tuple(sorted(self.charges.items())))
+
+    def charge(self, model_id: str, cost: int) -> None:
+        self.charges[model_id] = cost
+
+    def release(self, model_id: str) -> None:
+        self.charges.pop(model_id, None)
