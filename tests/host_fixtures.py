@@ -4,9 +4,14 @@ host and server tests: Gemma 3 270M (base, built-in template) and SmolLM2-135M-I
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from spark_desktop.engine import LoadOptions
+from spark_desktop.host import ModelHost
 from tests.fixtures.real_model import real_model_path
 
 SMOL = "SmolLM2-135M-Instruct.Q4_1"
@@ -32,3 +37,32 @@ def link_models(folder: Path) -> Path:
 def small_load() -> LoadOptions:
     """Quick loads on a small CPU: a 512-token context, two threads."""
     return LoadOptions(n_ctx=512, n_batch=256, n_ubatch=256, flash_attn="off", threads=2)
+
+
+@dataclass
+class Served:
+    """A live API server on 127.0.0.1 (ephemeral port) over a host of the test models."""
+
+    host: ModelHost
+    url: str
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from spark_desktop import library
+    from spark_desktop.host import HostSettings
+    from spark_desktop.server import ApiServer, ServerConfig
+
+    root = tmp_path_factory.mktemp("served")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(link_models(root / "models")))
+        env.setenv("HF_HOME", str(root / "hf"))
+        models = library.scan()
+    host = ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, load_options=small_load(),
+                                  queue_limit=3), scan=lambda: models)
+    try:
+        with ApiServer(host, ServerConfig(port=0)) as server:
+            yield Served(host, server.url)
+    finally:
+        host.close()

@@ -9,6 +9,7 @@ cancelled) the reply is cancelled in the worker at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -43,12 +44,13 @@ async def acquire(host: ModelHost, model: str, request: Request) -> Lease:
                 abandon.set()
                 return
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        try:
-            return await anyio.to_thread.run_sync(take)
-        finally:
-            group.cancel_scope.cancel()
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await anyio.to_thread.run_sync(take)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def run_blocking(call: Any, *args: Any) -> Any:
