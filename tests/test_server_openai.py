@@ -4,6 +4,7 @@ statuses, four concurrent streams, 429 when the line is full, disconnect cancels
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -74,6 +75,20 @@ def test_streamed_chat_matches_the_whole_reply_and_ends_with_usage(served: Serve
     assert finish == expected.choices[0].finish_reason
 
 
+def test_json_schema_output_parses_and_follows_the_schema(served: Served) -> None:
+    schema = {"type": "object", "additionalProperties": False, "required": ["answer", "count"],
+              "properties": {"answer": {"type": "string", "enum": ["yes", "no"]},
+                             "count": {"type": "integer", "minimum": 0, "maximum": 99}}}
+    reply = client(served).chat.completions.create(
+        model=SMOL, max_tokens=60, temperature=0,
+        messages=[{"role": "user", "content": "Is the sky blue? How many moons has Mars?"}],
+        response_format={"type": "json_schema",
+                         "json_schema": {"name": "facts", "schema": schema}})
+    data = json.loads(reply.choices[0].message.content)
+    assert data["answer"] in ("yes", "no") and 0 <= data["count"] <= 99
+    assert set(data) == {"answer", "count"}
+
+
 def test_completions_answer_a_prompt(served: Served) -> None:
     reply = client(served).completions.create(model=SMOL, prompt="Say hello.", max_tokens=8,
                                               temperature=0)
@@ -96,7 +111,10 @@ def test_malformed_json_and_bad_fields_are_400(served: Served) -> None:
                         ({"model": SMOL, "messages": HELLO, "tools": [{"type": "function"}]},
                          "tools"),
                         ({"model": SMOL, "messages": HELLO,
-                          "response_format": {"type": "json_object"}}, "response_format")):
+                          "response_format": {"type": "xml"}}, "response_format"),
+                        ({"model": SMOL, "messages": HELLO, "response_format": {
+                            "type": "json_schema", "json_schema": {"name": "x"}}},
+                         "response_format")):
         answer = httpx.post(served.url + "/v1/chat/completions", json=body)
         assert answer.status_code == 400, body
         assert answer.json()["error"]["param"] == param

@@ -76,6 +76,13 @@ def test_ollama_tags_chat_and_generate(served: Served) -> None:
         "model": SMOL, "prompt": "Say hello.", "options": options, "stream": False}).json()
     assert generated["response"] == streamed  # the same prompt through the same template
 
+    schema = {"type": "object", "required": ["animal"], "additionalProperties": False,
+              "properties": {"animal": {"type": "string", "enum": ["cat", "dog"]}}}
+    formatted = httpx.post(served.url + "/api/generate", timeout=120, json={
+        "model": SMOL, "prompt": "Which animal says meow?", "format": schema, "stream": False,
+        "options": {"temperature": 0, "num_predict": 40}}).json()
+    assert json.loads(formatted["response"])["animal"] in ("cat", "dog")
+
     missing = httpx.post(served.url + "/api/chat", json={"model": "nope", "messages": HELLO})
     assert missing.status_code == 404 and "nope" in missing.json()["error"]
 

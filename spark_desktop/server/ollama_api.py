@@ -44,7 +44,8 @@ def _sampling(body: dict[str, Any]) -> Any:
     options = body.get("options") or {}
     if not isinstance(options, dict):
         raise bad_request("`options` must be an object.", "options")
-    return params.sampling_of(options, max_keys=("num_predict",))
+    return params.sampling_of(options, max_keys=("num_predict",),
+                              json_schema=params.ollama_schema_of(body.get("format")))
 
 
 async def chat(request: Request) -> Response:

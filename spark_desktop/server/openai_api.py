@@ -50,7 +50,8 @@ async def chat_completions(request: Request) -> Response:
     model = params.model_name(body)
     params.reject_unsupported(body)
     messages = params.messages_of(body.get("messages"))
-    sampling = params.sampling_of(body, max_keys=("max_completion_tokens", "max_tokens"))
+    sampling = params.sampling_of(body, max_keys=("max_completion_tokens", "max_tokens"),
+                                  json_schema=params.json_schema_of(body))
     stream, include_usage = _stream_flags(body)
     reply = await start_reply(request.app.state.host, request, model, messages, sampling)
     rid, created = new_id("chatcmpl-"), now()
@@ -102,7 +103,7 @@ async def completions(request: Request) -> Response:
         raise bad_request("`prompt` must be a string (one prompt per request).", "prompt")
     if body.get("suffix") or body.get("echo") or body.get("logprobs"):
         raise ApiError(400, "suffix, echo and logprobs are not supported yet.", code="unsupported")
-    sampling = params.sampling_of(body)
+    sampling = params.sampling_of(body, json_schema=params.json_schema_of(body))
     stream, include_usage = _stream_flags(body)
     messages = [{"role": "user", "content": prompt}]
     reply = await start_reply(request.app.state.host, request, model, messages, sampling)

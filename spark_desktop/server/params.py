@@ -109,7 +109,7 @@ def stops_of(value: Any, key: str = "stop") -> tuple[str, ...]:
 
 
 def sampling_of(body: dict[str, Any], *, max_keys: tuple[str, ...] = ("max_tokens",),
-                stop_key: str = "stop") -> SamplingOptions:
+                stop_key: str = "stop", json_schema: str | None = None) -> SamplingOptions:
     """Sampling from the common field names (temperature, top_p, top_k, seed, stop,
     max tokens under any of `max_keys`); omitted fields keep the engine's defaults."""
     base = SamplingOptions()
@@ -126,7 +126,7 @@ def sampling_of(body: dict[str, Any], *, max_keys: tuple[str, ...] = ("max_token
         top_k=base.top_k if top_k is None else top_k,
         min_p=base.min_p, max_tokens=max_tokens,
         seed=None if seed is None else seed & 0xFFFFFFFF,
-        stop=stops_of(body.get(stop_key), stop_key))
+        stop=stops_of(body.get(stop_key), stop_key), json_schema=json_schema)
 
 
 def reject_unsupported(body: dict[str, Any]) -> None:
@@ -137,8 +137,36 @@ def reject_unsupported(body: dict[str, Any]) -> None:
     n = body.get("n")
     if n not in (None, 1):
         raise bad_request("Only one choice per request is supported (`n` must be 1).", "n")
+
+
+def json_schema_of(body: dict[str, Any]) -> str | None:
+    """The JSON Schema (as text) that `response_format` asks the reply to follow, if any:
+    json_object is any object; json_schema carries its schema. Enforced by a grammar."""
     fmt = body.get("response_format")
-    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "text"):
-        raise ApiError(400, "Structured output (`response_format` json_object / json_schema) "
-                            "is not supported by this server yet.", param="response_format",
-                       code="unsupported")
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return '{"type": "object"}'
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            raise bad_request("`response_format.json_schema.schema` must be a JSON Schema "
+                              "object.", "response_format")
+        return json.dumps(schema)
+    raise bad_request("`response_format.type` must be text, json_object or json_schema.",
+                      "response_format")
+
+
+def ollama_schema_of(value: Any) -> str | None:
+    """Ollama's `format`: "json" for any JSON object, or a JSON Schema object."""
+    if value in (None, ""):
+        return None
+    if value == "json":
+        return '{"type": "object"}'
+    if isinstance(value, dict):
+        return json.dumps(value)
+    raise bad_request('`format` must be "json" or a JSON Schema object.', "format")
