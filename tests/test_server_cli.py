@@ -32,3 +32,16 @@ def test_a_bad_keys_file_is_refused_with_its_line(tmp_path: Path,
     keys.write_text("alice\n")
     assert main(["serve", "--port", "0", "--api-keys-file", str(keys)]) == 2
     assert "line 1" in capsys.readouterr().err
+
+
+def test_only_one_process_can_announce_itself_as_the_host() -> None:
+    from spark_desktop.host import HostError
+
+    discovery.announce("127.0.0.1", 18484)
+    try:
+        with pytest.raises(HostError, match="already|starting"):
+            discovery.announce("127.0.0.1", 18485)  # a second claim, even from this process
+    finally:
+        discovery.withdraw()
+    discovery.announce("127.0.0.1", 18486)  # free again once withdrawn
+    discovery.withdraw()

@@ -204,3 +204,21 @@ def test_a_client_that_disconnects_cancels_its_reply(served: Served) -> None:
     assert record.finish_reason == "cancelled"
     assert record.completion_tokens < 300
     assert stopped_after < 10  # within a token or two; generous for a loaded test machine
+
+
+def test_a_client_that_leaves_while_waiting_gives_up_its_place(served: Served) -> None:
+    whole(served, "Hi", 2)
+    holder = client(served).chat.completions.create(
+        model=SMOL, messages=[{"role": "user", "content": "Count from 1 to 200."}],
+        max_tokens=200, stream=True)
+    try:
+        assert busy(served, SMOL) == 1
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(served.url + "/v1/chat/completions", timeout=1.0,
+                       json={"model": SMOL, "messages": HELLO, "max_tokens": 2})
+        deadline = time.monotonic() + 10
+        while busy(served, SMOL) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert busy(served, SMOL) == 1  # the waiter left the line; the holder still runs
+    finally:
+        holder.close()

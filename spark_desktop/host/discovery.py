@@ -7,6 +7,7 @@ host and attaches to it instead of loading models again.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -14,9 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spark_desktop import paths
+from spark_desktop.host.errors import HostError
 
 if TYPE_CHECKING:
     from spark_desktop.host.remote import HostClient
+
+
+#: Lock descriptors this process holds as the machine's host (see announce).
+_held: list[int] = []
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,19 @@ def host_token() -> str:
 
 
 def announce(host: str, port: int) -> Running:
-    """Say that this process hosts the models, listening at host:port."""
+    """Say that this process hosts the models, listening at host:port; a lock held until
+    withdraw() makes sure two processes starting at once cannot both become the host."""
+    lock = os.open(paths.host_discovery_path().with_suffix(".lock"), os.O_RDWR | os.O_CREAT,
+                   0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        other = _read()
+        where = f" at {other.url} (process {other.pid})" if other else ""
+        raise HostError(f"Another model host is starting or running on this machine{where}; "
+                        "use it instead of starting a second one.") from None
+    _held.append(lock)
     running = Running(host, port, os.getpid())
     path = paths.host_discovery_path()
     partial = path.with_name(path.name + f".{os.getpid()}.partial")
@@ -70,6 +88,8 @@ def withdraw() -> None:
     found = _read()
     if found is not None and found.pid == os.getpid():
         paths.host_discovery_path().unlink(missing_ok=True)
+    while _held:
+        os.close(_held.pop())  # closing the descriptor releases the lock
 
 
 def running() -> Running | None:
