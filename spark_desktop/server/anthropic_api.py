@@ -42,7 +42,7 @@ async def messages(request: Request) -> Response:
     reply = await start_reply(request.app.state.host, request, model, msgs, sampling)
     mid = new_id("msg_")
     if not body.get("stream"):
-        whole = await collect(reply)
+        whole = await collect(reply, request)
         return JSONResponse({
             "id": mid, "type": "message", "role": "assistant", "model": model,
             "content": [{"type": "text", "text": whole.text}],

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -22,6 +23,24 @@ from spark_desktop.host import Lease, ModelHost
 from spark_desktop.server.errors import ApiError
 
 _END = object()
+
+
+@contextlib.asynccontextmanager
+async def on_disconnect(request: Request, action: Callable[[], None]) -> AsyncIterator[None]:
+    """Run `action` if the client leaves while the body of this block runs (the request's
+    body must already be read: what arrives now can only be the disconnect)."""
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        action()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def acquire(host: ModelHost, model: str, request: Request) -> Lease:
@@ -37,20 +56,8 @@ async def acquire(host: ModelHost, model: str, request: Request) -> Lease:
             raise AbandonedError("The client left while the model was being prepared.")
         return lease
 
-    async def watch() -> None:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                abandon.set()
-                return
-
-    watcher = asyncio.ensure_future(watch())
-    try:
+    async with on_disconnect(request, abandon.set):
         return await anyio.to_thread.run_sync(take)
-    finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
 
 
 async def run_blocking(call: Any, *args: Any) -> Any:
@@ -119,6 +126,8 @@ async def start_reply(host: ModelHost, request: Request, model: str,
         prompt = await run_blocking(lease.count_tokens, messages)
         n_ctx = lease.loaded.info.n_ctx
         wanted = sampling.max_tokens or 0
+        if not wanted:  # up to the end of the context, so the engine never drops messages
+            sampling = replace(sampling, max_tokens=max(1, n_ctx - prompt))
         if prompt >= n_ctx or prompt + wanted > n_ctx:
             reply = f" and {wanted} for the completion" if wanted else ""
             raise ApiError(

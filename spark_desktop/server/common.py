@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta
-from spark_desktop.server.bridge import Reply
+from spark_desktop.server.bridge import Reply, on_disconnect
 from spark_desktop.server.errors import ApiError, from_exception
 
 
@@ -33,17 +34,19 @@ class Whole:
     done: ChatDone
 
 
-async def collect(reply: Reply) -> Whole:
+async def collect(reply: Reply, request: Request) -> Whole:
+    """The whole reply; a client that leaves before it ends cancels it."""
     text: list[str] = []
     thinking: list[str] = []
     done: ChatDone | None = None
-    async for event in reply:
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ReasoningDelta):
-            thinking.append(event.text)
-        elif isinstance(event, ChatDone):
-            done = event
+    async with on_disconnect(request, reply.close):
+        async for event in reply:
+            if isinstance(event, TextDelta):
+                text.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                thinking.append(event.text)
+            elif isinstance(event, ChatDone):
+                done = event
     if done is None:
         raise ApiError(500, "The reply ended without its final event.", "server_error")
     failed(done)

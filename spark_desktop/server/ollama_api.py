@@ -78,7 +78,7 @@ async def _answer(request: Request, body: dict[str, Any], model: str,
     sampling = _sampling(body)
     reply = await start_reply(request.app.state.host, request, model, messages, sampling)
     if body.get("stream", True) is False:
-        whole = await collect(reply)
+        whole = await collect(reply, request)
         return JSONResponse({"model": model, "created_at": _stamp(), **shape(whole.text),
                              **_final(whole.done)})
 

@@ -56,7 +56,7 @@ async def chat_completions(request: Request) -> Response:
     reply = await start_reply(request.app.state.host, request, model, messages, sampling)
     rid, created = new_id("chatcmpl-"), now()
     if not stream:
-        whole = await collect(reply)
+        whole = await collect(reply, request)
         message: dict[str, Any] = {"role": "assistant", "content": whole.text}
         if whole.reasoning:
             message["reasoning_content"] = whole.reasoning
@@ -113,7 +113,7 @@ async def completions(request: Request) -> Response:
         return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
 
     if not stream:
-        whole = await collect(reply)
+        whole = await collect(reply, request)
         return JSONResponse({"id": rid, "object": "text_completion", "created": created,
                              "model": model,
                              "choices": [choice(whole.text, FINISH[whole.done.finish_reason])],
