@@ -19,7 +19,7 @@ import anyio
 from starlette.requests import Request
 
 from spark_desktop.engine import ChatDone, ChatEvent, SamplingOptions
-from spark_desktop.host import Lease, ModelHost
+from spark_desktop.host import AbandonedError, Lease, ModelHost
 from spark_desktop.server.errors import ApiError
 
 _END = object()
@@ -51,13 +51,12 @@ async def acquire(host: ModelHost, model: str, request: Request) -> Lease:
         lease = host.acquire(model, abandon)
         if abandon.is_set():
             lease.release()
-            from spark_desktop.host.errors import AbandonedError
-
             raise AbandonedError("The client left while the model was being prepared.")
         return lease
 
     async with on_disconnect(request, abandon.set):
-        return await anyio.to_thread.run_sync(take)
+        # its own thread, not one of the shared pool's: a long line must not starve the rest
+        return await anyio.to_thread.run_sync(take, limiter=anyio.CapacityLimiter(1))
 
 
 async def run_blocking(call: Any, *args: Any) -> Any:
