@@ -155,6 +155,7 @@ class SamplingSettings:
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
     ignore_eos: bool = False
+    json_schema: str | None = None  # JSON Schema text the reply must follow (a grammar)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

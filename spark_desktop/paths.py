@@ -98,6 +98,24 @@ def engine_log_path() -> Path:
 def backend_quirks_path() -> Path:
     """CPU features of llama.cpp turned off on this machine, per backend build."""
     return data_dir() / "backend-quirks.json"
+
+
 def measured_runs_path() -> Path:
     """Decode and prefill speeds measured on this machine, one JSON line per reply."""
     return data_dir() / "measured-runs.jsonl"
+
+
+def model_engine_log_path(model_id: str) -> Path:
+    """The worker log of one model the host holds (each worker its own file)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
+    return log_dir() / f"engine-{safe}.log"
+
+
+def host_token_path() -> Path:
+    """The per-user token by which this user's processes reach the running host (0600)."""
+    return data_dir() / "host-token"
+
+
+def host_discovery_path() -> Path:
+    """Where the running host says it listens (address, port, process id)."""
+    return data_dir() / "host.json"

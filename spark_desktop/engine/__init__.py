@@ -10,6 +10,7 @@ from spark_desktop.engine.errors import (
     ChatTemplateError,
     EngineError,
     EngineTimeoutError,
+    InvalidOptionsError,
     LoadCancelledError,
     ModelLoadError,
     NoModelLoadedError,
@@ -26,7 +27,7 @@ from spark_desktop.engine.events import (
 )
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
+    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError", "InvalidOptionsError",
     "LoadCancelledError", "LoadedModel", "ModelInfo", "ModelLoadError", "NoModelLoadedError",
     "PromptTooLongError", "ReasoningDelta", "TextDelta", "WorkerDiedError",
 ]

@@ -9,6 +9,10 @@ class EngineError(SparkError):
     """Something went wrong in the model engine."""
 
 
+class InvalidOptionsError(EngineError):
+    """The request's settings cannot work (a JSON schema that has no grammar, say)."""
+
+
 class ModelLoadError(EngineError):
     """llama.cpp refused the file (not a GGUF, truncated, unsupported, out of memory)."""
 
@@ -46,6 +50,6 @@ class WorkerDiedError(EngineError):
 # Errors the worker may report by name; anything else arrives as EngineError.
 REMOTE_ERRORS: dict[str, type[EngineError]] = {
     cls.__name__: cls
-    for cls in (EngineError, ModelLoadError, LoadCancelledError,
+    for cls in (EngineError, InvalidOptionsError, ModelLoadError, LoadCancelledError,
                 ChatTemplateError, PromptTooLongError, NoModelLoadedError)
 }

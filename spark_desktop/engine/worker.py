@@ -31,6 +31,7 @@ from spark_desktop.engine.context import fit_messages, reply_budget
 from spark_desktop.engine.errors import (
     ChatTemplateError,
     EngineError,
+    InvalidOptionsError,
     LoadCancelledError,
     ModelLoadError,
     NoModelLoadedError,
@@ -374,8 +375,11 @@ class Worker:
         return rc
 
     def _sampler(self, sampling: SamplingSettings) -> Any:
+        grammar = None if sampling.json_schema is None else self._grammar(sampling.json_schema)
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
         add = llama_cpp.llama_sampler_chain_add
+        if grammar is not None:  # first: only the tokens the grammar allows remain
+            add(chain, grammar)
         if sampling.repeat_penalty != 1.0:
             add(chain, llama_cpp.llama_sampler_init_penalties(
                 llama_cpp.llama_vocab_n_tokens(self.vocab), sampling.repeat_last_n,
@@ -390,6 +394,20 @@ class Worker:
         add(chain, llama_cpp.llama_sampler_init_temp(sampling.temperature))
         add(chain, llama_cpp.llama_sampler_init_dist(DEFAULT_SEED if seed is None else seed))
         return chain
+
+    def _grammar(self, json_schema: str) -> Any:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+        try:
+            gbnf = json_schema_to_gbnf(json_schema)
+        except Exception as exc:
+            raise InvalidOptionsError(
+                f"The JSON schema cannot be turned into a grammar: {exc}.") from exc
+        sampler = llama_cpp.llama_sampler_init_grammar(self.vocab, gbnf.encode(), b"root")
+        if not sampler:
+            raise InvalidOptionsError(
+                "llama.cpp could not parse the grammar of this JSON schema.")
+        return sampler
 
     def chat(self, messages: list[dict[str, Any]], sampling: SamplingSettings) -> None:
         started = time.perf_counter()

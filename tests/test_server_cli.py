@@ -1,0 +1,47 @@
+"""`spark-desktop serve` refuses what it must before loading anything: a non-loopback
+address without a key, and a second host on a machine that already runs one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spark_desktop.cli import main
+from spark_desktop.host import discovery
+
+
+def test_serve_refuses_a_network_address_without_a_key(capsys: pytest.CaptureFixture) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "without an API key" in capsys.readouterr().err
+
+
+def test_serve_points_to_the_host_that_already_runs(capsys: pytest.CaptureFixture) -> None:
+    discovery.announce("127.0.0.1", 18484)  # this test process plays the running host
+    try:
+        assert main(["serve", "--port", "0"]) == 2
+        assert "already runs on this machine at http://127.0.0.1:18484" in capsys.readouterr().err
+    finally:
+        discovery.withdraw()
+    assert discovery.running() is None
+
+
+def test_a_bad_keys_file_is_refused_with_its_line(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("alice\n")
+    assert main(["serve", "--port", "0", "--api-keys-file", str(keys)]) == 2
+    assert "line 1" in capsys.readouterr().err
+
+
+def test_only_one_process_can_announce_itself_as_the_host() -> None:
+    from spark_desktop.host import HostError
+
+    discovery.announce("127.0.0.1", 18484)
+    try:
+        with pytest.raises(HostError, match="already|starting"):
+            discovery.announce("127.0.0.1", 18485)  # a second claim, even from this process
+    finally:
+        discovery.withdraw()
+    discovery.announce("127.0.0.1", 18486)  # free again once withdrawn
+    discovery.withdraw()
