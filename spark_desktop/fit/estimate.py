@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from spark_desktop.fit import memory, repack, speed
+from spark_desktop.fit import memory, speed
 from spark_desktop.fit.memory import CTX_PAD
 from spark_desktop.fit.profile import ModelProfile, profile
 from spark_desktop.gguf.spec import ModelSpec
@@ -261,7 +261,7 @@ class _Plan:
         mmap = s.use_mmap if s.use_mmap is not None else not target.unified
         if not (mmap and s.use_extra_bufts and target.repack_isa):
             return
-        prefix, output = repack.layer_repack_bytes(self.prof, target.repack_isa)
+        prefix, output = memory.repacked_layer_bytes(self.prof, target.repack_isa)
         for pool, lo, hi, on_device in self.ranges:
             if not on_device:
                 self.weights[pool] += prefix[hi] - prefix[lo]

@@ -30,6 +30,7 @@ adds 0, 10.5, ~95 or 136.5 MiB depending on the context (not monotone in it), up
 
 from __future__ import annotations
 
+from spark_desktop.fit import repack
 from spark_desktop.fit.profile import ModelProfile
 from spark_desktop.inference_settings import LoadSettings
 
@@ -140,3 +141,26 @@ def compute_bytes(prof: ModelProfile, s: LoadSettings, n_ctx: int | None = None)
     if kinds and s.type_k != "f16" and prof.head_dim_k % 64 == 0:
         output += prof.q_width * F32 * t  # the Hadamard rotation of a quantized KV cache
     return max(inner, output)
+
+
+def repacked_layer_bytes(prof: ModelProfile, isa: frozenset[str]) -> tuple[list[int], int]:
+    """Prefix sums of the repacked bytes over the layers, and the output's, for this ISA
+    (memoised on the profile: a slider sweep pays for it once)."""
+    key = ("repack", isa)
+    cached = prof.memo.get(key)
+    if cached is None:
+        per_layer = [0] * prof.n_layer
+        output = 0
+        for tensor in prof.repack_candidates:
+            if not repack.is_repacked(tensor, isa):
+                continue
+            if tensor.layer is not None and tensor.layer < prof.n_layer:
+                per_layer[tensor.layer] += tensor.n_bytes
+            elif tensor.name.startswith("output."):
+                output += tensor.n_bytes
+        prefix, acc = [0], 0
+        for b in per_layer:
+            acc += b
+            prefix.append(acc)
+        cached = prof.memo[key] = (prefix, output)
+    return cached

@@ -11,12 +11,8 @@ qualify depends on the type, the row count and the instructions the build uses.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from spark_desktop.gguf.spec import TensorInfo
-
-if TYPE_CHECKING:
-    from spark_desktop.fit.profile import ModelProfile
 
 #: type → the (instructions the build must use, rows a multiple of) of each repacked layout
 RULES: dict[str, tuple[tuple[frozenset[str], int], ...]] = {
@@ -47,25 +43,3 @@ def repacked_bytes(tensors: Iterable[TensorInfo], isa: frozenset[str]) -> int:
     """Bytes of the repacked copies (the same size as the tensors they copy)."""
     return sum(t.n_bytes for t in tensors if is_repacked(t, isa))
 
-
-def layer_repack_bytes(prof: ModelProfile, isa: frozenset[str]) -> tuple[list[int], int]:
-    """Prefix sums of the repacked bytes over the layers, and the output's, for this ISA
-    (memoised on the profile: a slider sweep pays for it once)."""
-    key = ("repack", isa)
-    cached = prof.memo.get(key)
-    if cached is None:
-        per_layer = [0] * prof.n_layer
-        output = 0
-        for tensor in prof.repack_candidates:
-            if not is_repacked(tensor, isa):
-                continue
-            if tensor.layer is not None and tensor.layer < prof.n_layer:
-                per_layer[tensor.layer] += tensor.n_bytes
-            elif tensor.name.startswith("output."):
-                output += tensor.n_bytes
-        prefix, acc = [0], 0
-        for b in per_layer:
-            acc += b
-            prefix.append(acc)
-        cached = prof.memo[key] = (prefix, output)
-    return cached

@@ -16,13 +16,25 @@ benchmarks/README.md gives the figures, sources and errors.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from spark_desktop.fit import memory
 
 if TYPE_CHECKING:
-    from spark_desktop.fit.estimate import _Plan
-    from spark_desktop.hardware.targets import Pool
+    from spark_desktop.fit.profile import ModelProfile
+    from spark_desktop.hardware.targets import Pool, Target
+    from spark_desktop.inference_settings import LoadSettings
+
+
+class Plan(Protocol):
+    """What the speed model reads of the estimate's placement (fit.estimate._Plan)."""
+
+    prof: ModelProfile
+    s: LoadSettings
+    target: Target
+    ranges: list[tuple[int, int, int, bool]]   # (pool, first layer, end layer, on a device)
+    out_pool: int
+    prefix: dict[str, list[int]]               # prefix sums over the layers
 
 RPC_HOP_S = 0.0005
 
@@ -70,7 +82,7 @@ class Correction:
     basis: str = ""     # which runs, in words
 
 
-def _attention_flops(plan: _Plan, lo: int, hi: int, cells: float, swa_cells: float) -> float:
+def _attention_flops(plan: Plan, lo: int, hi: int, cells: float, swa_cells: float) -> float:
     """FLOPs of one token's attention (Q·K and the weighted sum of V) over `cells` cached
     tokens in full-attention layers lo..hi and `swa_cells` in sliding-window ones."""
     prof, pre = plan.prof, plan.prefix
@@ -79,7 +91,7 @@ def _attention_flops(plan: _Plan, lo: int, hi: int, cells: float, swa_cells: flo
                        + (pre["swa_n"][hi] - pre["swa_n"][lo]) * swa_cells)
 
 
-def decode_tps(plan: _Plan, depth: int) -> float:
+def decode_tps(plan: Plan, depth: int) -> float:
     """Tokens/s generating with `depth` tokens in the cache."""
     prof, pre, pools = plan.prof, plan.prefix, plan.target.pools
     window = min(depth, prof.n_swa) if prof.n_swa else depth
@@ -110,7 +122,7 @@ def decode_tps(plan: _Plan, depth: int) -> float:
     return 1 / seconds if seconds else 0.0
 
 
-def prefill_tps(plan: _Plan, depth: int, prompt: int) -> float:
+def prefill_tps(plan: Plan, depth: int, prompt: int) -> float:
     """Tokens/s reading a `prompt`-token batch after `depth` cached tokens."""
     prof, pre, pools = plan.prof, plan.prefix, plan.target.pools
     prompt = max(1, prompt)
