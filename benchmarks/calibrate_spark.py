@@ -3,7 +3,8 @@
     /work/venv/bin/python benchmarks/calibrate_spark.py [--rounds 6]
 
 Minimises the worst error (as a share of its bound: decode ±10 %, prefill ±15 %) and
-then the squared log error of decode and prefill at every depth over the calibration tables (tests/fixtures/spark_published.CALIBRATION) by coordinate search
+then the squared log error of decode and prefill at every depth over the calibration
+tables (tests/fixtures/spark_published.CALIBRATION) by coordinate search
 from the shares in fit.speed.GPU, and prints the best shares with the worst errors of
 the calibration and the check set. The printed shares are then written into fit/speed.py
 by hand (rounded), so the app never fits anything at run time.

@@ -6,7 +6,8 @@
 First the table model x depth of llama.cpp's published DGX Spark runs (decode tg32 and
 prefill pp2048 at depths 0 to 32768) against fit.estimate() on header-only specs of the
 same files, with the error, calibration and check set apart (benchmarks/README.md).
-Then, on this machine, it loads the model (the Gemma 3 270M Q4_K_M test model unless --model) through the
+Then, on this machine, it loads the model (the Gemma 3 270M Q4_K_M test model unless
+--model) through the
 engine worker, generates `--tokens` greedy tokens after a prompt of about 200
 tokens, `--repeats` times with a fresh prompt each time, and prints the decode and
 prefill tokens/s that llama.cpp reported (ChatDone) next to fit.estimate()'s
@@ -76,8 +77,9 @@ def spark_table() -> None:
             for depth, published in table.decode.items():
                 e = estimate(spec, BENCH, SPARK, depth=depth, prompt=2048)
                 pp = table.prefill[depth]
+                decode_error = e.decode_tps / published - 1
                 print(f"{table.model + ' ' + table.build.split()[0]:<34}{depth:>6} "
-                      f"{e.decode_tps:>7.1f}/{published:<8.1f} {e.decode_tps / published - 1:>+6.1%} "
+                      f"{e.decode_tps:>7.1f}/{published:<8.1f} {decode_error:>+6.1%} "
                       f"{e.prefill_tps:>7.0f}/{pp:<9.0f} {e.prefill_tps / pp - 1:>+6.1%}")
     for label, calibration in (("calibration", True), ("check", False)):
         errs = errors(calibration)

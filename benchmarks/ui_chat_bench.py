@@ -6,7 +6,8 @@ thread writes each token through the history's StreamWriter (as chat.Turn does) 
 posts the same events a turn posts to the page's relay. A 2 ms timer on the GUI thread
 measures stalls: the longest gap between its ticks, minus its period.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500] [--no-gc-freeze]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500]
+        [--no-gc-freeze]
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ def _model(kind: str) -> tuple[str, dict[str, int | float], list[Tensor], int, i
             "rope.dimension_count": 128}
     if kind in ("qwen3-30b-a3b", "qwen3-235b-a22b"):
         n_layer, n_embd, n_head, n_kv, n_expert, n_ff = (
-            (48, 2048, 32, 4, 128, 768) if kind == "qwen3-30b-a3b" else (94, 4096, 64, 4, 128, 1536))
+            (48, 2048, 32, 4, 128, 768) if kind == "qwen3-30b-a3b"
+            else (94, 4096, 64, 4, 128, 1536))
         keys = {**COMMON, **head, "embedding_length": n_embd, "block_count": n_layer,
                 "feed_forward_length": n_ff * 8, "attention.head_count": n_head,
                 "attention.head_count_kv": n_kv, "expert_count": n_expert,

@@ -27,7 +27,8 @@ from spark_desktop.engine.events import (
 )
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError", "InvalidOptionsError",
+    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
+    "InvalidOptionsError",
     "LoadCancelledError", "LoadedModel", "ModelInfo", "ModelLoadError", "NoModelLoadedError",
     "PromptTooLongError", "ReasoningDelta", "TextDelta", "WorkerDiedError",
 ]

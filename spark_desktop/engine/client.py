@@ -252,7 +252,8 @@ class Client:
         if self._loaded is None:
             raise NoModelLoadedError("Load a model before counting tokens.")
         rid = self._send({"op": "count_tokens", "messages": [dict(m) for m in messages]})
-        return int(self._wait(rid, time.monotonic() + self.stall_timeout, "counting tokens")["tokens"])
+        event = self._wait(rid, time.monotonic() + self.stall_timeout, "counting tokens")
+        return int(event["tokens"])
 
     def cancel(self) -> None:
         """Stop the current load or reply; safe from any thread, returns at once."""

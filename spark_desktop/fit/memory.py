@@ -16,7 +16,8 @@ largest; the per-token widths were fitted to llama.cpp's own dry-run figures
 - attention: with flash attention max(5·E, 4·E + K + V); without it the scores
              n_kv·n_ubatch·n_head·4 + 5·E + K + V  (E = widest of n_embd and
              n_head·head_dim, K/V = one token's K and V rows, all f32 bytes)
-- FFN:       min(4·n_ff, 3·n_ff + 4·n_embd) (+ n_embd with Gemma's post-norms) (dense) or 3·n_ff_exp·n_used + n_embd·n_used + E (MoE)
+- FFN:       min(4·n_ff, 3·n_ff + 4·n_embd) (+ n_embd with Gemma's post-norms) (dense)
+             or 3·n_ff_exp·n_used + n_embd·n_used + E (MoE)
 - recurrent: 6.5·d_inner (Mamba's in-projection, conv and scan intermediates)
 plus, for every stage before the output, the attention masks of every window
 kind (n_kv·n_ubatch, f16 with flash attention, f32 without) and ~20 bytes of

@@ -123,7 +123,8 @@ def _build(spec: ModelSpec) -> ModelProfile:
     # KV cache widths per layer (llama_hparams::n_embd_k_gqa / n_embd_v_gqa).
     mla = f"{arch}.attention.key_length_mla" in (meta or {})
     recurrent_arch = arch in RECURRENT_ARCHS
-    has_ssm = f"{arch}.ssm.state_size" in (meta or {}) or f"{arch}.shortconv.l_cache" in (meta or {})
+    keys = meta or {}
+    has_ssm = f"{arch}.ssm.state_size" in keys or f"{arch}.shortconv.l_cache" in keys
     k_row, v_row, recurrent = [], [], []
     for il in range(n_layer):
         kv_heads = spec.n_head_kv[il] if il < len(spec.n_head_kv) else 0

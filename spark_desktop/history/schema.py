@@ -5,8 +5,9 @@ export re-imports to identical values. Ids are uuid4 hex strings, so histories m
 several devices never collide; the integer `seq` is the SQLite rowid, declared so that VACUUM
 cannot renumber it under the full-text indexes that point at it. `parent_id` has no ON DELETE
 CASCADE on purpose: a cascade walks the chain one trigger level per message and a long
-conversation would exceed SQLite's trigger depth; the store deletes whole subtrees itself. `depth` (distance from the root) lets a page of a branch be
-read by walking up from its leaf without touching the rest of a long conversation.
+conversation would exceed SQLite's trigger depth; the store deletes whole subtrees itself.
+`depth` (distance from the root) lets a page of a branch be read by walking up from its
+leaf without touching the rest of a long conversation.
 """
 
 from __future__ import annotations

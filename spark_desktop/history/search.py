@@ -25,7 +25,8 @@ SEARCH_WINDOW: Final = 300
 # Per index: the table and column it indexes, and the query giving conversation, message,
 # title and the text around the first match for the best rows. Driver-level SQL (no
 # SQLAlchemy compilation): search runs on every keystroke of the search box.
-_EXCERPT = "substr({column}, max(1, instr(lower({column}), ?) - 60), 200), instr(lower({column}), ?)"
+_EXCERPT = ("substr({column}, max(1, instr(lower({column}), ?) - 60), 200), "
+            "instr(lower({column}), ?)")
 _SOURCES: Final = {
     "conversations_fts": (
         "conversations", "title",
