@@ -57,6 +57,9 @@ class LoadSettings:
     #: llama.cpp's repacked CPU weight buffers (AMX, AVX-512, AVX2 kernels); the engine
     #: turns them off on machines where they die of SIGILL (see engine.safe_mode).
     use_extra_bufts: bool = True
+    #: llama.cpp RPC servers ("host:port") whose devices join this load, in order; the
+    #: layers are split over them and this machine's GPUs by free memory (engine.peers).
+    rpc_peers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, value in (("type_k", self.type_k), ("type_v", self.type_v)):
@@ -123,6 +126,7 @@ class LoadSettings:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["lora_paths"] = list(self.lora_paths)
+        data["rpc_peers"] = list(self.rpc_peers)
         return data
 
     @classmethod
@@ -131,6 +135,7 @@ class LoadSettings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["lora_paths"] = tuple(values.get("lora_paths", ()))
+        values["rpc_peers"] = tuple(values.get("rpc_peers", ()))
         return cls(**values)
 
 

@@ -98,3 +98,8 @@ def engine_log_path() -> Path:
 def backend_quirks_path() -> Path:
     """CPU features of llama.cpp turned off on this machine, per backend build."""
     return data_dir() / "backend-quirks.json"
+
+
+def rpc_cache_dir() -> Path:
+    """Where `rpc-server --cache` keeps tensors peers sent, so a reload skips the network."""
+    return _private_dir(data_dir() / "rpc-cache")
