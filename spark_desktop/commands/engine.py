@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="layers to offload to the GPU (default: all)")
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
                         help="override the chat template (llama.cpp name or Jinja text)")
+    shared.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
+                        help="split the model over these llama.cpp RPC peers "
+                             "(spark-desktop rpc-server) and this machine")
 
     gen = subparsers.add_parser("generate", parents=[common, shared],
                                 help="run one chat turn and print the reply as it streams")
@@ -59,8 +62,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
+    from spark_desktop.engine.peers import parse_peer_list
+
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
-                        chat_template=args.chat_template)
+                        chat_template=args.chat_template,
+                        rpc_peers=parse_peer_list(args.rpc) if args.rpc else ())
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
     return load, sampling

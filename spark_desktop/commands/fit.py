@@ -12,9 +12,11 @@ from spark_desktop.errors import SparkError
 if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
     from spark_desktop.fit import FitEstimate
-    from spark_desktop.inference_settings import LoadSettings
+    from spark_desktop.fit.estimate import PoolUse
     from spark_desktop.gguf.spec import ModelSpec
+    from spark_desktop.hardware.targets import Target
     from spark_desktop.hub import Variant
+    from spark_desktop.inference_settings import LoadSettings
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = subparsers.add_parser(
         "fit", parents=[common], help="estimate memory and speed of a model before loading it",
         description="Estimate whether MODEL fits the target's memory and how fast it runs.")
-    p.add_argument("model", metavar="MODEL", help="a local GGUF file (any part of a split model) or org/repo:QUANT")
+    p.add_argument("model", metavar="MODEL",
+                   help="a local GGUF file (any part of a split model) or org/repo:QUANT")
     p.add_argument("--ctx", type=int, default=None, metavar="N",
                    help="context length in tokens (default 4096)")
     p.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=None,
@@ -35,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="parallel sequences n_seq (default 1)")
     p.add_argument("--target", default="this", metavar="TARGET",
                    help="spark, spark2, this (default) or a size in GiB")
+    p.add_argument("--rpc", default=None, metavar="HOST:PORT[,HOST:PORT...]",
+                   help="add llama.cpp RPC peers (spark-desktop rpc-server) to the target, "
+                        "each with the free memory it reports now")
     p.add_argument("--confirm", action="store_true",
                    help="also have llama.cpp plan the same load without allocating it (its "
                         "no-alloc dry run on the header, in a child process; a few seconds)")
@@ -101,6 +107,8 @@ def _fit(args: argparse.Namespace, model: str) -> int:
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)
     target = resolve_target(args.target)
+    if args.rpc:
+        target = with_peers(target, args.rpc)
     result = estimate(spec, settings, target)
     planned = confirm(model, result.settings) if args.confirm else None
     # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
@@ -112,11 +120,33 @@ def _fit(args: argparse.Namespace, model: str) -> int:
         data = result.to_dict()
         if planned is not None:
             data["confirmed"] = confirmed_dict(planned, like_target)
+        if args.rpc:
+            data["pools"] = [pool_dict(u) for u in result.pools]
         print(json.dumps(data))
     else:
         print(format_table(result) + ("" if planned is None else
                                       "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
+
+
+def with_peers(target: Target, rpc: str) -> Target:
+    """`target` plus the peers of an `--rpc HOST:PORT[,...]` list, probed now."""
+    from spark_desktop.engine.peers import parse_peer_list, probe_peers
+    from spark_desktop.hardware.targets import cluster_target
+
+    nodes = []
+    for peer in probe_peers(parse_peer_list(rpc)):
+        many = len(peer.devices) > 1
+        nodes += [(f"{peer.endpoint}{f' {d.name}' if many else ''}", d.free)
+                  for d in peer.devices]
+    return cluster_target(target, nodes)
+
+
+def pool_dict(use: PoolUse) -> dict[str, object]:
+    """One node of `fit --json --rpc`'s `pools` (bytes)."""
+    return {"name": use.name, "available": use.available, "weights": use.weights,
+            "kv_cache": use.kv_cache, "compute": use.compute, "output": use.output,
+            "overhead": use.overhead, "total": use.total, "fits": use.fits}
 
 
 def confirm(path: str, settings: LoadSettings) -> MemoryReport:

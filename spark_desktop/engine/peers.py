@@ -4,7 +4,8 @@ Everything that touches ggml's RPC code runs in a child process (engine.rpc_prob
 engine.rpc_server): its client aborts the process on a refused connection and waits
 forever on a peer that accepts and says nothing. Here are the values (Peer,
 PeerDevice), the typed errors that name the peer, the probe with its timeout, and the
-server launcher the CLI calls. The RPC protocol has no authentication: a server binds
+server launcher the CLI calls (it execs the server module, so the command's process
+is the server). The RPC protocol has no authentication: a server binds
 loopback unless another address is named, and then a warning says the link must be
 private.
 """
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import spark_desktop
 from spark_desktop.engine.errors import EngineError, WorkerDiedError
@@ -129,8 +131,9 @@ def probe_peer(endpoint: str, timeout: float = PROBE_TIMEOUT_S,
     except subprocess.TimeoutExpired as exc:
         raise PeerTimeoutError(
             f"The peer {endpoint} did not answer within {timeout:g} s: the machine may be "
-            "off the network, or another program holds that port and never speaks llama.cpp "
-            "RPC; check that `spark-desktop rpc-server` runs there on that port.",
+            "off the network, it may be serving another app's model (llama.cpp's RPC server "
+            "takes one client at a time), or another program holds that port and never "
+            "speaks llama.cpp RPC; check that `spark-desktop rpc-server` runs there, idle.",
             endpoint) from exc
     if done.returncode != 0 or not done.stdout.strip():
         if "Failed to connect" in done.stderr:
@@ -169,19 +172,15 @@ def server_command(host: str, port: int, cache_dir: Path | None, threads: int,
     return command
 
 
-def run_server(host: str, port: int, cache_dir: Path | None, threads: int) -> int:
-    """Serve in the foreground until Ctrl-C; returns the server's exit status."""
+def run_server(host: str, port: int, cache_dir: Path | None, threads: int) -> NoReturn:
+    """Become the server (exec): Ctrl-C or a signal to this process stops it, and no
+    server outlives the command that started it."""
     if not is_loopback(host):
         print(PRIVATE_LINK_WARNING.format(endpoint=f"{host}:{port}"), file=sys.stderr,
               flush=True)
-    child = subprocess.Popen(server_command(host, port, cache_dir, threads),
-                             env=_child_env(), stdin=subprocess.DEVNULL)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        child.wait(timeout=10)
-        return 0
+    command = server_command(host, port, cache_dir, threads)
+    sys.stdout.flush()
+    os.execve(command[0], command, _child_env())
 
 
 def _accepts(endpoint: str, timeout: float = 1.0) -> bool:
@@ -203,5 +202,5 @@ def name_lost_peer(died: WorkerDiedError, endpoints: Sequence[str]) -> WorkerDie
     return PeerLostError(
         f"The peer {gone} stopped answering, which ended the model engine that used it. The "
         "text received so far is kept; load the model again without that peer, or restart "
-        f"`spark-desktop rpc-server` there first. ({died})", gone, died.log_tail,
+        "`spark-desktop rpc-server` there first.", gone, died.log_tail,
         died.exit_code)

@@ -1,12 +1,15 @@
 """The worker's device list for a load across RPC peers (llama_model_params.devices).
 
 llama-cpp-python's Llama() no longer takes rpc_servers, and the worker drives the
-low-level API anyway: each peer is registered with ggml_backend_rpc_add_server and its
-devices, then this machine's own offload devices (GPUs), go into the NULL-terminated
-device list, in llama.cpp's default order (peers first, to keep the transfers few). The
-layers are then split over them by free memory; layers not offloaded (n_gpu_layers)
-and the token embeddings stay on this machine's CPU. The client probes the peers first
-(engine.peers), because an unreachable peer aborts this process.
+low-level API anyway: this machine's own offload devices (GPUs), then each peer's
+devices (registered with ggml_backend_rpc_add_server), go into the NULL-terminated
+device list. The layers are split over them in that order by free memory; layers not
+offloaded (n_gpu_layers) and the token embeddings stay on this machine's CPU. (llama.cpp
+by itself puts peers first; we put this machine first so that the split is the one
+fit.estimate plans for a cluster target, whose first pool is this machine's: the price
+is that the logits of each token come back over the link, n_vocab x 4 bytes.) The
+client probes the peers first (engine.peers), because an unreachable peer aborts this
+process.
 """
 
 from __future__ import annotations
@@ -22,6 +25,6 @@ def model_devices(peers: Sequence[str]) -> ctypes.Array[ctypes.c_void_p] | None:
     own choice of local devices) when there are none. Keep it alive during the load."""
     if not peers:
         return None
-    handles = [d.handle for endpoint in peers for d in rpc_lib.peer_devices(endpoint)]
-    handles += [d.handle for d in rpc_lib.offload_devices(rpc_lib.local_devices())]
+    handles = [d.handle for d in rpc_lib.offload_devices(rpc_lib.local_devices())]
+    handles += [d.handle for endpoint in peers for d in rpc_lib.peer_devices(endpoint)]
     return (ctypes.c_void_p * (len(handles) + 1))(*handles, None)

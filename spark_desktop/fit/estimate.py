@@ -375,7 +375,7 @@ def _speed(plan: _Plan, depth: int) -> tuple[float, float]:
     decode_s = DECODE_FIXED_S + sum(
         max(read[i] / (DECODE_EFFICIENCY * pools[i].bandwidth),
             decode_flops[i] / (MATVEC_EFFICIENCY * pools[i].flops)) for i in used)
-    decode_s += RPC_HOP_S * (len(used) - 1) if len(pools) > 1 and target.unified else 0
+    decode_s += RPC_HOP_S * (len(used) - 1) if target.linked else 0
     prefill_s = sum(prefill_flops[i] / (PREFILL_EFFICIENCY * pools[i].flops) for i in used)
     return (1 / decode_s if decode_s else 0.0), (1 / prefill_s if prefill_s else 0.0)
 

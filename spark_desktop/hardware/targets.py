@@ -9,6 +9,7 @@ pools, each holding its own layers, their KV cache and its own compute buffer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spark_desktop.errors import SparkError
@@ -51,10 +52,18 @@ class Target:
     name: str
     pools: tuple[Pool, ...]
     unified: bool
+    #: The pools are on machines joined by llama.cpp RPC: each extra node in use costs
+    #: fit.estimate.RPC_HOP_S per generated token.
+    linked: bool = False
 
     @property
     def total_bytes(self) -> int:
         return sum(p.bytes for p in self.pools)
+
+    @property
+    def local_pools(self) -> tuple[Pool, ...]:
+        """The pools of the machine the app runs on (not a peer's)."""
+        return tuple(p for p in self.pools if not p.name.startswith("RPC "))
 
     @property
     def label(self) -> str:
@@ -66,6 +75,8 @@ class Target:
             return "two DGX Sparks"
         if self.name == "this":
             return "this machine"
+        if self.linked:
+            return f"this machine and {len(self.pools) - len(self.local_pools)} RPC peer(s)"
         whole = self.name.split(".")[0].split()[0]
         an = whole.startswith("8") or whole in ("11", "18")  # "an eight…", "an eleven…"
         return f"{'an' if an else 'a'} {self.name} pool"
@@ -108,7 +119,7 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
         return Target("spark", (_spark_pool("DGX Spark"),), unified=True)
     if key == "spark2":
         return Target("spark2", (_spark_pool("DGX Spark 1"), _spark_pool("DGX Spark 2")),
-                      unified=True)
+                      unified=True, linked=True)
     if key == "this":
         return target_for_machine(machine or probe())
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(gib|g|gb)?", key)
@@ -121,3 +132,23 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
         return Target(f"{size:g} GiB", (pool,), unified=True)
     raise TargetError(f"Unknown target {name!r}: use spark, spark2, this, or a size in "
                       "GiB such as 96.")
+
+
+def cluster_target(local: Target, peers: Sequence[tuple[str, int]]) -> Target:
+    """`local` plus one pool per RPC peer device, (endpoint, free bytes) as probed.
+
+    The engine puts this machine's GPUs first and the peers after them (engine.rpc_devices),
+    and llama.cpp splits the offloaded layers over that list by free memory, which is the
+    order and the proportion the estimate uses. A peer's pool is a device like a GPU: its
+    own layers, their KV cache and its own compute buffer. Its speed is not reported over
+    RPC, so it is assumed to be this machine's (two of the same machine, as two Sparks).
+    The estimate also counts a CUDA context on each peer, 512 MiB too much for a CPU peer.
+    """
+    if not peers:
+        return local
+    like = local.pools[0]
+    kind = "unified" if local.unified else "gpu"
+    pools = tuple(Pool(f"RPC {endpoint}", free, like.bandwidth, like.flops, kind)
+                  for endpoint, free in peers)
+    return Target(f"{local.name}+{len(peers)} peers", (*local.pools, *pools),
+                  unified=local.unified, linked=True)
