@@ -17,14 +17,14 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Sequence
 
-from spark_desktop.engine import rpc_lib
-
 
 def model_devices(peers: Sequence[str]) -> ctypes.Array[ctypes.c_void_p] | None:
     """The NULL-terminated ggml_backend_dev_t array for these peers, or None (llama.cpp's
     own choice of local devices) when there are none. Keep it alive during the load."""
     if not peers:
         return None
+    from spark_desktop.engine import rpc_lib  # loads libggml-rpc: the worker's side only
+
     handles = [d.handle for d in rpc_lib.offload_devices(rpc_lib.local_devices())]
     handles += [d.handle for endpoint in peers for d in rpc_lib.peer_devices(endpoint)]
     return (ctypes.c_void_p * (len(handles) + 1))(*handles, None)

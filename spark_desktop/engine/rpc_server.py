@@ -16,8 +16,6 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from spark_desktop.engine import rpc_lib
-
 MIB = 1024 * 1024
 
 
@@ -27,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", default=None)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    from spark_desktop.engine import rpc_lib  # loads libggml-rpc: this child only
+
     devices = rpc_lib.serving_devices(rpc_lib.local_devices())
     if not devices:
         print("error: this llama.cpp build has no device to serve", file=sys.stderr)
