@@ -170,9 +170,9 @@ class Client:
         restarted once with them off, and the choice is kept for this build
         (engine.safe_mode); the LoadedModel's notes say so in one line."""
         resolved = (options or LoadSettings()).resolved()
-        peers.probe_peers(resolved.rpc_peers)  # an unreachable peer would abort the worker
         if self._loaded is not None:
-            self.unload()
+            self.unload()  # first: an RPC peer serves one client, the old worker included
+        peers.probe_peers(resolved.rpc_peers)  # an unreachable peer would abort the worker
         self.start()
         key = safe_mode.build_key(self.worker_info)
         notes: tuple[str, ...] = ()

@@ -131,9 +131,10 @@ def probe_peer(endpoint: str, timeout: float = PROBE_TIMEOUT_S,
     except subprocess.TimeoutExpired as exc:
         raise PeerTimeoutError(
             f"The peer {endpoint} did not answer within {timeout:g} s: the machine may be "
-            "off the network, it may be serving another app's model (llama.cpp's RPC server "
-            "takes one client at a time), or another program holds that port and never "
-            "speaks llama.cpp RPC; check that `spark-desktop rpc-server` runs there, idle.",
+            "off the network, it may be serving a loaded model (llama.cpp's RPC server takes "
+            "one client at a time, an app's own loaded model included), or another program "
+            "holds that port and never speaks llama.cpp RPC; check that `spark-desktop "
+            "rpc-server` runs there and no model is loaded on it.",
             endpoint) from exc
     if done.returncode != 0 or not done.stdout.strip():
         if "Failed to connect" in done.stderr:
