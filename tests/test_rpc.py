@@ -231,6 +231,23 @@ def test_fit_json_has_one_pool_per_node(peers: tuple[str, str], test_model: Path
     assert all(p["weights"] > 0 and p["available"] > 0 for p in pools)
 
 
+def test_generate_over_peers_reports_each_node(peers: tuple[str, str], test_model: Path,
+                                               tmp_path: Path) -> None:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", "spark_desktop", "generate", str(test_model), "-p", "Hello",
+         "--rpc", ",".join(peers), "--gpu-layers", "12", "--ctx", "512", "--temperature", "0",
+         "--max-tokens", "4", "--chat-template", "gemma", "--json", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    devices = result["memory"]["devices"]
+    assert set(devices) == {"CPU", *(f"RPC0[{p}]" for p in peers)}
+    assert all(d["weights"] > 0 for d in devices.values())
+    assert result["completion_tokens"] == 4
+
+
 def test_peer_addresses_are_checked() -> None:
     assert parse_endpoint(" 127.0.0.1 ") == "127.0.0.1:50052"
     assert parse_peer_list("127.0.0.1:1,127.0.0.1:2") == ("127.0.0.1:1", "127.0.0.1:2")

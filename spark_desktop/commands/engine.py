@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -247,7 +248,10 @@ def result_json(text: str, reasoning: str, done: ChatDone, loaded: LoadedModel) 
         "dropped_messages": done.dropped_messages,
         "error": done.error,
         "memory": {"weights": memory.weights, "kv_cache": memory.kv_cache,
-                   "compute": memory.compute, "output": memory.output},
+                   "compute": memory.compute, "output": memory.output,
+                   # per device: "CPU", "CUDA0", an RPC peer's "RPC0[host:port]"...
+                   "devices": {name: dataclasses.asdict(dev)
+                               for name, dev in memory.devices.items()}},
         "model": {
             "path": loaded.info.path,
             "description": loaded.info.description,
