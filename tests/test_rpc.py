@@ -212,10 +212,13 @@ def test_rpc_server_reports_a_port_it_cannot_take(peers: tuple[str, str],
                                                   tmp_path: Path) -> None:
     port = peers[0].rpartition(":")[2]
     done = subprocess.run(
-        [sys.executable, "-m", "spark_desktop", "rpc-server", "--port", port,
-         "--threads", "1"], capture_output=True, text=True, timeout=60, check=False)
+        [sys.executable, "-m", "spark_desktop", "rpc-server", "--port", port, "--threads", "1",
+         "--cache", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1
     assert f"could not listen on {HOST}:{port}" in done.stderr
+    assert f"tensor cache: {tmp_path / 'rpc-cache'}" in done.stdout  # --cache, in the data dir
+    assert "offers CPU" in done.stdout and "WARNING" not in done.stderr  # loopback: no warning
 
 
 def test_fit_json_has_one_pool_per_node(peers: tuple[str, str], test_model: Path) -> None:

@@ -46,6 +46,7 @@ def test_a_peer_is_added_probed_and_joins_the_target(qtbot, tmp_path: Path) -> N
         assert box.bars.count() == 2  # the reachable peer's label and memory bar
         names = [p.name for p in services.target.pools]
         assert names[-1] == f"RPC {endpoint}" and services.target.linked
+        assert services.target.label == "this machine and 1 RPC peer"
         assert all(silent not in n for n in names)  # a peer that cannot serve plans nothing
 
         box.peers_list.setCurrentRow(0)
@@ -62,6 +63,7 @@ def test_load_dialog_draws_a_bar_per_node(qtbot, test_model: Path) -> None:
     dialog = LoadDialog("gemma", read_model(test_model), target, LoadSettings(n_gpu_layers=-1),
                         None)
     qtbot.addWidget(dialog)
+    assert "a DGX Spark and 1 RPC peer" in dialog.pool_label.text()
     assert [label.text().split(":")[0] for label, _ in dialog.node_bars] == \
         ["DGX Spark", f"RPC {HOST}"]
     for (_, bar), use in zip(dialog.node_bars, dialog.estimate.pools, strict=True):

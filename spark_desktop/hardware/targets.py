@@ -75,8 +75,11 @@ class Target:
             return "two DGX Sparks"
         if self.name == "this":
             return "this machine"
-        if self.linked:
-            return f"this machine and {len(self.pools) - len(self.local_pools)} RPC peer(s)"
+        base, plus, _ = self.name.partition("+")
+        if plus:  # a cluster_target: the planned machine and its peers
+            peers = len(self.pools) - len(self.local_pools)
+            alone = Target(base, self.local_pools, self.unified).label
+            return f"{alone} and {peers} RPC peer{'s' if peers > 1 else ''}"
         whole = self.name.split(".")[0].split()[0]
         an = whole.startswith("8") or whole in ("11", "18")  # "an eight…", "an eleven…"
         return f"{'an' if an else 'a'} {self.name} pool"
