@@ -20,8 +20,10 @@ DGX Sparks (target spark2), from header-only stand-ins with their real shapes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from dataclasses import replace
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from screenshots import COMMON, _type_of, stub  # tools/ is not a package
 
 from spark_desktop.engine import ChatDone, Client
+from spark_desktop.engine.peers import child_env
 from spark_desktop.fit import estimate
 from spark_desktop.fit.estimate import RPC_HOP_S
 from spark_desktop.gguf import read_model
@@ -48,6 +51,7 @@ from tests.test_rpc import free_port, start_server, stop
 PROMPT = ("Here are some notes about lighthouses. " + " ".join(
     f"Note {i}: the keeper climbs the stairs, trims the wick and watches the sea."
     for i in range(12)) + " Now write a long story about the keeper.")
+ROUND_TRIPS = 2000
 LOCAL = LoadSettings(n_ctx=1024, n_batch=512, n_ubatch=512, threads=1, n_gpu_layers=0,
                      chat_template="gemma", use_mmap=False)
 
@@ -65,6 +69,7 @@ def measure(tokens: int, repeats: int, logs: Path) -> None:
     split = replace(LOCAL, n_gpu_layers=12, rpc_peers=tuple(f"127.0.0.1:{p}" for p in ports))
     figures: dict[str, list[ChatDone]] = {"local": [], "split": []}
     try:
+        rtt = round_trip(split.rpc_peers[0])
         with Client(log_path=logs / "engine.log") as client:
             for n in range(repeats):
                 for name, settings in (("local", LOCAL), ("split", split)):
@@ -86,6 +91,16 @@ def measure(tokens: int, repeats: int, logs: Path) -> None:
     hop = (1 / med["split"] - 1 / med["local"]) / hops
     print(f"  hop cost per node per token: {hop * 1000:.2f} ms measured on loopback; "
           f"fit.estimate RPC_HOP_S = {RPC_HOP_S * 1000:.2f} ms")
+    print(f"  one RPC command and its answer on loopback: {rtt * 1e6:.0f} us (median of "
+          f"{ROUND_TRIPS}; a token crosses each node with a few of them)")
+
+
+def round_trip(endpoint: str) -> float:
+    """Seconds of one RPC round trip to `endpoint` (engine.rpc_probe, in a child)."""
+    done = subprocess.run([sys.executable, "-m", "spark_desktop.engine.rpc_probe", endpoint,
+                           str(ROUND_TRIPS)], capture_output=True, text=True, timeout=120,
+                          check=True, env=child_env())
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["round_trip_s"])
 
 
 def predictions(directory: Path) -> None:
@@ -115,6 +130,7 @@ def predictions(directory: Path) -> None:
                   f"{e.max_context}) decode "
                   f"{e.decode_tps:5.1f} t/s, prefill {e.prefill_tps:6.0f} t/s "
                   f"(depth {ctx // 2}; per node {pools})")
+            print(f"    {e.reason}")
 
 
 def main() -> int:

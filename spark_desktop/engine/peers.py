@@ -110,7 +110,8 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """The environment of a child that runs ggml RPC code: this source tree importable."""
     env = dict(os.environ)
     root = str(Path(spark_desktop.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
@@ -127,7 +128,7 @@ def probe_peer(endpoint: str, timeout: float = PROBE_TIMEOUT_S,
     try:
         done = subprocess.run([python, "-m", "spark_desktop.engine.rpc_probe", endpoint],
                               check=False, capture_output=True, text=True, timeout=timeout,
-                              env=_child_env(), stdin=subprocess.DEVNULL)
+                              env=child_env(), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         raise PeerTimeoutError(
             f"The peer {endpoint} did not answer within {timeout:g} s: the machine may be "
@@ -181,7 +182,7 @@ def run_server(host: str, port: int, cache_dir: Path | None, threads: int) -> No
               flush=True)
     command = server_command(host, port, cache_dir, threads)
     sys.stdout.flush()
-    os.execve(command[0], command, _child_env())
+    os.execve(command[0], command, child_env())
 
 
 def _accepts(endpoint: str, timeout: float = 1.0) -> bool:

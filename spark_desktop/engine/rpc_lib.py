@@ -54,6 +54,8 @@ def _load() -> tuple[ctypes.CDLL, ctypes.CDLL]:
     _bind(ggml, "ggml_backend_dev_by_name", [ctypes.c_char_p], p)
     _bind(ggml, "ggml_backend_reg_dev_count", [p], sz)
     _bind(ggml, "ggml_backend_reg_dev_get", [p, sz], p)
+    _bind(ggml, "ggml_backend_free", [p], None)
+    _bind(rpc, "ggml_backend_rpc_init", [ctypes.c_char_p, u32], p)
     _bind(rpc, "ggml_backend_rpc_add_server", [ctypes.c_char_p], p)
     _bind(rpc, "ggml_backend_rpc_get_device_memory",
           [ctypes.c_char_p, u32, ctypes.POINTER(sz), ctypes.POINTER(sz)], None)
@@ -119,3 +121,23 @@ def peer_devices(endpoint: str) -> list[Device]:
         return []
     return [device(GGML.ggml_backend_reg_dev_get(reg, i))
             for i in range(GGML.ggml_backend_reg_dev_count(reg))]
+
+
+def round_trip_seconds(endpoint: str, count: int) -> float:
+    """Median seconds of one RPC command and its answer (GET_DEVICE_MEMORY) to `endpoint`,
+    over one connection kept open by a backend (each call would reconnect otherwise)."""
+    import statistics
+    import time
+
+    backend = RPC.ggml_backend_rpc_init(endpoint.encode(), 0)
+    free, total = ctypes.c_size_t(), ctypes.c_size_t()
+    times = []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            RPC.ggml_backend_rpc_get_device_memory(endpoint.encode(), 0, ctypes.byref(free),
+                                                   ctypes.byref(total))
+            times.append(time.perf_counter() - start)
+    finally:
+        GGML.ggml_backend_free(backend)
+    return statistics.median(times)
