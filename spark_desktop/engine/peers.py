@@ -49,7 +49,8 @@ class PeerUnreachableError(PeerError):
 
 
 class PeerTimeoutError(PeerError):
-    """The peer's address accepts connections but the RPC server never answered."""
+    """The peer did not answer in time: off the network, busy serving another load, or
+    a program that accepts connections and never speaks llama.cpp RPC."""
 
 
 class PeerLostError(WorkerDiedError):
@@ -202,7 +203,7 @@ def name_lost_peer(died: WorkerDiedError, endpoints: Sequence[str]) -> WorkerDie
     if gone is None:
         return died
     return PeerLostError(
-        f"The peer {gone} stopped answering, which ended the model engine that used it. The "
+        f"The peer {gone} stopped answering, which ended the model engine that used it. Any "
         "text received so far is kept; load the model again without that peer, or restart "
         "`spark-desktop rpc-server` there first.", gone, died.log_tail,
         died.exit_code)
