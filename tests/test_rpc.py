@@ -27,14 +27,15 @@ from spark_desktop.engine.peers import (
     is_loopback,
     parse_endpoint,
     parse_peer_list,
+    parse_split,
     probe_peer,
     probe_peers,
 )
 from spark_desktop.fit import estimate
 from spark_desktop.gguf import read_model
 from spark_desktop.hardware.probe import probe
-from spark_desktop.hardware.targets import cluster_target, target_for_machine
-from spark_desktop.inference_settings import LoadSettings, SamplingSettings
+from spark_desktop.hardware.targets import cluster_target, resolve_target, target_for_machine
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings, SettingsError
 
 pytestmark = pytest.mark.slow
 
@@ -234,21 +235,34 @@ def test_fit_json_has_one_pool_per_node(peers: tuple[str, str], test_model: Path
     assert all(p["weights"] > 0 and p["available"] > 0 for p in pools)
 
 
-def test_generate_over_peers_reports_each_node(peers: tuple[str, str], test_model: Path,
-                                               tmp_path: Path) -> None:
+def test_generate_with_a_set_split_holds_what_fit_planned(
+        peers: tuple[str, str], test_model: Path, tmp_path: Path) -> None:
+    """The CLI end to end: `fit --rpc --tensor-split 1,3 --json` plans each node's share,
+    `generate` with the same options places exactly that on the peers."""
     import json
 
+    options = ["--rpc", ",".join(peers), "--gpu-layers", "12", "--ctx", "512",
+               "--tensor-split", "1,3"]
     done = subprocess.run(
         [sys.executable, "-m", "spark_desktop", "generate", str(test_model), "-p", "Hello",
-         "--rpc", ",".join(peers), "--gpu-layers", "12", "--ctx", "512", "--temperature", "0",
-         "--max-tokens", "4", "--chat-template", "gemma", "--json", "--data-dir", str(tmp_path)],
+         *options, "--temperature", "0", "--max-tokens", "4", "--chat-template", "gemma",
+         "--json", "--data-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     devices = result["memory"]["devices"]
     assert set(devices) == {"CPU", *(f"RPC0[{p}]" for p in peers)}
-    assert all(d["weights"] > 0 for d in devices.values())
     assert result["completion_tokens"] == 4
+    planned = subprocess.run(
+        [sys.executable, "-m", "spark_desktop", "fit", str(test_model), *options, "--json"],
+        capture_output=True, text=True, timeout=120, check=False)
+    pools = {p["name"]: p for p in json.loads(planned.stdout)["pools"]}
+    shares = []
+    for peer in peers:
+        real, plan = devices[f"RPC0[{peer}]"]["weights"], pools[f"RPC {peer}"]["weights"]
+        assert abs(plan - real) <= 0.01 * real, (peer, plan, real)
+        shares.append(real)
+    assert shares[1] > 3 * shares[0]  # 3 of 4 offloaded layers, and the output, on the second
 
 
 def test_peer_addresses_are_checked() -> None:
@@ -259,3 +273,17 @@ def test_peer_addresses_are_checked() -> None:
             parse_endpoint(bad)
     assert is_loopback("127.0.0.1") and not is_loopback("192.168.100.2")
     assert Peer("a:1", ()).free == 0
+
+
+def test_split_settings_are_checked_and_kept(test_model: Path) -> None:
+    with pytest.raises(SettingsError):
+        LoadSettings(tensor_split=(1.0, -1.0))
+    with pytest.raises(SettingsError):
+        parse_split("1,x")
+    chosen = LoadSettings(rpc_peers=("127.0.0.1:1",), tensor_split=parse_split("1,3"))
+    assert LoadSettings.from_dict(chosen.to_dict()) == chosen  # as the settings file keeps it
+    # the estimate places the offloaded layers by the shares, not by free memory
+    target = resolve_target("spark2")
+    even = estimate(read_model(test_model), LoadSettings(), target).pools
+    skewed = estimate(read_model(test_model), replace(chosen, rpc_peers=()), target).pools
+    assert even[0].weights > skewed[0].weights and even[1].weights < skewed[1].weights

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     shared.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
                         help="split the model over these llama.cpp RPC peers "
                              "(spark-desktop rpc-server) and this machine")
+    shared.add_argument("--tensor-split", metavar="A,B,...",
+                        help="shares of the offloaded layers per device: this machine's "
+                             "GPUs, then the peers (default: by free memory)")
 
     gen = subparsers.add_parser("generate", parents=[common, shared],
                                 help="run one chat turn and print the reply as it streams")
@@ -63,11 +66,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
-    from spark_desktop.engine.peers import parse_peer_list
+    from spark_desktop.engine.peers import parse_peer_list, parse_split
 
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
                         chat_template=args.chat_template,
-                        rpc_peers=parse_peer_list(args.rpc) if args.rpc else ())
+                        rpc_peers=parse_peer_list(args.rpc) if args.rpc else (),
+                        tensor_split=parse_split(args.tensor_split))
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
     return load, sampling

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--rpc", default=None, metavar="HOST:PORT[,HOST:PORT...]",
                    help="add llama.cpp RPC peers (spark-desktop rpc-server) to the target, "
                         "each with the free memory it reports now")
+    p.add_argument("--tensor-split", default=None, metavar="A,B,...",
+                   help="shares of the offloaded layers per device: this machine's GPUs, "
+                        "then the peers (default: by free memory)")
     p.add_argument("--confirm", action="store_true",
                    help="also have llama.cpp plan the same load without allocating it (its "
                         "no-alloc dry run on the header, in a child process; a few seconds)")
@@ -94,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace, model: str) -> int:
     from dataclasses import replace
 
+    from spark_desktop.engine.peers import parse_split
     from spark_desktop.fit import estimate
     from spark_desktop.hardware import resolve_target
     from spark_desktop.inference_settings import LoadSettings
@@ -102,7 +106,8 @@ def _fit(args: argparse.Namespace, model: str) -> int:
     settings = LoadSettings()
     changes = {"n_ctx": args.ctx, "type_k": args.kv_type, "type_v": args.kv_type,
                "n_gpu_layers": args.gpu_layers,
-               "n_ubatch": args.ubatch, "n_seq": args.parallel}
+               "n_ubatch": args.ubatch, "n_seq": args.parallel,
+               "tensor_split": parse_split(args.tensor_split) or None}
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)

@@ -107,6 +107,17 @@ def parse_peer_list(text: str) -> tuple[str, ...]:
     return tuple(parse_endpoint(part) for part in text.split(",") if part.strip())
 
 
+def parse_split(text: str | None) -> tuple[float, ...]:
+    """`--tensor-split 1,3` as shares (checked by LoadSettings); None or "" is ()."""
+    from spark_desktop.inference_settings import SettingsError
+
+    try:
+        return tuple(float(x) for x in text.split(",")) if text else ()
+    except ValueError:
+        raise SettingsError(f"{text!r} is not a tensor split; give one number per device, "
+                            "e.g. 1,3.") from None
+
+
 def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 

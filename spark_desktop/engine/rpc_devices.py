@@ -28,3 +28,14 @@ def model_devices(peers: Sequence[str]) -> ctypes.Array[ctypes.c_void_p] | None:
     handles = [d.handle for d in rpc_lib.offload_devices(rpc_lib.local_devices())]
     handles += [d.handle for endpoint in peers for d in rpc_lib.peer_devices(endpoint)]
     return (ctypes.c_void_p * (len(handles) + 1))(*handles, None)
+
+
+def tensor_split(shares: Sequence[float]) -> ctypes.Array[ctypes.c_float] | None:
+    """llama_model_params.tensor_split: one share per device of the list (llama.cpp reads
+    llama_max_devices() floats), or None for its split by free memory."""
+    if not shares:
+        return None
+    import llama_cpp
+
+    size = max(int(llama_cpp.llama_max_devices()), len(shares))
+    return (ctypes.c_float * size)(*shares)

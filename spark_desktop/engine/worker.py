@@ -180,6 +180,9 @@ class Worker:
         devices = rpc_devices.model_devices(options.rpc_peers)  # alive until the load returns
         if devices is not None:
             mparams.devices = ctypes.cast(devices, ctypes.c_void_p)
+        split = rpc_devices.tensor_split(options.tensor_split)
+        if split is not None:
+            mparams.tensor_split = split
         self._last_progress = -1.0
         model = llama_cpp.llama_model_load_from_file(path.encode("utf-8"), mparams)
         if not model:
