@@ -49,6 +49,13 @@ def test_a_peer_is_added_probed_and_joins_the_target(qtbot, tmp_path: Path) -> N
         assert services.target.label == "this machine and 1 RPC peer"
         assert all(silent not in n for n in names)  # a peer that cannot serve plans nothing
 
+        box.split_edit.setText("1,x")
+        box.set_split()
+        assert "not a tensor split" in box.message.text()
+        box.split_edit.setText("1,3")
+        box.set_split()
+        assert settings.load().load.tensor_split == (1.0, 3.0)
+
         box.peers_list.setCurrentRow(0)
         box.remove_button.click()
         assert settings.load().load.rpc_peers == (silent,)

@@ -17,7 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spark_desktop.engine.peers import DEFAULT_PORT, Peer, PeerError, parse_endpoint
+from spark_desktop.engine.peers import (
+    DEFAULT_PORT,
+    Peer,
+    PeerError,
+    parse_endpoint,
+    parse_split,
+)
+from spark_desktop.inference_settings import SettingsError
 from spark_desktop.ui import fitview
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.services import Services
@@ -50,6 +57,12 @@ class ClusterBox(QGroupBox):
         for w in (self.peer_edit, self.add_button, self.remove_button, self.probe_button):
             row.addWidget(w)
         layout.addLayout(row)
+        split_row = QHBoxLayout()
+        split_row.addWidget(QLabel("Split of the offloaded layers:"))
+        self.split_edit = QLineEdit(placeholderText="by free memory (or shares: this "
+                                    "machine's GPU, then each peer, e.g. 1,3)")
+        split_row.addWidget(self.split_edit, 1)
+        layout.addLayout(split_row)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
@@ -57,6 +70,7 @@ class ClusterBox(QGroupBox):
         self.peer_edit.returnPressed.connect(self.add_peer)
         self.remove_button.clicked.connect(self._remove)
         self.probe_button.clicked.connect(self._probe)
+        self.split_edit.editingFinished.connect(self.set_split)
         services.peers_probed.connect(self._show)
         services.settings_changed.connect(lambda _s: self._show(services.peers))
         self._show(services.peers)
@@ -75,6 +89,17 @@ class ClusterBox(QGroupBox):
             return
         self.message.setText(f"Probing {endpoint}…")
         self._set_peers((*load.rpc_peers, endpoint))
+
+    def set_split(self) -> None:
+        """Keep the typed shares (empty: llama.cpp's split by free memory)."""
+        try:
+            split = parse_split(self.split_edit.text().strip())
+            load = dataclasses.replace(self.services.settings.load, tensor_split=split)
+        except SettingsError as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText("")
+        self.services.update_settings(dataclasses.replace(self.services.settings, load=load))
 
     def _remove(self) -> None:
         row = self.peers_list.currentRow()
@@ -98,6 +123,9 @@ class ClusterBox(QGroupBox):
             item = self.bars.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
+        split = self.services.settings.load.tensor_split
+        if not self.split_edit.hasFocus():
+            self.split_edit.setText(",".join(f"{x:g}" for x in split))
         for endpoint in self.services.settings.load.rpc_peers:
             found = results.get(endpoint)
             if isinstance(found, Peer):
