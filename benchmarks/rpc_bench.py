@@ -12,7 +12,10 @@ fit.estimate's RPC_HOP_S beside it. Loopback has no wire latency, so the figure 
 llama.cpp's RPC overhead per node per token (serialising the graph, the round trips,
 the scheduler), which ConnectX-7 adds only its few microseconds to. Three processes
 take turns for every token, so on a machine with fewer free cores than nodes the figure
-is mostly the OS scheduler's wait, not RPC: read it with the load average. Then, on paper,
+is mostly the OS scheduler's wait, not RPC: read it with the load average. The round
+trip printed beside it is the cleaner figure: per token and node, llama.cpp sends about
+ten set_tensor commands, one graph_recompute and one get_tensor, the only one that waits
+for an answer (counted with GGML_RPC_DEBUG=1 on a server). Then, on paper,
 the estimator's tokens/s for Llama 3.1 405B Q4_K_M and Qwen3-235B-A22B Q8_0 on two
 DGX Sparks (target spark2), from header-only stand-ins with their real shapes.
 """
