@@ -37,6 +37,7 @@ class Services(QObject):
         self.local: Any = None         # this machine's pools, whatever the plan
         self.planned: Any = None       # the target before the cluster's peers join it
         self.peers: dict[str, Any] = {}  # the last probe of settings.load.rpc_peers
+        self._probes = 0                 # probes started, so only the newest is shown
         self.models: tuple[Any, ...] = ()
         self.engine = EngineBridge(self)
         self.history = HistoryBridge(parent=self)
@@ -64,11 +65,17 @@ class Services(QObject):
         """Probe the cluster's peers off the GUI thread (each up to a few seconds); the
         planning target then becomes this machine plus the peers that answered."""
         endpoints = self.settings.load.rpc_peers
-        run_async(lambda: _probe_peers(endpoints), self._peers_probed, parent=self)
+        self._probes += 1
+        number = self._probes
+        run_async(lambda: _probe_peers(endpoints),
+                  lambda results: self._peers_probed(number, results), parent=self)
 
-    def _peers_probed(self, results: dict[str, Any]) -> None:
+    def _peers_probed(self, number: int, results: dict[str, Any]) -> None:
         from spark_desktop.engine.peers import Peer
         from spark_desktop.hardware.targets import cluster_target
+
+        if number != self._probes:  # an older probe, of an older list, finished late
+            return
 
         current = self.settings.load.rpc_peers
         self.peers = {e: r for e, r in results.items() if e in current}
