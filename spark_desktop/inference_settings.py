@@ -57,6 +57,12 @@ class LoadSettings:
     #: llama.cpp's repacked CPU weight buffers (AMX, AVX-512, AVX2 kernels); the engine
     #: turns them off on machines where they die of SIGILL (see engine.safe_mode).
     use_extra_bufts: bool = True
+    #: llama.cpp RPC servers ("host:port") whose devices join this load, in order; the
+    #: layers are split over them and this machine's GPUs by free memory (engine.peers).
+    rpc_peers: tuple[str, ...] = ()
+    #: Shares of the offloaded layers per device, in llama.cpp's order (this machine's
+    #: GPUs, then each peer's devices); () splits by free memory, as llama.cpp does.
+    tensor_split: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         for name, value in (("type_k", self.type_k), ("type_v", self.type_v)):
@@ -71,6 +77,9 @@ class LoadSettings:
                                 "16 tokens.")
         if self.n_batch < 1 or self.n_ubatch < 1 or self.n_seq < 1:
             raise SettingsError("Batch sizes and parallel sequences must be at least 1.")
+        if self.tensor_split and (min(self.tensor_split) < 0 or sum(self.tensor_split) <= 0):
+            raise SettingsError("A tensor split gives each device a share of 0 or more, and "
+                                "at least one device more than 0, e.g. 1,3.")
         if self.n_gpu_layers < -1:
             raise SettingsError("GPU layers must be -1 (all) or a number of layers.")
 
@@ -123,6 +132,8 @@ class LoadSettings:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["lora_paths"] = list(self.lora_paths)
+        data["rpc_peers"] = list(self.rpc_peers)
+        data["tensor_split"] = list(self.tensor_split)
         return data
 
     @classmethod
@@ -131,6 +142,8 @@ class LoadSettings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["lora_paths"] = tuple(values.get("lora_paths", ()))
+        values["rpc_peers"] = tuple(values.get("rpc_peers", ()))
+        values["tensor_split"] = tuple(float(x) for x in values.get("tensor_split", ()))
         return cls(**values)
 
 

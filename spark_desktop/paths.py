@@ -119,3 +119,6 @@ def host_token_path() -> Path:
 def host_discovery_path() -> Path:
     """Where the running host says it listens (address, port, process id)."""
     return data_dir() / "host.json"
+def rpc_cache_dir() -> Path:
+    """Where `rpc-server --cache` keeps tensors peers sent, so a reload skips the network."""
+    return _private_dir(data_dir() / "rpc-cache")

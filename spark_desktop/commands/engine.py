@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -42,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         help="layers to offload to the GPU (default: all)")
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
                         help="override the chat template (llama.cpp name or Jinja text)")
+    shared.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
+                        help="split the model over these llama.cpp RPC peers "
+                             "(spark-desktop rpc-server) and this machine")
+    shared.add_argument("--tensor-split", metavar="A,B,...",
+                        help="shares of the offloaded layers per device: this machine's "
+                             "GPUs, then the peers (default: by free memory)")
 
     gen = subparsers.add_parser("generate", parents=[common, shared],
                                 help="run one chat turn and print the reply as it streams")
@@ -59,8 +66,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
+    from spark_desktop.engine.peers import parse_peer_list, parse_split
+
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed,
-                        chat_template=args.chat_template)
+                        chat_template=args.chat_template,
+                        rpc_peers=parse_peer_list(args.rpc) if args.rpc else (),
+                        tensor_split=parse_split(args.tensor_split))
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
     return load, sampling
@@ -241,7 +252,10 @@ def result_json(text: str, reasoning: str, done: ChatDone, loaded: LoadedModel) 
         "dropped_messages": done.dropped_messages,
         "error": done.error,
         "memory": {"weights": memory.weights, "kv_cache": memory.kv_cache,
-                   "compute": memory.compute, "output": memory.output},
+                   "compute": memory.compute, "output": memory.output,
+                   # per device: "CPU", "CUDA0", an RPC peer's "RPC0[host:port]"...
+                   "devices": {name: dataclasses.asdict(dev)
+                               for name, dev in memory.devices.items()}},
         "model": {
             "path": loaded.info.path,
             "description": loaded.info.description,

@@ -13,8 +13,10 @@ from spark_desktop.errors import SparkError
 if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
     from spark_desktop.fit import FitEstimate
+    from spark_desktop.fit.estimate import PoolUse
     from spark_desktop.gguf.spec import ModelSpec
     from spark_desktop.hardware.probe import Machine
+    from spark_desktop.hardware.targets import Target
     from spark_desktop.hub import Variant
     from spark_desktop.inference_settings import LoadSettings
 
@@ -38,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="parallel sequences n_seq (default 1)")
     p.add_argument("--target", default="this", metavar="TARGET",
                    help="spark, spark2, this (default) or a size in GiB")
+    p.add_argument("--rpc", default=None, metavar="HOST:PORT[,HOST:PORT...]",
+                   help="add llama.cpp RPC peers (spark-desktop rpc-server) to the target, "
+                        "each with the free memory it reports now")
+    p.add_argument("--tensor-split", default=None, metavar="A,B,...",
+                   help="shares of the offloaded layers per device: this machine's GPUs, "
+                        "then the peers (default: by free memory)")
     p.add_argument("--confirm", action="store_true",
                    help="also have llama.cpp plan the same load without allocating it (its "
                         "no-alloc dry run on the header, in a child process; a few seconds)")
@@ -93,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace, model: str) -> int:
     from dataclasses import replace
 
+    from spark_desktop.engine.peers import parse_split
     from spark_desktop.fit import estimate, measured
     from spark_desktop.hardware import resolve_target
     from spark_desktop.hardware.probe import probe
@@ -102,7 +111,8 @@ def _fit(args: argparse.Namespace, model: str) -> int:
     settings = LoadSettings()
     changes = {"n_ctx": args.ctx, "type_k": args.kv_type, "type_v": args.kv_type,
                "n_gpu_layers": args.gpu_layers,
-               "n_ubatch": args.ubatch, "n_seq": args.parallel}
+               "n_ubatch": args.ubatch, "n_seq": args.parallel,
+               "tensor_split": parse_split(args.tensor_split) or None}
     settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
     if args.ubatch is not None and args.ubatch > settings.n_batch:
         settings = replace(settings, n_batch=args.ubatch)
@@ -111,13 +121,15 @@ def _fit(args: argparse.Namespace, model: str) -> int:
         print(f"forgot {measured.reset()} measured runs", file=sys.stderr)
     here: tuple[float, float, int] | None = None
     correction = None
-    if learns_here(args.target, machine):
+    if learns_here(args.target, machine) and not args.rpc:
         runs = measured.load_runs()
         key = measured.machine_key(machine)
         here = measured.measured_here(runs, spec, key)
         correction = measured.correction(
             runs, spec, key, measured.backend_of(settings.n_gpu_layers, machine))
     target = resolve_target(args.target, machine)
+    if args.rpc:
+        target = with_peers(target, args.rpc)
     result = estimate(spec, settings, target, correction=correction)
     planned = confirm(model, result.settings) if args.confirm else None
     # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
@@ -137,11 +149,33 @@ def _fit(args: argparse.Namespace, model: str) -> int:
                 "correction": {"decode": round(correction.decode, 3),
                                "prefill": round(correction.prefill, 3),
                                "basis": correction.basis} if correction else None}
+        if args.rpc:
+            data["pools"] = [pool_dict(u) for u in result.pools]
         print(json.dumps(data))
     else:
         print(format_table(result, here) + ("" if planned is None else
                                       "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
+
+
+def with_peers(target: Target, rpc: str) -> Target:
+    """`target` plus the peers of an `--rpc HOST:PORT[,...]` list, probed now."""
+    from spark_desktop.engine.peers import parse_peer_list, probe_peers
+    from spark_desktop.hardware.targets import cluster_target
+
+    nodes = []
+    for peer in probe_peers(parse_peer_list(rpc)):
+        many = len(peer.devices) > 1
+        nodes += [(f"{peer.endpoint}{f' {d.name}' if many else ''}", d.free)
+                  for d in peer.devices]
+    return cluster_target(target, nodes)
+
+
+def pool_dict(use: PoolUse) -> dict[str, object]:
+    """One node of `fit --json --rpc`'s `pools` (bytes)."""
+    return {"name": use.name, "available": use.available, "weights": use.weights,
+            "kv_cache": use.kv_cache, "compute": use.compute, "output": use.output,
+            "overhead": use.overhead, "total": use.total, "fits": use.fits}
 
 
 def confirm(path: str, settings: LoadSettings) -> MemoryReport:

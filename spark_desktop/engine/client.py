@@ -23,7 +23,7 @@ from typing import IO, Any, Self
 
 import spark_desktop
 from spark_desktop import paths
-from spark_desktop.engine import safe_mode
+from spark_desktop.engine import peers, safe_mode
 from spark_desktop.engine.errors import (
     REMOTE_ERRORS,
     EngineError,
@@ -171,7 +171,8 @@ class Client:
         (engine.safe_mode); the LoadedModel's notes say so in one line."""
         resolved = (options or LoadSettings()).resolved()
         if self._loaded is not None:
-            self.unload()
+            self.unload()  # first: an RPC peer serves one client, the old worker included
+        peers.probe_peers(resolved.rpc_peers)  # an unreachable peer would abort the worker
         self.start()
         key = safe_mode.build_key(self.worker_info)
         notes: tuple[str, ...] = ()
@@ -351,10 +352,11 @@ class Client:
         advice = "load the model again to continue"
         if code == -signal.SIGILL:
             advice = self._illegal_instruction()
-        raise WorkerDiedError(
+        died = WorkerDiedError(
             f"The model engine stopped unexpectedly {doing} (it {how}). The text received so "
             f"far is kept; {advice}.{last}",
             log_tail=tail, exit_code=code)
+        raise peers.name_lost_peer(died, self._options.rpc_peers if self._options else ())
 
     def _illegal_instruction(self) -> str:
         """After a SIGILL: remember the safe setting for this build, or, if it was already

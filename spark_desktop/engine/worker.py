@@ -27,6 +27,7 @@ from typing import Any
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from spark_desktop.engine import rpc_devices
 from spark_desktop.engine.context import fit_messages, reply_budget
 from spark_desktop.engine.errors import (
     ChatTemplateError,
@@ -177,6 +178,12 @@ class Worker:
                              else llama_cpp.LLAMA_LOAD_MODE_NONE)
         mparams.use_extra_bufts = options.use_extra_bufts
         mparams.progress_callback = self._progress_cb
+        devices = rpc_devices.model_devices(options.rpc_peers)  # alive until the load returns
+        if devices is not None:
+            mparams.devices = ctypes.cast(devices, ctypes.c_void_p)
+        split = rpc_devices.tensor_split(options.tensor_split)
+        if split is not None:
+            mparams.tensor_split = split
         self._last_progress = -1.0
         model = llama_cpp.llama_model_load_from_file(path.encode("utf-8"), mparams)
         if not model:

@@ -162,11 +162,14 @@ def _layer_ranges(prof: ModelProfile, s: LoadSettings, target: Target
     if not devices or g == 0:
         return [(host, 0, n, False)], host, False
     start = n + 1 - g
-    total = sum(target.pools[i].bytes for i in devices) or 1
+    # llama.cpp splits by free memory, or by the shares the person set (tensor_split)
+    shares = (list(s.tensor_split) if len(s.tensor_split) == len(devices)
+              else [target.pools[i].bytes for i in devices])
+    total = sum(shares) or 1
     ranges = [(host, 0, start, False)] if start > 0 else []
     lo, acc, out_pool = start, 0, devices[-1]
     for k, dev in enumerate(devices):
-        acc += target.pools[dev].bytes
+        acc += shares[k]
         # il belongs here while il - start < share * g, i.e. il < start + share * g
         end = n + 1 if k == len(devices) - 1 else min(n + 1, -int(-(start + acc / total * g)))
         if end > lo:

@@ -117,7 +117,7 @@ def decode_tps(plan: Plan, depth: int) -> float:
         e, p = efficiency(pools[i]), pools[i]
         seconds += max(weights[i] / (e.weights * p.bandwidth) + kv[i] / (e.kv * p.bandwidth),
                        flops[i] / (e.matvec * p.flops)) + layers[i] * e.layer_s
-    if len(used) > 1 and plan.target.unified:
+    if len(used) > 1 and plan.target.linked:
         seconds += RPC_HOP_S * (len(used) - 1)
     return 1 / seconds if seconds else 0.0
 

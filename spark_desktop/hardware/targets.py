@@ -9,6 +9,7 @@ pools, each holding its own layers, their KV cache and its own compute buffer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spark_desktop.errors import SparkError
@@ -52,10 +53,18 @@ class Target:
     pools: tuple[Pool, ...]
     unified: bool
     repack_isa: frozenset[str] = frozenset()  # the CPU backend's, for layers run on the CPU
+    #: The pools are on machines joined by llama.cpp RPC: each extra node in use costs
+    #: fit.speed.RPC_HOP_S per generated token.
+    linked: bool = False
 
     @property
     def total_bytes(self) -> int:
         return sum(p.bytes for p in self.pools)
+
+    @property
+    def local_pools(self) -> tuple[Pool, ...]:
+        """The pools of the machine the app runs on (not a peer's)."""
+        return tuple(p for p in self.pools if not p.name.startswith("RPC "))
 
     @property
     def label(self) -> str:
@@ -67,6 +76,11 @@ class Target:
             return "two DGX Sparks"
         if self.name == "this":
             return "this machine"
+        base, plus, _ = self.name.partition("+")
+        if plus:  # a cluster_target: the planned machine and its peers
+            peers = len(self.pools) - len(self.local_pools)
+            alone = Target(base, self.local_pools, self.unified).label
+            return f"{alone} and {peers} RPC peer{'s' if peers > 1 else ''}"
         whole = self.name.split(".")[0].split()[0]
         an = whole.startswith("8") or whole in ("11", "18")  # "an eight…", "an eleven…"
         return f"{'an' if an else 'a'} {self.name} pool"
@@ -113,7 +127,7 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
         return Target("spark", (_spark_pool("DGX Spark"),), unified=True, repack_isa=GB10_ISA)
     if key == "spark2":
         return Target("spark2", (_spark_pool("DGX Spark 1"), _spark_pool("DGX Spark 2")),
-                      unified=True, repack_isa=GB10_ISA)
+                      unified=True, repack_isa=GB10_ISA, linked=True)
     if key == "this":
         return target_for_machine(machine or probe())
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(gib|g|gb)?", key)
@@ -126,3 +140,23 @@ def resolve_target(name: str, machine: Machine | None = None) -> Target:
         return Target(f"{size:g} GiB", (pool,), unified=True, repack_isa=here.repack_isa)
     raise TargetError(f"Unknown target {name!r}: use spark, spark2, this, or a size in "
                       "GiB such as 96.")
+
+
+def cluster_target(local: Target, peers: Sequence[tuple[str, int]]) -> Target:
+    """`local` plus one pool per RPC peer device, (endpoint, free bytes) as probed.
+
+    The engine puts this machine's GPUs first and the peers after them (engine.rpc_devices),
+    and llama.cpp splits the offloaded layers over that list by free memory, which is the
+    order and the proportion the estimate uses. A peer's pool is a device like a GPU: its
+    own layers, their KV cache and its own compute buffer. Its speed is not reported over
+    RPC, so it is assumed to be this machine's (two of the same machine, as two Sparks).
+    The estimate also counts a CUDA context on each peer, 512 MiB too much for a CPU peer.
+    """
+    if not peers:
+        return local
+    like = local.pools[0]
+    kind = "unified" if local.unified else "gpu"
+    pools = tuple(Pool(f"RPC {endpoint}", free, like.bandwidth, like.flops, kind)
+                  for endpoint, free in peers)
+    return Target(f"{local.name}+{len(peers)} peers", (*local.pools, *pools),
+                  unified=local.unified, linked=True)

@@ -119,6 +119,13 @@ def memory_segments(est: Any) -> list[Segment]:
             Segment("other", est.output + est.overhead, OTHER)]
 
 
+def node_segments(use: Any) -> list[Segment]:
+    """memory_segments for one node of a cluster (a fit.PoolUse)."""
+    return [Segment("weights", use.weights, WEIGHTS), Segment("KV cache", use.kv_cache, KV),
+            Segment("compute", use.compute, COMPUTE),
+            Segment("other", use.output + use.overhead, OTHER)]
+
+
 def pool_bytes(est: Any) -> int:
     """All the memory the target offers (every pool together)."""
     return sum(p.available for p in est.pools)

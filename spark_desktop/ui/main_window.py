@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         engine.died.connect(self._not_loaded)
         engine.unloaded.connect(lambda: self._not_loaded(""))
         self.services.machine_ready.connect(lambda _m: self._machine_ready())
+        self.services.peers_probed.connect(lambda _r: self._machine_ready())
         self.services.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
 
     def _build_shortcuts(self) -> None:
@@ -233,7 +234,7 @@ class MainWindow(QMainWindow):
             self.plan_label.setToolTip("Fit badges and speed estimates are for "
                                        f"{fitview.target_label(services.target)}; the "
                                        "memory figure is this machine's.")
-            self.plan_label.show()
+        self.plan_label.setVisible(services.plans_elsewhere)
         self._show_memory()
 
     def _show_memory(self) -> None:

@@ -26,6 +26,7 @@ class Services(QObject):
     settings_changed = Signal(object)   # settings.Settings
     machine_ready = Signal(object)      # hardware.Machine
     library_changed = Signal(object)    # tuple of library models
+    peers_probed = Signal(object)       # {endpoint: engine.peers.Peer or an error sentence}
     problem = Signal(str)          # a start-up look-up failed, in words
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -34,6 +35,9 @@ class Services(QObject):
         self.machine: Any = None
         self.target: Any = None        # what estimates plan for (settings.target)
         self.local: Any = None         # this machine's pools, whatever the plan
+        self.planned: Any = None       # the target before the cluster's peers join it
+        self.peers: dict[str, Any] = {}  # the last probe of settings.load.rpc_peers
+        self._probes = 0                 # probes started, so only the newest is shown
         self.models: tuple[Any, ...] = ()
         self.engine = EngineBridge(self)
         self.history = HistoryBridge(parent=self)
@@ -50,8 +54,36 @@ class Services(QObject):
 
     # -- machine --------------------------------------------------------------------
     def _machine_probed(self, result: tuple[Any, Any, Any]) -> None:
-        self.machine, self.target, self.local = result
+        self.machine, self.planned, self.local = result
+        self.target = self.planned
         self.machine_ready.emit(self.machine)
+        if self.settings.load.rpc_peers:
+            self.probe_peers()
+
+    # -- cluster --------------------------------------------------------------------
+    def probe_peers(self) -> None:
+        """Probe the cluster's peers off the GUI thread (each up to a few seconds); the
+        planning target then becomes this machine plus the peers that answered."""
+        endpoints = self.settings.load.rpc_peers
+        self._probes += 1
+        number = self._probes
+        run_async(lambda: _probe_peers(endpoints),
+                  lambda results: self._peers_probed(number, results), parent=self)
+
+    def _peers_probed(self, number: int, results: dict[str, Any]) -> None:
+        from spark_desktop.engine.peers import Peer
+        from spark_desktop.hardware.targets import cluster_target
+
+        if number != self._probes:  # an older probe, of an older list, finished late
+            return
+
+        current = self.settings.load.rpc_peers
+        self.peers = {e: r for e, r in results.items() if e in current}
+        if self.planned is not None:
+            nodes = [(e, d.free) for e in current if isinstance(self.peers.get(e), Peer)
+                     for d in self.peers[e].devices]
+            self.target = cluster_target(self.planned, nodes)
+        self.peers_probed.emit(dict(self.peers))
 
     @property
     def pool_bytes(self) -> int:
@@ -83,11 +115,14 @@ class Services(QObject):
     def update_settings(self, new: settings_mod.Settings) -> None:
         """Keep and save new settings (a small JSON file: fast enough for the GUI thread)."""
         dirs_changed = new.extra_model_dirs != self.settings.extra_model_dirs
+        peers_changed = new.load.rpc_peers != self.settings.load.rpc_peers
         self.settings = new
         settings_mod.save(new)
         self.settings_changed.emit(new)
         if dirs_changed:
             self.refresh_library()
+        if peers_changed:
+            self.probe_peers()
 
     def shutdown(self) -> None:
         self.downloads.shutdown()
@@ -105,6 +140,24 @@ def _probe(target: str) -> tuple[Any, Any, Any]:
     planned = local if target.strip().lower() == "this" else \
         hardware.resolve_target(target, machine)
     return machine, planned, local
+
+
+def _probe_peers(endpoints: tuple[str, ...]) -> dict[str, Any]:
+    """Each peer's Peer, or the sentence saying why it cannot be used (all at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spark_desktop.engine.peers import PeerError, probe_peer
+
+    def one(endpoint: str) -> Any:
+        try:
+            return probe_peer(endpoint)
+        except PeerError as exc:
+            return str(exc)
+
+    if not endpoints:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
+        return dict(zip(endpoints, pool.map(one, endpoints)))
 
 
 def _scan() -> tuple[Any, ...]:

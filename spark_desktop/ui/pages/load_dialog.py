@@ -81,6 +81,15 @@ class LoadDialog(QDialog):
         self.pool_label = QLabel(f"Memory on {fitview.target_text(target)}:")
         layout.addWidget(self.pool_label)
         layout.addWidget(self.bar)
+        # A cluster: one bar per node, each against that node's own memory.
+        self.node_bars: list[tuple[QLabel, MemoryBar]] = []
+        if getattr(target, "linked", False):
+            for pool in target.pools:
+                label, bar = QLabel(pool.name), MemoryBar()
+                bar.setMinimumHeight(14)
+                layout.addWidget(label)
+                layout.addWidget(bar)
+                self.node_bars.append((label, bar))
         layout.addWidget(self.legend)
         layout.addWidget(self.verdict)
         layout.addWidget(self.use_max, 0, Qt.AlignmentFlag.AlignLeft)
@@ -120,6 +129,9 @@ class LoadDialog(QDialog):
         segments = fitview.memory_segments(self.estimate)
         pool = fitview.pool_bytes(self.estimate)
         self.bar.set_usage(segments, pool)
+        for (label, bar), use in zip(self.node_bars, self.estimate.pools):
+            bar.set_usage(fitview.node_segments(use), use.available)
+            label.setText(f"{use.name}: {human_bytes(use.total)} of {human_bytes(use.available)}")
         # Non-breaking spaces inside each figure: the label wraps between figures only.
         figures = [f"<span style='color:{s.colour}'>■</span>"
                    + fitview.unbreakable(f" {s.label} {human_bytes(s.size)}") for s in segments]

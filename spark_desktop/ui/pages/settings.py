@@ -31,6 +31,7 @@ from spark_desktop.inference_settings import KV_TYPES
 from spark_desktop.settings import Settings
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.pages.cluster import ClusterBox
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
 
@@ -52,6 +53,8 @@ class SettingsPage(QWidget):
         column.addWidget(self._hub_box())
         column.addWidget(self._load_box())
         column.addWidget(self._sampling_box())
+        self.cluster = ClusterBox(services)
+        column.addWidget(self.cluster)
         column.addWidget(self._look_box())
         column.addWidget(self._about_box())
         column.addStretch(1)
