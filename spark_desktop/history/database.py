@@ -5,9 +5,10 @@ or a damaged file is refused before a single byte of it changes. Only then is it
 for writing and migrated to the newest schema inside one transaction (SQLite DDL is
 transactional, so a failed upgrade leaves the old schema intact).
 
-Encryption: with a key (see keys.py) the same file is driven through SQLCipher (the
-`sqlcipher3` module under SQLAlchemy's pysqlite dialect), which encrypts every page of the
-database, its WAL and its journal, the FTS5 index included. The key is a raw 256-bit key
+Encryption: the file is always driven through SQLCipher (the `sqlcipher3` module under
+SQLAlchemy's pysqlite dialect; without a key it reads and writes plain SQLite, so one SQLite
+library holds the file's locks in this process). With a key (see keys.py) it encrypts every
+page of the database, its WAL and its journal, the FTS5 index included. The key is a raw 256-bit key
 (`x'…'`), so opening costs no key derivation. Temporary tables and sorts stay in memory.
 
 Durability: WAL with synchronous=NORMAL. In WAL mode a commit appends to the -wal file and
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import struct
 from datetime import UTC, datetime
 from functools import partial
@@ -36,6 +36,7 @@ from spark_desktop.history.errors import (
     CorruptDatabaseError,
     DatabaseTooNewError,
     NotHistoryDatabaseError,
+    WrongPassphraseError,
 )
 from spark_desktop.history.schema import Base
 
@@ -109,7 +110,7 @@ def _header_problem(path: Path) -> str | None:
     return None
 
 
-def _quick_check(conn: sqlite3.Connection, size: int) -> str | None:
+def _quick_check(conn: Any, size: int) -> str | None:
     """SQLite's quick_check where it is cheap (small files); else read what the app
     shows first (the newest conversations) and the end of the message table.
 
@@ -130,10 +131,6 @@ def cipher_module() -> Any:
     return sqlcipher3.dbapi2
 
 
-def _database_errors() -> tuple[type[Exception], ...]:
-    return (sqlite3.DatabaseError, cipher_module().DatabaseError)
-
-
 def set_key(conn: Any, key: bytes) -> None:
     """Give SQLCipher the raw key; must be the first statement on a connection."""
     conn.execute("PRAGMA cipher_log_level = NONE").fetchall()  # no wrong-key noise on stderr
@@ -144,10 +141,9 @@ def connect_readonly(path: Path, key: bytes | None) -> Any:
     """A read-only DB-API connection that writes nothing: no -wal/-shm when there is none."""
     wal = path.with_name(path.name + "-wal")
     flags = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
-    if key is None:
-        return sqlite3.connect(path.as_uri() + flags, uri=True)
     conn = cipher_module().connect(path.as_uri() + flags, uri=True)
-    set_key(conn, key)
+    if key is not None:
+        set_key(conn, key)
     return conn
 
 
@@ -162,6 +158,8 @@ def choose_key(path: Path, candidates: list[bytes]) -> bytes:
             continue
         finally:
             conn.close()
+    if len(keys_module.read_records(path)) > 1:
+        raise WrongPassphraseError(path, interrupted=True)
     # The key matched its key file's check value, so the file is at fault.
     raise backup_aside(path, "it does not decrypt with its key: it is damaged, or another "
                              "database was put in its place")
@@ -189,7 +187,7 @@ def inspect_revision(path: Path, key: bytes | None = None) -> str | None:
             problem = _quick_check(conn, path.stat().st_size)
         finally:
             conn.close()
-    except _database_errors() as exc:
+    except cipher_module().DatabaseError as exc:
         raise backup_aside(path, str(exc)) from exc
     if problem:
         raise backup_aside(path, problem)
@@ -199,7 +197,7 @@ def inspect_revision(path: Path, key: bytes | None = None) -> str | None:
     return revision
 
 
-def _on_connect(key: bytes | None, dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+def _on_connect(key: bytes | None, dbapi_conn: Any, _record: Any) -> None:
     if key is not None:
         set_key(dbapi_conn, key)
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
@@ -238,7 +236,7 @@ def open_engine(path: Path, keys: KeySource | None | AppKeys = None) -> Engine:
     revision = inspect_revision(path, key)
     _create_private_file(path)
     engine = create_engine(f"sqlite+pysqlite:///{path}",
-                           module=None if key is None else cipher_module(),
+                           module=cipher_module(),
                            connect_args={"check_same_thread": False,
                                          "timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", partial(_on_connect, key))

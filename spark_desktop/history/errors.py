@@ -90,11 +90,13 @@ class PassphraseRequiredError(HistoryError):
 class WrongPassphraseError(HistoryError):
     """The passphrase does not open this history; nothing was changed."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, interrupted: bool = False) -> None:
         self.path = path
         super().__init__(
-            f"That passphrase does not unlock the history {path}. Check it and try again; "
-            "the history was left untouched.")
+            f"That passphrase does not unlock the history {path}. "
+            + ("A passphrase change was interrupted before it finished: the previous "
+               "passphrase still opens it. " if interrupted else "Check it and try again; ")
+            + "the history was left untouched.")
 
 
 class MissingKeyError(HistoryError):
