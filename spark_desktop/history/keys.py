@@ -255,13 +255,44 @@ class KeySource:
                     pass
 
 
+_session: dict[str, str] = {}  # the passphrase the GUI asked for at start, for this process
+
+
+def remember_passphrase(passphrase: str) -> None:
+    """Keep the passphrase the user typed at start for every later open in this process."""
+    _session["passphrase"] = passphrase
+
+
 def app_key_source() -> KeySource:
-    """The key source of the app: the passphrase file if one is configured, else the
-    OS keyring. The GUI adds a passphrase it asked for with `with_passphrase`."""
+    """The key source of the app: the passphrase typed at start (GUI) or the passphrase
+    file if one is configured, with the OS keyring as well."""
+    if "passphrase" in _session:
+        return KeySource(passphrase=_session["passphrase"])
     file = os.environ.get(PASSPHRASE_FILE_ENV)
     if file:
         return KeySource(passphrase=read_passphrase_file(file))
     return KeySource()
+
+
+def needs_passphrase(database: Path) -> bool:
+    """True when the history opens only with a passphrase and none is at hand yet, so the
+    GUI should ask for it before opening."""
+    if is_new(database) or is_plaintext(database):
+        return False
+    records = read_records(database)
+    if not records or any(r.kind == "keyring" for r in records):
+        return False
+    return "passphrase" not in _session and not os.environ.get(PASSPHRASE_FILE_ENV)
+
+
+def passphrase_matches(database: Path, passphrase: str) -> bool:
+    """Whether `passphrase` is one the key file expects (reads only the key file)."""
+    try:
+        KeySource(passphrase=passphrase, use_keyring=False).candidates(
+            database, read_records(database))
+    except (WrongPassphraseError, PassphraseRequiredError, MissingKeyError):
+        return False
+    return True
 
 
 def configure(passphrase_file: str | os.PathLike[str] | None) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.ui.main_window import MainWindow
+from spark_desktop.ui.pages.privacy import unlock_at_start
 from spark_desktop.ui.theme import ThemeManager
 
 
@@ -65,6 +66,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationName("Spark Desktop")
     app.setOrganizationName("spark-desktop")
     app.setDesktopFileName("spark-desktop")
+    if not unlock_at_start():  # a passphrase-protected history: ask before any page opens it
+        return 0
     window = create_window(app)
     window.show()
     QTimer.singleShot(3000, freeze_startup_objects)  # after the deferred start-up work

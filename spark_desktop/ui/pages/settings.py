@@ -1,5 +1,5 @@
 """Settings: model folders, Hub login, default load and sampling settings, theme,
-data folder, offline mode, and "About this machine" (the doctor's checks)."""
+data folder, offline mode, privacy, and "About this machine" (the doctor's checks)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from spark_desktop import paths
 from spark_desktop.settings import LoadDefaults, SamplingDefaults, Settings
 from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.pages.privacy import PrivacyBox
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
 
@@ -52,6 +53,8 @@ class SettingsPage(QWidget):
         column.addWidget(self._load_box())
         column.addWidget(self._sampling_box())
         column.addWidget(self._look_box())
+        self.privacy = PrivacyBox()
+        column.addWidget(self.privacy)
         column.addWidget(self._about_box())
         column.addStretch(1)
         scroll.setWidget(body)

@@ -1,0 +1,104 @@
+"""Settings → Privacy and 'Delete all my data', with real files, a real keyring backend and
+real Qt widgets (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import pytest
+
+from spark_desktop import paths
+from spark_desktop.history import HistoryStore
+from spark_desktop.history import keys as history_keys
+from spark_desktop.history.keys import KeySource
+from spark_desktop.privacy import delete_all_data
+
+
+def _history(keys: KeySource | None | str = "app") -> None:
+    with HistoryStore.open(keys=keys) as store:  # type: ignore[arg-type]
+        store.add_message(store.create_conversation().id, "user", "private words")
+
+
+def _gguf_repo(cache: Path, name: str) -> Path:
+    repo = cache / f"models--org--{name}"
+    snapshot = repo / "snapshots" / "abc"
+    snapshot.mkdir(parents=True)
+    (snapshot / "model.gguf").write_bytes(b"GGUF")
+    return repo
+
+
+@pytest.mark.parametrize("include_models", [False, True])
+def test_delete_all_my_data_removes_history_key_logs_and_settings(include_models: bool) -> None:
+    _history()
+    (record,) = history_keys.read_records(paths.database_path())
+    assert keyring.get_password(history_keys.KEYRING_SERVICE, record.keyring_user)
+    (paths.log_dir() / "engine.log").write_text("log")
+    paths.settings_path().write_text("{}")
+    imported = paths.imports_dir()
+    imported.mkdir()
+    (imported / "mine.gguf").write_bytes(b"GGUF")
+    ours = _gguf_repo(paths.models_dir(), "ours")
+    other = paths.models_dir() / "models--org--not-gguf"
+    other.mkdir()
+    (other / "weights.safetensors").write_bytes(b"x")
+
+    removed = delete_all_data(include_models=include_models)
+
+    assert paths.database_path() in removed
+    left = sorted(p.name for p in paths.data_dir().iterdir())
+    assert left == ([] if include_models else ["imports"])
+    assert keyring.get_password(history_keys.KEYRING_SERVICE, record.keyring_user) is None
+    assert ours.exists() is not include_models
+    assert other.exists()  # another tool's model in a shared cache is not ours to delete
+
+
+def test_privacy_box_says_whether_the_history_is_encrypted(qtbot) -> None:
+    from spark_desktop.ui.pages.privacy import PrivacyBox
+
+    box = PrivacyBox()
+    qtbot.addWidget(box)
+    qtbot.waitUntil(lambda: "Checking" not in box.status.text())
+    assert "will be encrypted" in box.status.text()
+    _history(keys=None)
+    box.refresh()
+    qtbot.waitUntil(lambda: "NOT encrypted" in box.status.text())
+    assert "spark-desktop history encrypt" in box.status.text()
+
+
+def test_settings_page_shows_the_privacy_box(qtbot) -> None:
+    from spark_desktop.ui.pages.settings import SettingsPage
+    from spark_desktop.ui.services import Services
+
+    services = Services()
+    page = SettingsPage(services)
+    qtbot.addWidget(page)
+    _history()
+    page.privacy.refresh()
+    qtbot.waitUntil(lambda: "system keyring" in page.privacy.status.text())
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in page.privacy.findChildren(QLabel)]
+    assert any("no telemetry" in text and "Offline mode" in text for text in texts)
+
+
+def test_passphrase_prompt_at_start_accepts_only_the_right_passphrase(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spark_desktop.ui.pages.privacy import PassphraseDialog
+
+    monkeypatch.setattr(history_keys, "_session", {})
+    _history(keys=KeySource(passphrase="open sesame"))
+    database = paths.database_path()
+    assert history_keys.needs_passphrase(database)
+    dialog = PassphraseDialog(database)
+    qtbot.addWidget(dialog)
+    dialog.field.setText("close sesame")
+    dialog.check()
+    assert "does not unlock" in dialog.problem.text() and not dialog.result()
+    dialog.field.setText("open sesame")
+    dialog.check()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.field.text() == ""
+    assert not history_keys.needs_passphrase(database)
+    with HistoryStore.open() as store:  # the app's key source now has the passphrase
+        assert store.search("private")
