@@ -102,3 +102,63 @@ def test_passphrase_prompt_at_start_accepts_only_the_right_passphrase(
     assert not history_keys.needs_passphrase(database)
     with HistoryStore.open() as store:  # the app's key source now has the passphrase
         assert store.search("private")
+
+
+def _answer_dialogs(qtbot, fill) -> None:
+    """Answer the next modal dialogs as a person would: `fill(dialog)` for our dialogs,
+    OK for message boxes."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def step() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QMessageBox):
+            modal.accept()  # the closing message: done
+            return
+        if modal is not None and hasattr(modal, "check") and modal.isVisible():
+            fill(modal)
+        QTimer.singleShot(50, step)
+
+    QTimer.singleShot(50, step)
+
+
+def test_encryption_requested_in_settings_happens_at_the_next_start(qtbot) -> None:
+    from spark_desktop.history.encryption import encryption_status
+    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history_at_start
+
+    _history(keys=None)
+    box = PrivacyBox()
+    qtbot.addWidget(box)
+    qtbot.waitUntil(lambda: box.encrypt_button.isVisibleTo(box))
+    box.encrypt_button.click()
+    assert "next start" in box.request_note.text()
+    assert not encryption_status(paths.database_path()).encrypted  # not while running
+
+    _answer_dialogs(qtbot, lambda _dialog: None)
+    assert prepare_history_at_start()
+    assert encryption_status(paths.database_path()).kind == "keyring"
+    with HistoryStore.open() as store:
+        assert store.search("private")
+    assert prepare_history_at_start()  # done once: nothing asked the second time
+
+
+def test_passphrase_chosen_at_start_replaces_the_keyring_key(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spark_desktop.history.encryption import encryption_status, request_at_start
+    from spark_desktop.ui.pages.privacy import prepare_history_at_start
+
+    monkeypatch.setattr(history_keys, "_session", {})
+    _history()
+    request_at_start(paths.database_path(), "passphrase")
+
+    def fill(dialog) -> None:
+        dialog.first.setText("a good passphrase")
+        dialog.second.setText("a good passphrase")
+        dialog.check()
+
+    _answer_dialogs(qtbot, fill)
+    assert prepare_history_at_start()
+    assert encryption_status(paths.database_path()).kind == "passphrase"
+    with HistoryStore.open(keys=KeySource(passphrase="a good passphrase",
+                                          use_keyring=False)) as store:
+        assert store.search("private")

@@ -15,6 +15,7 @@ Both run with the history closed (no window or `serve` holding it), like a backu
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from spark_desktop.history.keys import KeySource
 ENCRYPT_STEPS: Final = ("prepared", "copied", "verified", "key-file", "replaced")
 REKEY_STEPS: Final = ("key-file-both", "rekeyed", "key-file-new")
 Step = Callable[[str], None]
+PendingAction = Literal["encrypt", "passphrase", "keyring"]
+PENDING_ACTIONS: Final = ("encrypt", "passphrase", "keyring")
 
 
 @dataclass(frozen=True)
@@ -199,3 +202,26 @@ def change_key(path: Path, old: KeySource, new: KeySource, on_step: Step = _noop
     keys_module.write_records(path, [record])
     on_step("key-file-new")
     old.forget([r for r in records if r.kind == "keyring"])
+
+
+def _pending_path(path: Path) -> Path:
+    return path.with_name(path.name + ".pending.json")
+
+
+def request_at_start(path: Path, action: PendingAction | None) -> None:
+    """Remember a change the GUI makes at its next start, before any page opens the
+    history (the running window holds it open); None cancels the request."""
+    marker = _pending_path(path)
+    if action is None:
+        marker.unlink(missing_ok=True)
+        return
+    marker.write_text(json.dumps({"action": action}), encoding="utf-8")
+    marker.chmod(0o600)
+
+
+def requested_at_start(path: Path) -> PendingAction | None:
+    try:
+        action = json.loads(_pending_path(path).read_text(encoding="utf-8")).get("action")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return action if action in PENDING_ACTIONS else None

@@ -1,14 +1,17 @@
 """Settings → Privacy: is the history encrypted, what the app sends over the network, and
-"Delete all my data"; plus the passphrase prompt shown at start when the history needs one.
+"Delete all my data"; plus what runs at start before any page opens the history: the
+passphrase prompt, and a conversion or key change the user asked for.
 
-Converting a plaintext history and changing the passphrase need the history closed, so the
-box names the command for that (`spark-desktop history encrypt | passphrase`) instead of
-pulling the database from under the open Chat page.
+Converting a plaintext history and changing its key need the history closed, and the
+running window holds it open; so the box records the request and the next start carries
+it out first (or the user runs `spark-desktop history encrypt | passphrase` meanwhile).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -17,9 +20,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -40,14 +45,20 @@ def status_text(state: object) -> str:
     if not getattr(state, "exists", False):
         return "Your history will be encrypted on this device when the first chat is saved."
     if not getattr(state, "encrypted", False):
-        return ("Your history is NOT encrypted (it was created by an older version). To "
-                "encrypt it, close Spark Desktop and run: spark-desktop history encrypt")
+        return ("Your history is NOT encrypted (it was created by an older version). "
+                "Encrypt it at the next start, or close Spark Desktop and run: "
+                "spark-desktop history encrypt")
     if getattr(state, "kind", None) == "passphrase":
-        return ("Your history is encrypted on this device and unlocked with your passphrase. "
-                "To change it, close Spark Desktop and run: spark-desktop history passphrase")
+        return "Your history is encrypted on this device and unlocked with your passphrase."
     return ("Your history is encrypted on this device; its key is kept in your system "
-            "keyring. To protect it with a passphrase instead, close Spark Desktop and run: "
-            "spark-desktop history passphrase")
+            "keyring, so nothing is asked at start.")
+
+
+_REQUEST_WORDS = {
+    "encrypt": "Your history will be encrypted at the next start of Spark Desktop.",
+    "passphrase": "You will choose the passphrase at the next start of Spark Desktop.",
+    "keyring": "The passphrase will be replaced by a key in your keyring at the next start.",
+}
 
 
 def _status() -> object:
@@ -64,6 +75,21 @@ class PrivacyBox(QGroupBox):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)
+        row = QHBoxLayout()
+        self.encrypt_button = QPushButton("Encrypt my history")
+        self.passphrase_button = QPushButton("Set a passphrase…")
+        self.keyring_button = QPushButton("Use the keyring instead of a passphrase")
+        for button, action in ((self.encrypt_button, "encrypt"),
+                               (self.passphrase_button, "passphrase"),
+                               (self.keyring_button, "keyring")):
+            button.setVisible(False)
+            button.clicked.connect(lambda _=False, a=action: self.request(a))
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.request_note = QLabel("")
+        self.request_note.setWordWrap(True)
+        layout.addWidget(self.request_note)
         network = QLabel(NETWORK_WORDS)
         network.setWordWrap(True)
         layout.addWidget(network)
@@ -73,8 +99,24 @@ class PrivacyBox(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        run_async(_status, lambda state: self.status.setText(status_text(state)),
+        run_async(_status, self._show_status,
                   lambda exc: self.status.setText(error_text(exc)), parent=self)
+
+    def _show_status(self, state: Any) -> None:
+        self.status.setText(status_text(state))
+        encrypted, kind = state.encrypted, state.kind
+        self.encrypt_button.setVisible(state.exists and not encrypted)
+        self.passphrase_button.setVisible(encrypted)
+        self.passphrase_button.setText("Change the passphrase…" if kind == "passphrase"
+                                       else "Set a passphrase…")
+        self.keyring_button.setVisible(encrypted and kind == "passphrase")
+
+    def request(self, action: str) -> None:
+        """Record the change for the next start (the open Chat page holds the history)."""
+        from spark_desktop.history.encryption import request_at_start
+
+        request_at_start(paths.database_path(), action)  # type: ignore[arg-type]
+        self.request_note.setText(_REQUEST_WORDS[action])
 
     def confirm_delete(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete all my data",
@@ -138,11 +180,101 @@ class PassphraseDialog(QDialog):
             self.field.selectAll()
 
 
-def unlock_at_start(parent: QWidget | None = None) -> bool:
-    """Ask for the passphrase when the history needs one; False if the user gave up."""
+class NewPassphraseDialog(QDialog):
+    """Asks for a new passphrase twice; `passphrase` holds it once accepted."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.passphrase = ""
+        self.setWindowTitle("Choose a passphrase for your history")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("It is asked at every start. If you forget it, your "
+                                "conversations cannot be recovered."))
+        self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        layout.addWidget(self.first)
+        layout.addWidget(self.second)
+        self.problem = QLabel("")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def check(self) -> None:
+        if len(self.first.text()) < 8:
+            self.problem.setText("Use at least 8 characters.")
+        elif self.first.text() != self.second.text():
+            self.problem.setText("The two entries differ.")
+        else:
+            self.passphrase = self.first.text()
+            self.accept()
+
+
+def run_with_progress(fn: Callable[[], Any], text: str, parent: QWidget | None = None) -> Any:
+    """Run `fn` on a worker while a modal progress dialog keeps the GUI alive; return its
+    result or raise its error."""
+    dialog = QProgressDialog(text, "", 0, 0, parent)
+    dialog.setCancelButton(None)
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    outcome: dict[str, Any] = {}
+
+    def finished(key: str, value: Any) -> None:
+        outcome[key] = value
+        dialog.done(0)
+
+    run_async(fn, lambda result: finished("result", result),
+              lambda exc: finished("error", exc))
+    if not outcome:
+        dialog.exec()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | None:
+    """Do the requested change; the sentence to show, or None if the user cancelled."""
     from spark_desktop.history import keys
+    from spark_desktop.history.encryption import change_key, encrypt_history
+
+    current = keys.app_key_source()
+    if action == "encrypt":
+        count = run_with_progress(lambda: encrypt_history(database, current),
+                                  "Encrypting your history…", parent)
+        return f"Your history is now encrypted ({count} messages checked)."
+    if action == "keyring":
+        run_with_progress(lambda: change_key(database, current, keys.KeySource()),
+                          "Moving the key to your keyring…", parent)
+        return "Your history now opens with a key kept in your keyring."
+    chooser = NewPassphraseDialog(parent)
+    if chooser.exec() != QDialog.DialogCode.Accepted:
+        return None
+    new = keys.KeySource(passphrase=chooser.passphrase, use_keyring=False)
+    run_with_progress(lambda: change_key(database, current, new),
+                      "Re-encrypting your history with the new passphrase…", parent)
+    keys.remember_passphrase(chooser.passphrase)
+    return "Your history is now protected by your new passphrase."
+
+
+def prepare_history_at_start(parent: QWidget | None = None) -> bool:
+    """Before any page opens the history: ask for its passphrase if it needs one, then
+    carry out a change requested in Settings → Privacy. False if the user gave up."""
+    from spark_desktop.history import keys
+    from spark_desktop.history.encryption import request_at_start, requested_at_start
 
     database = paths.database_path()
-    if not keys.needs_passphrase(database):
+    if keys.needs_passphrase(database) and \
+            PassphraseDialog(database, parent).exec() != QDialog.DialogCode.Accepted:
+        return False
+    action = requested_at_start(database)
+    if action is None:
         return True
-    return PassphraseDialog(database, parent).exec() == QDialog.DialogCode.Accepted
+    request_at_start(database, None)  # once, whatever happens
+    try:
+        message = _carry_out(action, database, parent)
+    except Exception as exc:  # noqa: BLE001 - shown in words; the history is unchanged
+        message = error_text(exc)
+    if message:
+        QMessageBox.information(parent, "Privacy", message)
+    return True
