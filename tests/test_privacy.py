@@ -162,3 +162,29 @@ def test_passphrase_chosen_at_start_replaces_the_keyring_key(
     with HistoryStore.open(keys=KeySource(passphrase="a good passphrase",
                                           use_keyring=False)) as store:
         assert store.search("private")
+
+
+def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spark_desktop.history.encryption import encryption_status
+    from spark_desktop.history.errors import NoKeyStoreError
+    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history_at_start
+
+    monkeypatch.setattr(history_keys, "_session", {})
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    with pytest.raises(NoKeyStoreError, match="Settings → Privacy"):
+        _history()
+    box = PrivacyBox()
+    qtbot.addWidget(box)
+    qtbot.waitUntil(lambda: box.passphrase_button.isVisibleTo(box))
+    box.passphrase_button.click()
+
+    def fill(dialog) -> None:
+        dialog.first.setText("no keyring here")
+        dialog.second.setText("no keyring here")
+        dialog.check()
+
+    _answer_dialogs(qtbot, fill)
+    assert prepare_history_at_start()
+    _history()  # the Chat page opening the history now
+    assert encryption_status(paths.database_path()).kind == "passphrase"

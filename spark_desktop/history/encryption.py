@@ -215,8 +215,9 @@ def request_at_start(path: Path, action: PendingAction | None) -> None:
     if action is None:
         marker.unlink(missing_ok=True)
         return
-    marker.write_text(json.dumps({"action": action}), encoding="utf-8")
-    marker.chmod(0o600)
+    fd = os.open(marker, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"action": action}, handle)
 
 
 def requested_at_start(path: Path) -> PendingAction | None:

@@ -106,7 +106,7 @@ class PrivacyBox(QGroupBox):
         self.status.setText(status_text(state))
         encrypted, kind = state.encrypted, state.kind
         self.encrypt_button.setVisible(state.exists and not encrypted)
-        self.passphrase_button.setVisible(encrypted)
+        self.passphrase_button.setVisible(True)
         self.passphrase_button.setText("Change the passphrase…" if kind == "passphrase"
                                        else "Set a passphrase…")
         self.keyring_button.setVisible(encrypted and kind == "passphrase")
@@ -251,9 +251,13 @@ def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | Non
     if chooser.exec() != QDialog.DialogCode.Accepted:
         return None
     new = keys.KeySource(passphrase=chooser.passphrase, use_keyring=False)
-    run_with_progress(lambda: change_key(database, current, new),
-                      "Re-encrypting your history with the new passphrase…", parent)
-    keys.remember_passphrase(chooser.passphrase)
+    if keys.is_plaintext(database):
+        run_with_progress(lambda: encrypt_history(database, new),
+                          "Encrypting your history with your passphrase…", parent)
+    elif not keys.is_new(database):
+        run_with_progress(lambda: change_key(database, current, new),
+                          "Re-encrypting your history with the new passphrase…", parent)
+    keys.remember_passphrase(chooser.passphrase)  # a new history is created with it
     return "Your history is now protected by your new passphrase."
 
 
