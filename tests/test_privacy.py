@@ -188,3 +188,79 @@ def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
     assert prepare_history_at_start()
     _history()  # the Chat page opening the history now
     assert encryption_status(paths.database_path()).kind == "passphrase"
+
+
+def _texts_anywhere(window) -> list[str]:
+    """Every text a widget or item model of the application holds right now."""
+    from PySide6.QtCore import QAbstractItemModel, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    texts = []
+    for widget in QApplication.allWidgets():
+        for getter in ("text", "toPlainText", "windowTitle", "placeholderText"):
+            value = getattr(widget, getter, None)
+            if callable(value):
+                try:
+                    texts.append(str(value()))
+                except TypeError:
+                    pass
+    for model in window.findChildren(QAbstractItemModel):
+        for row in range(model.rowCount()):
+            texts.append(str(model.data(model.index(row, 0))))
+    return texts
+
+
+def test_app_lock_drops_every_conversation_text_until_the_passphrase_is_given(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from spark_desktop.ui.app import create_window
+
+    monkeypatch.setattr(history_keys, "_session", {})
+    marker = "flamingo7342"
+    with HistoryStore.open(keys=KeySource(passphrase="lock me up")) as store:
+        conv = store.create_conversation()
+        store.add_message(conv.id, "user", f"about {marker} please")
+    history_keys.remember_passphrase("lock me up")
+    window = create_window(QApplication.instance())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.chat is not None and window.chat.store is not None,
+                    timeout=30000)
+    window.show_page("chat")
+    qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
+                    timeout=15000)
+    assert any(marker in text for text in _texts_anywhere(window))
+
+    assert window.lock.lock()
+    assert window.chat is None and window.lock.locked
+    assert not any(marker in text for text in _texts_anywhere(window))
+
+    screen = window.lock.screen
+    screen.field.setText("wrong words")
+    screen.button.click()
+    qtbot.waitUntil(lambda: "does not unlock" in screen.problem.text(), timeout=15000)
+    assert window.lock.locked and window.chat is None
+    screen.field.setText("lock me up")
+    screen.button.click()
+    qtbot.waitUntil(lambda: not window.lock.locked, timeout=15000)
+    qtbot.waitUntil(lambda: window.chat is not None and window.chat.store is not None,
+                    timeout=30000)
+    qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
+                    timeout=15000)
+    window.close()
+
+
+def test_without_a_passphrase_the_window_does_not_lock(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from spark_desktop.ui.app import create_window
+
+    _history()  # keyring key: nothing to unlock with
+    window = create_window(QApplication.instance())
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
+    assert not window.lock.lock()
+    assert window.chat is not None
+    window.close()

@@ -21,6 +21,7 @@ from spark_desktop import paths
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
 
 if TYPE_CHECKING:
@@ -69,11 +70,11 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
+        self.lock = AppLock(self)  # with a passphrase: locks when idle and on Ctrl+L
         QTimer.singleShot(0, self._start)  # the slow work begins once the window shows
 
     def _start(self) -> None:
-        run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
-                  self._chat_failed, parent=self)
+        self.rebuild_chat()
         self.services.start()
         # Import the other pages' modules off the GUI thread too: the first click on
         # one then only builds widgets.
@@ -127,6 +128,27 @@ class MainWindow(QMainWindow):
         self.services.settings_changed.connect(self._sampling_defaults)
         self._offer_models(self.services.models)
 
+    def release_chat(self) -> None:
+        """Destroy the chat page and close its history (the app lock: no conversation
+        text stays in a widget); `rebuild_chat` brings a fresh one."""
+        chat, self.chat = self.chat, None
+        if chat is None:
+            return
+        self.services.settings_changed.disconnect(self._sampling_defaults)
+        self.pages.pop("chat", None)
+        chat.wait_idle(2000)  # history calls finish in milliseconds; none is mid-reply
+        if chat.store is not None:
+            chat.store.close()
+        chat.setParent(None)
+        chat.deleteLater()
+        self.chat_note.setText("Opening your conversations…")
+        self.chat_note.show()
+
+    def rebuild_chat(self) -> None:
+        """Build the chat page, its modules imported off the GUI thread."""
+        run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
+                  self._chat_failed, parent=self)
+
     def _sampling_defaults(self, settings: Any) -> None:
         """New chats start from the sampling defaults chosen in Settings."""
         self.chat.panel.defaults = settings.sampling
@@ -166,6 +188,7 @@ class MainWindow(QMainWindow):
                     getattr(self.chat, method)()
             return run
 
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock.lock())
         for keys, method, show in (("Ctrl+N", "new_chat", True),
                                    ("Ctrl+K", "focus_search", True),
                                    (Qt.Key.Key_Escape, "stop", False)):
