@@ -3,8 +3,9 @@ and name lookup recorded, in this process (an audit hook) and in the engine work
 same hook through a sitecustomize on its PYTHONPATH).
 
 Offline: start the window, browse local models, open Discover and Settings, chat with the
-real model (saved), search the history: not one connection. Online, a Hub search the user
-types reaches the test's own fake Hub and nothing else.
+real model (saved), search the history: not one connection. Online, opening Settings
+contacts no one (its automatic checks skip the Hub), and a Hub search the user types
+reaches the test's own fake Hub and nothing else.
 """
 
 from __future__ import annotations
@@ -110,6 +111,13 @@ def test_offline_flows_make_no_connection_and_a_hub_search_only_reaches_the_hub(
     fake_hub.add_repo("test-org/tiny-GGUF", {"README.md": b"# tiny\n"}, tags=("gguf",))
     window.services.update_settings(dataclasses.replace(window.services.settings,
                                                         offline=False))
+    window.show_page("discover")
+    about.checks.clear()  # Settings shown again online: the automatic checks contact no one
+    window.show_page("settings")
+    qtbot.waitUntil(lambda: about.checks.topLevelItemCount() > 0
+                    and about.run_checks_button.isEnabled(), timeout=60000)
+    assert network_log() == []
+    window.show_page("discover")
     qtbot.keyClicks(discover.query, "tiny")
     qtbot.waitUntil(lambda: discover.results.rowCount() == 1, timeout=15000)
     hub_port = fake_hub.url.rsplit(":", 1)[1]

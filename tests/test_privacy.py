@@ -249,6 +249,11 @@ def test_app_lock_drops_every_conversation_text_until_the_passphrase_is_given(
                     timeout=30000)
     qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
                     timeout=15000)
+
+    window.lock.timer.setInterval(300)  # idle: locks by itself
+    window.lock.timer.start()
+    qtbot.waitUntil(lambda: window.lock.locked, timeout=15000)
+    assert window.chat is None
     window.close()
 
 

@@ -263,6 +263,10 @@ def remember_passphrase(passphrase: str) -> None:
     _session["passphrase"] = passphrase
 
 
+def passphrase_remembered() -> bool:
+    return "passphrase" in _session
+
+
 def app_key_source() -> KeySource:
     """The key source of the app: the passphrase typed at start (GUI) or the passphrase
     file if one is configured, with the OS keyring as well."""

@@ -65,10 +65,12 @@ class LockScreen(QWidget):
 
 def lock_available() -> bool:
     """The lock needs a passphrase: only a passphrase-protected history has one."""
+    from spark_desktop.history import keys
     from spark_desktop.history.encryption import encryption_status
 
     try:
-        return encryption_status(paths.database_path()).kind == "passphrase"
+        return keys.passphrase_remembered() or \
+            encryption_status(paths.database_path()).kind == "passphrase"
     except Exception:  # noqa: BLE001 - a damaged key file: the history reports it itself
         return False
 
@@ -86,8 +88,9 @@ class AppLock(QObject):
         self._central: QWidget | None = None
         self.timer = QTimer(self, singleShot=True, interval=idle_ms)
         self.timer.timeout.connect(self._idle)
-        QApplication.instance().installEventFilter(self)
-        self.timer.start()
+        if lock_available():  # no application-wide filter for people without a passphrase
+            QApplication.instance().installEventFilter(self)
+            self.timer.start()
 
     @property
     def locked(self) -> bool:
@@ -99,8 +102,10 @@ class AppLock(QObject):
         return False
 
     def _idle(self) -> None:
+        if self.timer.isActive():  # the person came back meanwhile
+            return
         if not self.lock():
-            self.timer.start(BUSY_RETRY_MS if lock_available() else self.timer.interval())
+            QTimer.singleShot(BUSY_RETRY_MS, self, self._idle)
 
     def lock(self) -> bool:
         """Lock now; False when there is no passphrase or a reply is still streaming."""

@@ -159,7 +159,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.checks)
         row = QHBoxLayout()
         self.run_checks_button = QPushButton("Check again")
-        self.run_checks_button.clicked.connect(self.run_checks)
+        self.run_checks_button.clicked.connect(lambda: self.run_checks(reach_hub=True))
         self.checks_status = QLabel("")
         row.addWidget(self.run_checks_button)
         row.addWidget(self.checks_status, 1)
@@ -171,13 +171,15 @@ class SettingsPage(QWidget):
         super().showEvent(event)
         run_async(_login_text, self.login_label.setText, parent=self)
         if self.checks.topLevelItemCount() == 0 and self.run_checks_button.isEnabled():
-            self.run_checks()
+            self.run_checks(reach_hub=False)  # opening Settings contacts no one
 
-    def run_checks(self) -> None:
-        """Run the doctor's checks off the GUI thread (some read files, one reaches the Hub)."""
+    def run_checks(self, reach_hub: bool = True) -> None:
+        """Run the doctor's checks off the GUI thread (some read files; with `reach_hub`,
+        one contacts the Hub: only when the user presses Check again)."""
         self.run_checks_button.setEnabled(False)
         self.checks_status.setText("Checking…")
-        run_async(_doctor_checks, self._show_checks, self._checks_failed, parent=self)
+        run_async(lambda: _doctor_checks(reach_hub), self._show_checks, self._checks_failed,
+                  parent=self)
 
     def _show_checks(self, checks: Any) -> None:
         self.checks.clear()
@@ -278,7 +280,7 @@ def _login_text() -> str:
             "models, accept the licence on the Hub and run `hf auth login` in a terminal.")
 
 
-def _doctor_checks() -> Any:
+def _doctor_checks(reach_hub: bool) -> Any:
     from spark_desktop import doctor
 
-    return doctor.run_checks()
+    return doctor.run_checks(reach_hub=reach_hub)
