@@ -187,7 +187,7 @@ class KeySource:
             return None
         return self.keyring if self.keyring is not None else _system_keyring()
 
-    def new_record(self, database_id: str | None = None) -> tuple[KeyRecord, bytes]:
+    def new_record(self) -> tuple[KeyRecord, bytes]:
         """A fresh key: from the passphrase when there is one, else random in the keyring."""
         if self.passphrase is not None:
             salt = secrets.token_bytes(16)
@@ -198,7 +198,7 @@ class KeySource:
         if backend is None:
             raise NoKeyStoreError()
         key = secrets.token_bytes(KEY_BYTES)
-        user = f"history-{database_id or uuid.uuid4().hex}"
+        user = f"history-{uuid.uuid4().hex}"
         try:
             backend.set_password(KEYRING_SERVICE, user, key.hex())
         except Exception as exc:

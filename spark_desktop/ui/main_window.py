@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -139,6 +140,9 @@ class MainWindow(QMainWindow):
         chat.wait_idle(2000)  # history calls finish in milliseconds; none is mid-reply
         if chat.store is not None:
             chat.store.close()
+        # The page's views queue zero-delay timers on themselves (scroll to the end);
+        # let them run while the page still exists.
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         chat.setParent(None)
         chat.deleteLater()
         self.chat_note.setText("Opening your conversations…")
