@@ -94,23 +94,26 @@ def test_passphrase_prompt_at_start_accepts_only_the_right_passphrase(
     qtbot.addWidget(dialog)
     dialog.field.setText("close sesame")
     dialog.check()
-    assert "does not unlock" in dialog.problem.text() and not dialog.result()
+    qtbot.waitUntil(lambda: "does not unlock" in dialog.problem.text(), timeout=15000)
+    assert not dialog.result()
     dialog.field.setText("open sesame")
     dialog.check()
-    assert dialog.result() == dialog.DialogCode.Accepted
+    qtbot.waitUntil(lambda: dialog.result() == dialog.DialogCode.Accepted, timeout=15000)
     assert dialog.field.text() == ""
     assert not history_keys.needs_passphrase(database)
     with HistoryStore.open() as store:  # the app's key source now has the passphrase
         assert store.search("private")
 
 
-def _answer_dialogs(qtbot, fill) -> None:
+def _answer_dialogs(qtbot, fill, until=None) -> None:
     """Answer the next modal dialogs as a person would: `fill(dialog)` for our dialogs,
-    OK for message boxes."""
+    OK for the closing message box; stop after it, or once `until()` holds."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     def step() -> None:
+        if until is not None and until():
+            return
         modal = QApplication.activeModalWidget()
         if isinstance(modal, QMessageBox):
             modal.accept()  # the closing message: done
@@ -124,7 +127,7 @@ def _answer_dialogs(qtbot, fill) -> None:
 
 def test_encryption_requested_in_settings_happens_at_the_next_start(qtbot) -> None:
     from spark_desktop.history.encryption import encryption_status
-    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history_at_start
+    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history, start_needs
 
     _history(keys=None)
     box = PrivacyBox()
@@ -135,17 +138,17 @@ def test_encryption_requested_in_settings_happens_at_the_next_start(qtbot) -> No
     assert not encryption_status(paths.database_path()).encrypted  # not while running
 
     _answer_dialogs(qtbot, lambda _dialog: None)
-    assert prepare_history_at_start()
+    assert prepare_history(start_needs())
     assert encryption_status(paths.database_path()).kind == "keyring"
     with HistoryStore.open() as store:
         assert store.search("private")
-    assert prepare_history_at_start()  # done once: nothing asked the second time
+    assert prepare_history(start_needs())  # done once: nothing asked the second time
 
 
 def test_passphrase_chosen_at_start_replaces_the_keyring_key(
         qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
     from spark_desktop.history.encryption import encryption_status, request_at_start
-    from spark_desktop.ui.pages.privacy import prepare_history_at_start
+    from spark_desktop.ui.pages.privacy import prepare_history, start_needs
 
     monkeypatch.setattr(history_keys, "_session", {})
     _history()
@@ -157,7 +160,7 @@ def test_passphrase_chosen_at_start_replaces_the_keyring_key(
         dialog.check()
 
     _answer_dialogs(qtbot, fill)
-    assert prepare_history_at_start()
+    assert prepare_history(start_needs())
     assert encryption_status(paths.database_path()).kind == "passphrase"
     with HistoryStore.open(keys=KeySource(passphrase="a good passphrase",
                                           use_keyring=False)) as store:
@@ -168,7 +171,7 @@ def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
         qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
     from spark_desktop.history.encryption import encryption_status
     from spark_desktop.history.errors import NoKeyStoreError
-    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history_at_start
+    from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history, start_needs
 
     monkeypatch.setattr(history_keys, "_session", {})
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
@@ -185,7 +188,7 @@ def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
         dialog.check()
 
     _answer_dialogs(qtbot, fill)
-    assert prepare_history_at_start()
+    assert prepare_history(start_needs())
     _history()  # the Chat page opening the history now
     assert encryption_status(paths.database_path()).kind == "passphrase"
 
@@ -233,6 +236,7 @@ def test_app_lock_drops_every_conversation_text_until_the_passphrase_is_given(
                     timeout=15000)
     assert any(marker in text for text in _texts_anywhere(window))
 
+    qtbot.waitUntil(lambda: window.lock.available, timeout=15000)
     assert window.lock.lock()
     assert window.chat is None and window.lock.locked
     assert not any(marker in text for text in _texts_anywhere(window))
@@ -268,4 +272,33 @@ def test_without_a_passphrase_the_window_does_not_lock(qtbot) -> None:
     qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
     assert not window.lock.lock()
     assert window.chat is not None
+    window.close()
+
+
+def test_the_window_asks_for_the_passphrase_before_the_chat_opens_the_history(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from spark_desktop.ui.app import create_window
+
+    monkeypatch.setattr(history_keys, "_session", {})
+    with HistoryStore.open(keys=KeySource(passphrase="at the door")) as store:
+        store.create_conversation("behind the door")
+    answers = iter(["not it", "at the door"])
+
+    def fill(dialog) -> None:
+        if dialog.isEnabled() and dialog.problem.text() != "Checking…":
+            dialog.field.setText(next(answers))
+            dialog.check()
+
+    window = create_window(QApplication.instance())
+    _answer_dialogs(qtbot, fill, until=lambda: window.chat is not None)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)  # shown at once; the question comes over it
+    qtbot.waitUntil(lambda: window.chat is not None and window.chat.store is not None,
+                    timeout=60000)
+    qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
+                    timeout=15000)
+    assert next(answers, None) is None  # the wrong one was refused, the right one taken
     window.close()

@@ -10,7 +10,6 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.ui.main_window import MainWindow
-from spark_desktop.ui.pages.privacy import prepare_history_at_start
 from spark_desktop.ui.theme import ThemeManager
 
 
@@ -66,8 +65,6 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationName("Spark Desktop")
     app.setOrganizationName("spark-desktop")
     app.setDesktopFileName("spark-desktop")
-    if not prepare_history_at_start():  # passphrase, requested conversion: before any page
-        return 0
     window = create_window(app)
     window.show()
     QTimer.singleShot(3000, freeze_startup_objects)  # after the deferred start-up work

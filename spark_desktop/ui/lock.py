@@ -88,9 +88,20 @@ class AppLock(QObject):
         self._central: QWidget | None = None
         self.timer = QTimer(self, singleShot=True, interval=idle_ms)
         self.timer.timeout.connect(self._idle)
-        if lock_available():  # no application-wide filter for people without a passphrase
+        self.available = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Find out (off the GUI thread: it imports the history) whether a passphrase
+        exists; only then watch for activity, so people without one get no
+        application-wide event filter."""
+        run_async(lock_available, self._set_available, parent=self)
+
+    def _set_available(self, available: bool) -> None:
+        if available and not self.available:
             QApplication.instance().installEventFilter(self)
             self.timer.start()
+        self.available = available
 
     @property
     def locked(self) -> bool:
@@ -109,7 +120,7 @@ class AppLock(QObject):
 
     def lock(self) -> bool:
         """Lock now; False when there is no passphrase or a reply is still streaming."""
-        if self.locked or not lock_available():
+        if self.locked or not self.available:
             return False
         chat = self.window.chat
         if chat is not None and chat.busy:

@@ -149,9 +149,25 @@ class MainWindow(QMainWindow):
         self.chat_note.show()
 
     def rebuild_chat(self) -> None:
-        """Build the chat page, its modules imported off the GUI thread."""
-        run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
-                  self._chat_failed, parent=self)
+        """Build the chat page, its modules imported off the GUI thread; first, what the
+        history needs before it opens (a passphrase, a change asked for in Settings)."""
+        from spark_desktop.ui.pages import privacy
+
+        def load() -> tuple[Any, Any]:
+            return importlib.import_module("spark_desktop.ui.chat"), privacy.start_needs()
+
+        run_async(load, self._chat_module_ready, self._chat_failed, parent=self)
+
+    def _chat_module_ready(self, loaded: tuple[Any, Any]) -> None:
+        from spark_desktop.ui.pages import privacy
+
+        module, needs = loaded
+        if not privacy.prepare_history(needs, self):
+            self.chat_note.setText("Your conversations stay locked: the passphrase was not "
+                                   "given. Restart Spark Desktop to try again.")
+            return
+        self._build_chat(module)
+        self.lock.refresh()
 
     def _sampling_defaults(self, settings: Any) -> None:
         """New chats start from the sampling defaults chosen in Settings."""

@@ -1,6 +1,6 @@
 """Settings → Privacy: is the history encrypted, what the app sends over the network, and
-"Delete all my data"; plus what runs at start before any page opens the history: the
-passphrase prompt, and a conversion or key change the user asked for.
+"Delete all my data"; plus what runs before the Chat page opens the history (the window
+already shows): the passphrase prompt, and a conversion or key change the user asked for.
 
 Converting a plaintext history and changing its key need the history closed, and the
 running window holds it open; so the box records the request and the next start carries
@@ -168,11 +168,22 @@ class PassphraseDialog(QDialog):
         layout.addWidget(buttons)
 
     def check(self) -> None:
+        """scrypt takes ~0.2 s: checked on a worker, the dialog waits meanwhile."""
         from spark_desktop.history import keys
 
-        # scrypt takes ~0.2 s: acceptable once, before the main window exists.
-        if keys.passphrase_matches(self.database, self.field.text()):
-            keys.remember_passphrase(self.field.text())
+        passphrase = self.field.text()
+        self.setEnabled(False)
+        self.problem.setText("Checking…")
+        run_async(lambda: keys.passphrase_matches(self.database, passphrase),
+                  lambda ok: self._checked(ok, passphrase),
+                  lambda _exc: self._checked(False, passphrase), parent=self)
+
+    def _checked(self, ok: bool, passphrase: str) -> None:
+        from spark_desktop.history import keys
+
+        self.setEnabled(True)
+        if ok:
+            keys.remember_passphrase(passphrase)
             self.field.clear()
             self.accept()
         else:
@@ -261,17 +272,25 @@ def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | Non
     return "Your history is now protected by your new passphrase."
 
 
-def prepare_history_at_start(parent: QWidget | None = None) -> bool:
-    """Before any page opens the history: ask for its passphrase if it needs one, then
-    carry out a change requested in Settings → Privacy. False if the user gave up."""
+def start_needs() -> tuple[bool, str | None]:
+    """(asks for a passphrase, requested change): read off the GUI thread before the Chat
+    page opens the history."""
     from spark_desktop.history import keys
-    from spark_desktop.history.encryption import request_at_start, requested_at_start
+    from spark_desktop.history.encryption import requested_at_start
 
     database = paths.database_path()
-    if keys.needs_passphrase(database) and \
-            PassphraseDialog(database, parent).exec() != QDialog.DialogCode.Accepted:
+    return keys.needs_passphrase(database), requested_at_start(database)
+
+
+def prepare_history(needs: tuple[bool, str | None], parent: QWidget | None = None) -> bool:
+    """Before the Chat page opens the history: ask for its passphrase if it needs one, then
+    carry out a change requested in Settings → Privacy. False if the user gave up."""
+    from spark_desktop.history.encryption import request_at_start
+
+    database = paths.database_path()
+    asks, action = needs
+    if asks and PassphraseDialog(database, parent).exec() != QDialog.DialogCode.Accepted:
         return False
-    action = requested_at_start(database)
     if action is None:
         return True
     request_at_start(database, None)  # once, whatever happens
