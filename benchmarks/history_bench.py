@@ -7,8 +7,12 @@ prints measured figures next to the targets of issue 4:
     search p95 <= 30 ms, visible page of a 10,000-message conversation <= 50 ms,
     streaming persistence < 1 % of decode time, and bytes per message.
 
-    python benchmarks/history_bench.py                 # full size (a few minutes)
+By default it builds the same history twice, plaintext and encrypted (SQLCipher, a random
+key in an in-memory keyring), and compares them (issue 16: the targets hold encrypted).
+
+    python benchmarks/history_bench.py                 # full size, both (several minutes)
     python benchmarks/history_bench.py --messages 50000  # quick look
+    python benchmarks/history_bench.py --mode encrypted
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from keyring.backend import KeyringBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spark_desktop.history import Conversation, HistoryStore, Message
+from spark_desktop.history.keys import KeySource
 from spark_desktop.history.rows import new_id, to_datetime
 
 COMMON = [
@@ -45,6 +51,25 @@ def vocabulary(size: int, rng: random.Random) -> np.ndarray:
         words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
     ordered = COMMON + sorted(words - set(COMMON), key=lambda w: rng.random())
     return np.array(ordered, dtype=object)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring in this process: the bench measures SQLCipher, not the Secret Service."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
 
 
 class TextSource:
@@ -132,10 +157,10 @@ def queries(vocab: np.ndarray, rng: random.Random, count: int) -> list[str]:
     return picks
 
 
-def build(db: Path, total: int, n_conv: int, long_length: int, vocab: np.ndarray,
-          rng: random.Random) -> str:
+def build(db: Path, keys: KeySource | None, total: int, n_conv: int, long_length: int,
+          vocab: np.ndarray, rng: random.Random) -> str:
     """Generate the history through the store's bulk import; returns the long chat's id."""
-    store = HistoryStore.open(db)
+    store = HistoryStore.open(db, keys=keys)
     started = time.perf_counter()
     source = TextSource(vocab, 7)
     long_id = ""
@@ -159,36 +184,16 @@ def build(db: Path, total: int, n_conv: int, long_length: int, vocab: np.ndarray
     return long_id
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--conversations", type=int, default=None,
-                        help="default: messages / 50")
-    parser.add_argument("--stream-seconds", type=float, default=20.0)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--keep", type=Path, help="build the database here and keep it")
-    parser.add_argument("--existing", type=Path,
-                        help="measure a database that --keep built earlier (same --messages)")
-    args = parser.parse_args()
-    n_conv = args.conversations or max(2, args.messages // 50)
-    long_length = min(10_000, args.messages // 4)
+def measure(label: str, db: Path, keys: KeySource | None, long_id: str, vocab: np.ndarray,
+            args: argparse.Namespace) -> dict[str, float]:
+    """Search, open and streaming figures for one database; printed and returned."""
     rng = random.Random(7)
-    vocab = vocabulary(50_000, rng)
-    if args.existing:
-        db = args.existing
-        with HistoryStore.open(db) as store:
-            long_id = next(store.iter_conversations()).id  # generated first: the long one
-        print(f"database: {db.stat().st_size / 1e6:,.1f} MB = "
-              f"{db.stat().st_size / args.messages:,.0f} bytes/message (built earlier)")
-    else:
-        folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
-        db = folder / "history.sqlite3"
-        long_id = build(db, args.messages, n_conv, long_length, vocab, rng)
     source = TextSource(vocab, 11)
-
+    print(f"-- {label}")
     started = time.perf_counter()
-    store = HistoryStore.open(db)
-    print(f"open the database: {(time.perf_counter() - started) * 1000:.1f} ms")
+    store = HistoryStore.open(db, keys=keys)
+    figures = {"open_db_ms": (time.perf_counter() - started) * 1000}
+    print(f"open the database: {figures['open_db_ms']:.1f} ms")
 
     times: dict[bool, list[float]] = {False: [], True: []}
     hits = 0
@@ -198,29 +203,30 @@ def main() -> int:
         hits += len(store.search(query.rstrip("…"), limit=20, prefix=prefix))
         times[prefix].append((time.perf_counter() - t0) * 1000)
     words, typed = times[False], times[True]
-    p95 = percentile(words, 95)
+    p95 = figures["search_p95_ms"] = percentile(words, 95)
     print(f"search over {len(words)} word queries: p50 {percentile(words, 50):.1f} ms, "
           f"p95 {p95:.1f} ms, max {max(words):.1f} ms ({hits} hits in all) "
           f"-> target p95 <= 30 ms: {'ok' if p95 <= 30 else 'MISSED'}")
     if typed:
+        figures["prefix_p95_ms"] = percentile(typed, 95)
         print(f"search-as-you-type ({len(typed)} prefix queries, opt-in): p50 "
               f"{percentile(typed, 50):.1f} ms, p95 {percentile(typed, 95):.1f} ms, "
               f"max {max(typed):.1f} ms")
 
-    times = []
+    opens = []
     for _ in range(30):
-        fresh = HistoryStore.open(db)  # a cold-ish open each time, like clicking the chat
+        fresh = HistoryStore.open(db, keys=keys)  # a cold-ish open, like clicking the chat
         t0 = time.perf_counter()
         page = fresh.messages_page(long_id, limit=50)
-        times.append((time.perf_counter() - t0) * 1000)
+        opens.append((time.perf_counter() - t0) * 1000)
         fresh.close()
     depth = page.messages[-1].depth + 1
     t0 = time.perf_counter()
     older = store.messages_page(long_id, before_id=page.messages[0].id, limit=50)
     scroll_ms = (time.perf_counter() - t0) * 1000
-    p95 = percentile(times, 95)
+    p95 = figures["open_conversation_p95_ms"] = percentile(opens, 95)
     print(f"open a {depth:,}-message conversation (last 50): median "
-          f"{statistics.median(times):.1f} ms, p95 {p95:.1f} ms; next page up "
+          f"{statistics.median(opens):.1f} ms, p95 {p95:.1f} ms; next page up "
           f"{scroll_ms:.1f} ms ({len(older.messages)} msgs) -> target <= 50 ms: "
           f"{'ok' if p95 <= 50 else 'MISSED'}")
 
@@ -242,14 +248,56 @@ def main() -> int:
     writer.finish("stop", completion_tokens=n_tokens)
     in_store += time.perf_counter() - t0
     wall = time.perf_counter() - started
-    share = in_store / wall * 100
+    share = figures["stream_share_pct"] = in_store / wall * 100
+    figures["flush_ms"] = in_store / max(flushes, 1) * 1000
     print(f"streaming {n_tokens} tokens at {tokens_per_s:.0f} tok/s: {flushes} flushes, "
           f"{in_store * 1000:.1f} ms in the store over {wall:.1f} s = {share:.3f} % of decode "
-          f"time ({in_store / max(flushes, 1) * 1000:.2f} ms per flush) -> target < 1 %: "
+          f"time ({figures['flush_ms']:.2f} ms per flush) -> target < 1 %: "
           f"{'ok' if share < 1 else 'MISSED'}")
     store.close()
-    if args.keep is None and args.existing is None:
-        shutil.rmtree(db.parent)
+    return figures
+
+
+def compare(plain: dict[str, float], encrypted: dict[str, float]) -> None:
+    print("-- encrypted vs plain")
+    for name, value in plain.items():
+        other = encrypted.get(name)
+        if other is not None:
+            change = (other - value) / value * 100 if value else 0.0
+            print(f"{name:>26}: plain {value:9.2f}  encrypted {other:9.2f}  ({change:+.0f} %)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--conversations", type=int, default=None,
+                        help="default: messages / 50")
+    parser.add_argument("--stream-seconds", type=float, default=20.0)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--mode", choices=("both", "plain", "encrypted"), default="both")
+    parser.add_argument("--keep", type=Path, help="build the databases here and keep them")
+    args = parser.parse_args()
+    n_conv = args.conversations or max(2, args.messages // 50)
+    long_length = min(10_000, args.messages // 4)
+    vocab = vocabulary(50_000, random.Random(7))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="history-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    modes = ("plain", "encrypted") if args.mode == "both" else (args.mode,)
+    results = {}
+    for mode in modes:
+        keys = KeySource(keyring=MemoryKeyring()) if mode == "encrypted" else None
+        db = folder / f"history-{mode}.sqlite3"
+        print(f"== {mode}")
+        long_id = build(db, keys, args.messages, n_conv, long_length, vocab, random.Random(7))
+        results[mode] = measure(mode, db, keys, long_id, vocab, args)
+    if len(results) == 2:
+        compare(results["plain"], results["encrypted"])
+        started = time.perf_counter()
+        KeySource(passphrase="a passphrase").new_record()
+        print(f"passphrase unlock (scrypt n=2^15, r=8): "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms, once per start")
+    if args.keep is None:
+        shutil.rmtree(folder)
     return 0
 
 

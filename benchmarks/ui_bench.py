@@ -76,9 +76,11 @@ def one_run(code: str, idle_ms: int) -> tuple[float, int, float]:
     """(seconds from spawn to READY, RSS bytes when idle, longest GUI stall in seconds
     while the start-up work ran; 0 for the bare window)."""
     with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "passphrase").write_text("bench\n")  # encrypted history, no keyring needed
         env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    SPARK_DESKTOP_DATA_DIR=f"{tmp}/data", SPARK_DESKTOP_MODELS_DIR=f"{tmp}/models",
-                   HF_HOME=f"{tmp}/hf", HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+                   HF_HOME=f"{tmp}/hf", HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT),
+                   SPARK_DESKTOP_PASSPHRASE_FILE=f"{tmp}/passphrase")
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-c", code, str(idle_ms)], env=env,
                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)

@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
-    store = HistoryStore.open(tmp / "history.sqlite3")
+    store = HistoryStore.open(tmp / "history.sqlite3", keys=None)  # plain: no keyring needed
     conv_id = long_conversation(store, args.messages)
     other = store.create_conversation("Other")
     store.add_message(other.id, "user", "hello")

@@ -25,6 +25,9 @@ def _common_options() -> argparse.ArgumentParser:
                              f"(env {paths.DATA_ENV})")
     common.add_argument("--models-dir", default=argparse.SUPPRESS, metavar="DIR",
                         help=f"folder for models (env {paths.MODELS_ENV})")
+    common.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
+                        help="unlock (or create) the encrypted history with the passphrase "
+                             "in FILE instead of the keyring (env SPARK_DESKTOP_PASSPHRASE_FILE)")
     return common
 
 
@@ -45,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     paths.configure(getattr(args, "data_dir", None), getattr(args, "models_dir", None))
+    if getattr(args, "passphrase_file", None) is not None:
+        from spark_desktop.history import keys
+
+        keys.configure(args.passphrase_file)
     handler = getattr(args, "handler", None)
     try:
         if handler is None:

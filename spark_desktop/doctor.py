@@ -254,11 +254,16 @@ def check_folder(label: str, path: Path, free: int | None, writable: bool,
     return Check(label, Status.OK, detail)
 
 
-def check_hub(endpoint: str, offline_mode: bool, error: str | None) -> Check:
-    """`error` is None when the endpoint answered (any HTTP status counts as reachable)."""
+def check_hub(endpoint: str, offline_mode: bool, error: str | None,
+              contacted: bool = True) -> Check:
+    """`error` is None when the endpoint answered (any HTTP status counts as reachable);
+    `contacted` False when the caller chose not to reach the network."""
     if offline_mode:
         return Check("Hugging Face Hub", Status.OK,
                      f"offline mode: {endpoint} is not contacted; local models work")
+    if not contacted:
+        return Check("Hugging Face Hub", Status.OK,
+                     f"{endpoint} not contacted; press Check again to test the connection")
     if error is None:
         return Check("Hugging Face Hub", Status.OK, f"{endpoint} reachable")
     return Check("Hugging Face Hub", Status.WARNING,
@@ -311,8 +316,9 @@ def _folder_facts(path: Path) -> tuple[int | None, bool]:
         return None, False
 
 
-def run_checks() -> list[Check]:
-    """Gather the facts of this machine and judge them (takes a few seconds)."""
+def run_checks(reach_hub: bool = True) -> list[Check]:
+    """Gather the facts of this machine and judge them (takes a few seconds). With
+    `reach_hub` False nothing goes over the network (the GUI's automatic run)."""
     from spark_desktop import paths, settings
     from spark_desktop.engine import build_info
     from spark_desktop.engine.smoke import run_smoke
@@ -344,6 +350,8 @@ def run_checks() -> list[Check]:
                                low=20 * GIB, too_low=GIB))
     endpoint = session.endpoint()
     offline = session.is_offline()
+    reach = reach_hub and not offline
     checks.append(check_hub(endpoint, offline,
-                            None if offline else session.unreachable_reason(HUB_TIMEOUT_S)))
+                            session.unreachable_reason(HUB_TIMEOUT_S) if reach else None,
+                            contacted=reach_hub))
     return checks

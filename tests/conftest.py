@@ -32,6 +32,11 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    # New histories are encrypted; their keys go to a file keyring inside tmp.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring"))
+    monkeypatch.setenv("SPARK_DESKTOP_PASSPHRASE_FILE", "")  # recorded, so restored after
+    monkeypatch.delenv("SPARK_DESKTOP_PASSPHRASE_FILE")
     return tmp_path
 
 

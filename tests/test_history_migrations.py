@@ -65,7 +65,7 @@ def test_first_schema_with_data_upgrades_to_current(tmp_path: Path) -> None:
 
 def test_too_new_database_is_refused_untouched(tmp_path: Path) -> None:
     db = tmp_path / "new.sqlite3"
-    with HistoryStore.open(db) as store:
+    with HistoryStore.open(db, keys=None) as store:
         store.add_message(store.create_conversation().id, "user", "from the future")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_from_a_newer_app'")

@@ -239,9 +239,11 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="spark-shots-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    (tmp / "passphrase").write_text("screenshots only\n")  # encrypted history, no keyring
     os.environ.update(SPARK_DESKTOP_DATA_DIR=str(tmp / "data"),
                       SPARK_DESKTOP_MODELS_DIR=str(tmp / "models"), HF_HOME=str(tmp / "hf"),
-                      HF_HUB_DISABLE_TELEMETRY="1")
+                      HF_HUB_DISABLE_TELEMETRY="1",
+                      SPARK_DESKTOP_PASSPHRASE_FILE=str(tmp / "passphrase"))
 
     from tests import fakehub  # the fake Hub, started before huggingface_hub is imported
 

@@ -1,4 +1,5 @@
-"""Sub-commands of the history area: list, show, search, export, import, rm."""
+"""Sub-commands of the history area: list, show, search, export, import, rm, and the
+encryption ones: status, encrypt, passphrase."""
 
 from __future__ import annotations
 
@@ -50,6 +51,26 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     remove = commands.add_parser("rm", parents=[common], help="delete a conversation")
     remove.add_argument("id", help="conversation id (its first characters are enough)")
     remove.set_defaults(handler=_rm)
+
+    status = commands.add_parser("status", parents=[common],
+                                 help="where the history is and whether it is encrypted")
+    status.set_defaults(handler=_status)
+
+    encrypt = commands.add_parser(
+        "encrypt", parents=[common],
+        help="encrypt a plaintext history (key in the keyring, or from --passphrase-file)")
+    encrypt.set_defaults(handler=_encrypt)
+
+    passphrase = commands.add_parser(
+        "passphrase", parents=[common],
+        help="set or change the history's passphrase (the current key comes from the "
+             "keyring or --passphrase-file)")
+    new = passphrase.add_mutually_exclusive_group()
+    new.add_argument("--new-passphrase-file", type=Path, metavar="FILE",
+                     help="read the new passphrase from FILE instead of asking twice")
+    new.add_argument("--use-keyring", action="store_true",
+                     help="drop the passphrase: keep a random key in the keyring instead")
+    passphrase.set_defaults(handler=_passphrase)
 
 
 def _store() -> Any:
@@ -164,4 +185,59 @@ def _rm(args: argparse.Namespace) -> int:
         title = store.get_conversation(conversation_id).title
         store.delete_conversation(conversation_id)
     print(f"Deleted {conversation_id[:8]} {_plain(title)}")
+    return 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from spark_desktop import paths
+    from spark_desktop.history.encryption import encryption_status
+
+    path = paths.database_path()
+    state = encryption_status(path)
+    if not state.exists:
+        print(f"{path}: no history yet; it will be encrypted when created.")
+    elif not state.encrypted:
+        print(f"{path}: NOT encrypted. Run `spark-desktop history encrypt` to encrypt it.")
+    else:
+        where = "a passphrase" if state.kind == "passphrase" else "a key in the keyring"
+        print(f"{path}: encrypted (SQLCipher), unlocked by {where}.")
+    return 0
+
+
+def _encrypt(_args: argparse.Namespace) -> int:
+    from spark_desktop import paths
+    from spark_desktop.history.encryption import encrypt_history
+    from spark_desktop.history.keys import app_key_source
+
+    path = paths.database_path()
+    messages = encrypt_history(path, app_key_source())
+    print(f"Encrypted {path}; all {messages} messages verified in the encrypted copy.")
+    return 0
+
+
+def _new_passphrase(args: argparse.Namespace) -> str:
+    import getpass
+
+    from spark_desktop.history.keys import read_passphrase_file
+
+    if args.new_passphrase_file is not None:
+        return read_passphrase_file(args.new_passphrase_file)
+    first = getpass.getpass("New passphrase: ")
+    if not first or first != getpass.getpass("Repeat it: "):
+        from spark_desktop.history.errors import HistoryError
+
+        raise HistoryError("The two passphrases were empty or differed; nothing was changed.")
+    return first
+
+
+def _passphrase(args: argparse.Namespace) -> int:
+    from spark_desktop import paths
+    from spark_desktop.history.encryption import change_key
+    from spark_desktop.history.keys import KeySource, app_key_source
+
+    new = KeySource() if args.use_keyring else KeySource(passphrase=_new_passphrase(args),
+                                                          use_keyring=False)
+    change_key(paths.database_path(), app_key_source(), new)
+    print("The history now opens with " + ("its key in the keyring." if args.use_keyring
+                                           else "the new passphrase."))
     return 0

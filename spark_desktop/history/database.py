@@ -5,6 +5,12 @@ or a damaged file is refused before a single byte of it changes. Only then is it
 for writing and migrated to the newest schema inside one transaction (SQLite DDL is
 transactional, so a failed upgrade leaves the old schema intact).
 
+Encryption: the file is always driven through SQLCipher (the `sqlcipher3` module under
+SQLAlchemy's pysqlite dialect; without a key it reads and writes plain SQLite, so one SQLite
+library holds the file's locks in this process). With a key (see keys.py) it encrypts every
+page of the database, its WAL and its journal, the FTS5 index included. The key is a raw 256-bit key
+(`x'…'`), so opening costs no key derivation. Temporary tables and sorts stay in memory.
+
 Durability: WAL with synchronous=NORMAL. In WAL mode a commit appends to the -wal file and
 NORMAL skips the fsync of each commit (fsync happens at checkpoints). A crash or SIGKILL
 of the app loses nothing committed, because the operating system still holds the written
@@ -17,21 +23,26 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import struct
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from spark_desktop.history import keys as keys_module
 from spark_desktop.history.errors import (
     CorruptDatabaseError,
     DatabaseTooNewError,
     NotHistoryDatabaseError,
+    WrongPassphraseError,
 )
 from spark_desktop.history.schema import Base
 
+KeySource = keys_module.KeySource
+AppKeys = Literal["app"]
+APP_KEYS: Final[AppKeys] = "app"  # the app's own key source: keys.app_key_source()
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). A database
 # already there opens without importing Alembic, which keeps start-up quick.
@@ -88,7 +99,8 @@ def _header_problem(path: Path) -> str | None:
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(_MAGIC):
-        return "it is not an SQLite database"
+        return (f"it is not an SQLite database, or an encrypted one whose key file "
+                f"{keys_module.key_info_path(path).name} is missing")
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
     change_counter, pages = struct.unpack(">II", header[24:32])
@@ -98,7 +110,7 @@ def _header_problem(path: Path) -> str | None:
     return None
 
 
-def _quick_check(conn: sqlite3.Connection, size: int) -> str | None:
+def _quick_check(conn: Any, size: int) -> str | None:
     """SQLite's quick_check where it is cheap (small files); else read what the app
     shows first (the newest conversations) and the end of the message table.
 
@@ -113,19 +125,57 @@ def _quick_check(conn: sqlite3.Connection, size: int) -> str | None:
     return None if result == ["ok"] else "; ".join(result)
 
 
-def inspect_revision(path: Path) -> str | None:
+def cipher_module() -> Any:
+    import sqlcipher3.dbapi2
+
+    return sqlcipher3.dbapi2
+
+
+def set_key(conn: Any, key: bytes) -> None:
+    """Give SQLCipher the raw key; must be the first statement on a connection."""
+    conn.execute("PRAGMA cipher_log_level = NONE").fetchall()  # no wrong-key noise on stderr
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"").fetchall()
+
+
+def connect_readonly(path: Path, key: bytes | None) -> Any:
+    """A read-only DB-API connection that writes nothing: no -wal/-shm when there is none."""
+    wal = path.with_name(path.name + "-wal")
+    flags = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
+    conn = cipher_module().connect(path.as_uri() + flags, uri=True)
+    if key is not None:
+        set_key(conn, key)
+    return conn
+
+
+def choose_key(path: Path, candidates: list[bytes]) -> bytes:
+    """The first candidate key the existing encrypted file decrypts with (read-only)."""
+    for key in candidates:
+        conn = connect_readonly(path, key)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            return key
+        except cipher_module().DatabaseError:
+            continue
+        finally:
+            conn.close()
+    if len(keys_module.read_records(path)) > 1:
+        raise WrongPassphraseError(path, interrupted=True)
+    # The key matched its key file's check value, so the file is at fault.
+    raise backup_aside(path, "it does not decrypt with its key: it is damaged, or another "
+                             "database was put in its place")
+
+
+def inspect_revision(path: Path, key: bytes | None = None) -> str | None:
     """The schema revision of an existing file, read without writing; None for a new file."""
     if not path.exists() or path.stat().st_size == 0:
         return None
-    problem = _header_problem(path)
+    problem = None if key else _header_problem(path)
     if problem:
         raise backup_aside(path, problem)
     try:
         # Without a -wal file everything is in the main file: read it as immutable, which
         # creates no -wal/-shm files either, so a refused file's folder stays as it was.
-        wal = path.with_name(path.name + "-wal")
-        flags = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
-        conn = sqlite3.connect(path.as_uri() + flags, uri=True)
+        conn = connect_readonly(path, key)
         try:
             tables = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -137,7 +187,7 @@ def inspect_revision(path: Path) -> str | None:
             problem = _quick_check(conn, path.stat().st_size)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except cipher_module().DatabaseError as exc:
         raise backup_aside(path, str(exc)) from exc
     if problem:
         raise backup_aside(path, problem)
@@ -147,10 +197,13 @@ def inspect_revision(path: Path) -> str | None:
     return revision
 
 
-def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+def _on_connect(key: bytes | None, dbapi_conn: Any, _record: Any) -> None:
+    if key is not None:
+        set_key(dbapi_conn, key)
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-    for pragma in ("journal_mode = WAL", "foreign_keys = ON", "synchronous = NORMAL",
-                   f"busy_timeout = {BUSY_TIMEOUT_MS}", f"cache_size = -{CACHE_KIB}"):
+    for pragma in ("temp_store = MEMORY", "journal_mode = WAL", "foreign_keys = ON",
+                   "synchronous = NORMAL", f"busy_timeout = {BUSY_TIMEOUT_MS}",
+                   f"cache_size = -{CACHE_KIB}"):
         dbapi_conn.execute(f"PRAGMA {pragma}").fetchall()
 
 
@@ -168,14 +221,25 @@ def _create_private_file(path: Path) -> None:
         path.chmod(0o600)
 
 
-def open_engine(path: Path) -> Engine:
-    """Check, create (0600), configure and migrate the database; return its engine."""
-    revision = inspect_revision(path)
+def open_engine(path: Path, keys: KeySource | None | AppKeys = None) -> Engine:
+    """Check, create (0600), configure and migrate the database; return its engine.
+
+    With `keys`, a new database is encrypted and an encrypted one is unlocked; an existing
+    plaintext database opens as it is (see keys.database_key). Without `keys`, only
+    plaintext databases open."""
+    if keys == APP_KEYS:
+        keys = keys_module.app_key_source()
+    candidates = keys_module.database_key(path, keys)
+    key = None
+    if candidates is not None:
+        key = candidates[0] if keys_module.is_new(path) else choose_key(path, candidates)
+    revision = inspect_revision(path, key)
     _create_private_file(path)
     engine = create_engine(f"sqlite+pysqlite:///{path}",
+                           module=cipher_module(),
                            connect_args={"check_same_thread": False,
                                          "timeout": BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "connect", partial(_on_connect, key))
     event.listen(engine, "begin", _on_begin)
     if revision == HEAD_REVISION:
         return engine

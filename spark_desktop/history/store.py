@@ -81,14 +81,17 @@ class HistoryStore:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | None = None) -> HistoryStore:
+    def open(cls, path: Path | None = None,
+             keys: database.KeySource | None | database.AppKeys = database.APP_KEYS
+             ) -> HistoryStore:
         """Open (creating or upgrading) the database and mark replies cut off by a crash.
 
         Raises DatabaseTooNewError, CorruptDatabaseError or NotHistoryDatabaseError
-        before changing the file.
+        before changing the file. `keys`: the app's key source (keyring or passphrase file;
+        new files are encrypted), another KeySource, or None for plaintext only.
         """
         path = Path(path) if path is not None else paths.database_path()
-        store = cls(database.open_engine(path), path)
+        store = cls(database.open_engine(path, keys), path)
         store.recover_interrupted()
         return store
 

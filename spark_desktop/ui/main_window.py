@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -21,6 +22,7 @@ from spark_desktop import paths
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
 
 if TYPE_CHECKING:
@@ -69,11 +71,11 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
+        self.lock = AppLock(self)  # with a passphrase: locks when idle and on Ctrl+L
         QTimer.singleShot(0, self._start)  # the slow work begins once the window shows
 
     def _start(self) -> None:
-        run_async(lambda: importlib.import_module("spark_desktop.ui.chat"), self._build_chat,
-                  self._chat_failed, parent=self)
+        self.rebuild_chat()
         self.services.start()
         # Import the other pages' modules off the GUI thread too: the first click on
         # one then only builds widgets.
@@ -128,6 +130,46 @@ class MainWindow(QMainWindow):
         self.services.settings_changed.connect(self._sampling_defaults)
         self._offer_models(self.services.models)
 
+    def release_chat(self) -> None:
+        """Destroy the chat page and close its history (the app lock: no conversation
+        text stays in a widget); `rebuild_chat` brings a fresh one."""
+        chat, self.chat = self.chat, None
+        if chat is None:
+            return
+        self.services.settings_changed.disconnect(self._sampling_defaults)
+        self.pages.pop("chat", None)
+        chat.wait_idle(2000)  # history calls finish in milliseconds; none is mid-reply
+        if chat.store is not None:
+            chat.store.close()
+        # The page's views queue zero-delay timers on themselves (scroll to the end);
+        # let them run while the page still exists.
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        chat.setParent(None)
+        chat.deleteLater()
+        self.chat_note.setText("Opening your conversations…")
+        self.chat_note.show()
+
+    def rebuild_chat(self) -> None:
+        """Build the chat page, its modules imported off the GUI thread; first, what the
+        history needs before it opens (a passphrase, a change asked for in Settings)."""
+        from spark_desktop.ui.pages import privacy
+
+        def load() -> tuple[Any, Any]:
+            return importlib.import_module("spark_desktop.ui.chat"), privacy.start_needs()
+
+        run_async(load, self._chat_module_ready, self._chat_failed, parent=self)
+
+    def _chat_module_ready(self, loaded: tuple[Any, Any]) -> None:
+        from spark_desktop.ui.pages import privacy
+
+        module, needs = loaded
+        if not privacy.prepare_history(needs, self):
+            self.chat_note.setText("Your conversations stay locked: the passphrase was not "
+                                   "given. Restart Spark Desktop to try again.")
+            return
+        self._build_chat(module)
+        self.lock.refresh()
+
     def _sampling_defaults(self, settings: Any) -> None:
         """New chats start from the sampling defaults chosen in Settings."""
         self.chat.panel.defaults = settings.sampling
@@ -168,6 +210,7 @@ class MainWindow(QMainWindow):
                     getattr(self.chat, method)()
             return run
 
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock.lock())
         for keys, method, show in (("Ctrl+N", "new_chat", True),
                                    ("Ctrl+K", "focus_search", True),
                                    (Qt.Key.Key_Escape, "stop", False)):

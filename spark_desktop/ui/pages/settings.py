@@ -1,5 +1,5 @@
 """Settings: model folders, Hub login, default load and sampling settings, theme,
-data folder, offline mode, and "About this machine" (the doctor's checks)."""
+data folder, offline mode, privacy, and "About this machine" (the doctor's checks)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from spark_desktop.settings import Settings
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.pages.cluster import ClusterBox
+from spark_desktop.ui.pages.privacy import PrivacyBox
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
 
@@ -56,6 +57,8 @@ class SettingsPage(QWidget):
         self.cluster = ClusterBox(services)
         column.addWidget(self.cluster)
         column.addWidget(self._look_box())
+        self.privacy = PrivacyBox()
+        column.addWidget(self.privacy)
         column.addWidget(self._about_box())
         column.addStretch(1)
         scroll.setWidget(body)
@@ -161,7 +164,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.checks)
         row = QHBoxLayout()
         self.run_checks_button = QPushButton("Check again")
-        self.run_checks_button.clicked.connect(self.run_checks)
+        self.run_checks_button.clicked.connect(lambda: self.run_checks(reach_hub=True))
         self.checks_status = QLabel("")
         row.addWidget(self.run_checks_button)
         row.addWidget(self.checks_status, 1)
@@ -173,13 +176,15 @@ class SettingsPage(QWidget):
         super().showEvent(event)
         run_async(_login_text, self.login_label.setText, parent=self)
         if self.checks.topLevelItemCount() == 0 and self.run_checks_button.isEnabled():
-            self.run_checks()
+            self.run_checks(reach_hub=False)  # opening Settings contacts no one
 
-    def run_checks(self) -> None:
-        """Run the doctor's checks off the GUI thread (some read files, one reaches the Hub)."""
+    def run_checks(self, reach_hub: bool = True) -> None:
+        """Run the doctor's checks off the GUI thread (some read files; with `reach_hub`,
+        one contacts the Hub: only when the user presses Check again)."""
         self.run_checks_button.setEnabled(False)
         self.checks_status.setText("Checking…")
-        run_async(_doctor_checks, self._show_checks, self._checks_failed, parent=self)
+        run_async(lambda: _doctor_checks(reach_hub), self._show_checks, self._checks_failed,
+                  parent=self)
 
     def _show_checks(self, checks: Any) -> None:
         self.checks.clear()
@@ -282,7 +287,7 @@ def _login_text() -> str:
             "models, accept the licence on the Hub and run `hf auth login` in a terminal.")
 
 
-def _doctor_checks() -> Any:
+def _doctor_checks(reach_hub: bool) -> Any:
     from spark_desktop import doctor
 
-    return doctor.run_checks()
+    return doctor.run_checks(reach_hub=reach_hub)

@@ -1,0 +1,303 @@
+"""Settings → Privacy: is the history encrypted, what the app sends over the network, and
+"Delete all my data"; plus what runs before the Chat page opens the history (the window
+already shows): the passphrase prompt, and a conversion or key change the user asked for.
+
+Converting a plaintext history and changing its key need the history closed, and the
+running window holds it open; so the box records the request and the next start carries
+it out first (or the user runs `spark-desktop history encrypt | passphrase` meanwhile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spark_desktop import paths
+from spark_desktop.ui.bridges import error_text, run_async
+
+NETWORK_WORDS = (
+    "Spark Desktop connects to the network only when you ask it to: searching the Hugging "
+    "Face Hub, opening a model card, and downloading a model (and the local API server, "
+    "if you turn it on). There is no telemetry and no update check. Offline mode makes no "
+    "connections at all. Your conversations never leave this device.")
+
+
+def status_text(state: object) -> str:
+    """The sentence for an `encryption.EncryptionStatus`."""
+    if not getattr(state, "exists", False):
+        return "Your history will be encrypted on this device when the first chat is saved."
+    if not getattr(state, "encrypted", False):
+        return ("Your history is NOT encrypted (it was created by an older version). "
+                "Encrypt it at the next start, or close Spark Desktop and run: "
+                "spark-desktop history encrypt")
+    if getattr(state, "kind", None) == "passphrase":
+        return "Your history is encrypted on this device and unlocked with your passphrase."
+    return ("Your history is encrypted on this device; its key is kept in your system "
+            "keyring, so nothing is asked at start.")
+
+
+_REQUEST_WORDS = {
+    "encrypt": "Your history will be encrypted at the next start of Spark Desktop.",
+    "passphrase": "You will choose the passphrase at the next start of Spark Desktop.",
+    "keyring": "The passphrase will be replaced by a key in your keyring at the next start.",
+}
+
+
+def _status() -> object:
+    from spark_desktop.history.encryption import encryption_status
+
+    return encryption_status(paths.database_path())
+
+
+class PrivacyBox(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Privacy", parent)
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Checking the history…")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.status)
+        row = QHBoxLayout()
+        self.encrypt_button = QPushButton("Encrypt my history")
+        self.passphrase_button = QPushButton("Set a passphrase…")
+        self.keyring_button = QPushButton("Use the keyring instead of a passphrase")
+        for button, action in ((self.encrypt_button, "encrypt"),
+                               (self.passphrase_button, "passphrase"),
+                               (self.keyring_button, "keyring")):
+            button.setVisible(False)
+            button.clicked.connect(lambda _=False, a=action: self.request(a))
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.request_note = QLabel("")
+        self.request_note.setWordWrap(True)
+        layout.addWidget(self.request_note)
+        network = QLabel(NETWORK_WORDS)
+        network.setWordWrap(True)
+        layout.addWidget(network)
+        self.delete_button = QPushButton("Delete all my data…")
+        self.delete_button.clicked.connect(self.confirm_delete)
+        layout.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.refresh()
+
+    def refresh(self) -> None:
+        run_async(_status, self._show_status,
+                  lambda exc: self.status.setText(error_text(exc)), parent=self)
+
+    def _show_status(self, state: Any) -> None:
+        self.status.setText(status_text(state))
+        encrypted, kind = state.encrypted, state.kind
+        self.encrypt_button.setVisible(state.exists and not encrypted)
+        self.passphrase_button.setVisible(True)
+        self.passphrase_button.setText("Change the passphrase…" if kind == "passphrase"
+                                       else "Set a passphrase…")
+        self.keyring_button.setVisible(encrypted and kind == "passphrase")
+
+    def request(self, action: str) -> None:
+        """Record the change for the next start (the open Chat page holds the history)."""
+        from spark_desktop.history.encryption import request_at_start
+
+        request_at_start(paths.database_path(), action)  # type: ignore[arg-type]
+        self.request_note.setText(_REQUEST_WORDS[action])
+
+    def confirm_delete(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete all my data",
+                          "Delete every conversation, the logs, caches and settings from "
+                          "this device? This cannot be undone. Spark Desktop quits "
+                          "afterwards.", parent=self)
+        models = QCheckBox("Also delete the downloaded models")
+        box.setCheckBox(models)
+        delete = box.addButton("Delete everything", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is delete:
+            self.delete_on_quit(models.isChecked())
+
+    def delete_on_quit(self, include_models: bool) -> None:
+        """Quit first (pages close the history, the window saves its state), then delete,
+        so nothing is written back after the deletion."""
+        app = QApplication.instance()
+        app.aboutToQuit.connect(lambda: _delete(include_models))
+        window = self.window()
+        if window is not None:
+            window.close()
+        app.quit()
+
+
+def _delete(include_models: bool) -> list[Path]:
+    from spark_desktop.privacy import delete_all_data
+
+    return delete_all_data(include_models)
+
+
+class PassphraseDialog(QDialog):
+    """Asks for the history's passphrase; accepts only one the key file expects."""
+
+    def __init__(self, database: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.database = database
+        self.setWindowTitle("Unlock your history")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Your conversations are protected by a passphrase."))
+        self.field = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        layout.addWidget(self.field)
+        self.problem = QLabel("")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def check(self) -> None:
+        """scrypt takes ~0.2 s: checked on a worker, the dialog waits meanwhile."""
+        from spark_desktop.history import keys
+
+        passphrase = self.field.text()
+        self.setEnabled(False)
+        self.problem.setText("Checking…")
+        run_async(lambda: keys.passphrase_matches(self.database, passphrase),
+                  lambda ok: self._checked(ok, passphrase),
+                  lambda _exc: self._checked(False, passphrase), parent=self)
+
+    def _checked(self, ok: bool, passphrase: str) -> None:
+        from spark_desktop.history import keys
+
+        self.setEnabled(True)
+        if ok:
+            keys.remember_passphrase(passphrase)
+            self.field.clear()
+            self.accept()
+        else:
+            self.problem.setText("That passphrase does not unlock the history. Try again.")
+            self.field.selectAll()
+
+
+class NewPassphraseDialog(QDialog):
+    """Asks for a new passphrase twice; `passphrase` holds it once accepted."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.passphrase = ""
+        self.setWindowTitle("Choose a passphrase for your history")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("It is asked at every start. If you forget it, your "
+                                "conversations cannot be recovered."))
+        self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        layout.addWidget(self.first)
+        layout.addWidget(self.second)
+        self.problem = QLabel("")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def check(self) -> None:
+        if len(self.first.text()) < 8:
+            self.problem.setText("Use at least 8 characters.")
+        elif self.first.text() != self.second.text():
+            self.problem.setText("The two entries differ.")
+        else:
+            self.passphrase = self.first.text()
+            self.accept()
+
+
+def run_with_progress(fn: Callable[[], Any], text: str, parent: QWidget | None = None) -> Any:
+    """Run `fn` on a worker while a modal progress dialog keeps the GUI alive; return its
+    result or raise its error."""
+    dialog = QProgressDialog(text, "", 0, 0, parent)
+    dialog.setCancelButton(None)
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    outcome: dict[str, Any] = {}
+
+    def finished(key: str, value: Any) -> None:
+        outcome[key] = value
+        dialog.done(0)
+
+    run_async(fn, lambda result: finished("result", result),
+              lambda exc: finished("error", exc))
+    if not outcome:
+        dialog.exec()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | None:
+    """Do the requested change; the sentence to show, or None if the user cancelled."""
+    from spark_desktop.history import keys
+    from spark_desktop.history.encryption import change_key, encrypt_history
+
+    current = keys.app_key_source()
+    if action == "encrypt":
+        count = run_with_progress(lambda: encrypt_history(database, current),
+                                  "Encrypting your history…", parent)
+        return f"Your history is now encrypted ({count} messages checked)."
+    if action == "keyring":
+        run_with_progress(lambda: change_key(database, current, keys.KeySource()),
+                          "Moving the key to your keyring…", parent)
+        return "Your history now opens with a key kept in your keyring."
+    chooser = NewPassphraseDialog(parent)
+    if chooser.exec() != QDialog.DialogCode.Accepted:
+        return None
+    new = keys.KeySource(passphrase=chooser.passphrase, use_keyring=False)
+    if keys.is_plaintext(database):
+        run_with_progress(lambda: encrypt_history(database, new),
+                          "Encrypting your history with your passphrase…", parent)
+    elif not keys.is_new(database):
+        run_with_progress(lambda: change_key(database, current, new),
+                          "Re-encrypting your history with the new passphrase…", parent)
+    keys.remember_passphrase(chooser.passphrase)  # a new history is created with it
+    return "Your history is now protected by your new passphrase."
+
+
+def start_needs() -> tuple[bool, str | None]:
+    """(asks for a passphrase, requested change): read off the GUI thread before the Chat
+    page opens the history."""
+    from spark_desktop.history import keys
+    from spark_desktop.history.encryption import requested_at_start
+
+    database = paths.database_path()
+    return keys.needs_passphrase(database), requested_at_start(database)
+
+
+def prepare_history(needs: tuple[bool, str | None], parent: QWidget | None = None) -> bool:
+    """Before the Chat page opens the history: ask for its passphrase if it needs one, then
+    carry out a change requested in Settings → Privacy. False if the user gave up."""
+    from spark_desktop.history.encryption import request_at_start
+
+    database = paths.database_path()
+    asks, action = needs
+    if asks and PassphraseDialog(database, parent).exec() != QDialog.DialogCode.Accepted:
+        return False
+    if action is None:
+        return True
+    request_at_start(database, None)  # once, whatever happens
+    try:
+        message = _carry_out(action, database, parent)
+    except Exception as exc:  # noqa: BLE001 - shown in words; the history is unchanged
+        message = error_text(exc)
+    if message:
+        QMessageBox.information(parent, "Privacy", message)
+    return True
