@@ -68,6 +68,15 @@ class HistoryRunner:
             self._store = self._opener()
         return op(self._store)
 
+    def release(self) -> Future[None]:
+        """Close the store after the queued calls (the app lock, a key change at start);
+        the next call opens it again."""
+        def drop() -> None:
+            if self._owns_store and self._store is not None:
+                self._store.close()
+                self._store = None
+        return self._executor.submit(drop)
+
     def close(self) -> None:
         """Finish the queued calls, then close the store if the runner opened it."""
         self._executor.shutdown(wait=True)

@@ -138,9 +138,8 @@ class MainWindow(QMainWindow):
             return
         self.services.settings_changed.disconnect(self._sampling_defaults)
         self.pages.pop("chat", None)
-        chat.wait_idle(2000)  # history calls finish in milliseconds; none is mid-reply
-        if chat.store is not None:
-            chat.store.close()
+        # the history's calls finish in milliseconds and none is mid-reply: wait for them
+        self.services.history.runner.release().result(timeout=5)
         # The page's views queue zero-delay timers on themselves (scroll to the end);
         # let them run while the page still exists.
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
