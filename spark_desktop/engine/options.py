@@ -19,6 +19,7 @@ KvType = Literal["f16", "q8_0", "q4_0"]
 FlashAttn = Literal["auto", "on", "off"]
 KV_TYPES: tuple[str, ...] = ("f16", "q8_0", "q4_0")
 FLASH_ATTN: tuple[str, ...] = ("auto", "on", "off")
+MAX_SEQ = 256  # llama.cpp's LLAMA_MAX_SEQ
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,6 +55,7 @@ class LoadOptions:
     type_v: KvType = "f16"
     n_batch: int = 2048
     n_ubatch: int = 512
+    n_seq: int = 1  # parallel sequences (slots); n_ctx is shared out among them
     threads: int | None = None
     use_mmap: bool | None = None
     seed: int | None = None
@@ -67,6 +69,13 @@ class LoadOptions:
             raise InvalidOptionsError(f"Context length {self.n_ctx} is too small; use at least 16 tokens.")
         if self.n_batch < 1 or self.n_ubatch < 1:
             raise InvalidOptionsError("n_batch and n_ubatch must be at least 1.")
+        if not 1 <= self.n_seq <= MAX_SEQ:
+            raise InvalidOptionsError(
+                f"Parallel sequences must be between 1 and {MAX_SEQ}, not {self.n_seq}.")
+        if self.n_seq > min(self.n_batch, self.n_ctx):
+            raise InvalidOptionsError(
+                f"{self.n_seq} parallel sequences need a batch and a context of at least "
+                f"{self.n_seq} tokens.")
         for name, value in (("type_k", self.type_k), ("type_v", self.type_v)):
             if value not in KV_TYPES:
                 raise InvalidOptionsError(
@@ -89,6 +98,7 @@ class LoadOptions:
             type_v=self.type_v,
             n_batch=min(self.n_batch, self.n_ctx),
             n_ubatch=min(self.n_ubatch, self.n_batch, self.n_ctx),
+            n_seq=self.n_seq,
             threads=self.threads or default_threads(),
             use_mmap=default_use_mmap() if self.use_mmap is None else self.use_mmap,
             seed=self.seed,
