@@ -1,7 +1,8 @@
 """llama.cpp in a supervised worker process.
 
-Only engine/worker.py (and the dry run) import llama_cpp; everything else talks
-to the worker through engine.client.Client, which survives the worker's death.
+Only the worker's modules (worker, slots, reply, templates) and the dry run import
+llama_cpp; everything else talks to the worker through engine.client.Client, which
+survives the worker's death and streams up to n_seq replies at once (ChatStream).
 """
 
 from spark_desktop.engine.client import Client
@@ -25,9 +26,10 @@ from spark_desktop.engine.events import (
     TextDelta,
 )
 from spark_desktop.engine.options import LoadOptions, SamplingOptions
+from spark_desktop.engine.stream import ChatStream
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
+    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
     "InvalidOptionsError", "LoadCancelledError", "LoadOptions", "LoadedModel", "ModelInfo",
     "ModelLoadError", "NoModelLoadedError", "PromptTooLongError", "ReasoningDelta",
     "SamplingOptions", "TextDelta", "WorkerDiedError",

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Self
 
@@ -33,21 +33,14 @@ from spark_desktop.engine.errors import (
     NoModelLoadedError,
     WorkerDiedError,
 )
-from spark_desktop.engine.events import (
-    ChatDone,
-    ChatEvent,
-    LoadedModel,
-    ModelInfo,
-    ReasoningDelta,
-    TextDelta,
-)
+from spark_desktop.engine.events import LoadedModel, ModelInfo
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
 from spark_desktop.engine.options import LoadOptions, SamplingOptions
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
+from spark_desktop.engine.stream import ChatStream
 
 Message = dict[str, Any]
 _DEAD = object()
-_CLOSED = {"ev": "closed"}  # wakes a thread blocked on a stream another thread closed
 LOG_TAIL_LINES = 20
 
 
@@ -162,11 +155,11 @@ class _Process:
             if self._closed:  # each stream of a dead worker gets here: close once
                 return
             self._closed = True
-        for fd in (self.writer.fd, self.events_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self.writer.close()
+        try:
+            os.close(self.events_fd)
+        except OSError:
+            pass
         self.log_reader.close()
 
 
@@ -371,70 +364,6 @@ class Client:
             self._loaded = None
         if proc is not None:
             proc.stop(grace=2.0)
-
-
-class ChatStream(Iterator[ChatEvent]):
-    """One reply's events, in order. close() (or dropping the stream unfinished)
-    cancels this reply alone; the other streams keep flowing."""
-
-    def __init__(self, client: Client, proc: _Process, rid: int,
-                 events: queue.Queue[Any]) -> None:
-        self.rid = rid
-        self._client = client
-        self._proc = proc
-        self._events = events
-        self._finished = False
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> ChatEvent:
-        if self._finished:
-            raise StopIteration
-        try:
-            event = self._client._wait(self._proc, self._events,
-                                       time.monotonic() + self._client.stall_timeout,
-                                       "generating a reply", stall=True)
-        except BaseException:
-            self._end()  # an error, a death, a timeout: the worker holds nothing more of it
-            raise
-        kind = event["ev"]
-        if kind == "closed":
-            raise StopIteration
-        if kind == "delta":
-            return TextDelta(event["text"])
-        if kind == "reasoning":
-            return ReasoningDelta(event["text"])
-        self._end()
-        return ChatDone(
-            finish_reason=event["finish_reason"], prompt_tokens=int(event["prompt_tokens"]),
-            completion_tokens=int(event["completion_tokens"]), ttft_ms=float(event["ttft_ms"]),
-            prefill_tps=float(event["prefill_tps"]), decode_tps=float(event["decode_tps"]),
-            dropped_messages=int(event["dropped_messages"]),
-            token_ids=tuple(event["token_ids"]), error=event.get("error"),
-            cached_tokens=int(event.get("cached_tokens", 0)))
-
-    def cancel(self) -> None:
-        """Stop this reply; it still ends with its ChatDone ("cancelled"). Any thread."""
-        if not self._finished:
-            self._client._cancel_id(self.rid, proc=self._proc)
-
-    def close(self) -> None:
-        """Stop this reply and stop listening: iteration ends at once. Any thread."""
-        if not self._finished:
-            self._client._cancel_id(self.rid, proc=self._proc)
-            self._end()
-            self._events.put(_CLOSED)
-
-    def _end(self) -> None:
-        self._finished = True
-        self._proc.unroute(self.rid)
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001, S110 - interpreter teardown: nothing left to stop
-            pass
 
 
 def _tail_note(tail: tuple[str, ...]) -> Exception | None:

@@ -49,10 +49,23 @@ class FrameWriter:
         self.fd = fd
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the descriptor once; later sends raise ChannelClosed instead of
+        writing to whatever file reuses the number."""
+        with self._lock:
+            fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         data = _HEADER.pack(len(body)) + body
         with self._lock:
+            if self.fd < 0:
+                raise ChannelClosed
             view = memoryview(data)
             while view:
                 try:

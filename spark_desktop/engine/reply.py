@@ -84,13 +84,17 @@ class Reply:
             self._emit(self._stopper.flush() + self._decoder.decode(b"", final=True))
         for kind, piece in self._splitter.flush():
             self.send("reasoning" if kind == "reasoning" else "delta", text=piece)
-        if self.sampler is not None:
-            llama_cpp.llama_sampler_free(self.sampler)
-            self.sampler = None
+        self.free()
         self.send("done", finish_reason=reason, prompt_tokens=len(self.prompt),
                   cached_tokens=self.cached, completion_tokens=len(self.generated),
                   dropped_messages=self.dropped, token_ids=self.generated, error=error,
                   **self.stats.figures())
+
+
+    def free(self) -> None:
+        if self.sampler is not None:
+            llama_cpp.llama_sampler_free(self.sampler)
+            self.sampler = None
 
 
 class ReplyStats:

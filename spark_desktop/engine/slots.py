@@ -80,8 +80,12 @@ class Scheduler:
         self._assign()
 
     def close(self) -> None:
-        """End every reply (shutdown) and free the batch."""
-        self.finish_all("cancelled")
+        """Free the batch and the samplers, silently: the process is ending."""
+        for reply in [*self.waiting, *(slot.reply for slot in self.slots if slot.reply)]:
+            reply.free()
+        self.waiting.clear()
+        for slot in self.slots:
+            slot.reply = None
         llama_cpp.llama_batch_free(self.batch)
 
     def finish_all(self, reason: str, error: str | None = None) -> None:

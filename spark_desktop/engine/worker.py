@@ -176,14 +176,11 @@ class Worker:
             raise
         except Exception as exc:  # noqa: BLE001 - end the replies in flight, keep the worker
             self.slots.finish_all("error", f"The engine failed: {type(exc).__name__}: {exc}")
-        self.cancel_ids.difference_update(
-            rid for rid in list(self.cancel_ids) if not self._in_flight(rid))
 
-    def _in_flight(self, rid: int) -> bool:
-        slots = self.slots
-        return slots is not None and (
-            any(r.rid == rid for r in slots.waiting)
-            or any(s.reply is not None and s.reply.rid == rid for s in slots.slots))
+    def _reply_event(self, event: dict[str, Any]) -> None:
+        if event["ev"] == "done":  # a cancel of this reply has nothing left to stop
+            self.cancel_ids.discard(event["id"])
+        self.events.send(event)
 
     # -- load ---------------------------------------------------------------
 
@@ -342,7 +339,7 @@ class Worker:
         self.slots.submit(Reply(
             rid, tokens, dropped=dropped, limit=limit, sampling=sampling,
             opens_thinking=prompt_opens_thinking(self._render(kept)), sampler=sampler,
-            send=self.events.send, started=started))
+            send=self._reply_event, started=started))
 
 
 def _last_error(lines: Sequence[str]) -> str:
