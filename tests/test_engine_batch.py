@@ -27,6 +27,7 @@ from spark_desktop.engine import (
     TextDelta,
     WorkerDiedError,
 )
+from spark_desktop.fit.settings import ctx_seq
 
 pytestmark = pytest.mark.slow
 
@@ -262,13 +263,15 @@ def test_a_new_prompt_mid_stream_does_not_stall_the_others(batch_engine: Client)
 
 
 def test_more_chats_than_slots_wait_their_turn(test_model: Path, tmp_path: Path) -> None:
-    options = LoadOptions(n_ctx=1024, n_batch=256, n_ubatch=128, flash_attn="off", threads=2,
-                          n_seq=2)
+    options = LoadOptions(n_ctx=1000, n_batch=256, n_ubatch=128, flash_attn="off", threads=2,
+                          n_seq=3)
     with Client(log_path=tmp_path / "engine.log") as client:
-        client.load(test_model, options)
-        results = in_threads(client, [ask(q) for q in QUESTIONS[:3]],
+        loaded = client.load(test_model, options)
+        # the context each sequence gets is the one the fit estimator assumes
+        assert loaded.info.n_ctx_seq == ctx_seq(1000, 3) and client.n_seq == 3
+        results = in_threads(client, [ask(q) for q in QUESTIONS],
                              SamplingOptions(temperature=0.0, max_tokens=4, ignore_eos=True))
-    assert [done.finish_reason for _text, done in results] == ["length"] * 3
+    assert [done.finish_reason for _text, done in results] == ["length"] * len(QUESTIONS)
 
 
 def test_worker_killed_with_four_streams_ends_every_one(test_model: Path, tmp_path: Path) -> None:

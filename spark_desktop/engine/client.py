@@ -95,12 +95,14 @@ class _Process:
     def _read(self) -> None:
         try:
             while True:
-                event = read_frame(self.events_fd)
+                frame = read_frame(self.events_fd)
                 self.last_event = time.monotonic()
-                with self._lock:
-                    events = self._routes.get(event.get("id"))
-                if events is not None:  # else: a request its caller has given up on
-                    events.put(event)
+                # one step of the worker's slots arrives as one frame of many events
+                for event in frame["events"] if frame["ev"] == "many" else (frame,):
+                    with self._lock:
+                        events = self._routes.get(event.get("id"))
+                    if events is not None:  # else: a request its caller has given up on
+                        events.put(event)
         except (ChannelClosed, OSError, ValueError):
             with self._lock:
                 self._dead = True

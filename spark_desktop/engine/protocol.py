@@ -3,7 +3,8 @@
 Frames travel on dedicated pipe file descriptors, never on stdout/stderr, so
 nothing llama.cpp prints can corrupt the channel. Every request carries a
 monotonically increasing id; every event echoes the id of its request, so the
-client can discard events of a request it has given up on.
+client can discard events of a request it has given up on. One step of the
+worker's slots may send its events together: {"ev": "many", "events": [...]}.
 """
 
 from __future__ import annotations

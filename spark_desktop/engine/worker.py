@@ -100,6 +100,7 @@ class Worker:
         self.options: LoadOptions | None = None
         self.slots: Scheduler | None = None
         self.n_ctx_seq = 0
+        self._outbox: list[dict[str, Any]] | None = None
         self._render: Any = None
         self._loras: list[Any] = []
         self._load_id = -1
@@ -169,18 +170,30 @@ class Worker:
                       message=f"The engine failed: {type(exc).__name__}: {exc}")
 
     def _step(self) -> None:
+        """One step; its events leave in one frame (one write, one wake-up of the
+        client's reader, however many streams got a token)."""
         assert self.slots is not None
+        self._outbox = []
         try:
             self.slots.step()
         except ChannelClosed:
             raise
         except Exception as exc:  # noqa: BLE001 - end the replies in flight, keep the worker
             self.slots.finish_all("error", f"The engine failed: {type(exc).__name__}: {exc}")
+        finally:
+            outbox, self._outbox = self._outbox, None
+            if len(outbox) == 1:
+                self.events.send(outbox[0])
+            elif outbox:
+                self.events.send({"ev": "many", "id": -2, "events": outbox})
 
     def _reply_event(self, event: dict[str, Any]) -> None:
         if event["ev"] == "done":  # a cancel of this reply has nothing left to stop
             self.cancel_ids.discard(event["id"])
-        self.events.send(event)
+        if self._outbox is not None:
+            self._outbox.append(event)
+        else:
+            self.events.send(event)
 
     # -- load ---------------------------------------------------------------
 
