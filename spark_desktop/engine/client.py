@@ -300,12 +300,13 @@ class Client:
             self._died(proc, "while receiving a request")
         return proc, rid, events
 
-    def _cancel_id(self, rid: int, every: bool = False, proc: _Process | None = None) -> None:
+    def _cancel_id(self, rid: int, every: bool = False, proc: _Process | None = None,
+                   wait: bool = True) -> None:
         proc = proc or self._proc
         if proc is None or rid < 0:
             return
         try:
-            proc.writer.send({"op": "cancel", "id": rid, "all": every})
+            proc.writer.send({"op": "cancel", "id": rid, "all": every}, wait=wait)
         except ChannelClosed:
             pass
 

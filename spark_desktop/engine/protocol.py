@@ -61,10 +61,14 @@ class FrameWriter:
             except OSError:
                 pass
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], wait: bool = True) -> bool:
+        """Write one frame; with wait=False (a finalizer, which may run inside another
+        send on this very thread) give up after a moment and return False."""
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         data = _HEADER.pack(len(body)) + body
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if wait else 0.05):
+            return False
+        try:
             if self.fd < 0:
                 raise ChannelClosed
             view = memoryview(data)
@@ -74,3 +78,6 @@ class FrameWriter:
                 except (BrokenPipeError, OSError) as exc:
                     raise ChannelClosed from exc
                 view = view[written:]
+        finally:
+            self._lock.release()
+        return True

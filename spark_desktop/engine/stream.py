@@ -61,10 +61,10 @@ class ChatStream(Iterator[ChatEvent]):
         if not self._finished:
             self._client._cancel_id(self.rid, proc=self._proc)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         """Stop this reply and stop listening: iteration ends at once. Any thread."""
         if not self._finished:
-            self._client._cancel_id(self.rid, proc=self._proc)
+            self._client._cancel_id(self.rid, proc=self._proc, wait=wait)
             self._end()
             self._events.put(_CLOSED)
 
@@ -73,7 +73,7 @@ class ChatStream(Iterator[ChatEvent]):
         self._proc.unroute(self.rid)
 
     def __del__(self) -> None:
-        try:
-            self.close()
+        try:  # the garbage collector may run this inside a send of this very thread
+            self.close(wait=False)
         except Exception:  # noqa: BLE001, S110 - interpreter teardown: nothing left to stop
             pass
