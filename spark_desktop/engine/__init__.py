@@ -1,7 +1,8 @@
 """llama.cpp in a supervised worker process.
 
-Only engine/worker.py (and the dry run) import llama_cpp; everything else talks
-to the worker through engine.client.Client, which survives the worker's death. How a
+Only the worker's modules (worker, slots, reply, templates) and the dry run import
+llama_cpp; everything else talks to the worker through engine.client.Client, which
+survives the worker's death and streams up to n_seq replies at once (ChatStream). How a
 model loads and a reply is sampled are inference_settings.LoadSettings / SamplingSettings.
 """
 
@@ -25,10 +26,11 @@ from spark_desktop.engine.events import (
     ReasoningDelta,
     TextDelta,
 )
+from spark_desktop.engine.stream import ChatStream
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatTemplateError", "Client", "EngineError", "EngineTimeoutError",
-    "InvalidOptionsError",
-    "LoadCancelledError", "LoadedModel", "ModelInfo", "ModelLoadError", "NoModelLoadedError",
-    "PromptTooLongError", "ReasoningDelta", "TextDelta", "WorkerDiedError",
+    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EngineError",
+    "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
+    "ModelInfo", "ModelLoadError", "NoModelLoadedError", "PromptTooLongError",
+    "ReasoningDelta", "TextDelta", "WorkerDiedError",
 ]

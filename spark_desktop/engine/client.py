@@ -1,9 +1,13 @@
-"""Talk to the engine worker: start it, load, stream a chat, cancel, survive its death.
+"""Talk to the engine worker: start it, load, stream chats, cancel, survive its death.
 
-Qt-free and thread-aware: one thread drives load()/chat(), any thread may call
-cancel(). Every wait has a timeout, and the end of the worker's event pipe
-(which happens however the process dies) turns into WorkerDiedError carrying the
-last lines of the worker log. A new load() after a death starts a fresh worker.
+Qt-free and thread-safe for chats: one thread drives load(), while up to the
+loaded model's n_seq chats stream at once from any threads, each with its own
+event iterator (the reader thread routes events by request id). More chats than
+slots wait in the worker, first come first served: the worker knows when a slot
+frees, and a caller that cannot wait closes its stream. Any thread may cancel.
+Every wait has a timeout, and the end of the worker's event pipe (however the
+process dies) ends every stream with WorkerDiedError carrying the last lines of
+the worker log. A new load() after a death starts a fresh worker.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Self
@@ -31,16 +35,10 @@ from spark_desktop.engine.errors import (
     NoModelLoadedError,
     WorkerDiedError,
 )
-from spark_desktop.engine.events import (
-    ChatDone,
-    ChatEvent,
-    LoadedModel,
-    ModelInfo,
-    ReasoningDelta,
-    TextDelta,
-)
+from spark_desktop.engine.events import LoadedModel, ModelInfo
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
+from spark_desktop.engine.stream import ChatStream
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 Message = dict[str, Any]
@@ -49,7 +47,7 @@ LOG_TAIL_LINES = 20
 
 
 class _Process:
-    """One running worker: its pipes, its event queue and its log file."""
+    """One running worker: its pipes, one event queue per request, its log file."""
 
     def __init__(self, python: str, log_path: Path) -> None:
         if log_path.exists():
@@ -74,20 +72,64 @@ class _Process:
             log_file.close()
         self.writer = FrameWriter(req_w)
         self.events_fd = ev_r
-        self.events: queue.Queue[Any] = queue.Queue()
+        self.last_event = time.monotonic()
+        self._lock = threading.Lock()
+        self._routes: dict[int, queue.Queue[Any]] = {}
+        self._dead = False
+        self._ended: tuple[int, tuple[str, ...]] | None = None
+        self._closed = False
+        self.ready = self.route(-1)
         threading.Thread(target=self._read, name="engine-events", daemon=True).start()
+
+    def route(self, rid: int) -> queue.Queue[Any]:
+        """The queue that will receive request `rid`'s events (register before sending)."""
+        events: queue.Queue[Any] = queue.Queue()
+        with self._lock:
+            if self._dead:
+                events.put(_DEAD)
+            self._routes[rid] = events
+        return events
+
+    def unroute(self, rid: int) -> None:
+        with self._lock:
+            self._routes.pop(rid, None)
 
     def _read(self) -> None:
         try:
             while True:
-                self.events.put(read_frame(self.events_fd))
+                frame = read_frame(self.events_fd)
+                self.last_event = time.monotonic()
+                # one step of the worker's slots arrives as one frame of many events
+                for event in frame["events"] if frame["ev"] == "many" else (frame,):
+                    with self._lock:
+                        events = self._routes.get(event.get("id"))
+                    if events is not None:  # else: a request its caller has given up on
+                        events.put(event)
         except (ChannelClosed, OSError, ValueError):
-            self.events.put(_DEAD)
+            with self._lock:
+                self._dead = True
+                routes = list(self._routes.values())
+            for events in routes:
+                events.put(_DEAD)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def ended(self) -> tuple[int, tuple[str, ...]]:
+        """Exit code and log tail of a dead worker, reaped once for every stream."""
+        with self._lock:
+            if self._ended is None:
+                try:
+                    code = self.popen.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.popen.kill()
+                    code = self.popen.wait(timeout=10)
+                self._ended = (code, self.log_tail())
+            return self._ended
+
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> tuple[str, ...]:
+        if self._closed:
+            return self._ended[1] if self._ended else ()
         try:
             self.log_reader.seek(0, os.SEEK_END)
             size = self.log_reader.tell()
@@ -101,7 +143,7 @@ class _Process:
         """Ask politely (shutdown frame), then kill; always reap and close our ends."""
         if self.alive():
             try:  # cancel first: a load or reply in progress stops at once
-                self.writer.send({"op": "cancel", "id": 1 << 62})
+                self.writer.send({"op": "cancel", "id": 1 << 62, "all": True})
                 self.writer.send({"op": "shutdown", "id": 1 << 62})
             except ChannelClosed:
                 pass
@@ -113,16 +155,20 @@ class _Process:
         self.close_fds()
 
     def close_fds(self) -> None:
-        for fd in (self.writer.fd, self.events_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        with self._lock:
+            if self._closed:  # each stream of a dead worker gets here: close once
+                return
+            self._closed = True
+        self.writer.close()
+        try:
+            os.close(self.events_fd)
+        except OSError:
+            pass
         self.log_reader.close()
 
 
 class Client:
-    """The app's handle on the engine. Not re-entrant: one request at a time."""
+    """The app's handle on the engine: one load at a time, up to n_seq chats at once."""
 
     def __init__(self, *, python: str = sys.executable, log_path: Path | None = None,
                  start_timeout: float = 60.0, load_timeout: float = 900.0,
@@ -133,9 +179,9 @@ class Client:
         self.load_timeout = load_timeout
         self.stall_timeout = stall_timeout
         self._proc: _Process | None = None
+        self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._active = -1
-        self._streaming = -1
+        self._last_id = 0
         self._loaded: LoadedModel | None = None
         self._options: LoadSettings | None = None  # of the load in progress or done
         self.worker_info: dict[str, Any] = {}
@@ -147,8 +193,15 @@ class Client:
         return self._loaded
 
     @property
+    def n_seq(self) -> int:
+        """Chats the loaded model streams at once (its slots); 0 with no model."""
+        loaded = self._loaded
+        return loaded.options.n_seq if loaded is not None else 0
+
+    @property
     def worker_pid(self) -> int | None:
-        return self._proc.popen.pid if self._proc and self._proc.alive() else None
+        proc = self._proc
+        return proc.popen.pid if proc and proc.alive() else None
 
     def start(self) -> None:
         """Start a worker if none runs, and wait until it can take requests."""
@@ -156,9 +209,10 @@ class Client:
             return
         self._discard()
         log_path = self._log_path or paths.engine_log_path()
-        self._proc = _Process(self._python, log_path)
-        self._active = -1
-        ready = self._wait(-1, time.monotonic() + self.start_timeout, "starting the engine")
+        proc = self._proc = _Process(self._python, log_path)
+        ready = self._wait(proc, proc.ready, time.monotonic() + self.start_timeout,
+                           "starting the engine")
+        proc.unroute(-1)
         self.worker_info = ready
 
     def load(self, path: str | os.PathLike[str], options: LoadSettings | None = None,
@@ -193,77 +247,60 @@ class Client:
               on_progress: Callable[[float], None] | None,
               notes: tuple[str, ...]) -> LoadedModel:
         self._options = resolved
-        rid = self._send({"op": "load", "path": str(Path(path).expanduser().resolve()),
-                          "options": resolved.to_dict()})
+        proc, rid, events = self._send({"op": "load",
+                                        "path": str(Path(path).expanduser().resolve()),
+                                        "options": resolved.to_dict()})
         deadline = time.monotonic() + self.load_timeout
-        while True:
-            event = self._wait(rid, deadline, "loading the model")
-            if event["ev"] == "load_progress":
-                if on_progress is not None:
-                    on_progress(float(event["fraction"]))
-            elif event["ev"] == "loaded":
-                lines = tuple(event["log_lines"])
-                self._loaded = LoadedModel(
-                    info=ModelInfo(**event["info"]), options=resolved,
-                    memory=_memory_report(lines), load_seconds=float(event["load_seconds"]),
-                    log_lines=lines, notes=notes)
-                return self._loaded
+        try:
+            while True:
+                event = self._wait(proc, events, deadline, "loading the model")
+                if event["ev"] == "load_progress":
+                    if on_progress is not None:
+                        on_progress(float(event["fraction"]))
+                elif event["ev"] == "loaded":
+                    lines = tuple(event["log_lines"])
+                    self._loaded = LoadedModel(
+                        info=ModelInfo(**event["info"]), options=resolved,
+                        memory=_memory_report(lines), load_seconds=float(event["load_seconds"]),
+                        log_lines=lines, notes=notes)
+                    return self._loaded
+        finally:
+            proc.unroute(rid)
 
     def chat(self, messages: Sequence[Message],
-             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
-        """Stream one reply. Yields TextDelta / ReasoningDelta, ends with ChatDone.
+             sampling: SamplingSettings | None = None) -> ChatStream:
+        """Stream one reply: TextDelta / ReasoningDelta events, then ChatDone. Safe to
+        call from several threads; close() on the stream cancels this reply alone.
         Raises WorkerDiedError after delivering whatever text arrived before a death."""
         if self._loaded is None or self._proc is None:
             raise NoModelLoadedError("Load a model before chatting.")
-        rid = self._send({"op": "chat", "messages": [dict(m) for m in messages],
-                          "sampling": (sampling or SamplingSettings()).to_dict()})
-        self._streaming = rid
-        return self._stream(rid)
-
-    def _stream(self, rid: int) -> Iterator[ChatEvent]:
-        finished = False
-        try:
-            while True:
-                deadline = time.monotonic() + self.stall_timeout
-                event = self._wait(rid, deadline, "generating a reply")
-                kind = event["ev"]
-                if kind == "delta":
-                    yield TextDelta(event["text"])
-                elif kind == "reasoning":
-                    yield ReasoningDelta(event["text"])
-                elif kind == "done":
-                    finished = True
-                    if self._streaming == rid:
-                        self._streaming = -1
-                    yield ChatDone(
-                        finish_reason=event["finish_reason"],
-                        prompt_tokens=int(event["prompt_tokens"]),
-                        completion_tokens=int(event["completion_tokens"]),
-                        ttft_ms=float(event["ttft_ms"]), prefill_tps=float(event["prefill_tps"]),
-                        decode_tps=float(event["decode_tps"]),
-                        dropped_messages=int(event["dropped_messages"]),
-                        token_ids=tuple(event["token_ids"]), error=event.get("error"))
-                    return
-        finally:
-            if not finished:  # the caller stopped listening: stop the work too
-                self._cancel_id(rid)
+        proc, rid, events = self._send({"op": "chat", "messages": [dict(m) for m in messages],
+                                        "sampling": (sampling or SamplingSettings()).to_dict()})
+        return ChatStream(self, proc, rid, events)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt tokens of this conversation with the loaded model's template."""
         if self._loaded is None:
             raise NoModelLoadedError("Load a model before counting tokens.")
-        rid = self._send({"op": "count_tokens", "messages": [dict(m) for m in messages]})
-        event = self._wait(rid, time.monotonic() + self.stall_timeout, "counting tokens")
-        return int(event["tokens"])
+        proc, rid, events = self._send({"op": "count_tokens",
+                                        "messages": [dict(m) for m in messages]})
+        try:
+            return int(self._wait(proc, events, time.monotonic() + self.stall_timeout,
+                                  "counting tokens", stall=True)["tokens"])
+        finally:
+            proc.unroute(rid)
 
     def cancel(self) -> None:
-        """Stop the current load or reply; safe from any thread, returns at once."""
-        self._cancel_id(self._active)
+        """Stop the load or every reply in progress; safe from any thread, returns at once.
+        (To stop one reply, close its stream.)"""
+        self._cancel_id(self._last_id, every=True)
 
     def unload(self) -> None:
-        """End the worker so the OS gets every byte of the model back."""
-        self._loaded = None
-        proc, self._proc = self._proc, None
+        """End the worker so the OS gets every byte of the model back; replies still
+        streaming end as cancelled."""
+        with self._lock:
+            self._loaded = None
+            proc, self._proc = self._proc, None
         if proc is not None:
             proc.stop(grace=10.0)
 
@@ -278,44 +315,48 @@ class Client:
 
     # -- internals ----------------------------------------------------------
 
-    def _send(self, message: dict[str, Any]) -> int:
-        if self._proc is None:
-            raise NoModelLoadedError("The engine is not running; load a model first.")
-        if self._streaming >= 0:  # a reply nobody reads any more must not delay this request
-            self._cancel_id(self._streaming)
-            self._streaming = -1
-        rid = next(self._ids)
-        self._active = rid
-        try:
-            self._proc.writer.send({**message, "id": rid})
-        except ChannelClosed:
-            self._died("while receiving a request")
-        return rid
-
-    def _cancel_id(self, rid: int) -> None:
+    def _send(self, message: dict[str, Any]) -> tuple[_Process, int, queue.Queue[Any]]:
         proc = self._proc
+        if proc is None:
+            raise NoModelLoadedError("The engine is not running; load a model first.")
+        rid = next(self._ids)
+        self._last_id = max(self._last_id, rid)
+        events = proc.route(rid)
+        try:
+            proc.writer.send({**message, "id": rid})
+        except ChannelClosed:
+            self._died(proc, "while receiving a request")
+        return proc, rid, events
+
+    def _cancel_id(self, rid: int, every: bool = False, proc: _Process | None = None,
+                   wait: bool = True) -> None:
+        proc = proc or self._proc
         if proc is None or rid < 0:
             return
         try:
-            proc.writer.send({"op": "cancel", "id": rid})
+            proc.writer.send({"op": "cancel", "id": rid, "all": every}, wait=wait)
         except ChannelClosed:
             pass
 
-    def _wait(self, rid: int, deadline: float, doing: str) -> dict[str, Any]:
-        """Next event of request `rid`; raises the worker's error, death or a timeout."""
-        proc = self._proc
-        assert proc is not None
+    def _wait(self, proc: _Process, events: queue.Queue[Any], deadline: float, doing: str,
+              stall: bool = False) -> dict[str, Any]:
+        """Next event from `events`; raises the worker's error, death or a timeout. With
+        `stall`, any sign of life from the worker (another reply's tokens, a prompt's
+        progress) moves the deadline: a reply waiting for a slot is not stalled."""
         exited_at: float | None = None
         while True:
-            remaining = deadline - time.monotonic()
+            limit = max(deadline, proc.last_event + self.stall_timeout) if stall else deadline
+            remaining = limit - time.monotonic()
             if remaining <= 0:
                 tail = proc.log_tail()
-                self.unload()
+                with self._lock:
+                    if self._proc is proc:
+                        self.unload()
                 raise EngineTimeoutError(
                     f"The engine gave no sign of life for too long while {doing} and was "
                     "stopped; load the model again.") from _tail_note(tail)
             try:
-                event = proc.events.get(timeout=min(remaining, 0.5))
+                event = events.get(timeout=min(remaining, 0.5))
             except queue.Empty:
                 if proc.alive():
                     exited_at = None
@@ -325,9 +366,7 @@ class Client:
                     continue
                 event = _DEAD
             if event is _DEAD:
-                self._died(f"while {doing}")
-            if event.get("id") != rid:
-                continue  # an event of a request the caller has given up on
+                self._died(proc, f"while {doing}")
             if event["ev"] == "error":
                 raise REMOTE_ERRORS.get(event["type"], EngineError)(event["message"])
             if event["ev"] == "prefill":
@@ -335,16 +374,12 @@ class Client:
                 continue
             return event
 
-    def _died(self, doing: str) -> None:
-        proc, self._proc = self._proc, None
-        self._loaded = None
-        assert proc is not None
-        try:
-            code = proc.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.popen.kill()
-            code = proc.popen.wait(timeout=10)
-        tail = proc.log_tail()
+    def _died(self, proc: _Process, doing: str) -> None:
+        with self._lock:
+            if self._proc is proc:
+                self._proc = None
+                self._loaded = None
+        code, tail = proc.ended()
         proc.close_fds()
         how = (f"was killed by {signal.Signals(-code).name}" if code < 0
                else f"exited with code {code}")
@@ -371,10 +406,11 @@ class Client:
                 "installers/linux/install.sh, or see 'Rebuild llama.cpp' in the README")
 
     def _discard(self) -> None:
-        if self._proc is not None:
-            self._proc.stop(grace=2.0)
-            self._proc = None
-        self._loaded = None
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._loaded = None
+        if proc is not None:
+            proc.stop(grace=2.0)
 
 
 def _tail_note(tail: tuple[str, ...]) -> Exception | None:

@@ -26,6 +26,8 @@ class ModelInfo:
     n_ctx: int
     n_layer: int
     chat_template: str  # "gguf", a built-in llama.cpp name such as "gemma", or "custom"
+    n_seq: int = 1  # parallel sequences (slots)
+    n_ctx_seq: int = 0  # context of each sequence: n_ctx shared out, padded as llama.cpp does
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class ChatDone:
     dropped_messages: int
     token_ids: tuple[int, ...] = ()
     error: str | None = None
+    cached_tokens: int = 0  # prompt tokens reused from the slot's cache, not evaluated again
 
 
 ChatEvent = TextDelta | ReasoningDelta | ChatDone

@@ -3,7 +3,8 @@
 Frames travel on dedicated pipe file descriptors, never on stdout/stderr, so
 nothing llama.cpp prints can corrupt the channel. Every request carries a
 monotonically increasing id; every event echoes the id of its request, so the
-client can discard events of a request it has given up on.
+client can discard events of a request it has given up on. One step of the
+worker's slots may send its events together: {"ev": "many", "events": [...]}.
 """
 
 from __future__ import annotations
@@ -49,10 +50,27 @@ class FrameWriter:
         self.fd = fd
         self._lock = threading.Lock()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def close(self) -> None:
+        """Close the descriptor once; later sends raise ChannelClosed instead of
+        writing to whatever file reuses the number."""
+        with self._lock:
+            fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def send(self, message: dict[str, Any], wait: bool = True) -> bool:
+        """Write one frame; with wait=False (a finalizer, which may run inside another
+        send on this very thread) give up after a moment and return False."""
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         data = _HEADER.pack(len(body)) + body
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if wait else 0.05):
+            return False
+        try:
+            if self.fd < 0:
+                raise ChannelClosed
             view = memoryview(data)
             while view:
                 try:
@@ -60,3 +78,6 @@ class FrameWriter:
                 except (BrokenPipeError, OSError) as exc:
                     raise ChannelClosed from exc
                 view = view[written:]
+        finally:
+            self._lock.release()
+        return True

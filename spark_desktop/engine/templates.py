@@ -1,0 +1,91 @@
+"""Chat templates in the worker: the GGUF's Jinja template, an override, or one of
+llama.cpp's built-in templates by name; never a guess."""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+import llama_cpp
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from spark_desktop.engine.errors import ChatTemplateError
+
+Render = Callable[[list[dict[str, Any]]], str]
+# Architectures whose chat format is certain even when the GGUF carries no template.
+ARCH_TEMPLATES = {"gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3n": "gemma"}
+
+
+def choose_template(model: Any, arch: str, override: str | None) -> tuple[Render, str]:
+    """Override (a llama.cpp template name or Jinja text), else the GGUF's Jinja
+    template, else the one llama.cpp knows for the architecture."""
+    builtin = builtin_templates()
+    if override and override.strip() in builtin:
+        return builtin_renderer(override.strip()), override.strip()
+    if override:
+        return jinja_renderer(model, override), "custom"
+    embedded = llama_cpp.llama_model_chat_template(model, None)
+    if embedded:
+        return jinja_renderer(model, embedded.decode("utf-8", errors="replace")), "gguf"
+    name = ARCH_TEMPLATES.get(arch)
+    if name is None:
+        raise ChatTemplateError(
+            f"This model ({arch or 'unknown architecture'}) carries no chat template and "
+            "llama.cpp knows none for its architecture. Set a chat template in the load "
+            f"settings: a llama.cpp name ({', '.join(sorted(builtin)[:8])}, ...) or a Jinja "
+            "template from the model's page.")
+    return builtin_renderer(name), name
+
+
+def jinja_renderer(model: Any, template: str) -> Render:
+    vocab = llama_cpp.llama_model_get_vocab(model)
+    bos_id, eos_id = llama_cpp.llama_vocab_bos(vocab), llama_cpp.llama_vocab_eos(vocab)
+    bos = llama_cpp.llama_vocab_get_text(vocab, bos_id).decode() if bos_id >= 0 else ""
+    eos = llama_cpp.llama_vocab_get_text(vocab, eos_id).decode() if eos_id >= 0 else ""
+    try:
+        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+    except Exception as exc:
+        raise ChatTemplateError(f"The chat template cannot be read: {exc}.") from exc
+    adds_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+
+    def render(messages: list[dict[str, Any]]) -> str:
+        try:
+            prompt = formatter(messages=messages).prompt
+        except Exception as exc:
+            raise ChatTemplateError(f"The chat template failed on this conversation: {exc}.") from exc
+        # the tokenizer adds BOS itself; a template's own BOS would double it
+        if adds_bos and bos and prompt.startswith(bos):
+            prompt = prompt[len(bos):]
+        return prompt
+
+    return render
+
+
+def builtin_templates() -> set[str]:
+    count = llama_cpp.llama_chat_builtin_templates(None, 0)
+    names = (ctypes.c_char_p * count)()
+    llama_cpp.llama_chat_builtin_templates(names, count)
+    return {n.decode() for n in names if n}
+
+
+def builtin_renderer(name: str) -> Render:
+    """Render with one of llama.cpp's own template implementations, by name."""
+
+    def render(messages: list[dict[str, Any]]) -> str:
+        encoded = [(m["role"].encode("utf-8"), str(m.get("content") or "").encode("utf-8"))
+                   for m in messages]
+        chat = (llama_cpp.llama_chat_message * len(encoded))(
+            *(llama_cpp.llama_chat_message(role, content) for role, content in encoded))
+        size = 2 * sum(len(r) + len(c) for r, c in encoded) + 256
+        for _ in range(2):
+            buf = ctypes.create_string_buffer(size)
+            n = llama_cpp.llama_chat_apply_template(name.encode(), chat, len(encoded), True, buf, size)
+            if n < 0:
+                raise ChatTemplateError(f"llama.cpp's {name!r} template cannot render this conversation.")
+            if n <= size:
+                return buf.raw[:n].decode("utf-8", errors="replace")
+            size = n + 1
+        raise ChatTemplateError(f"llama.cpp's {name!r} template gave an inconsistent length.")
+
+    return render
