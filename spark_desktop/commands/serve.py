@@ -23,11 +23,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     keys.add_argument("--api-key", metavar="KEY", help="require this key from every client")
     keys.add_argument("--api-keys-file", metavar="FILE", type=Path,
                       help="named keys, one `name key` per line; edits apply without a restart")
-    p.add_argument("--parallel", type=int, default=1, metavar="N",
-                   help="requests each model answers at once (the engine serves 1 today)")
+    p.add_argument("--parallel", type=int, default=None, metavar="N",
+                   help="requests each model answers at once, decoded together (default: 4 "
+                        "on a GPU or unified-memory machine, else 2)")
     p.add_argument("--idle-unload", type=float, default=60.0, metavar="MIN",
                    help="unload a model after this many idle minutes (0: never; default 60)")
-    p.add_argument("--ctx", type=int, default=4096, metavar="N", help="context of each model")
+    p.add_argument("--ctx", type=int, default=4096, metavar="N",
+                   help="context of each request (the KV cache holds N × parallel tokens)")
     p.add_argument("--evict", action="store_true",
                    help="unload the least recently used idle model when a new one does not fit")
     p.add_argument("--queue", type=int, default=16, metavar="N",
@@ -48,21 +50,31 @@ def _serve(args: argparse.Namespace) -> int:
     if running is not None:
         raise SparkError(f"A model host already runs on this machine at {running.url} "
                          f"(process {running.pid}); use it instead of starting a second one.")
-    if args.parallel != 1:
-        print("note: the engine answers one request per model at a time today; further "
-              "requests wait in line.", file=sys.stderr)
+    parallel = args.parallel or default_parallel()
+    if not 1 <= parallel <= 64:
+        raise SparkError(f"--parallel {parallel}: use 1 to 64 requests per model.")
     ring = KeyRing(keys={args.api_key: "cli"} if args.api_key else None,
                    keys_file=args.api_keys_file, host_key=discovery.host_token())
     config = ServerConfig(host=args.host, port=args.port, keys=ring,
                           cors_origins=tuple(args.cors_origin))
     settings = HostSettings(idle_unload_s=args.idle_unload * 60 if args.idle_unload > 0 else None,
-                            evict_lru=args.evict, queue_limit=args.queue,
-                            load_options=LoadSettings(n_ctx=args.ctx))
+                            evict_lru=args.evict, queue_limit=args.queue, slots=parallel,
+                            load_options=LoadSettings(n_ctx=args.ctx * parallel))
     with ModelHost(settings) as host:
         server = ApiServer(host, config, announce=True)
         host.start_reaper()
-        print(f"Serving {len(host.models())} local models at {server.url}/v1 "
+        print(f"Serving {len(host.models())} local models at {server.url}/v1, {parallel} "
+              "requests per model at once "
               f"({'key required' if ring.required else 'no key: loopback only'}). "
               "Ctrl-C stops.", file=sys.stderr)
         server.serve()
     return 0
+
+
+def default_parallel() -> int:
+    """Slots per model when --parallel is not given: 4 where a GPU or unified memory runs
+    the model (decode is bandwidth-bound, batching is nearly free), 2 on a CPU."""
+    from spark_desktop.hardware.probe import probe
+
+    machine = probe()
+    return 4 if machine.gpus or machine.unified_memory else 2

@@ -12,12 +12,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
 from spark_desktop import paths
-from spark_desktop.engine import ChatDone, ChatEvent, Client, LoadedModel, WorkerDiedError
+from spark_desktop.engine import (
+    ChatDone,
+    ChatEvent,
+    ChatStream,
+    Client,
+    LoadedModel,
+    WorkerDiedError,
+)
 from spark_desktop.host import catalog, ledger
 from spark_desktop.host.catalog import ModelEntry, Scan
 from spark_desktop.host.errors import ModelBusyError, UnknownModelError
@@ -72,6 +79,7 @@ class Lease:
         self._host = host
         self._model = model
         self._released = False
+        self._stream: ChatStream | None = None
 
     @property
     def model_id(self) -> str:
@@ -88,6 +96,7 @@ class Lease:
              sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
         """Stream one reply (see engine.Client.chat); a dead worker drops the model."""
         events = self._guard(lambda: self._model.client.chat(messages, sampling))
+        self._stream = events
         try:
             for event in events:
                 if isinstance(event, ChatDone):
@@ -102,8 +111,10 @@ class Lease:
             events.close()  # type: ignore[attr-defined]
 
     def cancel(self) -> None:
-        """Stop the running reply at once; safe from any thread."""
-        self._model.client.cancel()
+        """Stop this lease's reply at once (the model's other slots go on); any thread."""
+        stream = self._stream
+        if stream is not None:
+            stream.cancel()
 
     def release(self) -> None:
         if not self._released:
@@ -198,7 +209,9 @@ class ModelHost:
             with self._lock:
                 if mid in self._models:
                     return self._models[mid]
-            opts = (options or self.settings.load_options).resolved()
+            # one KV sequence per slot, so the slots decode together (continuous batching)
+            opts = replace(options or self.settings.load_options,
+                           n_seq=self.settings.slots).resolved()
             planned = ledger.estimated(local.path, opts, self.settings.slots, self.ledger.pool)
             self._make_room(mid, planned.total)
             client = Client(log_path=paths.model_engine_log_path(mid))
