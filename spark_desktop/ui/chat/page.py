@@ -136,7 +136,7 @@ class ChatPage(QWidget):
         self.settings_button.toggled.connect(self.panel.setVisible)
         self.reload_button.clicked.connect(self._reload_clicked)
         self.model_picker.model_selected.connect(self.choose_model)
-        self.host.models_changed.connect(lambda _entries: self._host_state())
+        self.host.models_changed.connect(self._host_state)
         self.host.loaded.connect(self._model_loaded)
         self.host.load_failed.connect(self._load_failed)
         self.model.rowsInserted.connect(lambda *_: self._show_empty_hint())
@@ -438,7 +438,7 @@ class ChatPage(QWidget):
         self.edit_note.hide()
 
     # -- the model host ------------------------------------------------------------------
-    def _host_state(self) -> None:
+    def _host_state(self, _entries: object = None) -> None:
         """Offer the loaded models; keep the chosen one, or take one when none is chosen."""
         ids = [e.id for e in self.host.entries]
         self.model_picker.set_models(ids)

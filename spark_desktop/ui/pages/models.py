@@ -78,7 +78,7 @@ class ModelsPage(QWidget):
         host.load_started.connect(self._load_started)
         host.loaded.connect(self._loaded)
         host.load_failed.connect(self._load_failed)
-        host.models_changed.connect(lambda _entries: self._enable())
+        host.models_changed.connect(self._enable)
         self._show_models(services.models)  # the page may be built after the first scan
         if host.entries:
             self._loaded(host.entries[-1])
@@ -99,7 +99,7 @@ class ModelsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.value(rows[0].row()) if rows else None
 
-    def _enable(self) -> None:
+    def _enable(self, _entries: object = None) -> None:
         host = self.services.host
         model = self.selected()
         self.load_button.setEnabled(model is not None and model.name not in host.loading
