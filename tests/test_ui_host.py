@@ -47,7 +47,7 @@ def window(qtbot: QtBot, library_models: tuple[Any, ...]) -> Iterator[MainWindow
     win = MainWindow(services)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.chat is not None and services.models, timeout=30_000)
+    qtbot.waitUntil(lambda: win.chat is not None and bool(services.models), timeout=30_000)
     try:
         yield win
     finally:
