@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from spark_desktop.history import HistoryStore
 from spark_desktop.host import HostSettings, ModelHost, ledger
+from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.host_bridge import HostBridge
 from spark_desktop.ui.main_window import MainWindow
@@ -182,6 +184,37 @@ def test_the_server_page_serves_the_openai_client_with_keys_and_logs_requests(
     with qtbot.waitSignal(page.running_changed, timeout=30_000):
         page.toggle.click()
     assert not page.running and discovery.running() is None
+
+
+def test_an_app_started_second_attaches_to_the_running_host_and_chats_through_it(
+        qtbot: QtBot, library_models: tuple[Any, ...], store: HistoryStore) -> None:
+    from spark_desktop.host import discovery
+    from spark_desktop.server import ApiServer, KeyRing, ServerConfig
+
+    host = make_host(library_models)  # as `spark-desktop serve` holds it
+    config = ServerConfig(port=0, keys=KeyRing(host_key=discovery.host_token()))
+    with host, ApiServer(host, config, announce=True) as server:
+        bridge = HostBridge()  # as the app's services make it
+        with qtbot.waitSignal(bridge.ready, timeout=30_000):
+            bridge.start()
+        assert bridge.attached and bridge.url == server.url
+        with qtbot.waitSignal(bridge.loaded, timeout=120_000):
+            bridge.load(SMOL)
+        assert [e.id for e in host.loaded()] == [SMOL]  # loaded once, in the serving host
+        page = ChatPage(HistoryBridge(store), bridge)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: page.model_id == SMOL)
+        short_replies(page, 8)
+        with qtbot.waitSignal(page.reply_finished, timeout=120_000) as finished:
+            page.send("Say hi.")
+        qtbot.waitUntil(lambda: not page.busy)
+        reply = finished.args[0]
+        assert reply.model == SMOL and reply.content.strip()
+        assert reply.finish_reason in ("stop", "length")
+        assert store.get_message(reply.id).content == reply.content
+        assert [r.model_id for r in host.recent()] == [SMOL]  # answered by the serving host
+        bridge.shutdown()
+        assert host.loaded()  # the app leaving does not unload the serving host's models
 
 
 def free_port() -> int:
