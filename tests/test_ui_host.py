@@ -186,6 +186,29 @@ def test_the_server_page_serves_the_openai_client_with_keys_and_logs_requests(
     assert not page.running and discovery.running() is None
 
 
+def test_keep_serving_hides_the_window_and_serves_on_until_shut_down(
+        qtbot: QtBot, window: MainWindow) -> None:
+    import httpx
+    from PySide6.QtWidgets import QApplication
+
+    page = window.page("server")
+    page.port.setValue(free_port())
+    page.keep.setChecked(True)
+    with qtbot.waitSignal(page.running_changed, timeout=30_000):
+        page.start()
+    url = page.url
+    try:
+        window.close()
+        assert window.isHidden() and page.running
+        assert httpx.get(f"{url}/health").json()["status"] == "ok"
+    finally:
+        QApplication.setQuitOnLastWindowClosed(True)
+    window.shutdown()  # what quitting does (Ctrl-C or SIGTERM, see app.stop_on_signals)
+    assert not page.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/health")
+
+
 def test_an_app_started_second_attaches_to_the_running_host_and_chats_through_it(
         qtbot: QtBot, library_models: tuple[Any, ...], store: HistoryStore) -> None:
     from spark_desktop.host import discovery
