@@ -44,6 +44,7 @@ class HostBridge(QObject):
         self._waiting: list[Callable[[], None]] = []
         self.entries: tuple[Any, ...] = ()
         self.loading: set[str] = set()
+        self._options: dict[str, Any] = {}  # each model's last load settings, for Reload
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         if host is not None:
@@ -124,10 +125,14 @@ class HostBridge(QObject):
 
     # -- loading --------------------------------------------------------------------
     def load(self, model_id: str, options: Any = None) -> None:
-        """Load a library model beside the others (LoadSettings `options`; an attached
-        host loads with its own settings). A load that does not fit is refused in words."""
+        """Load a library model beside the others (LoadSettings `options`, by default its
+        last ones; an attached host loads with its own). A load that does not fit beside
+        the others is refused in words."""
         if model_id in self.loading:
             return
+        if options is None:
+            options = self._options.get(model_id)
+        self._options[model_id] = options
         self.loading.add(model_id)
         self.load_started.emit(model_id)
         attached = self.attached

@@ -173,6 +173,9 @@ class ServerPage(QWidget):
         host = self.services.host.host
         if self.running or self._busy or host is None or self.services.host.attached:
             self.toggle.setChecked(self.running)
+            if host is None:
+                self.status.setText(self.tr("The model host is still starting; try again in "
+                                            "a moment."))
             return
         address, port = self.address.text().strip(), self.port.value()
         self._set_busy(True, self.tr("Starting…"))
