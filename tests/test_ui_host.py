@@ -186,6 +186,21 @@ def test_the_server_page_serves_the_openai_client_with_keys_and_logs_requests(
     assert not page.running and discovery.running() is None
 
 
+def test_closing_the_window_mid_reply_saves_it_cancelled(
+        qtbot: QtBot, window: MainWindow) -> None:
+    load_in_my_models(qtbot, window, SMOL)
+    chat = window.chat
+    short_replies(chat, 400)
+    chat.send("Count from 1 to 400, one number per line.")
+    qtbot.waitUntil(lambda: chat.model.rowCount() == 2 and bool(chat.model.message(1).content),
+                    timeout=120_000)
+    reply_id = chat.model.message(1).id
+    window.close()  # stops the reply, waits for it, then closes the history
+    with HistoryStore.open() as store:
+        saved = store.get_message(reply_id)
+    assert saved.finish_reason == "cancelled" and saved.content.strip()
+
+
 def test_keep_serving_hides_the_window_and_serves_on_until_shut_down(
         qtbot: QtBot, window: MainWindow) -> None:
     import httpx

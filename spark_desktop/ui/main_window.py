@@ -271,7 +271,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the server (if on), unload the app's models, close the history."""
+        """Stop a running reply and the server (if on), unload the app's models, close the
+        history."""
+        if self.chat is not None:
+            self.chat.shutdown()
         server = self.pages.get("server")
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]

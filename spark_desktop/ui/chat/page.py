@@ -62,6 +62,7 @@ class ChatPage(QWidget):
         self.model_id: str | None = None   # the loaded model the next turn talks to
         self._lease: Any = None            # the running turn's hold on its model
         self._threads = serial_pool(self)  # this page's turns, one at a time
+        self._closed = False               # shut down: late turn events are dropped
         self.session = ChatSession(history.runner)
         self._relay = EventRelay(self)
         self._relay.event.connect(self._on_turn_event)
@@ -172,6 +173,14 @@ class ChatPage(QWidget):
                 lease.cancel()
         else:
             self._cancel_edit()
+
+    def shutdown(self) -> None:
+        """The window closes: stop a running reply (the turn saves it) and wait for it;
+        its last events are not shown (the history closes next)."""
+        if self.busy:
+            self.stop()
+        self._threads.waitForDone(5000)
+        self._closed = True
 
     def choose_model(self, model_id: str) -> None:
         """Talk to the loaded model `model_id` from the next turn on."""
@@ -358,6 +367,8 @@ class ChatPage(QWidget):
                   threads=self._threads)
 
     def _on_turn_event(self, event: object) -> None:
+        if self._closed:
+            return
         shown = self.session.apply(event)  # type: ignore[arg-type]
         reply_id = self.session.reply_id
         if isinstance(event, TextDelta):
