@@ -4,8 +4,9 @@ The session decides (what a send, an edit, a regenerate or a stop means; what a 
 saves); the page shows its state and forwards the person's intent. Nothing here waits:
 history calls go through the app's HistoryBridge (one thread, in order), a turn runs on
 the page's own thread with a lease of the conversation's model from the model host (so
-two pages can talk to two models at once), and results come back as queued signals. Streamed text
-reaches the view through MessageListModel, which repaints at most every ~40 ms.
+two pages can talk to two models at once), and results come back as queued signals.
+Streamed text reaches the view through MessageListModel, which repaints at most every
+~40 ms.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ class ChatPage(QWidget):
         """Talk to the loaded model `model_id` from the next turn on."""
         if model_id != self.model_id:
             self.model_id = model_id
+            self.banner.hide()  # what it said was about the model before
             self.model_selected.emit(model_id)
         self._host_state()
 
@@ -444,15 +446,16 @@ class ChatPage(QWidget):
 
     # -- the model host ------------------------------------------------------------------
     def _host_state(self, _entries: object = None) -> None:
-        """Offer the loaded models; keep the chosen one, or take one when none is chosen."""
+        """Offer the loaded models; keep the chosen one (even while it is not loaded: the
+        banner says what became of it), or take one when none was chosen yet."""
         ids = [e.id for e in self.host.entries]
         self.model_picker.set_models(ids)
-        if self.model_id not in ids and ids and not self.busy:
+        if self.model_id is None and ids:
             self.choose_model(ids[0])
             return
         self.model_picker.select(self.model_id)
-        if self.model_id in ids:
-            self.banner.hide()
+        if self.model_id in ids and self.reload_button.isVisibleTo(self.banner):
+            self.banner.hide()  # the model it offered to reload is back
         self._update_meter()
 
     def _model_loaded(self, entry: Any) -> None:
