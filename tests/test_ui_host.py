@@ -186,6 +186,25 @@ def test_the_server_page_serves_the_openai_client_with_keys_and_logs_requests(
     assert not page.running and discovery.running() is None
 
 
+def test_a_chat_whose_model_was_unloaded_says_so_and_reloads_it(
+        qtbot: QtBot, window: MainWindow) -> None:
+    host = window.services.host
+    load_in_my_models(qtbot, window, SMOL)
+    chat = window.chat
+    qtbot.waitUntil(lambda: chat.model_id == SMOL)
+    models = window.page("models")
+    with qtbot.waitSignal(host.unloaded, timeout=30_000):
+        models.unload_selected()  # SmolLM2 is the row selected
+    assert host.entries == () and chat.model_picker.currentIndex() == -1
+    assert window.state_label.text() == "not loaded"
+    chat.send("Hello?")
+    assert chat.composer.text() == "Hello?" and chat.reload_button.isVisibleTo(chat)
+    assert chat.banner_text.text().startswith(f"{SMOL} is not loaded any more")
+    with qtbot.waitSignal(host.loaded, timeout=120_000):
+        chat.reload_button.click()
+    assert not chat.banner.isVisibleTo(chat) and chat.model_picker.currentData() == SMOL
+
+
 def test_closing_the_window_mid_reply_saves_it_cancelled(
         qtbot: QtBot, window: MainWindow) -> None:
     load_in_my_models(qtbot, window, SMOL)

@@ -214,8 +214,7 @@ class ChatPage(QWidget):
             return
         if self.host.entry(self.model_id) is None:
             self.composer.set_text(text.strip())
-            self.banner.show_text(self.tr("No model is chosen. Load one in My Models and pick "
-                                          "it in the header, then send again."), reload=False)
+            self._no_model()
             return
         editing = self.session.editing
         request = self.session.send(text, **self._turn_settings())
@@ -230,8 +229,7 @@ class ChatPage(QWidget):
         """Another answer in place of reply `message_id` (kept as a sibling)."""
         row = self.model.row_of(message_id)
         if self.host.entry(self.model_id) is None:
-            self.banner.show_text(self.tr("No model is chosen; load one to regenerate."),
-                                  reload=False)
+            self._no_model()
             return
         if row < 0:
             return
@@ -457,6 +455,15 @@ class ChatPage(QWidget):
         if self.model_id in ids and self.reload_button.isVisibleTo(self.banner):
             self.banner.hide()  # the model it offered to reload is back
         self._update_meter()
+
+    def _no_model(self) -> None:
+        if self.model_id is None:
+            self.banner.show_text(self.tr("No model is loaded. Load one in My Models, then "
+                                          "send again."), reload=False)
+        else:
+            self.banner.show_text(self.tr(
+                "{0} is not loaded any more (it was unloaded, or sat unused for an hour). "
+                "Reload it, or pick another in the header.").format(self.model_id), reload=True)
 
     def _model_loaded(self, entry: Any) -> None:
         """A model finished loading (My Models, or Reload): a page without a model talks to it."""
