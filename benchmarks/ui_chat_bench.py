@@ -29,12 +29,13 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.chat import TurnFinished, TurnStarted
-from spark_desktop.engine import ChatDone, Client, TextDelta
+from spark_desktop.engine import ChatDone, TextDelta
 from spark_desktop.history import HistoryStore
 from spark_desktop.ui.app import freeze_startup_objects
-from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
+from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
+from spark_desktop.ui.host_bridge import HostBridge
 from tests.fixtures.conversations import long_conversation
 
 TICK_MS = 2
@@ -144,7 +145,7 @@ def main() -> None:
     conv_id = long_conversation(store, args.messages)
     other = store.create_conversation("Other")
     store.add_message(other.id, "user", "hello")
-    page = ChatPage(HistoryBridge(store), EngineBridge(client=Client()))
+    page = ChatPage(HistoryBridge(store), HostBridge())  # a host that never starts
     page.resize(1100, 760)
     page.show()
     pump(app, lambda: page.conversations.model.rowCount() == 2)

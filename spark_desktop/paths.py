@@ -116,6 +116,11 @@ def host_token_path() -> Path:
     return data_dir() / "host-token"
 
 
+def api_keys_path() -> Path:
+    """The app's API keys for its server, one `name key` per line (0600)."""
+    return data_dir() / "api-keys"
+
+
 def host_discovery_path() -> Path:
     """Where the running host says it listens (address, port, process id)."""
     return data_dir() / "host.json"

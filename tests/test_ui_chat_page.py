@@ -1,40 +1,67 @@
-"""The chat page with the real history store and the real engine and model (offscreen)."""
+"""The chat page with the real history store and a real model host holding the real test
+model (offscreen)."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore
+from spark_desktop.host import HostSettings, ModelHost
 from spark_desktop.inference_settings import SamplingSettings
-from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
+from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.page import PAGE_SIZE
+from spark_desktop.ui.host_bridge import HostBridge
 from tests.conftest import chat_options
 from tests.fixtures.conversations import long_conversation
+from tests.host_fixtures import GEMMA
 
 OPTIONS = chat_options()
 
 
-def chat_page(qtbot: QtBot, store: HistoryStore | None, engine: Client | EngineBridge
+@pytest.fixture(scope="module")
+def host(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
+    """A model host holding the test model, shared by one module's tests."""
+    from spark_desktop import library
+
+    root = tmp_path_factory.mktemp("host")
+    (root / "models").mkdir()
+    (root / "models" / test_model.name).symlink_to(test_model)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
+        models = library.scan()
+    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
+                                load_options=OPTIONS), scan=lambda: models) as held:
+        held.load(GEMMA)
+        yield held
+
+
+def worker_pid(host: ModelHost) -> int:
+    return host._models[GEMMA].client.worker_pid or 0  # a test kills it
+
+
+def chat_page(qtbot: QtBot, store: HistoryStore | None, host: ModelHost | None = None
               ) -> ChatPage:
-    """The page as the window builds it: over the app's history and engine bridges (here
-    over the test's store, or the default one for None, and the test's engine)."""
+    """The page as the window builds it: over the app's history and host bridges (here
+    over the test's store, or the default one for None, and the test's host; without
+    one, a bridge that never starts a host)."""
     history = HistoryBridge(store)
-    bridge = engine if isinstance(engine, EngineBridge) else EngineBridge(client=engine)
-    page = ChatPage(history, bridge)
+    page = ChatPage(history, HostBridge(host=host))
     qtbot.addWidget(page)
     return page
 
 
-def make_page(qtbot: QtBot, store: HistoryStore, engine: Client | EngineBridge,
+def make_page(qtbot: QtBot, store: HistoryStore, host: ModelHost,
               max_tokens: int = 6) -> ChatPage:
-    page = chat_page(qtbot, store, engine)
+    page = chat_page(qtbot, store, host)
+    qtbot.waitUntil(lambda: page.model_id == GEMMA)  # the loaded model is chosen
     page.resize(1000, 700)
     page.show()
     page.panel.temperature.setValue(0.0)
@@ -52,8 +79,8 @@ def wait_reply(qtbot: QtBot, page: ChatPage, timeout: int = 120_000) -> object:
 
 @pytest.mark.slow
 def test_send_streams_the_reply_into_the_view_and_saves_it(qtbot: QtBot, store: HistoryStore,
-                                                             engine: Client) -> None:
-    page = make_page(qtbot, store, engine)
+                                                             host: ModelHost) -> None:
+    page = make_page(qtbot, store, host)
     with qtbot.waitSignal(page.reply_finished, timeout=120_000) as done:
         page.send("Name a colour.")
         assert page.busy and page.composer.button.text() == "Stop"
@@ -69,7 +96,7 @@ def test_send_streams_the_reply_into_the_view_and_saves_it(qtbot: QtBot, store: 
     assert page.context_meter.value() == reply.prompt_tokens + reply.completion_tokens
     assert page.context_meter.maximum() == 1024
     # a second window onto the same database shows the conversation
-    other = chat_page(qtbot, store, engine)
+    other = chat_page(qtbot, store, host)
     qtbot.waitUntil(lambda: other.conversations.model.rowCount() == 1)
     other.open_conversation(page.conversation.id)
     qtbot.waitUntil(lambda: other.model.rowCount() == 2)
@@ -77,8 +104,8 @@ def test_send_streams_the_reply_into_the_view_and_saves_it(qtbot: QtBot, store: 
 
 
 @pytest.mark.slow
-def test_stop_keeps_the_partial_reply(qtbot: QtBot, store: HistoryStore, engine: Client) -> None:
-    page = make_page(qtbot, store, engine, max_tokens=300)
+def test_stop_keeps_the_partial_reply(qtbot: QtBot, store: HistoryStore, host: ModelHost) -> None:
+    page = make_page(qtbot, store, host, max_tokens=300)
     page.send("Count from one to two hundred, one number per line.")
     qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
                     timeout=120_000)
@@ -94,8 +121,8 @@ def test_stop_keeps_the_partial_reply(qtbot: QtBot, store: HistoryStore, engine:
 
 @pytest.mark.slow
 def test_regenerate_and_edit_make_branches_the_switcher_can_show(
-        qtbot: QtBot, store: HistoryStore, engine: Client) -> None:
-    page = make_page(qtbot, store, engine, max_tokens=3)
+        qtbot: QtBot, store: HistoryStore, host: ModelHost) -> None:
+    page = make_page(qtbot, store, host, max_tokens=3)
     page.send("Say yes.")
     first = wait_reply(qtbot, page)
     page.regenerate(first.id)
@@ -123,39 +150,12 @@ def page_roles() -> dict[str, int]:
     return {"siblings": SiblingsRole}
 
 
-@pytest.mark.slow
-def test_a_killed_worker_shows_the_reload_path_and_keeps_the_partial_reply(
-        qtbot: QtBot, store: HistoryStore, engine: Client, test_model: Path) -> None:
-    page = make_page(qtbot, store, engine, max_tokens=300)
-    page.send("Tell me a long story about the sea.")
-    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
-                    timeout=120_000)
-    try:
-        with qtbot.waitSignal(page.reply_finished, timeout=60_000) as done:
-            os.kill(engine.worker_pid or 0, signal.SIGKILL)
-        qtbot.waitUntil(lambda: not page.busy)
-        reply = done.args[0]
-        assert reply.finish_reason == "error" and reply.content
-        assert store.get_message(reply.id).content == reply.content
-        assert page.model.message(1).content == reply.content
-        assert page.banner.isVisibleTo(page) and page.reload_button.isVisibleTo(page)
-        assert "stopped unexpectedly" in page.banner_text.text()
-        with qtbot.waitSignal(page.reload_model_requested, timeout=1000):
-            page.reload_button.click()
-        assert not page.banner.isVisibleTo(page)
-        # nothing loaded now: sending says so and keeps the text
-        page.send("Are you there?")
-        assert page.banner.isVisibleTo(page) and page.composer.text() == "Are you there?"
-    finally:
-        engine.load(test_model, OPTIONS)
-
-
 def test_search_as_you_type_and_open_a_long_conversation_by_page(
         qtbot: QtBot, store: HistoryStore) -> None:
     long_id = long_conversation(store, 5000)
     short = store.create_conversation("Holiday plans")
     store.add_message(short.id, "user", "Where should we go for the zebra safari?")
-    page = chat_page(qtbot, store, Client())
+    page = chat_page(qtbot, store)
     page.resize(1000, 700)
     page.show()
     qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 2)
@@ -184,7 +184,7 @@ def test_search_as_you_type_and_open_a_long_conversation_by_page(
 def test_a_long_title_is_elided_before_the_meter(qtbot: QtBot, store: HistoryStore) -> None:
     title = "Once upon a time, there was a little robot who wanted to see the wide blue sea"
     conversation = store.create_conversation(title)
-    page = chat_page(qtbot, store, Client())
+    page = chat_page(qtbot, store)
     page.resize(900, 700)
     page.show()
     qtbot.waitExposed(page)
@@ -204,27 +204,24 @@ def test_a_long_title_is_elided_before_the_meter(qtbot: QtBot, store: HistorySto
 
 
 @pytest.mark.slow
-def test_with_the_windows_engine_bridge_a_dead_worker_is_reloaded_and_chat_goes_on(
-        qtbot: QtBot, store: HistoryStore, test_model: Path) -> None:
-    from spark_desktop.ui.bridges import EngineBridge
-
-    bridge = EngineBridge()
-    page = make_page(qtbot, store, bridge, max_tokens=300)
-    page.reload_model_requested.connect(bridge.reload)  # as the main window wires it
+def test_a_killed_worker_keeps_the_partial_reply_and_reload_brings_the_model_back(
+        qtbot: QtBot, store: HistoryStore, host: ModelHost) -> None:
+    page = make_page(qtbot, store, host, max_tokens=300)
     try:
-        with qtbot.waitSignal(bridge.loaded, timeout=120_000):
-            bridge.load(test_model, OPTIONS, "Gemma test")
         assert page.context_meter.maximum() == 1024
         page.send("Tell me about rivers.")
         qtbot.waitUntil(lambda: page.model.rowCount() == 2 and bool(page.model.message(1).content),
                         timeout=120_000)
         with qtbot.waitSignal(page.reply_finished, timeout=60_000) as done:
-            os.kill(bridge.client.worker_pid or 0, signal.SIGKILL)
+            os.kill(worker_pid(host), signal.SIGKILL)
         qtbot.waitUntil(lambda: not page.busy and page.reload_button.isVisibleTo(page))
         partial = done.args[0]
         assert partial.finish_reason == "error" and partial.content
-        assert partial.model == "Gemma test"
-        with qtbot.waitSignal(bridge.loaded, timeout=120_000):
+        assert partial.model == GEMMA
+        assert store.get_message(partial.id).content == partial.content
+        assert "stopped unexpectedly" in page.banner_text.text()
+        qtbot.waitUntil(lambda: page.host.entries == ())  # the host dropped the dead model
+        with qtbot.waitSignal(page.host.loaded, timeout=120_000):
             page.reload_button.click()
         assert not page.banner.isVisibleTo(page)
         page.panel.max_tokens.setValue(3)
@@ -235,7 +232,7 @@ def test_with_the_windows_engine_bridge_a_dead_worker_is_reloaded_and_chat_goes_
         assert [m.id for m in path][1] == partial.id and path[1].content == partial.content
         assert [m.role for m in path] == ["user", "assistant", "user", "assistant"]
     finally:
-        bridge.shutdown()
+        host.load(GEMMA)
 
 
 def test_without_a_store_the_page_opens_the_default_history_off_thread(
@@ -245,7 +242,7 @@ def test_without_a_store_the_page_opens_the_default_history_off_thread(
     settings.save(settings.Settings(sampling=SamplingSettings(temperature=0.3)))
     with HistoryStore.open() as store:
         store.create_conversation("Kept from last time")
-    page = chat_page(qtbot, None, Client())
+    page = chat_page(qtbot, None)
     qtbot.waitUntil(lambda: page.conversations.model.rowCount() == 1)
     opened = page.history.runner.store
     assert opened is not None and opened.path == paths.database_path()

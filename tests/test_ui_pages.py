@@ -68,9 +68,9 @@ def test_a_load_that_fails_is_shown_in_words(qtbot, tmp_path: Path, test_model: 
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=15000)
     model = page.model.value(0)
     page.start_load(model, LoadSettings(n_ctx=512))
-    qtbot.waitUntil(lambda: not services.engine.loading, timeout=120000)
-    assert page.state.text().startswith("The model did not load: ")
-    assert services.engine.current is None and page.load_button.isEnabled() is False
+    qtbot.waitUntil(lambda: not services.host.loading, timeout=120000)
+    assert page.state.text().startswith(f"{model.name} did not load: ")
+    assert services.host.entries == () and page.load_button.isEnabled() is False
     page.table.selectRow(0)
     assert page.load_button.isEnabled()
     services.shutdown()

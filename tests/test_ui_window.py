@@ -1,5 +1,5 @@
 """The window shell: sidebar switches pages, shortcuts reach the chat page, state is
-remembered in the data folder, the status bar follows the engine (memory against this
+remembered in the data folder, the status bar follows the model host (memory against this
 machine, whatever target the estimates plan for), settings persist."""
 
 from __future__ import annotations
@@ -103,14 +103,12 @@ def test_settings_page_persists_and_applies_theme(qtbot) -> None:
     assert "Hugging Face" in page.login_label.text()
 
 
-def test_status_bar_follows_engine(qtbot) -> None:
+def test_status_bar_follows_the_host(qtbot) -> None:
     window = _window(qtbot)
-    engine = window.services.engine
-    engine.load_started.emit("tiny · Q8_0")
-    assert window.state_label.text() == "loading"
-    engine.load_progress.emit(0.5)
-    assert window.state_label.text() == "loading 50 %"
-    engine.died.emit("The model engine stopped unexpectedly.")
+    host = window.services.host
+    host.load("no-such-model")  # a real load through the host, refused in words
+    assert window.state_label.text() == "loading no-such-model"
+    qtbot.waitUntil(lambda: not host.loading, timeout=30000)
     assert window.state_label.text() == "not loaded"
     assert window.model_label.text() == "No model loaded"
 
@@ -125,7 +123,8 @@ def test_status_bar_memory_is_this_machines_when_planning_for_a_spark(qtbot) -> 
     assert services.target.name == "spark" and services.local.name == "this"
     local = services.local_pool_bytes
     assert local > 0 and local != services.pool_bytes
-    assert window.memory_label.text() == f"0 B of {human_bytes(local)} in use"
+    qtbot.waitUntil(lambda: services.host.pool > 0, timeout=30000)
+    assert window.memory_label.text() == f"0 B of {human_bytes(services.host.pool)} in use"
     assert window.plan_label.isVisibleTo(window)
     assert window.plan_label.text() == "Planning for a DGX Spark"
     qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=10000)

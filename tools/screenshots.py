@@ -332,7 +332,7 @@ def main() -> None:
           "the load dialog")
     shot("load-dialog", models.dialog)
     models.dialog.accept()
-    _wait(app, lambda: window.services.engine.current is not None, 120, "the model to load")
+    _wait(app, lambda: bool(window.services.host.entries), 120, "the model to load")
     shot("my-models")
 
     window.show_page("chat")

@@ -141,3 +141,33 @@ def _entry(item: dict[str, Any]) -> ModelEntry:
                       quant=item["quant"], repo=item["repo"], loaded=bool(item["loaded"]),
                       memory=int(item["memory"]), n_ctx=int(item["n_ctx"]),
                       busy=int(item["busy"]))
+
+
+class RemoteLease:
+    """A chat client for one model of the running host, shaped like host.Lease (what a
+    chat turn needs), one per turn: stopping ends the stream at its next event, which closes the
+    request there and so cancels the model's work."""
+
+    loaded = None  # the other process holds the model: no load settings to record here
+
+    def __init__(self, client: HostClient, model_id: str) -> None:
+        self.client = client
+        self.model_id = model_id
+        self._cancelled = False
+
+    def chat(self, messages: Sequence[dict[str, Any]],
+             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
+        events = self.client.chat(self.model_id, messages, sampling)
+        try:
+            for event in events:
+                if self._cancelled:
+                    return  # the turn marks the reply cancelled
+                yield event
+        finally:
+            events.close()  # type: ignore[attr-defined]
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def release(self) -> None:
+        """Nothing to give back: the other host holds the slot for the request's length."""

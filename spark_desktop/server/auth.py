@@ -4,6 +4,9 @@ compared in constant time; editing the file revokes or adds keys without a resta
 from __future__ import annotations
 
 import hmac
+import os
+import re
+import secrets
 import threading
 from pathlib import Path
 
@@ -36,6 +39,26 @@ def read_keys_file(path: Path) -> dict[str, str]:
                                "characters; use a long random key.")
         keys[key] = name
     return keys
+
+
+def new_key() -> str:
+    """A long random key to hand a teammate or a tool."""
+    return "sk-spark-" + secrets.token_urlsafe(24)
+
+
+def write_keys_file(path: Path, keys: dict[str, str]) -> None:
+    """Write {key: name} as `name key` lines, atomically and readable by this user only
+    (a running server picks the change up at its next request)."""
+    for key, name in keys.items():
+        if not re.fullmatch(r"\S+", name) or not re.fullmatch(r"\S{8,}", key):
+            raise KeyFileError(f"A key's name is one word and its key 8 or more characters "
+                               f"without spaces ({name!r} is not).")
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# name key (one per line); written by Spark Desktop\n")
+        fh.writelines(f"{name} {key}\n" for key, name in keys.items())
+    partial.replace(path)
 
 
 class KeyRing:

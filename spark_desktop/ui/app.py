@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 
 from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
@@ -68,4 +69,16 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = create_window(app)
     window.show()
     QTimer.singleShot(3000, freeze_startup_objects)  # after the deferred start-up work
+    stop_on_signals(app)
+    app.aboutToQuit.connect(lambda: window.shutdown() if window.isHidden() else None)
     return app.exec()
+
+
+def stop_on_signals(app: QApplication) -> None:
+    """Ctrl-C and SIGTERM quit the app (how a window-less app that keeps serving is
+    stopped); a timer lets Python's signal handlers run between Qt's events."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    tick = QTimer(app, interval=500)
+    tick.timeout.connect(lambda: None)
+    tick.start()

@@ -2,19 +2,18 @@
 
 The core blocks (network, disk scans, the engine, SQLite); the GUI must not. These
 bridges run core calls on worker threads and deliver results, exceptions and events
-back to the GUI thread by queued signals, so a slot never waits on I/O. Two kinds of
-work are serial: the engine's (EngineBridge, one thread per engine) and the history's
-(HistoryBridge over history.runner, one thread for the app).
+back to the GUI thread by queued signals, so a slot never waits on I/O. The history's
+work is serial (HistoryBridge over history.runner, one thread for the app); the model
+host's bridge is in host_bridge.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 
 class Call(QObject):
@@ -141,155 +140,6 @@ class EventRelay(QObject):
             self.event.emit(value)
         except RuntimeError:  # relay destroyed with its window
             pass
-
-
-class EngineBridge(QObject):
-    """Owns the engine client; every engine call runs on one worker thread, in order.
-
-    Signals arrive on the GUI thread. A dead worker (killed, crashed) gives `died`
-    with the reason in words; `reload()` repeats the last load.
-    """
-
-    load_started = Signal(str)      # model name
-    load_progress = Signal(float)   # 0..1
-    loaded = Signal(object)         # engine.LoadedModel
-    load_failed = Signal(str)       # the reason, in words
-    died = Signal(str)              # the reason, in words
-    unloaded = Signal()
-
-    def __init__(self, parent: QObject | None = None, client: Any = None) -> None:
-        """`client`: an engine.Client to use (tests, tools; a model it already loaded
-        counts as loaded), which shutdown() leaves open; by default the bridge makes its own."""
-        super().__init__(parent)
-        self._threads = serial_pool(self)
-        self._client: Any = client
-        self._owns_client = client is None
-        self._progress = EventRelay(self)
-        self._progress.event.connect(self._on_progress)
-        self.current: Any = None       # the LoadedModel, while one is loaded
-        self.last_load: tuple[Path, Any, str] | None = None
-        self.loading = False
-        self._watchdog = QTimer(self, interval=1000)
-        self._watchdog.timeout.connect(self._check_alive)
-        if client is not None and client.loaded is not None:
-            self.current = client.loaded
-            self._watchdog.start()
-
-    # -- state ----------------------------------------------------------------------
-    @property
-    def client(self) -> Any:
-        """The engine.Client (created on first use; call it only through `submit`)."""
-        if self._client is None:
-            from spark_desktop.engine import Client
-
-            self._client = Client()
-        return self._client
-
-    @property
-    def model_name(self) -> str:
-        """The loaded model's name as the library shows it (its file name if the bridge
-        did not load it); "" when none is loaded."""
-        if self.current is None:
-            return ""
-        return self.last_load[2] if self.last_load else Path(self.current.info.path).name
-
-    @property
-    def memory_in_use(self) -> int:
-        """Bytes llama.cpp reported for the loaded model (0 when none)."""
-        memory = getattr(self.current, "memory", None)
-        return int(memory.total) if memory is not None else 0
-
-    # -- calls ----------------------------------------------------------------------
-    def submit(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None) -> Call:
-        """Run `fn(client)` on the engine thread; a dead worker also emits `died`."""
-        def failed(exc: BaseException) -> None:
-            if _is_death(exc):
-                self._mark_dead(str(exc))
-            if on_error is not None:
-                on_error(exc)
-
-        return run_async(lambda: fn(self.client), on_done, failed, parent=self,
-                         threads=self._threads)
-
-    def load(self, path: Path, options: Any, name: str) -> None:
-        """Load `path` with inference_settings.LoadSettings; any loaded model is replaced."""
-        self.last_load = (Path(path), options, name)
-        self.loading = True
-        self.current = None
-        self.load_started.emit(name)
-
-        def work(client: Any) -> Any:
-            return client.load(str(path), options, on_progress=self._progress.post)
-
-        self.submit(work, self._on_loaded, self._on_load_failed)
-
-    def reload(self) -> None:
-        """Repeat the last load (after the worker died or the model was unloaded)."""
-        if self.last_load is not None:
-            self.load(*self.last_load)
-
-    def unload(self) -> None:
-        self.current = None
-        self.submit(lambda client: client.unload(), lambda _r: self.unloaded.emit())
-
-    def cancel(self) -> None:
-        """Stop the running generation or load; safe from the GUI thread, returns at once."""
-        if self._client is not None:
-            self._client.cancel()
-
-    def shutdown(self) -> None:
-        """End the worker process; used when the window closes."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            try:
-                client.cancel()
-            finally:
-                if self._owns_client:
-                    self._threads.start(_Job(Call(), client.close))
-                self._threads.waitForDone(5000)
-
-    # -- results --------------------------------------------------------------------
-    def _on_progress(self, fraction: object) -> None:
-        if self.loading:
-            self.load_progress.emit(float(fraction))  # type: ignore[arg-type]
-
-    def _on_loaded(self, loaded: Any) -> None:
-        self.loading = False
-        self.current = loaded
-        self._watchdog.start()
-        self.loaded.emit(loaded)
-
-    def _check_alive(self) -> None:
-        """Notice a worker that died while idle (a request in flight notices by itself)."""
-        client = self._client
-        if self.current is None or client is None:
-            self._watchdog.stop()
-        elif client.worker_pid is None:
-            self._mark_dead("The model engine stopped unexpectedly; the conversation is "
-                            "kept. Load the model again to continue.")
-
-    def _on_load_failed(self, exc: BaseException) -> None:
-        self.loading = False
-        self.current = None
-        if not _is_death(exc):
-            self.load_failed.emit(error_text(exc))
-
-    def _mark_dead(self, reason: str) -> None:
-        if self.current is None and not self.loading:
-            return  # already reported (the watchdog and a failing request both saw it)
-        was_loading, self.loading = self.loading, False
-        self.current = None
-        self._watchdog.stop()
-        if was_loading:
-            self.load_failed.emit(reason)
-        self.died.emit(reason)
-
-
-def _is_death(exc: BaseException) -> bool:
-    from spark_desktop.engine.errors import WorkerDiedError
-
-    return isinstance(exc, WorkerDiedError)
 
 
 def error_text(exc: BaseException) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import os
+import sys
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -25,16 +27,14 @@ from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
 
-if TYPE_CHECKING:
-    from spark_desktop.engine import LoadedModel
-
-PAGES = ("chat", "discover", "downloads", "models", "settings")
+PAGES = ("chat", "discover", "downloads", "models", "server", "settings")
 TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
-          "models": "My Models", "settings": "Settings"}
+          "models": "My Models", "server": "Server", "settings": "Settings"}
 _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
     "models": ("spark_desktop.ui.pages.models", "ModelsPage"),
+    "server": ("spark_desktop.ui.pages.server", "ServerPage"),
     "settings": ("spark_desktop.ui.pages.settings", "SettingsPage"),
     "welcome": ("spark_desktop.ui.pages.first_run", "FirstRunPage"),
 }
@@ -119,16 +119,13 @@ class MainWindow(QMainWindow):
     def _build_chat(self, module: object) -> None:
         """Put the chat page in its slot (its modules were imported off the GUI thread)."""
         chat = module.ChatPage(self.services.history,  # type: ignore[attr-defined]
-                               self.services.engine)
-        chat.reload_model_requested.connect(self.services.engine.reload)
-        chat.model_selected.connect(lambda path: self.page("models").load_path(path))
+                               self.services.host)
         self.chat_note.hide()
         self.slots["chat"].layout().addWidget(chat)
         self.chat = chat
         self.pages["chat"] = chat
         self._sampling_defaults(self.services.settings)
         self.services.settings_changed.connect(self._sampling_defaults)
-        self._offer_models(self.services.models)
 
     def release_chat(self) -> None:
         """Destroy the chat page and close its history (the app lock: no conversation
@@ -188,14 +185,11 @@ class MainWindow(QMainWindow):
         for w in (self.plan_label, self.model_label, self.memory_label, self.state_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
-        engine = self.services.engine
-        engine.load_started.connect(self._load_started)
-        engine.load_progress.connect(
-            lambda f: self.state_label.setText(f"loading {int(f * 100)} %"))
-        engine.loaded.connect(self._loaded)
-        engine.load_failed.connect(self._not_loaded)
-        engine.died.connect(self._not_loaded)
-        engine.unloaded.connect(lambda: self._not_loaded(""))
+        host = self.services.host
+        host.load_started.connect(lambda _id: self._show_models())
+        host.loaded.connect(lambda _entry: self._show_models())
+        host.load_failed.connect(lambda _id, _reason: self._show_models())
+        host.models_changed.connect(lambda _entries: self._show_models())
         self.services.machine_ready.connect(lambda _m: self._machine_ready())
         self.services.peers_probed.connect(lambda _r: self._machine_ready())
         self.services.problem.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -236,37 +230,26 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.slots[name])
 
     def _library_changed(self, models: tuple) -> None:
-        """Offer the models in the chat's picker; on first run (no models on this machine
-        yet) show what fits and one-click downloads."""
-        self._offer_models(models)
+        """On first run (no models on this machine yet) show what fits and one-click
+        downloads."""
         if models and self.current_page() != "welcome":
             self.sidebar.item(len(PAGES)).setHidden(True)
         if not models and not self._restored_page_explicit:
             self.show_page("welcome")
         self._restored_page_explicit = True
 
-    def _offer_models(self, models: tuple) -> None:
-        from spark_desktop.ui.pages.models import display_name
-
-        if self.chat is not None:
-            self.chat.set_models([(display_name(m), str(m.path)) for m in models
-                                  if not m.problem])
-
     # -- status bar -----------------------------------------------------------------
-    def _load_started(self, name: str) -> None:
-        self.model_label.setText(name)
-        self.state_label.setText("loading")
-
-    def _loaded(self, loaded: LoadedModel) -> None:
-        self.model_label.setText(self.services.engine.model_name)
-        self.state_label.setText("loaded")
-        self._show_memory()
-        if loaded.notes:  # e.g. a CPU feature turned off after an illegal instruction
-            self.statusBar().showMessage(" ".join(loaded.notes), 30_000)
-
-    def _not_loaded(self, _reason: str) -> None:
-        self.model_label.setText("No model loaded")
-        self.state_label.setText("not loaded")
+    def _show_models(self) -> None:
+        """Every loaded model with its memory, and what is loading."""
+        host = self.services.host
+        entries = host.entries
+        if entries:
+            self.model_label.setText(self.tr("%n model(s) loaded", "", len(entries)))
+        else:
+            self.model_label.setText(self.tr("No model loaded"))
+        self.state_label.setText(self.tr("loading {0}").format(", ".join(sorted(host.loading)))
+                                 if host.loading else
+                                 self.tr("loaded") if entries else self.tr("not loaded"))
         self._show_memory()
 
     def _machine_ready(self) -> None:
@@ -280,15 +263,18 @@ class MainWindow(QMainWindow):
         self._show_memory()
 
     def _show_memory(self) -> None:
-        """What the loaded model takes on THIS machine, against this machine's memory:
-        the model runs here whatever target the estimates plan for."""
-        pool = self.services.local_pool_bytes
-        used = self.services.engine.memory_in_use
-        if pool:
-            self.memory_label.setText(f"{human_bytes(used)} of {human_bytes(pool)} in use")
-            self.memory_label.setToolTip(
-                f"Memory the loaded model uses on {fitview.target_label(self.services.local)}, "
-                f"of the {human_bytes(pool)} it can give a model.")
+        """What the loaded models take on THIS machine (each, then all against the host's
+        pool): the models run here whatever target the estimates plan for."""
+        host = self.services.host
+        pool = host.pool or self.services.local_pool_bytes
+        each = " · ".join(f"{e.id} {human_bytes(e.memory)}" for e in host.entries)
+        if pool and self.services.local is not None:
+            total = self.tr("{0} of {1} in use").format(human_bytes(host.memory_in_use),
+                                                   human_bytes(pool))
+            self.memory_label.setText(f"{each} — {total}" if each else total)
+            self.memory_label.setToolTip(self.tr(
+                "Memory the loaded models use on {0}, of the {1} the model host may fill.").format(
+                fitview.target_label(self.services.local), human_bytes(pool)))
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -312,5 +298,26 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
-        self.services.shutdown()
+        server = self.pages.get("server")
+        if server is not None and server.keep_serving:  # type: ignore[attr-defined]
+            # Serve on without a window until the process is stopped (app.run_gui quits
+            # on SIGINT / SIGTERM and then shuts down as below).
+            event.ignore()
+            self.hide()
+            QApplication.setQuitOnLastWindowClosed(False)
+            sys.stderr.write(
+                f"Spark Desktop keeps serving at {server.url}/v1 "  # type: ignore[attr-defined]
+                f"with its window closed; press Ctrl-C here (or kill {os.getpid()}) to stop.\n")
+            return
+        self.shutdown()
         super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop a running reply and the server (if on), unload the app's models, close the
+        history."""
+        if self.chat is not None:
+            self.chat.shutdown()
+        server = self.pages.get("server")
+        if server is not None:
+            server.shutdown()  # type: ignore[attr-defined]
+        self.services.shutdown()

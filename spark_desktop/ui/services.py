@@ -1,5 +1,5 @@
-"""What the pages share: settings, this machine, the library, downloads, the engine and
-the history.
+"""What the pages share: settings, this machine, the library, downloads, the model host
+and the history.
 
 One instance per window. Every slow look-up (hardware probe, library scan) runs off
 the GUI thread through bridges.run_async; results arrive as signals. History calls all
@@ -13,13 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from spark_desktop import settings as settings_mod
-from spark_desktop.ui.bridges import (
-    DownloadsBridge,
-    EngineBridge,
-    HistoryBridge,
-    error_text,
-    run_async,
-)
+from spark_desktop.ui.bridges import DownloadsBridge, HistoryBridge, error_text, run_async
+from spark_desktop.ui.host_bridge import HostBridge
 
 
 class Services(QObject):
@@ -29,7 +24,9 @@ class Services(QObject):
     peers_probed = Signal(object)       # {endpoint: engine.peers.Peer or an error sentence}
     problem = Signal(str)          # a start-up look-up failed, in words
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, host: HostBridge | None = None) -> None:
+        """`host`: the model host to use (tests); by default the app attaches to the
+        machine's running host, or holds its own."""
         super().__init__(parent)
         self.settings = settings_mod.load()
         self.machine: Any = None
@@ -39,7 +36,8 @@ class Services(QObject):
         self.peers: dict[str, Any] = {}  # the last probe of settings.load.rpc_peers
         self._probes = 0                 # probes started, so only the newest is shown
         self.models: tuple[Any, ...] = ()
-        self.engine = EngineBridge(self)
+        self.host = host or HostBridge(self, load_options=self.settings.load)
+        self.host.problem.connect(self.problem)
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
@@ -51,6 +49,7 @@ class Services(QObject):
                   lambda exc: self.problem.emit(error_text(exc)), parent=self)
         self.refresh_library()
         self.downloads.start()
+        self.host.start()
 
     # -- machine --------------------------------------------------------------------
     def _machine_probed(self, result: tuple[Any, Any, Any]) -> None:
@@ -126,7 +125,7 @@ class Services(QObject):
 
     def shutdown(self) -> None:
         self.downloads.shutdown()
-        self.engine.shutdown()
+        self.host.shutdown()
         self.history.shutdown()
 
 

@@ -4,8 +4,6 @@ banner under it that says what went wrong and offers to reload the model."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
@@ -15,7 +13,8 @@ from spark_desktop.ui.widgets import ElidedLabel
 
 
 class ModelPicker(QComboBox):
-    """The models on this machine; `model_selected(path)` when the person picks one."""
+    """The loaded models, by id; `model_selected(id)` when the person picks one for the
+    conversation shown."""
 
     model_selected = Signal(str)
 
@@ -23,42 +22,27 @@ class ModelPicker(QComboBox):
         super().__init__(parent)
         self.setObjectName("modelPicker")
         self.setMinimumWidth(220)
-        self.setPlaceholderText("Choose a model…")
-        self._models: list[tuple[str, str]] = []
+        self.setPlaceholderText(self.tr("Load a model in My Models…"))
         self.activated.connect(self._picked)
 
-    def set_models(self, models: Iterable[Any]) -> None:
-        """Paths, (label, path) pairs, or objects with .path (and .name)."""
-        self._models = []
-        for item in models:
-            if isinstance(item, tuple):
-                label, path = str(item[0]), str(item[1])
-            elif hasattr(item, "path"):
-                path = str(item.path)
-                label = str(getattr(item, "name", "") or Path(path).name)
-            else:
-                path = str(item)
-                label = Path(path).name
-            self._models.append((label, path))
+    def set_models(self, model_ids: Iterable[str]) -> None:
+        """Offer these loaded models; the one chosen stays chosen while it is loaded."""
+        current = self.currentData()
         self.blockSignals(True)
         self.clear()
-        for label, path in self._models:
-            self.addItem(label, path)
-            self.setItemData(self.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        for model_id in model_ids:
+            self.addItem(model_id, model_id)
         self.blockSignals(False)
+        self.select(current)
 
-    def select_path(self, path: str | None) -> None:
-        """Show the loaded model (none selected when it is not in the list)."""
-        index = self.findData(path) if path else -1
-        if index < 0 and path:
-            index = next((i for i, (_l, p) in enumerate(self._models)
-                          if Path(p).resolve() == Path(path).resolve()), -1)
-        self.setCurrentIndex(index)
+    def select(self, model_id: str | None) -> None:
+        """Show `model_id` as chosen (none when it is not loaded)."""
+        self.setCurrentIndex(self.findData(model_id) if model_id else -1)
 
     def _picked(self, index: int) -> None:
-        path = self.itemData(index)
-        if path:
-            self.model_selected.emit(str(path))
+        model_id = self.itemData(index)
+        if model_id:
+            self.model_selected.emit(str(model_id))
 
 
 class ChatHeader(QWidget):

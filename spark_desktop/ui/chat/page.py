@@ -3,8 +3,10 @@
 The session decides (what a send, an edit, a regenerate or a stop means; what a turn
 saves); the page shows its state and forwards the person's intent. Nothing here waits:
 history calls go through the app's HistoryBridge (one thread, in order), a turn runs on
-the engine's thread, and their results come back as queued signals. Streamed text
-reaches the view through MessageListModel, which repaints at most every ~40 ms.
+the page's own thread with a lease of the conversation's model from the model host (so
+two pages can talk to two models at once), and results come back as queued signals.
+Streamed text reaches the view through MessageListModel, which repaints at most every
+~40 ms.
 """
 
 from __future__ import annotations
@@ -27,38 +29,41 @@ from spark_desktop.chat import (
 from spark_desktop.engine.errors import WorkerDiedError
 from spark_desktop.engine.events import ReasoningDelta, TextDelta
 from spark_desktop.history.records import Conversation, MessagePage
-from spark_desktop.ui.bridges import EngineBridge, EventRelay, HistoryBridge, error_text
+from spark_desktop.ui.bridges import EventRelay, HistoryBridge, error_text, run_async, serial_pool
 from spark_desktop.ui.chat.composer import Composer
 from spark_desktop.ui.chat.conversation_list import ConversationList
 from spark_desktop.ui.chat.header import Banner, ChatHeader
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
+from spark_desktop.ui.host_bridge import HostBridge
 
 PAGE_SIZE = 60
 
 
 class ChatPage(QWidget):
-    """The Chat page over the app's history and an engine.
+    """The Chat page over the app's history and the model host.
 
-    Signals: `reload_model_requested()` — the engine died and the person asks for the
-    model again; `model_selected(path)` — picked in the header's model picker;
+    Signals: `model_selected(id)` — the loaded model this page's chats talk to changed;
     `conversation_opened(id)` ("" for a new chat); `reply_finished(Message)` — a reply
     ended and is saved (any finish reason); `busy_changed(bool)`.
     """
 
-    reload_model_requested = Signal()
     model_selected = Signal(str)
     conversation_opened = Signal(str)
     reply_finished = Signal(object)
     busy_changed = Signal(bool)
 
-    def __init__(self, history: HistoryBridge, engine: EngineBridge,
+    def __init__(self, history: HistoryBridge, host: HostBridge,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatPage")
         self.history = history
-        self.engine = engine
+        self.host = host
+        self.model_id: str | None = None   # the loaded model the next turn talks to
+        self._lease: Any = None            # the running turn's hold on its model
+        self._threads = serial_pool(self)  # this page's turns, one at a time
+        self._closed = False               # shut down: late turn events are dropped
         self.session = ChatSession(history.runner)
         self._relay = EventRelay(self)
         self._relay.event.connect(self._on_turn_event)
@@ -67,7 +72,7 @@ class ChatPage(QWidget):
         self._open_seq = 0
         self._build()
         self._connect()
-        self._engine_state()
+        self._host_state()
         self.refresh_conversations()
 
     # -- construction -------------------------------------------------------------------
@@ -126,10 +131,10 @@ class ChatPage(QWidget):
         self.panel.changed.connect(self._save_settings)
         self.settings_button.toggled.connect(self.panel.setVisible)
         self.reload_button.clicked.connect(self._reload_clicked)
-        self.model_picker.model_selected.connect(self.model_selected)
-        for signal in (self.engine.loaded, self.engine.unloaded, self.engine.load_failed):
-            signal.connect(lambda *_: self._engine_state())
-        self.engine.died.connect(self._engine_died)
+        self.model_picker.model_selected.connect(self.choose_model)
+        self.host.models_changed.connect(self._host_state)
+        self.host.loaded.connect(self._model_loaded)
+        self.host.load_failed.connect(self._load_failed)
         self.model.rowsInserted.connect(lambda *_: self._show_empty_hint())
         self.model.modelReset.connect(self._show_empty_hint)
 
@@ -164,14 +169,27 @@ class ChatPage(QWidget):
     def stop(self) -> None:
         """Esc: stop the reply being generated (its text is kept), or leave edit mode."""
         if self.session.stop():
-            self.engine.cancel()
+            lease = self._lease
+            if lease is not None:
+                lease.cancel()
         else:
             self._cancel_edit()
 
-    def set_models(self, models: Iterable[Any]) -> None:
-        """Fill the model picker: paths, (label, path) pairs, or objects with .path (.name)."""
-        self.model_picker.set_models(models)
-        self._engine_state()
+    def shutdown(self) -> None:
+        """The window closes: stop a running reply (the turn saves it) and wait for it;
+        its last events are not shown (the history closes next)."""
+        if self.busy:
+            self.stop()
+        self._threads.waitForDone(5000)
+        self._closed = True
+
+    def choose_model(self, model_id: str) -> None:
+        """Talk to the loaded model `model_id` from the next turn on."""
+        if model_id != self.model_id:
+            self.model_id = model_id
+            self.banner.hide()  # what it said was about the model before
+            self.model_selected.emit(model_id)
+        self._host_state()
 
     def open_conversation(self, conversation_id: str, message_id: str | None = None) -> None:
         """Show a conversation (its newest page); with a message id, the branch through it."""
@@ -194,10 +212,9 @@ class ChatPage(QWidget):
         """Send `text` (as a new branch when a message is being edited)."""
         if not text.strip() or self.busy:
             return
-        if self.engine.current is None:
+        if self.host.entry(self.model_id) is None:
             self.composer.set_text(text.strip())
-            self.banner.show_text("No model is loaded. Pick one in the header or in My Models, "
-                                  "then send again.", reload=False)
+            self._no_model()
             return
         editing = self.session.editing
         request = self.session.send(text, **self._turn_settings())
@@ -211,8 +228,8 @@ class ChatPage(QWidget):
     def regenerate(self, message_id: str) -> None:
         """Another answer in place of reply `message_id` (kept as a sibling)."""
         row = self.model.row_of(message_id)
-        if self.engine.current is None:
-            self.banner.show_text("No model is loaded; load one to regenerate.", reload=False)
+        if self.host.entry(self.model_id) is None:
+            self._no_model()
             return
         if row < 0:
             return
@@ -272,6 +289,8 @@ class ChatPage(QWidget):
         self.model.set_page(page)
         self.panel.show_settings(conv.system_prompt, conv.sampling_settings)
         self.conversations.select(conv.id)
+        if conv.model and self.host.entry(conv.model) is not None:
+            self.choose_model(conv.model)  # the conversation goes on with its model
         self._update_meter()
         if focus_id is not None and self.model.row_of(focus_id) >= 0:
             self.view.scrollTo(self.model.index(self.model.row_of(focus_id), 0))
@@ -324,26 +343,32 @@ class ChatPage(QWidget):
     # -- turns ----------------------------------------------------------------------------
     def _turn_settings(self) -> dict[str, Any]:
         return {"system_prompt": self.panel.prompt(), "sampling": self.panel.sampling(),
-                "model_name": self.engine.model_name or None}
+                "model_name": self.model_id}
 
     def _run(self, request: TurnRequest) -> None:
-        """Run a turn on the engine's thread; its events come back through the relay."""
-        session, relay = self.session, self._relay
+        """Run a turn on this page's thread with a lease of its model (waiting for a free
+        slot of that model); its events come back through the relay."""
+        session, relay, host, model_id = self.session, self._relay, self.host, self.model_id
+        assert model_id is not None
         self._set_busy(True)
         self.banner.hide()
 
-        def work(client: Any) -> None:
-            died: WorkerDiedError | None = None
-            for event in session.run(request, client):
-                relay.post(event)
-                if isinstance(event, TurnFinished) and isinstance(event.error, WorkerDiedError):
-                    died = event.error
-            if died is not None:
-                raise died  # the bridge marks the engine dead (status bar, reload)
+        def work() -> None:
+            lease = host.acquire(model_id)
+            self._lease = lease
+            try:
+                for event in session.run(request, lease):
+                    relay.post(event)
+            finally:
+                self._lease = None
+                lease.release()
 
-        self.engine.submit(work, self._turn_ended, self._turn_failed)
+        run_async(work, self._turn_ended, self._turn_failed, parent=self,
+                  threads=self._threads)
 
     def _on_turn_event(self, event: object) -> None:
+        if self._closed:
+            return
         shown = self.session.apply(event)  # type: ignore[arg-type]
         reply_id = self.session.reply_id
         if isinstance(event, TextDelta):
@@ -378,6 +403,8 @@ class ChatPage(QWidget):
         if event.error is not None:
             died = isinstance(event.error, WorkerDiedError)
             self.banner.show_text(error_text(event.error), reload=died)
+            if died:
+                self.host.refresh()  # the host dropped the model
         elif event.done is not None:
             self._update_meter(event.done.prompt_tokens + event.done.completion_tokens,
                                event.done.dropped_messages)
@@ -395,8 +422,7 @@ class ChatPage(QWidget):
     def _turn_failed(self, exc: BaseException) -> None:
         self.session.finished()
         self._set_busy(False)
-        if not isinstance(exc, WorkerDiedError):  # a death was shown with its reply
-            self.banner.show_text(error_text(exc), reload=False)
+        self.banner.show_text(error_text(exc), reload=False)
 
     def _set_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -416,31 +442,52 @@ class ChatPage(QWidget):
             self.composer.set_text("")
         self.edit_note.hide()
 
-    # -- engine state ---------------------------------------------------------------------
-    def _engine_state(self) -> None:
-        loaded = self.engine.current
-        if loaded is not None:
-            self.banner.hide()
-        self.model_picker.select_path(loaded.info.path if loaded is not None else None)
+    # -- the model host ------------------------------------------------------------------
+    def _host_state(self, _entries: object = None) -> None:
+        """Offer the loaded models; keep the chosen one (even while it is not loaded: the
+        banner says what became of it), or take one when none was chosen yet."""
+        ids = [e.id for e in self.host.entries]
+        self.model_picker.set_models(ids)
+        if self.model_id is None and ids:
+            self.choose_model(ids[0])
+            return
+        self.model_picker.select(self.model_id)
+        if self.model_id in ids and self.reload_button.isVisibleTo(self.banner):
+            self.banner.hide()  # the model it offered to reload is back
         self._update_meter()
 
-    def _engine_died(self, reason: str) -> None:
-        self.banner.show_text(reason, reload=True)
-        self._engine_state()
+    def _no_model(self) -> None:
+        if self.model_id is None:
+            self.banner.show_text(self.tr("No model is loaded. Load one in My Models, then "
+                                          "send again."), reload=False)
+        else:
+            self.banner.show_text(self.tr(
+                "{0} is not loaded any more (it was unloaded, or sat unused for an hour). "
+                "Reload it, or pick another in the header.").format(self.model_id), reload=True)
+
+    def _model_loaded(self, entry: Any) -> None:
+        """A model finished loading (My Models, or Reload): a page without a model talks to it."""
+        if self.host.entry(self.model_id) is None:
+            self.choose_model(entry.id)
+
+    def _load_failed(self, model_id: str, reason: str) -> None:
+        if model_id == self.model_id:
+            self.banner.show_text(reason, reload=True)
 
     def _reload_clicked(self) -> None:
+        """Load the chat's model again (its worker died, or it was unloaded)."""
         self.banner.hide()
-        self.reload_model_requested.emit()
+        if self.model_id is not None:
+            self.host.load(self.model_id)
 
     def _update_meter(self, used: int | None = None, dropped: int = 0) -> None:
-        loaded = self.engine.current
+        entry = self.host.entry(self.model_id)
         if used is None:
             last = next((m for m in reversed(self.model.messages()) if m.role == "assistant"),
                         None)
             if last is not None and last.prompt_tokens is not None:
                 used = last.prompt_tokens + (last.completion_tokens or 0)
-        self.context_meter.set_usage(used, loaded.info.n_ctx if loaded is not None else None,
-                                     dropped)
+        self.context_meter.set_usage(used, entry.n_ctx if entry is not None else None, dropped)
 
     def _show_empty_hint(self) -> None:
         self.empty_hint.setVisible(self.model.rowCount() == 0)

@@ -1,7 +1,8 @@
 """My Models: the library, Load (with the memory bar), Unload, Delete with confirmation.
 
-Load progress and load errors are shown on this page in words; a failed or crashed
-load never takes the window down, and Reload repeats the last load.
+Models load into the model host, beside the ones already loaded; a load that does not
+fit beside them is refused with the numbers, shown here in words, and a failed or
+crashed load never takes the window down.
 """
 
 from __future__ import annotations
@@ -47,20 +48,18 @@ class ModelsPage(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.request_load())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.load_button = QPushButton("Load…", clicked=self.request_load)
-        self.unload_button = QPushButton("Unload", clicked=services.engine.unload)
-        self.reload_button = QPushButton("Reload", clicked=services.engine.reload)
+        self.unload_button = QPushButton("Unload", clicked=self.unload_selected)
         self.delete_button = QPushButton("Delete…", clicked=self.request_delete)
         self.refresh_button = QPushButton("Refresh", clicked=services.refresh_library)
         self.chat_button = QPushButton("Chat", clicked=self.chat_requested.emit)
         buttons = QHBoxLayout()
-        for b in (self.load_button, self.unload_button, self.reload_button, self.chat_button,
-                  self.delete_button):
+        for b in (self.load_button, self.unload_button, self.chat_button, self.delete_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
         self.state = QLabel("No model loaded.")
         self.state.setWordWrap(True)
-        self.progress = QProgressBar(maximum=1000)
+        self.progress = QProgressBar(maximum=0)  # the host does not report progress
         self.progress.hide()
         self.empty = QLabel("No models on this machine yet. Find one in Discover.")
         self.empty.setProperty("role", "muted")
@@ -75,18 +74,14 @@ class ModelsPage(QWidget):
         layout.addWidget(self.state)
         services.library_changed.connect(self._show_models)
         services.problem.connect(self.state.setText)
-        engine = services.engine
-        engine.load_started.connect(self._load_started)
-        engine.load_progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
-        engine.loaded.connect(self._loaded)
-        engine.load_failed.connect(self._load_failed)
-        engine.died.connect(self._died)
-        engine.unloaded.connect(self._unloaded)
+        host = services.host
+        host.load_started.connect(self._load_started)
+        host.loaded.connect(self._loaded)
+        host.load_failed.connect(self._load_failed)
+        host.models_changed.connect(self._enable)
         self._show_models(services.models)  # the page may be built after the first scan
-        if engine.current is not None:
-            self._loaded(engine.current)
-        elif engine.loading and engine.last_load is not None:
-            self._load_started(engine.last_load[2])
+        if host.entries:
+            self._loaded(host.entries[-1])
         self._enable()
 
     # -- library --------------------------------------------------------------------
@@ -104,15 +99,15 @@ class ModelsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.value(rows[0].row()) if rows else None
 
-    def _enable(self) -> None:
-        engine = self.services.engine
-        chosen = self.selected() is not None
-        self.load_button.setEnabled(chosen and not engine.loading)
-        self.delete_button.setEnabled(chosen)
-        self.unload_button.setEnabled(engine.current is not None)
-        self.chat_button.setEnabled(engine.current is not None)
-        self.reload_button.setVisible(engine.current is None and engine.last_load is not None
-                                      and not engine.loading)
+    def _enable(self, _entries: object = None) -> None:
+        host = self.services.host
+        model = self.selected()
+        self.load_button.setEnabled(model is not None and model.name not in host.loading
+                                    and host.entry(model.name) is None)
+        self.delete_button.setEnabled(model is not None)
+        self.unload_button.setEnabled(model is not None and host.entry(model.name) is not None)
+        self.chat_button.setEnabled(bool(host.entries))
+        self.progress.setVisible(bool(host.loading))
 
     # -- load -----------------------------------------------------------------------
     def request_load(self) -> None:
@@ -143,47 +138,26 @@ class ModelsPage(QWidget):
         self.dialog.accepted.connect(lambda: self.start_load(model, self.dialog.load_settings()))
         self.dialog.open()
 
-    def load_path(self, path: str) -> None:
-        """Load the library model at `path` with the default settings (the chat's picker)."""
-        engine = self.services.engine
-        if engine.loading or (engine.current is not None and engine.last_load
-                              and str(engine.last_load[0]) == path):
-            return
-        model = next((m for m in self.services.models if str(m.path) == path), None)
-        if model is not None:
-            self.start_load(model, self.services.settings.load)
-
     def start_load(self, model: Any, chosen: LoadSettings) -> None:
-        """Load `model` in the engine with the chosen settings."""
-        self.services.engine.load(model.path, chosen, display_name(model))
+        """Load `model` into the host, beside the models already loaded."""
+        self.services.host.load(model.name, chosen)
 
-    def _load_started(self, name: str) -> None:
-        self.progress.setValue(0)
-        self.progress.show()
-        self.state.setText(f"Loading {name}…")
+    def unload_selected(self) -> None:
+        model = self.selected()
+        if model is not None:
+            self.services.host.unload(model.name)
+
+    def _load_started(self, model_id: str) -> None:
+        self.state.setText(self.tr("Loading {0}…").format(model_id))
         self._enable()
 
-    def _loaded(self, loaded: Any) -> None:
-        self.progress.hide()
-        engine = self.services.engine
-        used = engine.memory_in_use
-        took = getattr(loaded, "load_seconds", 0.0)
-        self.state.setText(f"{engine.model_name} is loaded ({human_bytes(used)} in memory, "
-                           f"{took:.1f} s). Go to Chat to talk to it.")
+    def _loaded(self, entry: Any) -> None:
+        self.state.setText(self.tr("{0} is loaded ({1} in memory). Go to Chat to talk to it.")
+                           .format(entry.id, human_bytes(entry.memory)))
         self._enable()
 
-    def _load_failed(self, reason: str) -> None:
-        self.progress.hide()
-        self.state.setText(f"The model did not load: {reason}")
-        self._enable()
-
-    def _died(self, reason: str) -> None:
-        self.progress.hide()
-        self.state.setText(f"{reason} Press Reload to load it again.")
-        self._enable()
-
-    def _unloaded(self) -> None:
-        self.state.setText("No model loaded.")
+    def _load_failed(self, model_id: str, reason: str) -> None:
+        self.state.setText(self.tr("{0} did not load: {1}").format(model_id, reason))
         self._enable()
 
     # -- delete ---------------------------------------------------------------------
@@ -204,11 +178,9 @@ class ModelsPage(QWidget):
         self.confirm.open()
 
     def delete(self, model: Any) -> None:
-        """Delete `model` (unloading it first when it is the loaded one)."""
-        engine = self.services.engine
-        if engine.current is not None and engine.last_load \
-                and str(engine.last_load[0]) == str(model.path):
-            engine.unload()
+        """Delete `model` (unloading it first when it is loaded)."""
+        if self.services.host.entry(model.name) is not None:
+            self.services.host.unload(model.name)
         self.state.setText(f"Deleting {display_name(model)}…")
 
         def remove() -> int:
