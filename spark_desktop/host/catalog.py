@@ -28,6 +28,7 @@ class ModelEntry:
     memory: int = 0         # bytes charged in the ledger while loaded
     n_ctx: int = 0          # context of the loaded model
     busy: int = 0           # requests running or waiting
+    notes: tuple[str, ...] = ()  # what the engine changed at load, and why (LoadedModel)
 
 
 Scan = Callable[[], Sequence[LocalModel]]

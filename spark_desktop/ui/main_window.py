@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -26,6 +26,9 @@ from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
+
+if TYPE_CHECKING:
+    from spark_desktop.host import ModelEntry
 
 PAGES = ("chat", "discover", "downloads", "models", "server", "settings")
 TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
@@ -187,7 +190,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(w)
         host = self.services.host
         host.load_started.connect(lambda _id: self._show_models())
-        host.loaded.connect(lambda _entry: self._show_models())
+        host.loaded.connect(self._model_loaded)
         host.load_failed.connect(lambda _id, _reason: self._show_models())
         host.models_changed.connect(lambda _entries: self._show_models())
         self.services.machine_ready.connect(lambda _m: self._machine_ready())
@@ -239,6 +242,11 @@ class MainWindow(QMainWindow):
         self._restored_page_explicit = True
 
     # -- status bar -----------------------------------------------------------------
+    def _model_loaded(self, entry: ModelEntry) -> None:
+        self._show_models()
+        if entry.notes:  # e.g. a CPU feature turned off after an illegal instruction
+            self.statusBar().showMessage(" ".join(entry.notes), 30_000)
+
     def _show_models(self) -> None:
         """Every loaded model with its memory, and what is loading."""
         host = self.services.host
