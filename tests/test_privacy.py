@@ -4,6 +4,7 @@ real Qt widgets (offscreen)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -229,7 +230,7 @@ def test_app_lock_drops_every_conversation_text_until_the_passphrase_is_given(
     window = create_window(QApplication.instance())
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.chat is not None and window.services.history.runner.store is not None,
+    qtbot.waitUntil(lambda: _chat_open(window),
                     timeout=30000)
     window.show_page("chat")
     qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
@@ -249,7 +250,7 @@ def test_app_lock_drops_every_conversation_text_until_the_passphrase_is_given(
     screen.field.setText("lock me up")
     screen.button.click()
     qtbot.waitUntil(lambda: not window.lock.locked, timeout=15000)
-    qtbot.waitUntil(lambda: window.chat is not None and window.services.history.runner.store is not None,
+    qtbot.waitUntil(lambda: _chat_open(window),
                     timeout=30000)
     qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
                     timeout=15000)
@@ -296,9 +297,14 @@ def test_the_window_asks_for_the_passphrase_before_the_chat_opens_the_history(
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)  # shown at once; the question comes over it
-    qtbot.waitUntil(lambda: window.chat is not None and window.services.history.runner.store is not None,
+    qtbot.waitUntil(lambda: _chat_open(window),
                     timeout=60000)
     qtbot.waitUntil(lambda: len(window.chat.conversations.model.entries()) == 1,
                     timeout=15000)
     assert next(answers, None) is None  # the wrong one was refused, the right one taken
     window.close()
+
+
+def _chat_open(window: Any) -> bool:
+    """The chat page is built and the history runner has opened the store."""
+    return window.chat is not None and window.services.history.runner.store is not None

@@ -53,7 +53,8 @@ def jinja_renderer(model: Any, template: str) -> Render:
         try:
             prompt = formatter(messages=messages).prompt
         except Exception as exc:
-            raise ChatTemplateError(f"The chat template failed on this conversation: {exc}.") from exc
+            raise ChatTemplateError(
+                f"The chat template failed on this conversation: {exc}.") from exc
         # the tokenizer adds BOS itself; a template's own BOS would double it
         if adds_bos and bos and prompt.startswith(bos):
             prompt = prompt[len(bos):]
@@ -80,9 +81,11 @@ def builtin_renderer(name: str) -> Render:
         size = 2 * sum(len(r) + len(c) for r, c in encoded) + 256
         for _ in range(2):
             buf = ctypes.create_string_buffer(size)
-            n = llama_cpp.llama_chat_apply_template(name.encode(), chat, len(encoded), True, buf, size)
+            n = llama_cpp.llama_chat_apply_template(name.encode(), chat, len(encoded), True,
+                                                    buf, size)
             if n < 0:
-                raise ChatTemplateError(f"llama.cpp's {name!r} template cannot render this conversation.")
+                raise ChatTemplateError(
+                    f"llama.cpp's {name!r} template cannot render this conversation.")
             if n <= size:
                 return buf.raw[:n].decode("utf-8", errors="replace")
             size = n + 1

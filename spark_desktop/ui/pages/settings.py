@@ -99,7 +99,8 @@ class SettingsPage(QWidget):
         self.login_label = QLabel("Checking the Hugging Face login…")
         self.login_label.setWordWrap(True)
         layout.addWidget(self.login_label)
-        self.offline = QCheckBox("Offline mode (never contact the Hub; models and chats still work)")
+        self.offline = QCheckBox(
+            "Offline mode (never contact the Hub; models and chats still work)")
         self.offline.toggled.connect(self._changed)
         layout.addWidget(self.offline)
         return box
