@@ -1,8 +1,10 @@
 """`spark-desktop serve` refuses what it must before loading anything: a non-loopback
-address without a key, and a second host on a machine that already runs one."""
+address without a key, a second host on a machine that already runs one, an RPC peer
+that does not answer."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,15 @@ def test_serve_points_to_the_host_that_already_runs(capsys: pytest.CaptureFixtur
     finally:
         discovery.withdraw()
     assert discovery.running() is None
+
+
+def test_serve_names_an_rpc_peer_that_does_not_answer(capsys: pytest.CaptureFixture) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["serve", "--port", "0", "--rpc", f"127.0.0.1:{port}"]) == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+    assert discovery.running() is None  # nothing was announced
 
 
 def test_a_bad_keys_file_is_refused_with_its_line(tmp_path: Path,

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="unload the least recently used idle model when a new one does not fit")
     p.add_argument("--queue", type=int, default=16, metavar="N",
                    help="requests that may wait per model before 429 (default 16)")
+    p.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
+                   help="load every model split over these llama.cpp RPC peers "
+                        "(spark-desktop rpc-server) and this machine")
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow browser pages from this origin (repeatable; default none)")
     p.set_defaults(handler=_serve)
@@ -53,13 +56,22 @@ def _serve(args: argparse.Namespace) -> int:
     parallel = args.parallel or default_parallel()
     if not 1 <= parallel <= 64:
         raise SparkError(f"--parallel {parallel}: use 1 to 64 requests per model.")
+    peers, pool = (), None
+    if args.rpc:  # probed now: an unreachable peer is an error before anything listens
+        from spark_desktop.commands.fit import with_peers
+        from spark_desktop.engine.peers import parse_peer_list
+        from spark_desktop.hardware import resolve_target
+
+        peers = parse_peer_list(args.rpc)
+        pool = with_peers(resolve_target("this"), args.rpc).total_bytes
     ring = KeyRing(keys={args.api_key: "cli"} if args.api_key else None,
                    keys_file=args.api_keys_file, host_key=discovery.host_token())
     config = ServerConfig(host=args.host, port=args.port, keys=ring,
                           cors_origins=tuple(args.cors_origin))
     settings = HostSettings(idle_unload_s=args.idle_unload * 60 if args.idle_unload > 0 else None,
                             evict_lru=args.evict, queue_limit=args.queue, slots=parallel,
-                            load_options=LoadSettings(n_ctx=args.ctx * parallel))
+                            pool_bytes=pool,
+                            load_options=LoadSettings(n_ctx=args.ctx * parallel, rpc_peers=peers))
     with ModelHost(settings) as host:
         server = ApiServer(host, config, announce=True)
         host.start_reaper()
