@@ -5,12 +5,22 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self
 
 from spark_desktop.engine.events import ChatDone, ChatEvent, ReasoningDelta, TextDelta
 
-if TYPE_CHECKING:
-    from spark_desktop.engine.client import Client, _Process
+
+class StreamOwner(Protocol):
+    """What a stream needs of its engine.client.Client (its worker's event routing)."""
+
+    stall_timeout: float
+
+    def _wait(self, proc: Any, events: queue.Queue[Any], deadline: float, doing: str,
+              stall: bool = False) -> dict[str, Any]: ...
+
+    def _cancel_id(self, rid: int, every: bool = False, proc: Any = None,
+                   wait: bool = True) -> None: ...
+
 
 _CLOSED = {"ev": "closed"}  # wakes a thread blocked on a stream another thread closed
 
@@ -19,7 +29,7 @@ class ChatStream(Iterator[ChatEvent]):
     """One reply's events, in order. close() (or dropping the stream unfinished)
     cancels this reply alone; the other streams keep flowing."""
 
-    def __init__(self, client: Client, proc: _Process, rid: int,
+    def __init__(self, client: StreamOwner, proc: Any, rid: int,
                  events: queue.Queue[Any]) -> None:
         self.rid = rid
         self._client = client
