@@ -276,3 +276,12 @@ def test_smoke_check_reports_a_broken_backend_library(tmp_path: Path,
     check = doctor.check_smoke(result)
     assert check.status is Status.PROBLEM and "did not run" in check.detail
     assert "engine stopped unexpectedly" in result.detail
+
+
+def test_cjk_font_verdicts(monkeypatch) -> None:
+    assert doctor.check_cjk_font(("Noto Sans CJK SC", "WenQuanYi")).status is Status.OK
+    missing = doctor.check_cjk_font(())
+    assert missing.status is Status.WARNING and "fonts-noto-cjk" in missing.advice
+    assert doctor.check_cjk_font(None).status is Status.WARNING
+    monkeypatch.setenv("PATH", "")  # no fc-list to ask
+    assert doctor.cjk_fonts() is None

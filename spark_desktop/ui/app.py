@@ -9,17 +9,26 @@ import sys
 from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from spark_desktop import settings as settings_mod
+from spark_desktop.ui.i18n import Translations
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.theme import ThemeManager
 
 
 def create_window(app: QApplication) -> MainWindow:
-    """The main window with the user's theme applied (and re-applied when it changes)."""
+    """The main window in the user's language, with the user's theme applied (and
+    re-applied when it changes). The language is installed before any widget is built:
+    a changed language applies at the next start (the window's texts are set once)."""
+    chosen = settings_mod.load()
+    translations = Translations(app)
+    translations.apply(chosen.language)
     themes = ThemeManager(app)
+    themes.apply(chosen.theme)  # before the widgets: icons are drawn in its colours
     window = MainWindow()
-    themes.apply(window.services.settings.theme)
+    themes.changed.append(window.refresh_icons)
     window.services.settings_changed.connect(lambda s: themes.apply(s.theme))
     window.themes = themes  # type: ignore[attr-defined]  (lives as long as the window)
+    window.translations = translations  # type: ignore[attr-defined]
     return window
 
 

@@ -14,7 +14,27 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+
+#: Fixed sentences of the Qt-free core's errors that the window shows often, marked for
+#: translation here (the core has no catalogue): error_text looks each error's sentence up
+#: in the context "errors", so any sentence listed gets its translation, others stay English.
+CORE_SENTENCES = (
+    QT_TRANSLATE_NOOP("errors", "You are offline; search needs the internet. Your models and "
+                      "chats still work."),
+    QT_TRANSLATE_NOOP("errors", "You are offline; listing a repository's files needs the "
+                      "internet. Your models and chats still work."),
+    QT_TRANSLATE_NOOP("errors", "You are offline; the model card needs the internet."),
+)
 
 
 class Call(QObject):
@@ -266,8 +286,8 @@ class EngineBridge(QObject):
         if self.current is None or client is None:
             self._watchdog.stop()
         elif client.worker_pid is None:
-            self._mark_dead("The model engine stopped unexpectedly; the conversation is "
-                            "kept. Load the model again to continue.")
+            self._mark_dead(self.tr("The model engine stopped unexpectedly; the conversation "
+                                    "is kept. Load the model again to continue."))
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self.loading = False
@@ -293,12 +313,14 @@ def _is_death(exc: BaseException) -> bool:
 
 
 def error_text(exc: BaseException) -> str:
-    """The sentence to show: our errors carry one; anything else gets a plain fallback."""
+    """The sentence to show: our errors carry one (from the Qt-free core, in English);
+    anything else gets a plain fallback."""
     from spark_desktop.errors import SparkError
 
     if isinstance(exc, SparkError):
-        return str(exc)
-    return f"Something went wrong: {exc.__class__.__name__}: {exc}"
+        return QCoreApplication.translate("errors", str(exc))
+    return QCoreApplication.translate("bridges", "Something went wrong: {error}").format(
+        error=f"{exc.__class__.__name__}: {exc}")
 
 
 class DownloadsBridge(QObject):

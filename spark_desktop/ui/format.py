@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from PySide6.QtCore import QLocale
+
 
 def human_bytes(n: float | None) -> str:
     """1536 → "1.5 KiB" (binary units, as the fit estimate and llama.cpp report memory)."""
@@ -16,6 +18,15 @@ def human_bytes(n: float | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+def grouped(n: int) -> str:
+    """32768 → "32,768", grouped the way the window's language writes numbers (the bare
+    C locale of a minimal system would not group at all: English grouping then)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return f"{n:,}"
+    return locale.toString(n)
 
 
 def human_count(n: int | None) -> str:

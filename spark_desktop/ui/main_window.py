@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QLocale, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,17 +18,22 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop import paths
-from spark_desktop.ui import fitview
+from spark_desktop.ui import fitview, theme
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.icon import icon
 from spark_desktop.ui.services import Services
 
 if TYPE_CHECKING:
     from spark_desktop.engine import LoadedModel
 
 PAGES = ("chat", "discover", "downloads", "models", "settings")
-TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
-          "models": "My Models", "settings": "Settings"}
+TITLES = {"chat": QT_TRANSLATE_NOOP("MainWindow", "Chat"),
+          "discover": QT_TRANSLATE_NOOP("MainWindow", "Discover"),
+          "downloads": QT_TRANSLATE_NOOP("MainWindow", "Downloads"),
+          "models": QT_TRANSLATE_NOOP("MainWindow", "My Models"),
+          "settings": QT_TRANSLATE_NOOP("MainWindow", "Settings"),
+          "welcome": QT_TRANSLATE_NOOP("MainWindow", "Get started")}
 _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
@@ -53,7 +58,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Spark Desktop")
         self.services = services or Services(self)
         self.sidebar = QListWidget(objectName="sidebar")
-        self.sidebar.setFixedWidth(170)
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         self._build_pages()
@@ -67,6 +74,8 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self._row_changed)
         self._build_status_bar()
         self._build_shortcuts()
+        self._build_menus()
+        self.refresh_icons()
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
         QTimer.singleShot(0, self._start)  # the slow work begins once the window shows
@@ -79,6 +88,9 @@ class MainWindow(QMainWindow):
         # one then only builds widgets.
         run_async(lambda: [importlib.import_module(m) for m, _ in _PAGE_CLASSES.values()],
                   parent=self)
+        # and Pygments' lexers of common languages, for code blocks in replies
+        run_async(lambda: importlib.import_module("spark_desktop.ui.chat.markdown")
+                  .preload_lexers(), parent=self)
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
@@ -91,9 +103,9 @@ class MainWindow(QMainWindow):
             QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
             self.slots[name] = slot
             self.stack.addWidget(slot)
-            self.sidebar.addItem(TITLES.get(name, "Get started"))
+            self.sidebar.addItem(self.tr(TITLES[name]))
         self.sidebar.item(len(PAGES)).setHidden(True)  # shown while there are no models
-        self.chat_note = QLabel("Opening your conversations…")
+        self.chat_note = QLabel(self.tr("Opening your conversations…"))
         self.chat_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.slots["chat"].layout().addWidget(self.chat_note)
 
@@ -135,22 +147,24 @@ class MainWindow(QMainWindow):
             self.chat.panel.show_settings(None, {})
 
     def _chat_failed(self, exc: BaseException) -> None:
-        self.chat_note.setText(f"The chat could not open: {error_text(exc)}")
+        self.chat_note.setText(self.tr("The chat could not open: {error}").format(
+            error=error_text(exc)))
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.plan_label = QLabel("")    # names the planning target when it is not this machine
         self.plan_label.hide()
-        self.model_label = QLabel("No model loaded")
+        self.model_label = QLabel(self.tr("No model loaded"))
         self.memory_label = QLabel("")
-        self.state_label = QLabel("not loaded")
+        self.state_label = QLabel(self.tr("not loaded"))
         for w in (self.plan_label, self.model_label, self.memory_label, self.state_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         engine = self.services.engine
         engine.load_started.connect(self._load_started)
         engine.load_progress.connect(
-            lambda f: self.state_label.setText(f"loading {int(f * 100)} %"))
+            lambda f: self.state_label.setText(self.tr("loading {percent} %").format(
+                percent=QLocale().toString(int(f * 100)))))
         engine.loaded.connect(self._loaded)
         engine.load_failed.connect(self._not_loaded)
         engine.died.connect(self._not_loaded)
@@ -171,6 +185,40 @@ class MainWindow(QMainWindow):
                                    ("Ctrl+K", "focus_search", True),
                                    (Qt.Key.Key_Escape, "stop", False)):
             QShortcut(QKeySequence(keys), self, activated=chat_action(method, show))
+
+    def _build_menus(self) -> None:
+        """View (the pages, Ctrl+1…5), Help (keyboard shortcuts, F1) and Quit: every page and
+        action has a key, and the menu bar (Alt) reaches them all."""
+        bar = self.menuBar()
+        app_menu = bar.addMenu(self.tr("&Spark Desktop"))
+        quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        app_menu.addAction(quit_action)
+        view = bar.addMenu(self.tr("&View"))
+        for number, name in enumerate(PAGES, start=1):
+            action = QAction(self.tr(TITLES[name]), self,
+                             shortcut=QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _=False, n=name: self.show_page(n))
+            view.addAction(action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self,
+                                        shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts (F1)."""
+        from spark_desktop.ui.shortcuts import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    def refresh_icons(self) -> None:
+        """The sidebar's icons in the colours of the theme in use."""
+        colour = theme.colours().text
+        for row, name in enumerate((*PAGES, "welcome")):
+            self.sidebar.item(row).setIcon(icon(name, colour))
+        self.shortcuts_action.setIcon(icon("keyboard", colour))
 
     # -- pages ----------------------------------------------------------------------
     def show_page(self, name: str) -> None:
@@ -212,27 +260,28 @@ class MainWindow(QMainWindow):
     # -- status bar -----------------------------------------------------------------
     def _load_started(self, name: str) -> None:
         self.model_label.setText(name)
-        self.state_label.setText("loading")
+        self.state_label.setText(self.tr("loading"))
 
     def _loaded(self, loaded: LoadedModel) -> None:
         self.model_label.setText(self.services.engine.model_name)
-        self.state_label.setText("loaded")
+        self.state_label.setText(self.tr("loaded"))
         self._show_memory()
         if loaded.notes:  # e.g. a CPU feature turned off after an illegal instruction
             self.statusBar().showMessage(" ".join(loaded.notes), 30_000)
 
     def _not_loaded(self, _reason: str) -> None:
-        self.model_label.setText("No model loaded")
-        self.state_label.setText("not loaded")
+        self.model_label.setText(self.tr("No model loaded"))
+        self.state_label.setText(self.tr("not loaded"))
         self._show_memory()
 
     def _machine_ready(self) -> None:
         services = self.services
         if services.plans_elsewhere:
-            self.plan_label.setText(f"Planning for {fitview.target_label(services.target)}")
-            self.plan_label.setToolTip("Fit badges and speed estimates are for "
-                                       f"{fitview.target_label(services.target)}; the "
-                                       "memory figure is this machine's.")
+            where = fitview.target_label(services.target)
+            self.plan_label.setText(self.tr("Planning for {target}").format(target=where))
+            self.plan_label.setToolTip(self.tr(
+                "Fit badges and speed estimates are for {target}; the memory figure is "
+                "this machine's.").format(target=where))
             self.plan_label.show()
         self._show_memory()
 
@@ -242,10 +291,12 @@ class MainWindow(QMainWindow):
         pool = self.services.local_pool_bytes
         used = self.services.engine.memory_in_use
         if pool:
-            self.memory_label.setText(f"{human_bytes(used)} of {human_bytes(pool)} in use")
-            self.memory_label.setToolTip(
-                f"Memory the loaded model uses on {fitview.target_label(self.services.local)}, "
-                f"of the {human_bytes(pool)} it can give a model.")
+            self.memory_label.setText(self.tr("{used} of {pool} in use").format(
+                used=human_bytes(used), pool=human_bytes(pool)))
+            self.memory_label.setToolTip(self.tr(
+                "Memory the loaded model uses on {machine}, of the {pool} it can give a "
+                "model.").format(machine=fitview.target_label(self.services.local),
+                                 pool=human_bytes(pool)))
 
     # -- state ----------------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.downloads import (
     ACTIONS_COLUMN,
     PROGRESS_COLUMN,
@@ -56,11 +57,13 @@ class JobActions(QWidget):
         downloads = services.downloads
         row = QHBoxLayout(self)
         row.setContentsMargins(2, 0, 2, 0)
-        self.pause = QPushButton("Pause", clicked=lambda: downloads.pause(job_id))
-        self.resume = QPushButton("Resume", clicked=lambda: downloads.resume(job_id))
-        self.retry = QPushButton("Retry", clicked=lambda: downloads.resume(job_id))
-        self.cancel = QPushButton("Cancel", clicked=lambda: downloads.cancel(job_id))
-        for b in (self.pause, self.resume, self.retry, self.cancel):
+        self.pause = QPushButton(self.tr("Pause"), clicked=lambda: downloads.pause(job_id))
+        self.resume = QPushButton(self.tr("Resume"), clicked=lambda: downloads.resume(job_id))
+        self.retry = QPushButton(self.tr("Retry"), clicked=lambda: downloads.resume(job_id))
+        self.cancel = QPushButton(self.tr("Cancel"), clicked=lambda: downloads.cancel(job_id))
+        for b, name in ((self.pause, "pause"), (self.resume, "load"), (self.retry, "refresh"),
+                        (self.cancel, "stop")):
+            decorate(b, name)
             row.addWidget(b)
 
     def show_state(self, state: str) -> None:
@@ -88,13 +91,14 @@ class DownloadsPage(QWidget):
         header.resizeSection(PROGRESS_COLUMN, 220)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(ACTIONS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel("No downloads yet. Find a model in Discover and press Download.")
+        self.empty = QLabel(self.tr(
+            "No downloads yet. Find a model in Discover and press Download."))
         self.empty.setProperty("role", "muted")
         self.error = QLabel("")
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
-        title = QLabel("Downloads")
+        title = QLabel(self.tr("Downloads"))
         title.setProperty("role", "title")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
