@@ -227,7 +227,7 @@ def test_doctor_json_on_this_machine(monkeypatch: pytest.MonkeyPatch,
     result = json.loads(capsys.readouterr().out)
     names = [c["name"] for c in result["checks"]]
     assert names == ["Python", "Qt", "llama.cpp backend", "llama.cpp runs", "llama.cpp RPC", "GPU",
-                     "Memory pool", "Data folder", "Models folder", "Hugging Face Hub"]
+                     "CJK font", "Memory pool", "Data folder", "Models folder", "Hugging Face Hub"]
     assert all(set(c) == {"name", "status", "detail", "advice"} for c in result["checks"])
     assert code == (0 if result["ok"] else 1)
     hub = result["checks"][-1]

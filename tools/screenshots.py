@@ -9,7 +9,12 @@ The app plans for a DGX Spark (settings target "spark"); the first-run suggestio
 big model are served as header-only GGUFs with their real shapes and sizes (sparse
 files, a few MB on disk), so every fit badge is the estimator's real verdict.
 
-    python tools/screenshots.py [--out docs/screenshots]
+Each run shows the window in one language and theme and writes into
+OUT/<language>-<theme>/; --all makes every combination (English and 简体中文, light and
+dark), each in its own process (the language and theme are set before the window exists).
+
+    python tools/screenshots.py [--out docs/screenshots] [--language en|zh_CN]
+                                [--theme light|dark] [--all]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +45,8 @@ from tests.fixtures.header_only import (
 
 SIZE = (1280, 800)
 CHAT_PROMPT = "Once upon a time, there was a little robot"
+LANGUAGES = ("en", "zh_CN")
+THEMES = ("light", "dark")
 
 # -- header-only stand-ins of the real models ------------------------------------------
 # Each is a real GGUF header (the model's dimensions, tensor shapes and quantization types,
@@ -119,7 +127,8 @@ def _model(kind: str) -> tuple[str, dict[str, int | float], list[Tensor], int, i
             "rope.dimension_count": 128}
     if kind in ("qwen3-30b-a3b", "qwen3-235b-a22b"):
         n_layer, n_embd, n_head, n_kv, n_expert, n_ff = (
-            (48, 2048, 32, 4, 128, 768) if kind == "qwen3-30b-a3b" else (94, 4096, 64, 4, 128, 1536))
+            (48, 2048, 32, 4, 128, 768) if kind == "qwen3-30b-a3b"
+            else (94, 4096, 64, 4, 128, 1536))
         keys = {**COMMON, **head, "embedding_length": n_embd, "block_count": n_layer,
                 "feed_forward_length": n_ff * 8, "attention.head_count": n_head,
                 "attention.head_count_kv": n_kv, "expert_count": n_expert,
@@ -234,7 +243,17 @@ def _settle(app: object, seconds: float = 0.3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--language", choices=LANGUAGES, default="en")
+    parser.add_argument("--theme", choices=THEMES, default="light")
+    parser.add_argument("--all", action="store_true", help="every language and theme")
     args = parser.parse_args()
+    if args.all:
+        for language in LANGUAGES:
+            for theme in THEMES:
+                subprocess.run([sys.executable, __file__, "--out", str(args.out),
+                                "--language", language, "--theme", theme], check=True)
+        return
+    args.out = args.out / f"{args.language}-{args.theme}"
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="spark-shots-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -263,7 +282,8 @@ def main() -> None:
     from spark_desktop import settings as settings_mod
 
     (tmp / "data").mkdir(parents=True, exist_ok=True)
-    settings_mod.save(settings_mod.Settings(target="spark"))  # plan for a DGX Spark
+    settings_mod.save(settings_mod.Settings(target="spark", language=args.language,
+                                            theme=args.theme))  # plan for a DGX Spark
 
     from PySide6.QtWidgets import QApplication
 

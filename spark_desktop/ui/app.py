@@ -10,6 +10,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop import settings as settings_mod
+from spark_desktop.ui import theme
 from spark_desktop.ui.i18n import Translations
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.theme import ThemeManager
@@ -25,7 +26,7 @@ def create_window(app: QApplication) -> MainWindow:
     themes = ThemeManager(app)
     themes.apply(chosen.theme)  # before the widgets: icons are drawn in its colours
     window = MainWindow()
-    themes.changed.append(window.refresh_icons)
+    theme.on_change(window.refresh_icons, owner=window)
     window.services.settings_changed.connect(lambda s: themes.apply(s.theme))
     window.themes = themes  # type: ignore[attr-defined]  (lives as long as the window)
     window.translations = translations  # type: ignore[attr-defined]

@@ -47,9 +47,13 @@ def decorate(button: QAbstractButton, name: str, role: str = "text") -> None:
 
 
 def recolour() -> None:
-    """Draw every decorated button's icon in the colours of the theme now in use."""
+    """Draw every decorated button's icon in the colours of the theme now in use (called
+    by the theme after each switch)."""
     for button, (name, role) in list(_decorated.items()):
         if shiboken6.isValid(button):  # Qt may have deleted it with its parent
             button.setIcon(icon(name, getattr(theme.colours(), role)))
         else:
             del _decorated[button]
+
+
+theme.on_change(recolour)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -67,6 +67,15 @@ DARK = Colours(
     function="#8fb4ff")
 
 _current = LIGHT
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(callback: Callable[[], None], owner: QObject | None = None) -> None:
+    """Call `callback` after every theme switch (icons redraw themselves in new colours),
+    until `owner` (the widget whose icons it draws) is destroyed."""
+    _listeners.append(callback)
+    if owner is not None:
+        owner.destroyed.connect(lambda *_: _listeners.remove(callback))
 
 
 def colours() -> Colours:
@@ -183,7 +192,6 @@ class ThemeManager:
     def __init__(self, app: QApplication) -> None:
         self._app = app
         self._choice = "system"
-        self.changed: list[Callable[[], None]] = []  # called after each switch
         app.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
     @property
@@ -200,10 +208,7 @@ class ThemeManager:
             self._app.setStyle("Fusion")
         self._app.setPalette(palette_for(_current))
         self._app.setStyleSheet(style_sheet(_current))
-        from spark_desktop.ui import icon
-
-        icon.recolour()
-        for callback in self.changed:
+        for callback in _listeners:
             callback()
 
     def _scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
