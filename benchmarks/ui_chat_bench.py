@@ -6,7 +6,8 @@ thread writes each token through the history's StreamWriter (as chat.Turn does) 
 posts the same events a turn posts to the page's relay. A 2 ms timer on the GUI thread
 measures stalls: the longest gap between its ticks, minus its period.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500] [--no-gc-freeze]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500]
+        [--no-gc-freeze]
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from spark_desktop.history import HistoryStore
 from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.bridges import EngineBridge, HistoryBridge
 from spark_desktop.ui.chat import ChatPage
+from spark_desktop.ui.chat.markdown import preload_lexers
 from spark_desktop.ui.chat.page import PAGE_SIZE
+from spark_desktop.ui.theme import ThemeManager
 from tests.fixtures.conversations import long_conversation
 
 TICK_MS = 2
@@ -138,6 +141,8 @@ def main() -> None:
                              "without it full collections stall the GUI thread)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
+    ThemeManager(app).apply("light")  # the app's theme and style sheet, as the window has
+    preload_lexers()  # code blocks get syntax colours, as in the window (loaded at start)
     tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
     store = HistoryStore.open(tmp / "history.sqlite3")
     conv_id = long_conversation(store, args.messages)

@@ -272,7 +272,7 @@
     </message>
     <message>
         <source>Open a model (double-click or Enter) to see its files and whether they fit {target}.</source>
-        <translation>打开一个模型（双击或按 Enter），查看它的文件以及能否在{target}上运行。</translation>
+        <translation>打开一个模型（双击或按 Enter），查看它的文件以及能否在 {target} 上运行。</translation>
     </message>
     <message>
         <source>No GGUF models found. Try another word, or clear the search to see the most popular models.</source>
@@ -373,15 +373,15 @@
     </message>
     <message>
         <source>Models that fit {target} — one click downloads one; then load it in My Models and chat.</source>
-        <translation>以下模型可在{target}上运行 — 一键下载，然后在“我的模型”中加载即可开始对话。</translation>
+        <translation>以下模型可在 {target} 上运行 — 一键下载，然后在“我的模型”中加载即可开始对话。</translation>
     </message>
     <message>
         <source>This computer: {machine}. Fit and speed below are for {target} (&quot;target&quot; in settings.json).</source>
-        <translation>本机：{machine}。下方的可运行性与速度针对{target}估算（见 settings.json 中的 &quot;target&quot;）。</translation>
+        <translation>本机：{machine}。下方的可运行性与速度针对 {target} 估算（见 settings.json 中的 &quot;target&quot;）。</translation>
     </message>
     <message>
         <source>None of our suggestions fits the memory of {target}; Discover shows smaller models.</source>
-        <translation>推荐的模型都超出了{target}的内存；可在“发现”中寻找更小的模型。</translation>
+        <translation>推荐的模型都超出了 {target} 的内存；可在“发现”中寻找更小的模型。</translation>
     </message>
     <message>
         <source>Its fit is checked as soon as the Hub can be reached.</source>
@@ -506,11 +506,11 @@
     </message>
     <message>
         <source>Planning for {target}</source>
-        <translation>按{target}估算</translation>
+        <translation>按 {target} 估算</translation>
     </message>
     <message>
         <source>Fit badges and speed estimates are for {target}; the memory figure is this machine&apos;s.</source>
-        <translation>可运行标记和速度估算针对{target}；内存占用数字是本机的。</translation>
+        <translation>可运行标记和速度估算针对 {target}；内存占用数字是本机的。</translation>
     </message>
     <message>
         <source>{used} of {pool} in use</source>
@@ -518,7 +518,7 @@
     </message>
     <message>
         <source>Memory the loaded model uses on {machine}, of the {pool} it can give a model.</source>
-        <translation>已加载模型在{machine}上占用的内存，可供模型使用的总量为 {pool}。</translation>
+        <translation>已加载模型在 {machine} 上占用的内存，可供模型使用的总量为 {pool}。</translation>
     </message>
 </context>
 <context>
@@ -545,6 +545,10 @@
     <message>
         <source>Interrupted (the app or engine stopped); the text so far is kept.</source>
         <translation>已中断（应用或推理引擎已停止）；已生成的内容已保留。</translation>
+    </message>
+    <message>
+        <source>%n tokens</source>
+        <translation>%n 个 token</translation>
     </message>
     <message>
         <source>You</source>
@@ -724,7 +728,7 @@
     </message>
     <message>
         <source>{speed} on {target}. {reason}</source>
-        <translation>在{target}上 {speed}。{reason}</translation>
+        <translation>在 {target} 上 {speed}。{reason}</translation>
     </message>
     <message>
         <source>fit unknown</source>
@@ -939,7 +943,7 @@
     </message>
     <message>
         <source>On {target}: {reason}</source>
-        <translation>在{target}上：{reason}</translation>
+        <translation>在 {target} 上：{reason}</translation>
     </message>
     <message>
         <source>Some parts of this split model are missing on the Hub.</source>
@@ -947,7 +951,7 @@
     </message>
     <message>
         <source>Predicted decode speed on {target}</source>
-        <translation>在{target}上的预计生成速度</translation>
+        <translation>在 {target} 上的预计生成速度</translation>
     </message>
 </context>
 <context>

@@ -83,6 +83,13 @@ def colours() -> Colours:
     return _current
 
 
+def badge_colour(colour: str) -> str:
+    """The current scheme's shade of a fit badge colour given as GREEN, AMBER or RED (what
+    fitview hands out), readable on this scheme's backgrounds; other colours unchanged."""
+    c = _current
+    return {GREEN: c.green, AMBER: c.amber, RED: c.red}.get(colour, colour)
+
+
 def palette_for(c: Colours) -> QPalette:
     p = QPalette()
     roles = QPalette.ColorRole
@@ -129,6 +136,8 @@ QPushButton#sendButton {{ background: {c.accent}; color: {c.on_accent}; border: 
     font-weight: 600; padding: 7px 18px; }}
 QPushButton#sendButton:hover {{ background: {c.link}; }}
 QPushButton#sendButton:focus {{ border: 2px solid {c.text}; padding: 5px 16px; }}
+QTableView QPushButton {{ padding: 1px 8px; min-height: 0; border-radius: 5px; margin: 1px; }}
+QTableView QPushButton:focus {{ padding: 0 7px; }}
 QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDoubleSpinBox {{
     background: {c.surface}; color: {c.text}; border: 1px solid {c.border}; border-radius: 7px;
     padding: 5px 8px; selection-background-color: {c.accent};
@@ -139,6 +148,7 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBo
 QDoubleSpinBox:focus {{ border: 2px solid {c.accent}; padding: 4px 7px; }}
 QPlainTextEdit#composer {{ border-radius: 12px; padding: 8px 10px; }}
 QPlainTextEdit#composer:focus {{ padding: 7px 9px; }}
+QComboBox::drop-down {{ border: none; width: 22px; }}
 QComboBox QAbstractItemView {{ background: {c.surface}; border: 1px solid {c.border};
     selection-background-color: {c.accent}; selection-color: {c.on_accent}; }}
 QTableView, QListView, QTextBrowser {{ background: {c.surface}; border: 1px solid {c.border};
@@ -165,8 +175,8 @@ QScrollBar::handle:vertical:hover {{ background: {c.muted}; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; width: 0; }}
 QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 2px; }}
 QScrollBar::handle:horizontal {{ background: {c.border}; border-radius: 4px; min-width: 30px; }}
-QSplitter::handle {{ background: {c.border}; }}
-QSplitter::handle:horizontal {{ width: 1px; }}
+QSplitter::handle {{ background: {c.window}; }}
+QSplitter::handle:hover {{ background: {c.border}; }}
 QStatusBar {{ background: {c.sidebar}; color: {c.muted}; border-top: 1px solid {c.border}; }}
 QStatusBar QLabel {{ color: {c.muted}; }}
 QMenuBar {{ background: {c.window}; color: {c.text}; }}

@@ -94,14 +94,15 @@ class Layout:
 
 
 def stats_text(msg: Message) -> str:
-    """"42.0 tok/s · TTFT 85 ms · 128 tokens · stop" from what was stored with a reply."""
+    """The figures stored with a reply: 42.0 tok/s · TTFT 85 ms · 128 tokens · stop."""
     parts: list[str] = []
     if msg.tokens_per_s:
         parts.append(f"{msg.tokens_per_s:.1f} tok/s")
     if msg.ttft_ms is not None:
         parts.append(f"TTFT {msg.ttft_ms:.0f} ms")
-    if msg.completion_tokens:
-        parts.append(translate("MessageDelegate", "%n tokens", "", msg.completion_tokens))
+    count = msg.completion_tokens  # (lupdate reads a plural's count only from a name)
+    if count:
+        parts.append(translate("MessageDelegate", "%n tokens", "", count))
     if msg.finish_reason:
         parts.append(msg.finish_reason)
     return " · ".join(parts)

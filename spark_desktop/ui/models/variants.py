@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor
 from spark_desktop.ui.fitview import Badge, badge, decode_speed_text
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.models.table import Column, Index, ValueTableModel
+from spark_desktop.ui.theme import badge_colour
 
 translate = QCoreApplication.translate
 
@@ -91,7 +92,7 @@ class VariantsModel(ValueTableModel):
             b = self._rows[index.row()].badge
             if b is None:
                 return None
-            colour = QColor(b.colour)
+            colour = QColor(badge_colour(b.colour))
             return QBrush(colour) if role == Qt.ItemDataRole.ForegroundRole else colour
         return super().data(index, role)
 

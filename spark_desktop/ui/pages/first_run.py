@@ -22,6 +22,7 @@ from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.recommended import RECOMMENDED, Recommendation
 from spark_desktop.ui.services import Services
+from spark_desktop.ui.theme import badge_colour
 
 GIB = 1024 ** 3
 translate = QCoreApplication.translate
@@ -77,7 +78,7 @@ class RecommendationCard(QFrame):
     def checked(self, variant: Any, est: Any) -> None:
         self.variant = variant
         b = fitview.badge(est)
-        self.badge.setText(f"<b style='color:{b.colour}'>{b.text}</b>")
+        self.badge.setText(f"<b style='color:{badge_colour(b.colour)}'>{b.text}</b>")
         self.badge.setToolTip(b.reason)
         self.title.setText(f"<b>{self.rec.title}</b> · {variant.quant} · "
                            f"{human_bytes(variant.size)}")
