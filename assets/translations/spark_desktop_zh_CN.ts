@@ -30,6 +30,10 @@
         <translation>新对话</translation>
     </message>
     <message>
+        <source>Messages</source>
+        <translation>消息列表</translation>
+    </message>
+    <message>
         <source>Start a conversation: type below and press Enter.</source>
         <translation>开始对话：在下方输入内容，按 Enter 发送。</translation>
     </message>
@@ -146,6 +150,10 @@
 </context>
 <context>
     <name>ContextMeter</name>
+    <message>
+        <source>Context used</source>
+        <translation>已用上下文</translation>
+    </message>
     <message>
         <source>context: no model</source>
         <translation>上下文：未加载模型</translation>
@@ -874,6 +882,18 @@
     <message>
         <source>Search all chats</source>
         <translation>搜索全部对话</translation>
+    </message>
+    <message>
+        <source>Edit your last message</source>
+        <translation>编辑你的上一条消息</translation>
+    </message>
+    <message>
+        <source>Regenerate the last reply</source>
+        <translation>重新生成上一条回复</translation>
+    </message>
+    <message>
+        <source>Copy the last reply</source>
+        <translation>复制上一条回复</translation>
     </message>
     <message>
         <source>Send the message (in the message box)</source>

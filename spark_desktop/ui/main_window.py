@@ -6,7 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QLocale, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -185,6 +185,27 @@ class MainWindow(QMainWindow):
                                    ("Ctrl+K", "focus_search", True),
                                    (Qt.Key.Key_Escape, "stop", False)):
             QShortcut(QKeySequence(keys), self, activated=chat_action(method, show))
+        for keys, action in (("Ctrl+Shift+C", "copy"), ("Ctrl+R", "regenerate"),
+                             ("Ctrl+E", "edit")):
+            QShortcut(QKeySequence(keys), self, activated=lambda a=action: self.on_last(a))
+
+    def on_last(self, action: str) -> None:
+        """The keyboard's way to a message's links: "copy" or "regenerate" the newest reply,
+        "edit" your newest message (Ctrl+Shift+C, Ctrl+R, Ctrl+E)."""
+        chat = self.chat
+        role = "user" if action == "edit" else "assistant"
+        msg = next((m for m in reversed(chat.model.messages()) if m.role == role), None) \
+            if chat is not None else None
+        if msg is None or (chat.busy and action != "copy"):
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(msg.content)
+            return
+        self.show_page("chat")
+        if action == "regenerate":
+            chat.regenerate(msg.id)
+        else:
+            chat.edit(msg.id)
 
     def _build_menus(self) -> None:
         """View (the pages, Ctrl+1…5), Help (keyboard shortcuts, F1) and Quit: every page and

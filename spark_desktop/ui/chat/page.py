@@ -81,6 +81,7 @@ class ChatPage(QWidget):
         self.banner_text, self.reload_button = self.banner.text, self.banner.reload_button
         self.model = MessageListModel(self)
         self.view = MessageView(self.model)
+        self.view.setAccessibleName(self.tr("Messages"))
         self.empty_hint = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setProperty("role", "muted")

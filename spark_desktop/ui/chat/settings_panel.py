@@ -130,6 +130,7 @@ class ContextMeter(QProgressBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contextMeter")
+        self.setAccessibleName(self.tr("Context used"))
         self.setTextVisible(True)
         self.setMinimumWidth(170)
         self.setMaximumWidth(240)
