@@ -46,6 +46,29 @@ from tests.fixtures.header_only import (
 SIZE = (1280, 800)
 CHAT_PROMPT = "Once upon a time, there was a little robot"
 LANGUAGES = ("en", "zh_CN")
+#: A stored exchange that shows how replies render (Markdown, code colours, reasoning fold):
+#: the tiny test model cannot write one, so this one is put in the history as it is.
+MARKDOWN_QUESTION = {"en": "How do I read a GGUF file's header in Python?",
+                     "zh_CN": "怎样用 Python 读取 GGUF 文件的文件头？"}
+MARKDOWN_REPLY = {
+    "en": ("## Reading a GGUF header\n\nThe header sits at the start of the file:\n\n"
+           "1. the magic `GGUF` and a **version**,\n2. the tensor and metadata counts,\n"
+           "3. the metadata itself.\n\n> Only the header is read; the weights stay on disk."
+           "\n\n| field | bytes |\n|---|---|\n| magic | 4 |\n| version | 4 |\n"
+           "| tensor count | 8 |\n\n```python\nimport struct\n\n"
+           "def header(path: str) -> tuple[int, int]:\n    # magic, then version\n"
+           "    with open(path, \"rb\") as f:\n        magic, version = struct.unpack(\"<4sI\", "
+           "f.read(8))\n    return magic == b\"GGUF\", version\n```\n"),
+    "zh_CN": ("## 读取 GGUF 文件头\n\n文件头位于文件开头：\n\n1. 魔数 `GGUF` 和**版本号**，\n"
+              "2. 张量数量与元数据数量，\n3. 元数据本身。\n\n> 只读取文件头，权重仍留在磁盘上。\n\n"
+              "| 字段 | 字节 |\n|---|---|\n| 魔数 | 4 |\n| 版本 | 4 |\n| 张量数量 | 8 |\n\n"
+              "```python\nimport struct\n\ndef header(path: str) -> tuple[int, int]:\n"
+              "    # 先是魔数，然后是版本号\n    with open(path, \"rb\") as f:\n"
+              "        magic, version = struct.unpack(\"<4sI\", f.read(8))\n"
+              "    return magic == b\"GGUF\", version\n```\n"),
+}
+REASONING = {"en": "The user wants the header only, so struct is enough.",
+             "zh_CN": "用户只需要文件头，用 struct 就够了。"}
 THEMES = ("light", "dark")
 
 # -- header-only stand-ins of the real models ------------------------------------------
@@ -240,6 +263,29 @@ def _settle(app: object, seconds: float = 0.3) -> None:
         time.sleep(0.02)
 
 
+def shot_markdown(app: object, window: object, language: str,
+                  shot: Callable[[str], None]) -> None:
+    """A conversation whose stored reply has headings, a list, a quote, a table, code and
+    folded reasoning: how the chat renders a rich answer."""
+    def add(store: object) -> str:
+        conv = store.create_conversation()  # type: ignore[attr-defined]
+        store.add_message(conv.id, "user", MARKDOWN_QUESTION[language])  # type: ignore[attr-defined]
+        store.add_message(conv.id, "assistant", MARKDOWN_REPLY[language],  # type: ignore[attr-defined]
+                          reasoning=REASONING[language], model="Qwen3 4B · Q4_K_M",
+                          finish_reason="stop", completion_tokens=118, ttft_ms=140.0,
+                          tokens_per_s=61.5)
+        return conv.id
+
+    opened: list[str] = []
+    window.services.history.run(add, opened.append)  # type: ignore[attr-defined]
+    _wait(app, lambda: bool(opened), 30, "the stored conversation")
+    chat = window.chat  # type: ignore[attr-defined]
+    chat.open_conversation(opened[0])
+    chat.refresh_conversations()
+    _wait(app, lambda: chat.model.rowCount() == 2, 30, "the conversation to open")
+    shot("chat-markdown")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -360,6 +406,7 @@ def main() -> None:
     window.chat.send(CHAT_PROMPT)
     _wait(app, lambda: not window.chat.busy, 120, "the reply")
     shot("chat")
+    shot_markdown(app, window, args.language, shot)
 
     window.show_page("settings")
     settings_page = window.page("settings")

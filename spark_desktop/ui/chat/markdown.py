@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
     QTextFormat,
+    QTextTable,
 )
 
 from spark_desktop.ui.theme import Colours
@@ -86,13 +87,17 @@ def _is_code(block_format: QTextBlockFormat) -> bool:
 
 def _style_code(doc: QTextDocument, background: QColor) -> None:
     """A tinted background for code blocks (Qt already sets them monospace) and room
-    above each block for its header."""
+    above each block for its header; quotes tinted too, tables with thin ruled cells."""
     cursor = QTextCursor(doc)
     block = doc.begin()
     previous_code = False
     while block.isValid():
         fmt = block.blockFormat()
         code = _is_code(fmt)
+        if fmt.hasProperty(QTextFormat.Property.BlockQuoteLevel):
+            fmt.setBackground(background)
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(fmt)
         if code:
             fmt.setBackground(background)
             fmt.setLeftMargin(6)
@@ -103,6 +108,14 @@ def _style_code(doc: QTextDocument, background: QColor) -> None:
             cursor.setBlockFormat(fmt)
         previous_code = code
         block = block.next()
+    for frame in doc.rootFrame().childFrames():
+        if isinstance(frame, QTextTable):
+            table = frame.format().toTableFormat()
+            table.setBorderCollapse(True)
+            table.setBorder(1)
+            table.setBorderBrush(background.darker(115))
+            table.setCellPadding(5)
+            frame.setFormat(table)
 
 
 def _token_colour(token: Any, c: Colours) -> str | None:
