@@ -242,3 +242,14 @@ def test_core_sentences_marked_for_translation_are_the_cores() -> None:
         for p in (ROOT / "spark_desktop").rglob("*.py") if UI not in p.parents)
     for sentence in CORE_SENTENCES:
         assert sentence in core, sentence
+
+
+def test_language_choices_name_each_language_in_itself(qapp) -> None:
+    translations = i18n.Translations(qapp)
+    try:
+        translations.apply("zh_CN")
+        assert i18n.language_choices() == [("system", "跟随系统"), ("en", "English"),
+                                           ("zh_CN", "简体中文")]
+    finally:
+        translations.apply("en")
+    assert i18n.language_choices()[0] == ("system", "Same as the system")

@@ -416,6 +416,14 @@
     </message>
 </context>
 <context>
+    <name>Language</name>
+    <message>
+        <source>Same as the system</source>
+        <extracomment>The choices of Settings → Language, in the order shown: (settings value, label). A language is named in itself; &quot;system&quot; is translated (language_choices()).</extracomment>
+        <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
     <name>LocalModelsModel</name>
     <message>
         <source>downloads</source>

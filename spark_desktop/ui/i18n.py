@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-#: The choices of Settings → Language, in the order shown: (value, name in its own language).
-LANGUAGES = (("system", ""), ("en", "English"), ("zh_CN", "简体中文"))
+#: The choices of Settings → Language, in the order shown: (settings value, label). A
+#: language is named in itself; "system" is translated (language_choices()).
+LANGUAGES = (("system", QT_TRANSLATE_NOOP("Language", "Same as the system")),
+             ("en", "English"), ("zh_CN", "简体中文"))
 #: Languages with a translation shipped (English needs none).
 TRANSLATED = ("zh_CN",)
 QM_DIR = Path(__file__).resolve().parent / "translations"
@@ -31,6 +33,12 @@ def resolve(language: str, system: QLocale | None = None) -> str:
             locale.script() != QLocale.Script.TraditionalChineseScript:
         return "zh_CN"
     return "en"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(settings value, label) for a Settings → Language combo, in the window's language."""
+    return [(value, QCoreApplication.translate("Language", label) if value == "system"
+             else label) for value, label in LANGUAGES]
 
 
 def qm_path(language: str) -> Path:
