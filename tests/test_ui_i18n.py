@@ -253,3 +253,17 @@ def test_language_choices_name_each_language_in_itself(qapp) -> None:
     finally:
         translations.apply("en")
     assert i18n.language_choices()[0] == ("system", "Same as the system")
+
+
+def test_fcitx_users_get_an_input_method_this_qt_has() -> None:
+    """The composer takes Chinese input: fcitx is asked through ibus when this Qt has no
+    fcitx plugin; any other choice, or a Qt with the fcitx plugin, is left alone."""
+    from spark_desktop.ui.app import input_method_module, input_method_plugins
+
+    plugins = input_method_plugins()
+    assert "ibus" in plugins  # PySide6's Qt ships it
+    expected = None if "fcitx" in plugins else "ibus"
+    assert input_method_module({"QT_IM_MODULE": "fcitx"}, plugins) == expected
+    assert input_method_module({"QT_IM_MODULE": "fcitx"}, plugins | {"fcitx"}) is None
+    assert input_method_module({"QT_IM_MODULE": "ibus"}, plugins) is None
+    assert input_method_module({}, plugins) is None

@@ -5,8 +5,16 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop import settings as settings_mod
@@ -68,7 +76,30 @@ def _startup_messages(mode: QtMsgType, context: QMessageLogContext, message: str
     sys.stderr.write(f"{category}: {message}\n" if category else f"{message}\n")
 
 
+def input_method_plugins() -> set[str]:
+    """The input-method plugins this Qt has ("ibus", "compose", ...)."""
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / \
+        "platforminputcontexts"
+    return {p.name.removeprefix("lib").split("platforminputcontextplugin")[0]
+            for p in folder.glob("*platforminputcontextplugin*")}
+
+
+def input_method_module(env: Mapping[str, str], plugins: set[str]) -> str | None:
+    """The QT_IM_MODULE to use instead of the desktop's, or None to keep it.
+
+    PySide6's Qt ships the ibus plugin but no fcitx one, so with QT_IM_MODULE=fcitx the
+    composer would take no Chinese input; fcitx5 also answers as ibus (its ibus frontend),
+    so ibus is asked for instead."""
+    wanted = env.get("QT_IM_MODULE", "")
+    if wanted.startswith("fcitx") and wanted not in plugins and "ibus" in plugins:
+        return "ibus"
+    return None
+
+
 def run_gui(argv: list[str] | None = None) -> int:
+    module = input_method_module(os.environ, input_method_plugins())
+    if module is not None:
+        os.environ["QT_IM_MODULE"] = module
     previous = qInstallMessageHandler(_startup_messages)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     qInstallMessageHandler(previous)
