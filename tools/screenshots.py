@@ -281,8 +281,10 @@ def shot_markdown(app: object, window: object, language: str,
     _wait(app, lambda: bool(opened), 30, "the stored conversation")
     chat = window.chat  # type: ignore[attr-defined]
     chat.open_conversation(opened[0])
-    chat.refresh_conversations()
     _wait(app, lambda: chat.model.rowCount() == 2, 30, "the conversation to open")
+    chat.refresh_conversations()
+    _wait(app, lambda: chat.conversations.model.row_of(opened[0]) >= 0, 30, "the chat list")
+    chat.conversations.select(opened[0])
     shot("chat-markdown")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from spark_desktop.ui.fitview import Badge, badge, decode_speed_text
 from spark_desktop.ui.format import human_bytes
@@ -55,6 +55,7 @@ def _fit_tip(row: VariantRow) -> str | None:
 
 
 FIT_COLUMN = 2
+SPEED_COLUMN = 3
 DOWNLOAD_COLUMN = 4
 
 
@@ -87,6 +88,11 @@ class VariantsModel(ValueTableModel):
                 return
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == SPEED_COLUMN \
+                and role == Qt.ItemDataRole.FontRole:  # the predicted speed stands out
+            font = QFont()
+            font.setBold(True)
+            return font
         if index.isValid() and index.column() == FIT_COLUMN and role in (
                 Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole):
             b = self._rows[index.row()].badge
