@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from spark_desktop.ui import theme
 from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.downloads import (
     ACTIONS_COLUMN,
@@ -33,19 +31,30 @@ from spark_desktop.ui.services import Services
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a progress bar with the amount as its text."""
+    """Draws the Progress column as a rounded bar in the theme's colours with the amount
+    as its text (a style sheet's progress bar does not fit a table cell)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(index.data(PROGRESS_ROLE) or 0)
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        bar.textVisible = True
-        bar.state = option.state
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+        c = theme.colours()
+        rect = QRectF(option.rect.adjusted(4, 7, -4, -7))
+        done = min(max(int(index.data(PROGRESS_ROLE) or 0), 0), 1000) / 1000
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor(c.border))
+        painter.setBrush(QColor(c.raised))
+        painter.drawRoundedRect(rect, 6, 6)
+        if done > 0:
+            painter.setPen(Qt.PenStyle.NoPen)
+            chunk = QColor(c.accent)
+            chunk.setAlpha(90)  # a tint: the amount stays readable over it
+            painter.setBrush(chunk)
+            painter.drawRoundedRect(QRectF(rect.x(), rect.y(), rect.width() * done,
+                                           rect.height()), 6, 6)
+        painter.setPen(QColor(c.text))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                         str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        painter.restore()
 
 
 class JobActions(QWidget):
