@@ -148,7 +148,6 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBo
 QDoubleSpinBox:focus {{ border: 2px solid {c.accent}; padding: 4px 7px; }}
 QPlainTextEdit#composer {{ border-radius: 12px; padding: 8px 10px; }}
 QPlainTextEdit#composer:focus {{ padding: 7px 9px; }}
-QComboBox::drop-down {{ border: none; width: 22px; }}
 QComboBox QAbstractItemView {{ background: {c.surface}; border: 1px solid {c.border};
     selection-background-color: {c.accent}; selection-color: {c.on_accent}; }}
 QTableView, QListView, QTextBrowser {{ background: {c.surface}; border: 1px solid {c.border};
