@@ -350,7 +350,10 @@ def main() -> None:
 
     _wait(app, lambda: window.current_page() == "welcome" and window.services.machine
           and window.chat is not None, 30, "the first-run page")
-    _settle(app, 1.5)
+    welcome = window.page("welcome")
+    _wait(app, lambda: welcome.cards and all(c.variant is not None or c.speed.text()
+                                             for c in welcome.cards), 90, "the fit badges")
+    _settle(app, 0.5)
     shot("first-run")
 
     window.show_page("discover")

@@ -138,14 +138,13 @@ QPushButton#sendButton:hover {{ background: {c.link}; }}
 QPushButton#sendButton:focus {{ border: 2px solid {c.text}; padding: 5px 16px; }}
 QTableView QPushButton {{ padding: 1px 8px; min-height: 0; border-radius: 5px; margin: 1px; }}
 QTableView QPushButton:focus {{ padding: 0 7px; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDoubleSpinBox {{
+QLineEdit, QPlainTextEdit, QTextEdit, QComboBox {{
     background: {c.surface}; color: {c.text}; border: 1px solid {c.border}; border-radius: 7px;
     padding: 5px 8px; selection-background-color: {c.accent};
     selection-color: {c.on_accent}; }}
-QLineEdit:hover, QPlainTextEdit:hover, QComboBox:hover, QSpinBox:hover,
-QDoubleSpinBox:hover {{ border-color: {c.muted}; }}
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus,
-QDoubleSpinBox:focus {{ border: 2px solid {c.accent}; padding: 4px 7px; }}
+QLineEdit:hover, QPlainTextEdit:hover, QComboBox:hover {{ border-color: {c.muted}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus {{
+    border: 2px solid {c.accent}; padding: 4px 7px; }}
 QPlainTextEdit#composer {{ border-radius: 12px; padding: 8px 10px; }}
 QPlainTextEdit#composer:focus {{ padding: 7px 9px; }}
 QComboBox QAbstractItemView {{ background: {c.surface}; border: 1px solid {c.border};
