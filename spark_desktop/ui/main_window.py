@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from spark_desktop import paths
 from spark_desktop.ui import fitview, theme
 from spark_desktop.ui.bridges import error_text, run_async
-from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.format import display_name, human_bytes
 from spark_desktop.ui.icon import icon
 from spark_desktop.ui.services import Services
 
@@ -272,8 +272,6 @@ class MainWindow(QMainWindow):
         self._restored_page_explicit = True
 
     def _offer_models(self, models: tuple) -> None:
-        from spark_desktop.ui.pages.models import display_name
-
         if self.chat is not None:
             self.chat.set_models([(display_name(m), str(m.path)) for m in models
                                   if not m.problem])

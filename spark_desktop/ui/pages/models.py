@@ -22,16 +22,12 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.bridges import error_text, run_async
-from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.format import display_name, human_bytes
 from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.local import LocalModelsModel
 from spark_desktop.ui.pages.load_dialog import LoadDialog
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.widgets import record_table
-
-
-def display_name(model: Any) -> str:
-    return f"{model.repo.split('/')[-1]} · {model.quant}" if model.repo else model.name
 
 
 class ModelsPage(QWidget):
