@@ -147,6 +147,8 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus {{
     border: 2px solid {c.accent}; padding: 4px 7px; }}
 QPlainTextEdit#composer {{ border-radius: 12px; padding: 8px 10px; }}
 QPlainTextEdit#composer:focus {{ padding: 7px 9px; }}
+QComboBox {{ padding: 2px 8px; min-height: 22px; }}
+QComboBox:focus {{ padding: 1px 7px; }}
 QComboBox QAbstractItemView {{ background: {c.surface}; border: 1px solid {c.border};
     selection-background-color: {c.accent}; selection-color: {c.on_accent}; }}
 QTableView, QListView, QTextBrowser {{ background: {c.surface}; border: 1px solid {c.border};
