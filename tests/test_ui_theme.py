@@ -164,3 +164,19 @@ def test_a_language_not_loaded_stays_plain(qapp) -> None:
     scheme = dataclasses.replace(theme.LIGHT)
     doc = markdown.render(text, 600, QFont(), QColor(scheme.raised), scheme)
     assert scheme.keyword not in _colours_at(doc, "if")
+
+
+def test_code_shown_before_the_lexers_loaded_gets_colours_once_they_are(qtbot) -> None:
+    """The window loads Pygments' lexers a few seconds after start; code laid out before
+    that is laid out again in colour."""
+    from spark_desktop.ui.app import create_window
+    from spark_desktop.ui.chat.markdown import _LEXERS
+
+    window = create_window(QApplication.instance())
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
+    delegate = window.chat.view.message_delegate
+    delegate._pieces[("probe",)] = None  # a piece laid out earlier
+    window._preload_lexers()
+    window._lexers_ready()
+    assert "python" in _LEXERS and ("probe",) not in delegate._pieces

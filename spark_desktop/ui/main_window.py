@@ -34,6 +34,7 @@ TITLES = {"chat": QT_TRANSLATE_NOOP("MainWindow", "Chat"),
           "models": QT_TRANSLATE_NOOP("MainWindow", "My Models"),
           "settings": QT_TRANSLATE_NOOP("MainWindow", "Settings"),
           "welcome": QT_TRANSLATE_NOOP("MainWindow", "Get started")}
+LEXERS_AFTER_MS = 4000
 _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
@@ -88,9 +89,22 @@ class MainWindow(QMainWindow):
         # one then only builds widgets.
         run_async(lambda: [importlib.import_module(m) for m, _ in _PAGE_CLASSES.values()],
                   parent=self)
-        # and Pygments' lexers of common languages, for code blocks in replies
-        run_async(lambda: importlib.import_module("spark_desktop.ui.chat.markdown")
-                  .preload_lexers(), parent=self)
+        # Pygments' lexers (code colours in replies) once the start-up work is done: their
+        # imports would otherwise compete with it for the CPU and stall the window.
+        self._lexers_timer = QTimer(self, singleShot=True, interval=LEXERS_AFTER_MS)
+        self._lexers_timer.timeout.connect(lambda: run_async(
+            self._preload_lexers, lambda _: self._lexers_ready(), parent=self))
+        self._lexers_timer.start()
+
+    def _lexers_ready(self) -> None:
+        """Code shown before the lexers were loaded is laid out again, now in colour."""
+        if self.chat is not None:
+            self.chat.view.message_delegate.clear_cache()
+            self.chat.view.viewport().update()
+
+    @staticmethod
+    def _preload_lexers() -> None:
+        importlib.import_module("spark_desktop.ui.chat.markdown").preload_lexers()
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
