@@ -34,8 +34,10 @@ from spark_desktop.history import HistoryStore
 from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
+from spark_desktop.ui.chat.markdown import preload_lexers
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from spark_desktop.ui.host_bridge import HostBridge
+from spark_desktop.ui.theme import ThemeManager
 from tests.fixtures.conversations import long_conversation
 
 TICK_MS = 2
@@ -140,6 +142,8 @@ def main() -> None:
                              "without it full collections stall the GUI thread)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
+    ThemeManager(app).apply("light")  # the app's theme and style sheet, as the window has
+    preload_lexers()  # code blocks get syntax colours, as in the window (loaded at start)
     tmp = Path(tempfile.mkdtemp(prefix="ui-chat-bench-"))
     store = HistoryStore.open(tmp / "history.sqlite3", keys=None)  # plain: no keyring needed
     conv_id = long_conversation(store, args.messages)

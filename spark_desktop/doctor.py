@@ -285,6 +285,37 @@ print(json.dumps({"pyside": PySide6.__version__, "qt": QtCore.qVersion(),
 """
 
 
+def check_cjk_font(fonts: tuple[str, ...] | None) -> Check:
+    """Chinese (and Japanese, Korean) text needs a font that has its characters; without
+    one Qt draws empty boxes. `fonts` is what fontconfig lists for Chinese (None: no
+    fc-list to ask)."""
+    name = "CJK font"
+    if fonts is None:
+        return Check(name, Status.WARNING, "fc-list is missing, so the fonts were not checked",
+                     "Install fontconfig and a CJK font: sudo apt install fontconfig "
+                     "fonts-noto-cjk")
+    if not fonts:
+        return Check(name, Status.WARNING, "no font for Chinese, Japanese or Korean text is "
+                     "installed; such text shows as empty boxes",
+                     "sudo apt install fonts-noto-cjk")
+    return Check(name, Status.OK, f"{fonts[0]}" + (f" and {len(fonts) - 1} more"
+                                                  if len(fonts) > 1 else ""))
+
+
+def cjk_fonts() -> tuple[str, ...] | None:
+    """Font families fontconfig offers for Chinese, or None when fc-list is not there."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        out = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return tuple(sorted({line.split(",")[0].strip() for line in out.splitlines()
+                         if line.strip()}))
+
+
 def qt_facts(env: dict[str, str] | None = None) -> QtFacts:
     """Import PySide6 in a subprocess (a broken Qt cannot crash us) and ldd its X11 plugin."""
     env = dict(os.environ if env is None else env)
@@ -336,6 +367,7 @@ def run_checks(reach_hub: bool = True) -> list[Check]:
         check_smoke(run_smoke() if build.version is not None else None),
         check_rpc(build),
         check_gpu(machine.gpus, os.path.exists("/dev/nvidiactl")),
+        check_cjk_font(cjk_fonts()),
     ]
     try:
         checks.append(check_memory_pool(resolve_target(settings.load().target, machine)))

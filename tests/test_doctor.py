@@ -227,7 +227,7 @@ def test_doctor_json_on_this_machine(monkeypatch: pytest.MonkeyPatch,
     result = json.loads(capsys.readouterr().out)
     names = [c["name"] for c in result["checks"]]
     assert names == ["Python", "Qt", "llama.cpp backend", "llama.cpp runs", "llama.cpp RPC", "GPU",
-                     "Memory pool", "Data folder", "Models folder", "Hugging Face Hub"]
+                     "CJK font", "Memory pool", "Data folder", "Models folder", "Hugging Face Hub"]
     assert all(set(c) == {"name", "status", "detail", "advice"} for c in result["checks"])
     assert code == (0 if result["ok"] else 1)
     hub = result["checks"][-1]
@@ -276,3 +276,12 @@ def test_smoke_check_reports_a_broken_backend_library(tmp_path: Path,
     check = doctor.check_smoke(result)
     assert check.status is Status.PROBLEM and "did not run" in check.detail
     assert "engine stopped unexpectedly" in result.detail
+
+
+def test_cjk_font_verdicts(monkeypatch) -> None:
+    assert doctor.check_cjk_font(("Noto Sans CJK SC", "WenQuanYi")).status is Status.OK
+    missing = doctor.check_cjk_font(())
+    assert missing.status is Status.WARNING and "fonts-noto-cjk" in missing.advice
+    assert doctor.check_cjk_font(None).status is Status.WARNING
+    monkeypatch.setenv("PATH", "")  # no fc-list to ask
+    assert doctor.cjk_fonts() is None

@@ -222,6 +222,7 @@ def test_deb_tree_and_control(tmp_path: Path) -> None:
     assert field("Package") == "spark-desktop"
     assert field("Architecture") == arch
     assert field("Depends").startswith("python3 (>= 3.11)")
+    assert "fonts-noto-cjk" in field("Depends")  # Chinese text needs a CJK font
     contents = subprocess.run(["dpkg-deb", "--contents", str(deb)], capture_output=True,
                               text=True, check=True).stdout
     for path in ("./usr/bin/spark-desktop", "./usr/share/applications/spark-desktop.desktop",

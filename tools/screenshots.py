@@ -9,7 +9,12 @@ The app plans for a DGX Spark (settings target "spark"); the first-run suggestio
 big model are served as header-only GGUFs with their real shapes and sizes (sparse
 files, a few MB on disk), so every fit badge is the estimator's real verdict.
 
-    python tools/screenshots.py [--out docs/screenshots]
+Each run shows the window in one language and theme and writes into
+OUT/<language>-<theme>/; --all makes every combination (English and 简体中文, light and
+dark), each in its own process (the language and theme are set before the window exists).
+
+    python tools/screenshots.py [--out docs/screenshots] [--language en|zh_CN]
+                                [--theme light|dark] [--all]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +45,31 @@ from tests.fixtures.header_only import (
 
 SIZE = (1280, 800)
 CHAT_PROMPT = "Once upon a time, there was a little robot"
+LANGUAGES = ("en", "zh_CN")
+#: A stored exchange that shows how replies render (Markdown, code colours, reasoning fold):
+#: the tiny test model cannot write one, so this one is put in the history as it is.
+MARKDOWN_QUESTION = {"en": "How do I read a GGUF file's header in Python?",
+                     "zh_CN": "怎样用 Python 读取 GGUF 文件的文件头？"}
+MARKDOWN_REPLY = {
+    "en": ("## Reading a GGUF header\n\nThe header sits at the start of the file:\n\n"
+           "1. the magic `GGUF` and a **version**,\n2. the tensor and metadata counts,\n"
+           "3. the metadata itself.\n\n> Only the header is read; the weights stay on disk."
+           "\n\n| field | bytes |\n|---|---|\n| magic | 4 |\n| version | 4 |\n"
+           "| tensor count | 8 |\n\n```python\nimport struct\n\n"
+           "def header(path: str) -> tuple[int, int]:\n    # magic, then version\n"
+           "    with open(path, \"rb\") as f:\n        magic, version = struct.unpack(\"<4sI\", "
+           "f.read(8))\n    return magic == b\"GGUF\", version\n```\n"),
+    "zh_CN": ("## 读取 GGUF 文件头\n\n文件头位于文件开头：\n\n1. 魔数 `GGUF` 和**版本号**，\n"
+              "2. 张量数量与元数据数量，\n3. 元数据本身。\n\n> 只读取文件头，权重仍留在磁盘上。\n\n"
+              "| 字段 | 字节 |\n|---|---|\n| 魔数 | 4 |\n| 版本 | 4 |\n| 张量数量 | 8 |\n\n"
+              "```python\nimport struct\n\ndef header(path: str) -> tuple[int, int]:\n"
+              "    # 先是魔数，然后是版本号\n    with open(path, \"rb\") as f:\n"
+              "        magic, version = struct.unpack(\"<4sI\", f.read(8))\n"
+              "    return magic == b\"GGUF\", version\n```\n"),
+}
+REASONING = {"en": "The user wants the header only, so struct is enough.",
+             "zh_CN": "用户只需要文件头，用 struct 就够了。"}
+THEMES = ("light", "dark")
 
 # -- header-only stand-ins of the real models ------------------------------------------
 # Each is a real GGUF header (the model's dimensions, tensor shapes and quantization types,
@@ -232,10 +263,45 @@ def _settle(app: object, seconds: float = 0.3) -> None:
         time.sleep(0.02)
 
 
+def shot_markdown(app: object, window: object, language: str,
+                  shot: Callable[[str], None]) -> None:
+    """A conversation whose stored reply has headings, a list, a quote, a table, code and
+    folded reasoning: how the chat renders a rich answer."""
+    def add(store: object) -> str:
+        conv = store.create_conversation()  # type: ignore[attr-defined]
+        store.add_message(conv.id, "user", MARKDOWN_QUESTION[language])  # type: ignore[attr-defined]
+        store.add_message(conv.id, "assistant", MARKDOWN_REPLY[language],  # type: ignore[attr-defined]
+                          reasoning=REASONING[language], model="Qwen3 4B · Q4_K_M",
+                          finish_reason="stop", completion_tokens=118, ttft_ms=140.0,
+                          tokens_per_s=61.5)
+        return conv.id
+
+    opened: list[str] = []
+    window.services.history.run(add, opened.append)  # type: ignore[attr-defined]
+    _wait(app, lambda: bool(opened), 30, "the stored conversation")
+    chat = window.chat  # type: ignore[attr-defined]
+    chat.open_conversation(opened[0])
+    _wait(app, lambda: chat.model.rowCount() == 2, 30, "the conversation to open")
+    chat.refresh_conversations()
+    _wait(app, lambda: chat.conversations.model.row_of(opened[0]) >= 0, 30, "the chat list")
+    chat.conversations.select(opened[0])
+    shot("chat-markdown")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--language", choices=LANGUAGES, default="en")
+    parser.add_argument("--theme", choices=THEMES, default="light")
+    parser.add_argument("--all", action="store_true", help="every language and theme")
     args = parser.parse_args()
+    if args.all:
+        for language in LANGUAGES:
+            for theme in THEMES:
+                subprocess.run([sys.executable, __file__, "--out", str(args.out),
+                                "--language", language, "--theme", theme], check=True)
+        return
+    args.out = args.out / f"{args.language}-{args.theme}"
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="spark-shots-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -266,7 +332,8 @@ def main() -> None:
     from spark_desktop import settings as settings_mod
 
     (tmp / "data").mkdir(parents=True, exist_ok=True)
-    settings_mod.save(settings_mod.Settings(target="spark"))  # plan for a DGX Spark
+    settings_mod.save(settings_mod.Settings(target="spark", language=args.language,
+                                            theme=args.theme))  # plan for a DGX Spark
 
     from PySide6.QtWidgets import QApplication
 
@@ -285,7 +352,10 @@ def main() -> None:
 
     _wait(app, lambda: window.current_page() == "welcome" and window.services.machine
           and window.chat is not None, 30, "the first-run page")
-    _settle(app, 1.5)
+    welcome = window.page("welcome")
+    _wait(app, lambda: welcome.cards and all(c.variant is not None or c.speed.text()
+                                             for c in welcome.cards), 90, "the fit badges")
+    _settle(app, 0.5)
     shot("first-run")
 
     window.show_page("discover")
@@ -343,6 +413,7 @@ def main() -> None:
     window.chat.send(CHAT_PROMPT)
     _wait(app, lambda: not window.chat.busy, 120, "the reply")
     shot("chat")
+    shot_markdown(app, window, args.language, shot)
 
     window.show_page("settings")
     settings_page = window.page("settings")

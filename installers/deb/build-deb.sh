@@ -70,7 +70,7 @@ build_deb() {
   [[ -n $version ]] || die "no version in $REPO_ROOT/pyproject.toml"
   require_python "$python"
   build_config "$force"
-  depends="python3 (>= 3.11), $(python_package "$python"), libgomp1, libegl1, libfontconfig1, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1"
+  depends="python3 (>= 3.11), $(python_package "$python"), libgomp1, libegl1, libfontconfig1, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, fonts-noto-cjk"
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   deb="$out/${APP}_${version}_${arch}.deb"

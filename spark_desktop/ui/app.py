@@ -6,21 +6,39 @@ import gc
 import os
 import signal
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
+from spark_desktop import settings as settings_mod
+from spark_desktop.ui import theme
+from spark_desktop.ui.i18n import Translations
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.theme import ThemeManager
 
 
 def create_window(app: QApplication) -> MainWindow:
-    """The main window with the user's theme applied (and re-applied when it changes)."""
+    """The main window in the user's language, with the user's theme applied (and
+    re-applied when it changes). The language is installed before any widget is built:
+    a changed language applies at the next start (the window's texts are set once)."""
+    chosen = settings_mod.load()
+    translations = Translations(app)
+    translations.apply(chosen.language)
     themes = ThemeManager(app)
+    themes.apply(chosen.theme)  # before the widgets: icons are drawn in its colours
     window = MainWindow()
-    themes.apply(window.services.settings.theme)
+    theme.on_change(window.refresh_icons, owner=window)
     window.services.settings_changed.connect(lambda s: themes.apply(s.theme))
     window.themes = themes  # type: ignore[attr-defined]  (lives as long as the window)
+    window.translations = translations  # type: ignore[attr-defined]
     return window
 
 
@@ -59,7 +77,30 @@ def _startup_messages(mode: QtMsgType, context: QMessageLogContext, message: str
     sys.stderr.write(f"{category}: {message}\n" if category else f"{message}\n")
 
 
+def input_method_plugins() -> set[str]:
+    """The input-method plugins this Qt has ("ibus", "compose", ...)."""
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / \
+        "platforminputcontexts"
+    return {p.name.removeprefix("lib").split("platforminputcontextplugin")[0]
+            for p in folder.glob("*platforminputcontextplugin*")}
+
+
+def input_method_module(env: Mapping[str, str], plugins: set[str]) -> str | None:
+    """The QT_IM_MODULE to use instead of the desktop's, or None to keep it.
+
+    PySide6's Qt ships the ibus plugin but no fcitx one, so with QT_IM_MODULE=fcitx the
+    composer would take no Chinese input; fcitx5 also answers as ibus (its ibus frontend),
+    so ibus is asked for instead."""
+    wanted = env.get("QT_IM_MODULE", "")
+    if wanted.startswith("fcitx") and wanted not in plugins and "ibus" in plugins:
+        return "ibus"
+    return None
+
+
 def run_gui(argv: list[str] | None = None) -> int:
+    module = input_method_module(os.environ, input_method_plugins())
+    if module is not None:
+        os.environ["QT_IM_MODULE"] = module
     previous = qInstallMessageHandler(_startup_messages)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     qInstallMessageHandler(previous)

@@ -13,7 +13,26 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+
+#: Fixed sentences of the Qt-free core's errors that the window shows often, marked for
+#: translation here (the core has no catalogue): error_text looks each error's sentence up
+#: in the context "errors", so any sentence listed gets its translation, others stay English.
+CORE_SENTENCES = (
+    QT_TRANSLATE_NOOP("errors", "You are offline; search needs the internet. Your models and "
+                      "chats still work."),
+    QT_TRANSLATE_NOOP("errors", "You are offline; listing a repository's files needs the "
+                      "internet. Your models and chats still work."),
+    QT_TRANSLATE_NOOP("errors", "You are offline; the model card needs the internet."),
+)
 
 
 class Call(QObject):
@@ -143,12 +162,14 @@ class EventRelay(QObject):
 
 
 def error_text(exc: BaseException) -> str:
-    """The sentence to show: our errors carry one; anything else gets a plain fallback."""
+    """The sentence to show: our errors carry one (from the Qt-free core, in English);
+    anything else gets a plain fallback."""
     from spark_desktop.errors import SparkError
 
     if isinstance(exc, SparkError):
-        return str(exc)
-    return f"Something went wrong: {exc.__class__.__name__}: {exc}"
+        return QCoreApplication.translate("errors", str(exc))
+    return QCoreApplication.translate("bridges", "Something went wrong: {error}").format(
+        error=f"{exc.__class__.__name__}: {exc}")
 
 
 class DownloadsBridge(QObject):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QLocale
 
 
 def human_bytes(n: float | None) -> str:
@@ -16,6 +19,21 @@ def human_bytes(n: float | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+def display_name(model: Any) -> str:
+    """A library model as menus show it: "gemma-3-270m-it-GGUF · Q4_K_M" (repo and quant),
+    or its file name when it has no repository."""
+    return f"{model.repo.split('/')[-1]} · {model.quant}" if model.repo else model.name
+
+
+def grouped(n: int) -> str:
+    """32768 → "32,768", grouped the way the window's language writes numbers (the bare
+    C locale of a minimal system would not group at all: English grouping then)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return f"{n:,}"
+    return locale.toString(n)
 
 
 def human_count(n: int | None) -> str:

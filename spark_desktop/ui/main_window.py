@@ -7,8 +7,16 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QEventLoop,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -21,9 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop import paths
-from spark_desktop.ui import fitview
+from spark_desktop.ui import fitview, theme
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.icon import icon
 from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
 
@@ -31,8 +40,14 @@ if TYPE_CHECKING:
     from spark_desktop.host import ModelEntry
 
 PAGES = ("chat", "discover", "downloads", "models", "server", "settings")
-TITLES = {"chat": "Chat", "discover": "Discover", "downloads": "Downloads",
-          "models": "My Models", "server": "Server", "settings": "Settings"}
+TITLES = {"chat": QT_TRANSLATE_NOOP("MainWindow", "Chat"),
+          "discover": QT_TRANSLATE_NOOP("MainWindow", "Discover"),
+          "downloads": QT_TRANSLATE_NOOP("MainWindow", "Downloads"),
+          "models": QT_TRANSLATE_NOOP("MainWindow", "My Models"),
+          "server": QT_TRANSLATE_NOOP("MainWindow", "Server"),
+          "settings": QT_TRANSLATE_NOOP("MainWindow", "Settings"),
+          "welcome": QT_TRANSLATE_NOOP("MainWindow", "Get started")}
+LEXERS_AFTER_MS = 4000
 _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
@@ -58,7 +73,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Spark Desktop")
         self.services = services or Services(self)
         self.sidebar = QListWidget(objectName="sidebar")
-        self.sidebar.setFixedWidth(170)
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         self._build_pages()
@@ -72,6 +89,8 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self._row_changed)
         self._build_status_bar()
         self._build_shortcuts()
+        self._build_menus()
+        self.refresh_icons()
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
         self.lock = AppLock(self)  # with a passphrase: locks when idle and on Ctrl+L
@@ -84,6 +103,22 @@ class MainWindow(QMainWindow):
         # one then only builds widgets.
         run_async(lambda: [importlib.import_module(m) for m, _ in _PAGE_CLASSES.values()],
                   parent=self)
+        # Pygments' lexers (code colours in replies) once the start-up work is done: their
+        # imports would otherwise compete with it for the CPU and stall the window.
+        self._lexers_timer = QTimer(self, singleShot=True, interval=LEXERS_AFTER_MS)
+        self._lexers_timer.timeout.connect(lambda: run_async(
+            self._preload_lexers, lambda _: self._lexers_ready(), parent=self))
+        self._lexers_timer.start()
+
+    def _lexers_ready(self) -> None:
+        """Code shown before the lexers were loaded is laid out again, now in colour."""
+        if self.chat is not None:
+            self.chat.view.message_delegate.clear_cache()
+            self.chat.view.viewport().update()
+
+    @staticmethod
+    def _preload_lexers() -> None:
+        importlib.import_module("spark_desktop.ui.chat.markdown").preload_lexers()
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
@@ -96,9 +131,9 @@ class MainWindow(QMainWindow):
             QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
             self.slots[name] = slot
             self.stack.addWidget(slot)
-            self.sidebar.addItem(TITLES.get(name, "Get started"))
+            self.sidebar.addItem(self.tr(TITLES[name]))
         self.sidebar.item(len(PAGES)).setHidden(True)  # shown while there are no models
-        self.chat_note = QLabel("Opening your conversations…")
+        self.chat_note = QLabel(self.tr("Opening your conversations…"))
         self.chat_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.slots["chat"].layout().addWidget(self.chat_note)
 
@@ -176,15 +211,16 @@ class MainWindow(QMainWindow):
             self.chat.panel.show_settings(None, {})
 
     def _chat_failed(self, exc: BaseException) -> None:
-        self.chat_note.setText(f"The chat could not open: {error_text(exc)}")
+        self.chat_note.setText(self.tr("The chat could not open: {error}").format(
+            error=error_text(exc)))
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.plan_label = QLabel("")    # names the planning target when it is not this machine
         self.plan_label.hide()
-        self.model_label = QLabel("No model loaded")
+        self.model_label = QLabel(self.tr("No model loaded"))
         self.memory_label = QLabel("")
-        self.state_label = QLabel("not loaded")
+        self.state_label = QLabel(self.tr("not loaded"))
         for w in (self.plan_label, self.model_label, self.memory_label, self.state_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
@@ -211,6 +247,61 @@ class MainWindow(QMainWindow):
                                    ("Ctrl+K", "focus_search", True),
                                    (Qt.Key.Key_Escape, "stop", False)):
             QShortcut(QKeySequence(keys), self, activated=chat_action(method, show))
+        for keys, action in (("Ctrl+Shift+C", "copy"), ("Ctrl+R", "regenerate"),
+                             ("Ctrl+E", "edit")):
+            QShortcut(QKeySequence(keys), self, activated=lambda a=action: self.on_last(a))
+
+    def on_last(self, action: str) -> None:
+        """The keyboard's way to a message's links: "copy" or "regenerate" the newest reply,
+        "edit" your newest message (Ctrl+Shift+C, Ctrl+R, Ctrl+E)."""
+        chat = self.chat
+        role = "user" if action == "edit" else "assistant"
+        msg = next((m for m in reversed(chat.model.messages()) if m.role == role), None) \
+            if chat is not None else None
+        if msg is None or (chat.busy and action != "copy"):
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(msg.content)
+            return
+        self.show_page("chat")
+        if action == "regenerate":
+            chat.regenerate(msg.id)
+        else:
+            chat.edit(msg.id)
+
+    def _build_menus(self) -> None:
+        """View (the pages, Ctrl+1…5), Help (keyboard shortcuts, F1) and Quit: every page and
+        action has a key, and the menu bar (Alt) reaches them all."""
+        bar = self.menuBar()
+        app_menu = bar.addMenu(self.tr("&Spark Desktop"))
+        quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        app_menu.addAction(quit_action)
+        view = bar.addMenu(self.tr("&View"))
+        for number, name in enumerate(PAGES, start=1):
+            action = QAction(self.tr(TITLES[name]), self,
+                             shortcut=QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _=False, n=name: self.show_page(n))
+            view.addAction(action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self,
+                                        shortcut=QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts (F1)."""
+        from spark_desktop.ui.shortcuts import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    def refresh_icons(self) -> None:
+        """The sidebar's icons in the colours of the theme in use."""
+        colour = theme.colours().text
+        for row, name in enumerate((*PAGES, "welcome")):
+            self.sidebar.item(row).setIcon(icon(name, colour))
+        self.shortcuts_action.setIcon(icon("keyboard", colour))
 
     # -- pages ----------------------------------------------------------------------
     def show_page(self, name: str) -> None:
@@ -263,10 +354,11 @@ class MainWindow(QMainWindow):
     def _machine_ready(self) -> None:
         services = self.services
         if services.plans_elsewhere:
-            self.plan_label.setText(f"Planning for {fitview.target_label(services.target)}")
-            self.plan_label.setToolTip("Fit badges and speed estimates are for "
-                                       f"{fitview.target_label(services.target)}; the "
-                                       "memory figure is this machine's.")
+            where = fitview.target_label(services.target)
+            self.plan_label.setText(self.tr("Planning for {target}").format(target=where))
+            self.plan_label.setToolTip(self.tr(
+                "Fit badges and speed estimates are for {target}; the memory figure is "
+                "this machine's.").format(target=where))
         self.plan_label.setVisible(services.plans_elsewhere)
         self._show_memory()
 

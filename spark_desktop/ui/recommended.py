@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+
 GB = 1000 ** 3
 
 
@@ -16,22 +18,26 @@ class Recommendation:
     repo: str
     quant: str
     title: str
-    why: str
+    why: str  # English; shown through QCoreApplication.translate("Recommendation", why)
     approx_size: int
 
 
+
+
 RECOMMENDED: tuple[Recommendation, ...] = (
-    Recommendation("ggml-org/gpt-oss-120b-GGUF", "MXFP4", "gpt-oss 120B",
-                   "OpenAI's open mixture-of-experts model: strong reasoning, fast because "
-                   "only 5B parameters work per token. Made for a 128 GB machine.", 63 * GB),
+    Recommendation("ggml-org/gpt-oss-120b-GGUF", "MXFP4", "gpt-oss 120B", QT_TRANSLATE_NOOP(
+        "Recommendation", "OpenAI's open mixture-of-experts model: strong reasoning, fast "
+        "because only 5B parameters work per token. Made for a 128 GB machine."), 63 * GB),
     Recommendation("unsloth/Qwen3-30B-A3B-Instruct-2507-GGUF", "Q4_K_M", "Qwen3 30B-A3B",
-                   "A quick all-rounder (3B active parameters) with a long context.", 19 * GB),
-    Recommendation("ggml-org/gpt-oss-20b-GGUF", "MXFP4", "gpt-oss 20B",
-                   "A capable reasoning model that fits a 16 GB GPU.", 12 * GB),
-    Recommendation("unsloth/gemma-3-12b-it-GGUF", "Q4_K_M", "Gemma 3 12B",
-                   "Google's mid-size model: good writing and many languages.", 7 * GB),
-    Recommendation("unsloth/Qwen3-4B-Instruct-2507-GGUF", "Q4_K_M", "Qwen3 4B",
-                   "Small and fast; runs well even without a GPU.", int(2.5 * GB)),
+                   QT_TRANSLATE_NOOP("Recommendation", "A quick all-rounder (3B active "
+                                     "parameters) with a long context."), 19 * GB),
+    Recommendation("ggml-org/gpt-oss-20b-GGUF", "MXFP4", "gpt-oss 20B", QT_TRANSLATE_NOOP(
+        "Recommendation", "A capable reasoning model that fits a 16 GB GPU."), 12 * GB),
+    Recommendation("unsloth/gemma-3-12b-it-GGUF", "Q4_K_M", "Gemma 3 12B", QT_TRANSLATE_NOOP(
+        "Recommendation", "Google's mid-size model: good writing and many languages."), 7 * GB),
+    Recommendation("unsloth/Qwen3-4B-Instruct-2507-GGUF", "Q4_K_M", "Qwen3 4B", QT_TRANSLATE_NOOP(
+        "Recommendation", "Small and fast; runs well even without a GPU."), int(2.5 * GB)),
     Recommendation("bartowski/Llama-3.2-3B-Instruct-GGUF", "Q4_K_M", "Llama 3.2 3B",
-                   "Meta's small model: quick answers on any machine.", 2 * GB),
+                   QT_TRANSLATE_NOOP("Recommendation",
+                                     "Meta's small model: quick answers on any machine."), 2 * GB),
 )

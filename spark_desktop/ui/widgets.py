@@ -50,8 +50,10 @@ class MemoryBar(QWidget):
         self.segments = tuple(segments)
         self.pool = pool
         used = self.used
-        self.setToolTip("\n".join(f"{s.label}: {human_bytes(s.size)}" for s in self.segments)
-                        + f"\nFree: {human_bytes(max(pool - used, 0))} of {human_bytes(pool)}")
+        free = self.tr("Free: {free} of {pool}").format(
+            free=human_bytes(max(pool - used, 0)), pool=human_bytes(pool))
+        self.setToolTip("\n".join([*(f"{s.label}: {human_bytes(s.size)}"
+                                      for s in self.segments), free]))
         self.update()
 
     @property

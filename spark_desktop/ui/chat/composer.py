@@ -7,6 +7,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from spark_desktop.ui.icon import decorate
+
 
 class ComposerEdit(QPlainTextEdit):
     """A text box that submits on Enter and adds a line on Shift+Enter."""
@@ -34,12 +36,15 @@ class Composer(QWidget):
         super().__init__(parent)
         self.edit = ComposerEdit()
         self.edit.setObjectName("composer")
-        self.edit.setPlaceholderText("Message the model — Enter sends, Shift+Enter adds a line")
+        self.edit.setPlaceholderText(
+            self.tr("Message the model — Enter sends, Shift+Enter adds a line"))
+        self.edit.setAccessibleName(self.tr("Message"))
         self.edit.setTabChangesFocus(True)
         self.edit.setMaximumHeight(110)
         self.edit.setMinimumHeight(56)
-        self.button = QPushButton("Send")
+        self.button = QPushButton(self.tr("Send"))
         self.button.setObjectName("sendButton")
+        decorate(self.button, "send", "on_accent")
         self.button.setDefault(False)
         self.button.setAutoDefault(False)
         side = QVBoxLayout()
@@ -60,8 +65,10 @@ class Composer(QWidget):
     def set_busy(self, busy: bool) -> None:
         """While busy the button stops the reply; typing the next message stays possible."""
         self._busy = busy
-        self.button.setText("Stop" if busy else "Send")
-        self.button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+        self.button.setText(self.tr("Stop") if busy else self.tr("Send"))
+        decorate(self.button, "stop" if busy else "send", "on_accent")
+        self.button.setToolTip(self.tr("Stop the reply (Esc)") if busy
+                               else self.tr("Send (Enter)"))
 
     def text(self) -> str:
         return self.edit.toPlainText()

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from spark_desktop.history.records import Conversation, SearchHit
 from spark_desktop.history.search import MARK_END, MARK_START
 from spark_desktop.ui.bridges import HistoryBridge, error_text
+from spark_desktop.ui.icon import decorate
 
 LIST_SIZE = 300
 SEARCH_LIMIT = 50
@@ -40,6 +42,7 @@ _ROOT = QModelIndex()
 ConversationIdRole = Qt.ItemDataRole.UserRole + 1
 MessageIdRole = Qt.ItemDataRole.UserRole + 2
 PinnedRole = Qt.ItemDataRole.UserRole + 3
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,14 @@ class Entry:
 
 
 def entry_for_conversation(conv: Conversation) -> Entry:
-    return Entry(conv.id, conv.title or "New chat", conv.updated_at.astimezone().strftime(
-        "%Y-%m-%d %H:%M"), conv.pinned)
+    when = conv.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    return Entry(conv.id, conv.title or translate("ChatPage", "New chat"), when, conv.pinned)
 
 
 def entry_for_hit(hit: SearchHit) -> Entry:
     snippet = " ".join(hit.snippet.replace(MARK_START, "").replace(MARK_END, "").split())
-    return Entry(hit.conversation_id, hit.title or "New chat", snippet, False, hit.message_id)
+    return Entry(hit.conversation_id, hit.title or translate("ChatPage", "New chat"), snippet,
+                 False, hit.message_id)
 
 
 class ConversationListModel(QAbstractListModel):
@@ -119,15 +123,18 @@ class ConversationList(QWidget):
         self.history = history
         self._current: str | None = None
         self._search_seq = 0
-        self.new_button = QPushButton("New chat")
-        self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.new_button = QPushButton(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
+        decorate(self.new_button, "new")
         self.search = QLineEdit()
         self.search.setObjectName("chatSearch")
-        self.search.setPlaceholderText("Search all chats (Ctrl+K)")
+        self.search.setPlaceholderText(self.tr("Search all chats (Ctrl+K)"))
+        self.search.setAccessibleName(self.tr("Search all chats"))
         self.search.setClearButtonEnabled(True)
         self.model = ConversationListModel(self)
         self.view = QListView()
         self.view.setObjectName("conversationList")
+        self.view.setAccessibleName(self.tr("Conversations"))
         self.view.setModel(self.model)
         self.view.setUniformItemSizes(True)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -215,23 +222,24 @@ class ConversationList(QWidget):
         conv_id = index.data(ConversationIdRole)
         pinned = bool(index.data(PinnedRole))
         menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self._ask_rename(conv_id))
-        menu.addAction("Unpin" if pinned else "Pin to top",
+        menu.addAction(self.tr("Rename…"), lambda: self._ask_rename(conv_id))
+        menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin to top"),
                        lambda: self.set_pinned(conv_id, not pinned))
         menu.addSeparator()
-        menu.addAction("Delete…", lambda: self._ask_delete(conv_id))
+        menu.addAction(self.tr("Delete…"), lambda: self._ask_delete(conv_id))
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _ask_rename(self, conversation_id: str) -> None:
         row = self.model.row_of(conversation_id)
         current = self.model.entries()[row].title if row >= 0 else ""
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title", text=current)
+        title, ok = QInputDialog.getText(self, self.tr("Rename conversation"), self.tr("Title"),
+                                         text=current)
         if ok and title.strip():
             self.rename(conversation_id, title)
 
     def _ask_delete(self, conversation_id: str) -> None:
         answer = QMessageBox.question(
-            self, "Delete conversation",
-            "Delete this conversation and all its messages? This cannot be undone.")
+            self, self.tr("Delete conversation"),
+            self.tr("Delete this conversation and all its messages? This cannot be undone."))
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_requested.emit(conversation_id)

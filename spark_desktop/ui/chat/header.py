@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from spark_desktop.ui.chat.settings_panel import ContextMeter
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.widgets import ElidedLabel
 
 
@@ -23,6 +24,7 @@ class ModelPicker(QComboBox):
         self.setObjectName("modelPicker")
         self.setMinimumWidth(220)
         self.setPlaceholderText(self.tr("Load a model in My Models…"))
+        self.setAccessibleName(self.tr("Model"))
         self.activated.connect(self._picked)
 
     def set_models(self, model_ids: Iterable[str]) -> None:
@@ -49,13 +51,15 @@ class ChatHeader(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # Plain text (titles come from chat text), elided so it never runs under the meter.
-        self.title = ElidedLabel("New chat")
+        self.title = ElidedLabel(self.tr("New chat"))
         self.title.setProperty("role", "title")
         self.model_picker = ModelPicker()
         self.context_meter = ContextMeter()
-        self.settings_button = QPushButton("Settings")
+        self.settings_button = QPushButton(self.tr("Settings"))
         self.settings_button.setCheckable(True)
-        self.settings_button.setToolTip("System prompt and sampling for this conversation")
+        decorate(self.settings_button, "tune")
+        self.settings_button.setToolTip(self.tr("System prompt and sampling for this "
+                                                "conversation"))
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 8, 12, 4)
         row.addWidget(self.title, 1)
@@ -74,8 +78,9 @@ class Banner(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reload_button = QPushButton("Reload model")
+        self.reload_button = QPushButton(self.tr("Reload model"))
         self.reload_button.setObjectName("reloadModel")
+        decorate(self.reload_button, "refresh")
         row = QHBoxLayout(self)
         row.addWidget(self.text, 1)
         row.addWidget(self.reload_button)

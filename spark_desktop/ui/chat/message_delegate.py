@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -36,6 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
 
 from spark_desktop.history.records import Message
+from spark_desktop.ui import theme
 from spark_desktop.ui.chat import markdown
 from spark_desktop.ui.chat.message_model import (
     ExpandedRole,
@@ -53,11 +56,16 @@ GAP = 4.0
 CACHE_SIZE = 400
 PIECE_CACHE_SIZE = 1500
 
-FINISH_WORDS = {
-    "length": ("Reached the reply length limit.", False),
-    "cancelled": ("Stopped.", False),
-    "error": ("The engine stopped during this reply; the text so far is kept.", True),
-    "interrupted": ("Interrupted (the app or engine stopped); the text so far is kept.", True),
+translate = QCoreApplication.translate
+FINISH_WORDS = {  # English, translated in the context "MessageDelegate" when laid out
+    "length": (QT_TRANSLATE_NOOP("MessageDelegate", "Reached the reply length limit."), False),
+    "cancelled": (QT_TRANSLATE_NOOP("MessageDelegate", "Stopped."), False),
+    "error": (QT_TRANSLATE_NOOP(
+        "MessageDelegate", "The engine stopped during this reply; the text so far is kept."),
+        True),
+    "interrupted": (QT_TRANSLATE_NOOP(
+        "MessageDelegate", "Interrupted (the app or engine stopped); the text so far is kept."),
+        True),
 }
 
 
@@ -86,14 +94,15 @@ class Layout:
 
 
 def stats_text(msg: Message) -> str:
-    """"42.0 tok/s · TTFT 85 ms · 128 tokens · stop" from what was stored with a reply."""
+    """The figures stored with a reply: 42.0 tok/s · TTFT 85 ms · 128 tokens · stop."""
     parts: list[str] = []
     if msg.tokens_per_s:
         parts.append(f"{msg.tokens_per_s:.1f} tok/s")
     if msg.ttft_ms is not None:
         parts.append(f"TTFT {msg.ttft_ms:.0f} ms")
-    if msg.completion_tokens:
-        parts.append(f"{msg.completion_tokens} tokens")
+    count = msg.completion_tokens  # (lupdate reads a plural's count only from a name)
+    if count:
+        parts.append(translate("MessageDelegate", "%n tokens", "", count))
     if msg.finish_reason:
         parts.append(msg.finish_reason)
     return " · ".join(parts)
@@ -162,19 +171,19 @@ class MessageDelegate(QStyledItemDelegate):
         palette = self._view.palette()
         user = msg.role == "user"
         outer = width - 2 * MARGIN_X
-        bubble_w = outer * 0.8 if user else outer
+        bubble_w = outer * 0.8 if user else outer * 0.94
         inner_w = bubble_w - 2 * PAD
         x0 = MARGIN_X + (outer - bubble_w if user else 0.0)
         line = fm_small.height()
         y = MARGIN_Y + PAD
-        header_text = "You" if user else (msg.model or "Assistant")
+        header_text = self.tr("You") if user else (msg.model or self.tr("Assistant"))
         header = (QRectF(x0 + PAD, y, inner_w, line), header_text)
         y += line + GAP
         hits: list[Hit] = []
         reasoning = toggle = None
         if msg.reasoning and not user:
             words = len(msg.reasoning.split())
-            label = ("▾ Reasoning" if expanded else "▸ Reasoning") + f" · {words} words"
+            label = ("▾ " if expanded else "▸ ") + self.tr("Thinking · %n words", "", words)
             r = QRectF(x0 + PAD, y, fm_small.horizontalAdvance(label) + 4, line)
             toggle = (r, label)
             hits.append(Hit(r, "toggle_reasoning"))
@@ -191,25 +200,26 @@ class MessageDelegate(QStyledItemDelegate):
             for block in blocks:
                 rect = block.rect.translated(pos)
                 codes.append(markdown.CodeBlock(rect, block.language, block.text))
-                label_w = fm_small.horizontalAdvance("Copy") + 8
+                label_w = fm_small.horizontalAdvance(self.tr("Copy")) + 8
                 hits.append(Hit(QRectF(rect.right() - label_w, rect.top(), label_w,
                                        markdown.CODE_HEADER), "copy_code", block.text))
             y += doc.size().height()
         y += GAP
         status = None
         if msg.streaming:
-            status = (QRectF(x0 + PAD, y, inner_w, line), "Generating…", False)
+            status = (QRectF(x0 + PAD, y, inner_w, line), self.tr("Generating…"), False)
         elif msg.finish_reason in FINISH_WORDS:
             words, bad = FINISH_WORDS[msg.finish_reason]
-            status = (QRectF(x0 + PAD, y, inner_w, line), words, bad)
+            status = (QRectF(x0 + PAD, y, inner_w, line), self.tr(words), bad)
         if status:
             y += line + GAP
         links: list[tuple[QRectF, str]] = []
         stats = None
         if not msg.streaming:
             x = x0 + PAD
-            items: list[tuple[str, str]] = [("Copy", "copy")]
-            items.append(("Edit", "edit") if user else ("Regenerate", "regenerate"))
+            items: list[tuple[str, str]] = [(self.tr("Copy"), "copy")]
+            items.append((self.tr("Edit"), "edit") if user
+                         else (self.tr("Regenerate"), "regenerate"))
             pos, count = siblings
             if count > 1:
                 items += [("‹", "prev"), (f"{pos}/{count}", ""), ("›", "next")]
@@ -235,19 +245,23 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _body(self, msg: Message, width: float, font: QFont, palette: QPalette
               ) -> list[tuple[QTextDocument, list[markdown.CodeBlock]]]:
-        """The message text as laid-out pieces; pieces already seen come from the cache."""
+        """The message text as laid-out pieces; pieces already seen come from the cache.
+        Code is coloured in finished pieces only: the piece a reply is streaming into is
+        re-laid out on every repaint, and lexing it each time would cost the GUI thread."""
         if msg.role == "user":
             chunks = [msg.content]
         else:
             chunks = markdown.split_chunks(msg.content or ("…" if msg.streaming else ""))
         code_bg = palette.color(QPalette.ColorRole.AlternateBase)
+        scheme = theme.colours()
         out = []
-        for chunk in chunks:
-            key = (msg.role == "user", chunk, width, font.key())
+        for i, chunk in enumerate(chunks):
+            colours = None if msg.streaming and i == len(chunks) - 1 else scheme
+            key = (msg.role == "user", chunk, width, font.key(), colours, code_bg.rgba())
             piece = self._pieces.get(key)
             if piece is None:
                 doc = markdown.render_plain(chunk, width, font) if msg.role == "user" \
-                    else markdown.render(chunk, width, font, code_bg)
+                    else markdown.render(chunk, width, font, code_bg, colours)
                 piece = (doc, markdown.code_blocks(doc))
                 self._pieces[key] = piece
                 while len(self._pieces) > PIECE_CACHE_SIZE:
@@ -270,7 +284,7 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _estimate(self, msg: Message, width: float) -> float:
         fm = QFontMetricsF(self._view.font())
-        inner = (width - 2 * MARGIN_X) * (0.8 if msg.role == "user" else 1.0) - 2 * PAD
+        inner = (width - 2 * MARGIN_X) * (0.8 if msg.role == "user" else 0.94) - 2 * PAD
         per_line = max(inner / max(fm.averageCharWidth(), 1.0), 10.0)
         lines = sum(max(1, -(-len(par) // int(per_line))) for par in msg.content.split("\n"))
         code = msg.content.count("```") // 2 * markdown.CODE_HEADER
@@ -292,10 +306,14 @@ class MessageDelegate(QStyledItemDelegate):
         painter.translate(QPointF(option.rect.topLeft()))
         clip = QRectF(0, 0, option.rect.width(), option.rect.height())
         painter.setClipRect(clip)
+        scheme = theme.colours()
         if msg.role == "user":
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
-            painter.drawRoundedRect(lay.bubble, 10, 10)
+            painter.setBrush(QColor(scheme.user_bubble))
+        else:
+            painter.setPen(QColor(scheme.border))
+            painter.setBrush(pal.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(lay.bubble.adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
         small = QFont(option.font)
         small.setPointSizeF(max(option.font.pointSizeF() * 0.88, 6.0))
         muted = pal.color(QPalette.ColorRole.PlaceholderText)
@@ -333,13 +351,13 @@ class MessageDelegate(QStyledItemDelegate):
                           markdown.CODE_HEADER - 4)
             painter.setPen(muted)
             painter.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             code.language or "code")
+                             code.language or self.tr("code"))
             painter.setPen(link)
             painter.drawText(head, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             "Copy")
+                             self.tr("Copy"))
         if lay.status:
             rect, words, bad = lay.status
-            painter.setPen(QColor("#c62828") if bad else muted)
+            painter.setPen(QColor(scheme.red) if bad else muted)
             painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, words)
         actionable = {(h.rect.x(), h.rect.y()) for h in lay.hits}
         for rect, label in lay.links:

@@ -86,10 +86,12 @@ class ChatPage(QWidget):
         self.banner_text, self.reload_button = self.banner.text, self.banner.reload_button
         self.model = MessageListModel(self)
         self.view = MessageView(self.model)
-        self.empty_hint = QLabel("Start a conversation: type below and press Enter.")
+        self.view.setAccessibleName(self.tr("Messages"))
+        self.empty_hint = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setProperty("role", "muted")
-        self.edit_note = QLabel("Editing a message: Enter sends it as a new branch, Esc cancels.")
+        self.edit_note = QLabel(self.tr(
+            "Editing a message: Enter sends it as a new branch, Esc cancels."))
         self.edit_note.setProperty("role", "muted")
         self.edit_note.setContentsMargins(14, 0, 14, 0)
         self.edit_note.hide()
@@ -155,7 +157,7 @@ class ChatPage(QWidget):
         self.session.show(None)
         self._cancel_edit()
         self.model.clear()
-        self.title.setText("New chat")
+        self.title.setText(self.tr("New chat"))
         self.panel.show_settings(None, {})
         self.conversations.select(None)
         self.composer.edit.setFocus()
@@ -262,8 +264,8 @@ class ChatPage(QWidget):
     def delete_conversation(self, conversation_id: str) -> None:
         if self.session.shows(conversation_id):
             if self.busy:
-                self.banner.show_text("Stop the reply before deleting this conversation.",
-                                      reload=False)
+                self.banner.show_text(
+                    self.tr("Stop the reply before deleting this conversation."), reload=False)
                 return
             self.new_chat()
         self.conversations.delete(conversation_id)
@@ -285,7 +287,7 @@ class ChatPage(QWidget):
             return  # another conversation was asked for meanwhile
         conv, page = result
         self.session.show(conv)
-        self.title.setText(conv.title or "New chat")
+        self.title.setText(conv.title or self.tr("New chat"))
         self.model.set_page(page)
         self.panel.show_settings(conv.system_prompt, conv.sampling_settings)
         self.conversations.select(conv.id)
@@ -325,7 +327,7 @@ class ChatPage(QWidget):
     def _conversation_saved(self, conv: Conversation) -> None:
         self.session.saved(conv)
         if self.session.shows(conv.id):
-            self.title.setText(conv.title or "New chat")
+            self.title.setText(conv.title or self.tr("New chat"))
 
     def _save_settings(self) -> None:
         conv = self.conversation
@@ -393,7 +395,7 @@ class ChatPage(QWidget):
         """A new chat's first turn created its conversation: show it as that one."""
         self._open_seq += 1
         self.model.set_page(MessagePage(conv.id, None, (), False))
-        self.title.setText(conv.title or "New chat")
+        self.title.setText(conv.title or self.tr("New chat"))
         self.conversation_opened.emit(conv.id)
         self.refresh_conversations()
 

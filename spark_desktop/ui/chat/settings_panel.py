@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop.inference_settings import SamplingSettings
+from spark_desktop.ui.format import grouped
 
 
 class SamplingPanel(QWidget):
@@ -32,26 +33,27 @@ class SamplingPanel(QWidget):
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("systemPrompt")
         self.system_prompt.setPlaceholderText(
-            "System prompt (optional): how the model should behave")
+            self.tr("System prompt (optional): how the model should behave"))
+        self.system_prompt.setAccessibleName(self.tr("System prompt"))
         self.system_prompt.setMaximumHeight(110)
-        self.temperature = self._double(0.0, 2.0, 0.05, "0 = always the most likely word")
+        self.temperature = self._double(0.0, 2.0, 0.05, self.tr("0 = always the most likely word"))
         self.top_p = self._double(0.0, 1.0, 0.01)
         self.min_p = self._double(0.0, 1.0, 0.01)
         self.repeat_penalty = self._double(0.5, 2.0, 0.05)
-        self.top_k = self._int(0, 1000, "0 = no limit")
-        self.max_tokens = self._int(0, 1_000_000, "0 = until the model stops")
-        self.seed = self._int(-1, 2_147_483_647, "-1 = a new seed each time")
+        self.top_k = self._int(0, 1000, self.tr("0 = no limit"))
+        self.max_tokens = self._int(0, 1_000_000, self.tr("0 = until the model stops"))
+        self.seed = self._int(-1, 2_147_483_647, self.tr("-1 = a new seed each time"))
         form = QFormLayout()
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Top p", self.top_p)
-        form.addRow("Top k", self.top_k)
-        form.addRow("Min p", self.min_p)
-        form.addRow("Repeat penalty", self.repeat_penalty)
-        form.addRow("Max tokens", self.max_tokens)
-        form.addRow("Seed", self.seed)
+        for label, box in ((self.tr("Temperature"), self.temperature),
+                           (self.tr("Top p"), self.top_p), (self.tr("Top k"), self.top_k),
+                           (self.tr("Min p"), self.min_p),
+                           (self.tr("Repeat penalty"), self.repeat_penalty),
+                           (self.tr("Max tokens"), self.max_tokens), (self.tr("Seed"), self.seed)):
+            box.setAccessibleName(label)
+            form.addRow(label, box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(QLabel("System prompt"))
+        layout.addWidget(QLabel(self.tr("System prompt")))
         layout.addWidget(self.system_prompt)
         layout.addLayout(form)
         layout.addStretch(1)
@@ -128,6 +130,7 @@ class ContextMeter(QProgressBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contextMeter")
+        self.setAccessibleName(self.tr("Context used"))
         self.setTextVisible(True)
         self.setMinimumWidth(170)
         self.setMaximumWidth(240)
@@ -138,14 +141,17 @@ class ContextMeter(QProgressBar):
         if not n_ctx:
             self.setRange(0, 1)
             self.setValue(0)
-            self.setFormat("context: no model")
-            self.setToolTip("Load a model to see how much of its context this chat uses.")
+            self.setFormat(self.tr("context: no model"))
+            self.setToolTip(self.tr("Load a model to see how much of its context this chat "
+                                    "uses."))
             return
         used = min(used or 0, n_ctx)
         self.setRange(0, n_ctx)
         self.setValue(used)
-        self.setFormat(f"{used:,} / {n_ctx:,} tokens")
-        note = (f" {dropped} older message(s) no longer fit and were left out of the last "
-                "prompt." if dropped else "")
-        self.setToolTip(f"This conversation used {used:,} of the model's {n_ctx:,}-token "
-                        f"context in its last reply.{note}")
+        self.setFormat(self.tr("{used} / {total} tokens").format(
+            used=grouped(used), total=grouped(n_ctx)))
+        note = (" " + self.tr("%n older message(s) no longer fit and were left out of the "
+                              "last prompt.", "", dropped) if dropped else "")
+        self.setToolTip(self.tr("This conversation used {used} of the model's {total}-token "
+                                "context in its last reply.").format(
+            used=grouped(used), total=grouped(n_ctx)) + note)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 
-from spark_desktop.ui.format import human_bytes, human_params
+from spark_desktop.ui.format import grouped, human_bytes, human_params
 from spark_desktop.ui.models.table import Column, Index, ValueTableModel
 
-_SOURCES = {"models": "downloads", "hf-cache": "Hugging Face cache", "extra": "extra folder",
-            "import": "imported"}
+_SOURCES = {"models": QT_TRANSLATE_NOOP("LocalModelsModel", "downloads"),
+            "hf-cache": QT_TRANSLATE_NOOP("LocalModelsModel", "Hugging Face cache"),
+            "extra": QT_TRANSLATE_NOOP("LocalModelsModel", "extra folder"),
+            "import": QT_TRANSLATE_NOOP("LocalModelsModel", "imported")}
+
+
+def _source(m: Any) -> str:
+    return QCoreApplication.translate("LocalModelsModel", _SOURCES.get(m.source, m.source))
 
 
 def _name(m: Any) -> str:
@@ -19,15 +25,18 @@ def _name(m: Any) -> str:
 
 class LocalModelsModel(ValueTableModel):
     columns = (
-        Column("Model", _name, tooltip=lambda m: m.problem or str(m.path)),
-        Column("Quant", lambda m: m.quant),
-        Column("Size", lambda m: human_bytes(m.size), key=lambda m: m.size, right=True),
-        Column("Architecture", lambda m: m.architecture or "—"),
-        Column("Parameters", lambda m: human_params(m.parameters),
+        Column(QT_TRANSLATE_NOOP("Columns", "Model"),
+               _name, tooltip=lambda m: m.problem or str(m.path)),
+        Column(QT_TRANSLATE_NOOP("Columns", "Quant"), lambda m: m.quant),
+        Column(QT_TRANSLATE_NOOP("Columns", "Size"),
+               lambda m: human_bytes(m.size), key=lambda m: m.size, right=True),
+        Column(QT_TRANSLATE_NOOP("Columns", "Architecture"), lambda m: m.architecture or "—"),
+        Column(QT_TRANSLATE_NOOP("Columns", "Parameters"), lambda m: human_params(m.parameters),
                key=lambda m: m.parameters or 0, right=True),
-        Column("Context", lambda m: f"{m.context_length:,}" if m.context_length else "—",
+        Column(QT_TRANSLATE_NOOP("Columns", "Context"),
+               lambda m: grouped(m.context_length) if m.context_length else "—",
                key=lambda m: m.context_length or 0, right=True),
-        Column("Where", lambda m: _SOURCES.get(m.source, m.source),
+        Column(QT_TRANSLATE_NOOP("Columns", "Where"), _source,
                tooltip=lambda m: str(m.path)),
     )
 

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, Qt
 
 from spark_desktop.ui.format import human_count, human_date, human_params
 from spark_desktop.ui.models.table import Column, Index, ValueTableModel
 
+translate = QCoreApplication.translate
+
 
 class SearchResultsModel(ValueTableModel):
     columns = (
-        Column("Model", lambda r: r.repo),
-        Column("Downloads", lambda r: human_count(r.downloads), key=lambda r: r.downloads,
+        Column(QT_TRANSLATE_NOOP("Columns", "Model"), lambda r: r.repo),
+        Column(QT_TRANSLATE_NOOP("Columns", "Downloads"),
+               lambda r: human_count(r.downloads), key=lambda r: r.downloads,
                right=True),
-        Column("Likes", lambda r: human_count(r.likes), key=lambda r: r.likes, right=True),
-        Column("Updated", lambda r: human_date(r.updated),
+        Column(QT_TRANSLATE_NOOP("Columns", "Likes"),
+               lambda r: human_count(r.likes), key=lambda r: r.likes, right=True),
+        Column(QT_TRANSLATE_NOOP("Columns", "Updated"), lambda r: human_date(r.updated),
                key=lambda r: r.updated.timestamp() if r.updated else 0),
-        Column("Parameters", lambda r: human_params(r.parameters), key=lambda r: r.parameters or 0,
+        Column(QT_TRANSLATE_NOOP("Columns", "Parameters"),
+               lambda r: human_params(r.parameters), key=lambda r: r.parameters or 0,
                right=True, tooltip=lambda r: r.architecture),
-        Column("Access", lambda r: "gated" if r.gated else "open",
-               tooltip=lambda r: "Accept the licence on the Hub and log in to download"
+        Column(QT_TRANSLATE_NOOP("Columns", "Access"),
+               lambda r: translate("SearchResultsModel", "gated") if r.gated
+               else translate("SearchResultsModel", "open"),
+               tooltip=lambda r: translate(
+                   "SearchResultsModel", "Accept the licence on the Hub and log in to download")
                if r.gated else None),
     )
 

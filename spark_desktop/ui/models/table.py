@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -16,7 +22,9 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class Column:
-    """How one column shows a value: text, optional sort key, alignment, tooltip."""
+    """How one column shows a value: text, optional sort key, alignment, tooltip. The
+    title is English, marked with QT_TRANSLATE_NOOP("Columns", ...) and translated when
+    shown."""
 
     def __init__(self, title: str, text: Callable[[Any], str],
                  key: Callable[[Any], Any] | None = None, right: bool = False,
@@ -44,7 +52,7 @@ class ValueTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
+            return QCoreApplication.translate("Columns", self.columns[section].title)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

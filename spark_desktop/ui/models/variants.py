@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from spark_desktop.ui.fitview import Badge, badge, decode_speed_text
 from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.models.table import Column, Index, ValueTableModel
+from spark_desktop.ui.theme import badge_colour
+
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -36,30 +39,37 @@ def _fit_text(row: VariantRow) -> str:
         b = row.badge
         return f"{b.text} — {b.reason}"  # type: ignore[union-attr]
     if row.problem:
-        return "unknown"
-    return "checking…" if row.variant.complete else "incomplete"
+        return translate("VariantsModel", "unknown")
+    return translate("VariantsModel", "checking…") if row.variant.complete \
+        else translate("VariantsModel", "incomplete")
 
 
 def _fit_tip(row: VariantRow) -> str | None:
     if row.estimate is not None:
-        return f"On {row.where}: {row.badge.reason}"  # type: ignore[union-attr]
+        return translate("VariantsModel", "On {target}: {reason}").format(
+            target=row.where, reason=row.badge.reason)  # type: ignore[union-attr]
     if not row.variant.complete:
-        return "Some parts of this split model are missing on the Hub."
+        return translate("VariantsModel",
+                         "Some parts of this split model are missing on the Hub.")
     return row.problem
 
 
 FIT_COLUMN = 2
+SPEED_COLUMN = 3
 DOWNLOAD_COLUMN = 4
 
 
 class VariantsModel(ValueTableModel):
     columns = (
-        Column("Quant", lambda r: r.variant.quant),
-        Column("Size", lambda r: human_bytes(r.variant.size), key=lambda r: r.variant.size,
+        Column(QT_TRANSLATE_NOOP("Columns", "Quant"), lambda r: r.variant.quant),
+        Column(QT_TRANSLATE_NOOP("Columns", "Size"),
+               lambda r: human_bytes(r.variant.size), key=lambda r: r.variant.size,
                right=True, tooltip=lambda r: "\n".join(f.path for f in r.variant.files)),
-        Column("Fit", _fit_text, tooltip=_fit_tip),
-        Column("Speed", lambda r: decode_speed_text(r.estimate), right=True,
-               tooltip=lambda r: f"Predicted decode speed on {r.where}"),
+        Column(QT_TRANSLATE_NOOP("Columns", "Fit"), _fit_text, tooltip=_fit_tip),
+        Column(QT_TRANSLATE_NOOP("Columns", "Speed"),
+               lambda r: decode_speed_text(r.estimate), right=True,
+               tooltip=lambda r: translate("VariantsModel", "Predicted decode speed on {target}")
+               .format(target=r.where)),
         Column("", lambda r: ""),
     )
 
@@ -78,12 +88,17 @@ class VariantsModel(ValueTableModel):
                 return
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == SPEED_COLUMN \
+                and role == Qt.ItemDataRole.FontRole:  # the predicted speed stands out
+            font = QFont()
+            font.setBold(True)
+            return font
         if index.isValid() and index.column() == FIT_COLUMN and role in (
                 Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole):
             b = self._rows[index.row()].badge
             if b is None:
                 return None
-            colour = QColor(b.colour)
+            colour = QColor(badge_colour(b.colour))
             return QBrush(colour) if role == Qt.ItemDataRole.ForegroundRole else colour
         return super().data(index, role)
 

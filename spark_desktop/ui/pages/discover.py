@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.search import SearchResultsModel
 from spark_desktop.ui.models.table import VALUE_ROLE
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, VariantsModel, variant_key
@@ -34,8 +35,10 @@ from spark_desktop.ui.widgets import record_table, replace_images
 
 SEARCH_DELAY_MS = 350
 PAGE_SIZE = 30
-SORTS = (("Most downloaded", "downloads"), ("Most liked", "likes"), ("Trending", "trending"),
-         ("Recently updated", "updated"))
+SORTS = ((QT_TRANSLATE_NOOP("DiscoverPage", "Most downloaded"), "downloads"),
+         (QT_TRANSLATE_NOOP("DiscoverPage", "Most liked"), "likes"),
+         (QT_TRANSLATE_NOOP("DiscoverPage", "Trending"), "trending"),
+         (QT_TRANSLATE_NOOP("DiscoverPage", "Recently updated"), "updated"))
 
 
 class SafeBrowser(QTextBrowser):
@@ -76,7 +79,7 @@ class RepoView(QWidget):
         self.services = services
         self.repo = ""
         self._generation = 0
-        back = QPushButton("← Results", clicked=self.back.emit)
+        back = QPushButton(self.tr("← Results"), clicked=self.back.emit)
         self.title = QLabel("")
         self.title.setProperty("role", "title")
         self.status = QLabel("")
@@ -92,7 +95,7 @@ class RepoView(QWidget):
         tablebox = QWidget()
         tl = QVBoxLayout(tablebox)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(QLabel("Files (one per quantization):"))
+        tl.addWidget(QLabel(self.tr("Files (one per quantization):")))
         tl.addWidget(self.table)
         split.addWidget(tablebox)
         split.setSizes([300, 260])
@@ -107,9 +110,9 @@ class RepoView(QWidget):
         generation = self._generation
         self.repo = repo
         self.title.setText(repo)
-        self.card.show_markdown("Loading the model card…")
+        self.card.show_markdown(self.tr("Loading the model card…"))
         self.variants.set_variants(())
-        self.status.setText("Listing files…")
+        self.status.setText(self.tr("Listing files…"))
 
         def current(fn: Any) -> Any:
             return lambda value: fn(value) if generation == self._generation else None
@@ -120,17 +123,19 @@ class RepoView(QWidget):
                   current(lambda e: self.status.setText(error_text(e))), parent=self)
 
     def _show_card(self, markdown: str) -> None:
-        self.card.show_markdown(markdown or "*This repository has no model card.*")
+        self.card.show_markdown(markdown or self.tr("*This repository has no model card.*"))
 
     def _show_variants(self, files: Any) -> None:
         self.status.setText(
-            "" if files.variants else "This repository has no GGUF model files.")
+            "" if files.variants else self.tr("This repository has no GGUF model files."))
         if files.gated:
-            self.status.setText("This model is gated: accept its licence on the Hub and log "
-                                "in (see Settings) before downloading.")
+            self.status.setText(self.tr("This model is gated: accept its licence on the Hub "
+                                        "and log in (see Settings) before downloading."))
         self.variants.set_variants(files.variants)
         for row, variant in enumerate(files.variants):
-            button = QPushButton("Download")
+            button = QPushButton(self.tr("Download"))
+            button.setAccessibleName(self.tr("Download {file}").format(file=variant.name))
+            decorate(button, "downloads")
             button.setEnabled(variant.complete)
             button.clicked.connect(lambda _=False, v=variant: self.download.emit(v))
             self.table.setIndexWidget(self.variants.index(row, DOWNLOAD_COLUMN), button)
@@ -169,12 +174,14 @@ class DiscoverPage(QWidget):
         self.services = services
         self._generation = 0
         self._page = 0
-        self.query = QLineEdit(placeholderText="Search GGUF models on Hugging Face "
-                                               "(e.g. qwen, gemma, llama)…")
+        self.query = QLineEdit(placeholderText=self.tr(
+            "Search GGUF models on Hugging Face (e.g. qwen, gemma, llama)…"))
+        self.query.setAccessibleName(self.tr("Search models"))
         self.query.setClearButtonEnabled(True)
         self.sort = QComboBox()
         for label, _key in SORTS:
-            self.sort.addItem(label)
+            self.sort.addItem(self.tr(label))
+        self.sort.setAccessibleName(self.tr("Sort by"))
         self.timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self.timer.timeout.connect(self.search)
         self.query.textChanged.connect(lambda _t: self.timer.start())
@@ -187,11 +194,11 @@ class DiscoverPage(QWidget):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.activated.connect(self._open_row)
         self.table.doubleClicked.connect(self._open_row)
-        self.more = QPushButton("More results", clicked=self.load_more)
+        self.more = QPushButton(self.tr("More results"), clicked=self.load_more)
         self.more.hide()
         results = QWidget()
         rl = QVBoxLayout(results)
-        title = QLabel("Discover")
+        title = QLabel(self.tr("Discover"))
         title.setProperty("role", "title")
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
@@ -233,7 +240,7 @@ class DiscoverPage(QWidget):
         generation = self._generation
         text, sort, page = self.query.text().strip(), SORTS[self.sort.currentIndex()][1], \
             self._page
-        self.status.setText("Searching…")
+        self.status.setText(self.tr("Searching…"))
 
         def done(results: tuple[Any, ...]) -> None:
             if generation != self._generation:
@@ -244,10 +251,12 @@ class DiscoverPage(QWidget):
                 self.results.append(results)
             self.more.setVisible(len(results) == PAGE_SIZE)
             where = fitview.target_label(self.services.target) \
-                if self.services.target is not None else "this machine"
-            self.status.setText("Open a model (double-click or Enter) to see its files and "
-                                f"whether they fit {where}." if self.results.rowCount()
-                                else "No GGUF models found.")
+                if self.services.target is not None else self.tr("this machine")
+            self.status.setText(self.tr(
+                "Open a model (double-click or Enter) to see its files and whether they fit "
+                "{target}.").format(target=where) if self.results.rowCount()
+                else self.tr("No GGUF models found. Try another word, or clear the search "
+                             "to see the most popular models."))
 
         def failed(exc: BaseException) -> None:
             if generation == self._generation:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from spark_desktop.ui import theme
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.downloads import (
     ACTIONS_COLUMN,
     PROGRESS_COLUMN,
@@ -32,19 +31,30 @@ from spark_desktop.ui.services import Services
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a progress bar with the amount as its text."""
+    """Draws the Progress column as a rounded bar in the theme's colours with the amount
+    as its text (a style sheet's progress bar does not fit a table cell)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(index.data(PROGRESS_ROLE) or 0)
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        bar.textVisible = True
-        bar.state = option.state
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+        c = theme.colours()
+        rect = QRectF(option.rect.adjusted(4, 7, -4, -7))
+        done = min(max(int(index.data(PROGRESS_ROLE) or 0), 0), 1000) / 1000
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor(c.border))
+        painter.setBrush(QColor(c.raised))
+        painter.drawRoundedRect(rect, 6, 6)
+        if done > 0:
+            painter.setPen(Qt.PenStyle.NoPen)
+            chunk = QColor(c.accent)
+            chunk.setAlpha(90)  # a tint: the amount stays readable over it
+            painter.setBrush(chunk)
+            painter.drawRoundedRect(QRectF(rect.x(), rect.y(), rect.width() * done,
+                                           rect.height()), 6, 6)
+        painter.setPen(QColor(c.text))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                         str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        painter.restore()
 
 
 class JobActions(QWidget):
@@ -56,11 +66,13 @@ class JobActions(QWidget):
         downloads = services.downloads
         row = QHBoxLayout(self)
         row.setContentsMargins(2, 0, 2, 0)
-        self.pause = QPushButton("Pause", clicked=lambda: downloads.pause(job_id))
-        self.resume = QPushButton("Resume", clicked=lambda: downloads.resume(job_id))
-        self.retry = QPushButton("Retry", clicked=lambda: downloads.resume(job_id))
-        self.cancel = QPushButton("Cancel", clicked=lambda: downloads.cancel(job_id))
-        for b in (self.pause, self.resume, self.retry, self.cancel):
+        self.pause = QPushButton(self.tr("Pause"), clicked=lambda: downloads.pause(job_id))
+        self.resume = QPushButton(self.tr("Resume"), clicked=lambda: downloads.resume(job_id))
+        self.retry = QPushButton(self.tr("Retry"), clicked=lambda: downloads.resume(job_id))
+        self.cancel = QPushButton(self.tr("Cancel"), clicked=lambda: downloads.cancel(job_id))
+        for b, name in ((self.pause, "pause"), (self.resume, "load"), (self.retry, "refresh"),
+                        (self.cancel, "stop")):
+            decorate(b, name)
             row.addWidget(b)
 
     def show_state(self, state: str) -> None:
@@ -88,13 +100,14 @@ class DownloadsPage(QWidget):
         header.resizeSection(PROGRESS_COLUMN, 220)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(ACTIONS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel("No downloads yet. Find a model in Discover and press Download.")
+        self.empty = QLabel(self.tr(
+            "No downloads yet. Find a model in Discover and press Download."))
         self.empty.setProperty("role", "muted")
         self.error = QLabel("")
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
-        title = QLabel("Downloads")
+        title = QLabel(self.tr("Downloads"))
         title.setProperty("role", "title")
         layout = QVBoxLayout(self)
         layout.addWidget(title)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -19,10 +19,13 @@ from PySide6.QtWidgets import (
 from spark_desktop.ui import fitview
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.recommended import RECOMMENDED, Recommendation
 from spark_desktop.ui.services import Services
+from spark_desktop.ui.theme import badge_colour
 
 GIB = 1024 ** 3
+translate = QCoreApplication.translate
 
 
 def machine_text(machine: Any) -> str:
@@ -30,13 +33,16 @@ def machine_text(machine: Any) -> str:
     ram = round(machine.memory_total / GIB)
     gpus = machine.gpus
     if any("GB10" in g.name for g in gpus):
-        return "DGX Spark — 128 GB unified memory"
+        return translate("FirstRunPage", "DGX Spark — 128 GB unified memory")
     if not gpus:
-        return f"Linux PC — {ram} GB RAM, no NVIDIA GPU"
+        return translate("FirstRunPage", "Linux PC — {ram} GB RAM, no NVIDIA GPU").format(
+            ram=ram)
     if machine.unified_memory:
-        return f"Linux PC — {ram} GB unified memory ({gpus[0].name})"
+        return translate("FirstRunPage", "Linux PC — {ram} GB unified memory ({gpu})").format(
+            ram=ram, gpu=gpus[0].name)
     vram = round((gpus[0].memory_total or 0) / GIB)
-    return f"Linux PC — {ram} GB RAM, {gpus[0].name} with {vram} GB"
+    return translate("FirstRunPage", "Linux PC — {ram} GB RAM, {gpu} with {vram} GB").format(
+        ram=ram, gpu=gpus[0].name, vram=vram)
 
 
 class RecommendationCard(QFrame):
@@ -49,14 +55,17 @@ class RecommendationCard(QFrame):
         self.rec = rec
         self.where = where  # the planning target in words: "this machine", "a DGX Spark"
         self.variant: Any = None
+        self.setObjectName("card")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         grid = QGridLayout(self)
         self.title = QLabel(f"<b>{rec.title}</b> · {rec.quant} · ≈ {human_bytes(rec.approx_size)}")
-        self.badge = QLabel("checking the fit…")
-        why = QLabel(rec.why)
+        self.badge = QLabel(self.tr("checking the fit…"))
+        why = QLabel(translate("Recommendation", rec.why))
         why.setWordWrap(True)
         self.speed = QLabel("")
-        self.button = QPushButton("Download")
+        self.button = QPushButton(self.tr("Download"))
+        self.button.setAccessibleName(self.tr("Download {model}").format(model=rec.title))
+        decorate(self.button, "downloads")
         self.button.setEnabled(False)
         self.button.clicked.connect(lambda: self.download.emit(self.variant))
         grid.addWidget(self.title, 0, 0)
@@ -69,16 +78,17 @@ class RecommendationCard(QFrame):
     def checked(self, variant: Any, est: Any) -> None:
         self.variant = variant
         b = fitview.badge(est)
-        self.badge.setText(f"<b style='color:{b.colour}'>{b.text}</b>")
+        self.badge.setText(f"<b style='color:{badge_colour(b.colour)}'>{b.text}</b>")
         self.badge.setToolTip(b.reason)
         self.title.setText(f"<b>{self.rec.title}</b> · {variant.quant} · "
                            f"{human_bytes(variant.size)}")
-        self.speed.setText(f"{fitview.decode_speed_text(est)} on {self.where}. {b.reason}")
+        self.speed.setText(self.tr("{speed} on {target}. {reason}").format(
+            speed=fitview.decode_speed_text(est), target=self.where, reason=b.reason))
         self.button.setEnabled(b.level != "no")
         self.setVisible(b.level != "no")
 
     def unknown(self, reason: str) -> None:
-        self.badge.setText("fit unknown")
+        self.badge.setText(self.tr("fit unknown"))
         self.speed.setText(reason)
 
 
@@ -90,9 +100,9 @@ class FirstRunPage(QWidget):
         super().__init__(parent)
         self.services = services
         self.cards: list[RecommendationCard] = []
-        title = QLabel("Welcome to Spark Desktop")
+        title = QLabel(self.tr("Welcome to Spark Desktop"))
         title.setProperty("role", "title")
-        self.machine = QLabel("Looking at this machine…")
+        self.machine = QLabel(self.tr("Looking at this machine…"))
         self.machine.setStyleSheet("font-size: 13pt;")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -104,7 +114,7 @@ class FirstRunPage(QWidget):
         for w in (title, self.machine, self.intro, self.status):
             column.addWidget(w)
         column.addLayout(self.list)
-        browse = QPushButton("Browse all models in Discover", clicked=self.browse.emit)
+        browse = QPushButton(self.tr("Browse all models in Discover"), clicked=self.browse.emit)
         column.addWidget(browse)
         column.addStretch(1)
         scroll = QScrollArea(widgetResizable=True)
@@ -112,14 +122,14 @@ class FirstRunPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
-        self._describe("this machine")
+        self._describe(self.tr("this machine"))
         if services.machine is not None:
             self._machine_ready(services.machine)
         services.machine_ready.connect(self._machine_ready)
 
     def _describe(self, where: str) -> None:
-        self.intro.setText(f"Models that fit {where} — one click downloads one; then load it "
-                           "in My Models and chat.")
+        self.intro.setText(self.tr("Models that fit {target} — one click downloads one; then "
+                                   "load it in My Models and chat.").format(target=where))
 
     def _machine_ready(self, machine: Any) -> None:
         if self.cards:
@@ -128,8 +138,9 @@ class FirstRunPage(QWidget):
         where = fitview.target_label(target)
         if self.services.plans_elsewhere:  # settings plan for a Spark (or a size), not here
             self.machine.setText(fitview.planning_text(target))
-            self.machine.setToolTip(f"This computer: {machine_text(machine)}. Fit and speed "
-                                    f"below are for {where} (\"target\" in settings.json).")
+            self.machine.setToolTip(self.tr(
+                "This computer: {machine}. Fit and speed below are for {target} (\"target\" "
+                "in settings.json).").format(machine=machine_text(machine), target=where))
         else:
             self.machine.setText(machine_text(machine))
         self._describe(where)
@@ -143,8 +154,8 @@ class FirstRunPage(QWidget):
             self.list.addWidget(card)
             self._check(card)
         if not self.cards:
-            self.status.setText(f"None of our suggestions fits the memory of {where}; "
-                                "Discover shows smaller models.")
+            self.status.setText(self.tr("None of our suggestions fits the memory of {target}; "
+                                        "Discover shows smaller models.").format(target=where))
 
     def _check(self, card: RecommendationCard) -> None:
         """Read the suggestion's header from the Hub and estimate its fit here."""
@@ -163,7 +174,7 @@ class FirstRunPage(QWidget):
         from spark_desktop.hub import OfflineError
 
         if isinstance(exc, OfflineError):
-            card.unknown("Its fit is checked as soon as the Hub can be reached.")
+            card.unknown(self.tr("Its fit is checked as soon as the Hub can be reached."))
             self.status.setText(error_text(exc))
         else:
             card.unknown(error_text(exc))

@@ -23,15 +23,12 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.ui.bridges import error_text, run_async
-from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.format import display_name, human_bytes
+from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.local import LocalModelsModel
 from spark_desktop.ui.pages.load_dialog import LoadDialog
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.widgets import record_table
-
-
-def display_name(model: Any) -> str:
-    return f"{model.repo.split('/')[-1]} · {model.quant}" if model.repo else model.name
 
 
 class ModelsPage(QWidget):
@@ -47,23 +44,28 @@ class ModelsPage(QWidget):
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.doubleClicked.connect(lambda _i: self.request_load())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
-        self.load_button = QPushButton("Load…", clicked=self.request_load)
-        self.unload_button = QPushButton("Unload", clicked=self.unload_selected)
-        self.delete_button = QPushButton("Delete…", clicked=self.request_delete)
-        self.refresh_button = QPushButton("Refresh", clicked=services.refresh_library)
-        self.chat_button = QPushButton("Chat", clicked=self.chat_requested.emit)
+        self.load_button = QPushButton(self.tr("Load…"), clicked=self.request_load)
+        self.unload_button = QPushButton(self.tr("Unload"), clicked=self.unload_selected)
+        self.delete_button = QPushButton(self.tr("Delete…"), clicked=self.request_delete)
+        self.refresh_button = QPushButton(self.tr("Refresh"), clicked=services.refresh_library)
+        self.chat_button = QPushButton(self.tr("Chat"), clicked=self.chat_requested.emit)
+        self.table.setAccessibleName(self.tr("Models on this machine"))
+        for button, name in ((self.load_button, "load"), (self.unload_button, "unload"),
+                             (self.delete_button, "delete"),
+                             (self.refresh_button, "refresh"), (self.chat_button, "chat")):
+            decorate(button, name)
         buttons = QHBoxLayout()
         for b in (self.load_button, self.unload_button, self.chat_button, self.delete_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
-        self.state = QLabel("No model loaded.")
+        self.state = QLabel(self.tr("No model loaded."))
         self.state.setWordWrap(True)
         self.progress = QProgressBar(maximum=0)  # the host does not report progress
         self.progress.hide()
-        self.empty = QLabel("No models on this machine yet. Find one in Discover.")
+        self.empty = QLabel(self.tr("No models on this machine yet. Find one in Discover."))
         self.empty.setProperty("role", "muted")
-        title = QLabel("My Models")
+        title = QLabel(self.tr("My Models"))
         title.setProperty("role", "title")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -116,9 +118,10 @@ class ModelsPage(QWidget):
         if model is None:
             return
         if model.problem:
-            self.state.setText(f"{display_name(model)} cannot be loaded: {model.problem}")
+            self.state.setText(self.tr("{model} cannot be loaded: {problem}").format(
+                model=display_name(model), problem=model.problem))
             return
-        self.state.setText(f"Reading {display_name(model)}…")
+        self.state.setText(self.tr("Reading {model}…").format(model=display_name(model)))
         path = model.path
         target, name = self.services.target, self.services.settings.target
 
@@ -167,11 +170,11 @@ class ModelsPage(QWidget):
         if model is None:
             return
         self.confirm = QMessageBox(
-            QMessageBox.Icon.Warning, "Delete model",
-            f"Delete {display_name(model)} ({human_bytes(model.size)}) from this machine?\n"
-            f"{model.path}",
+            QMessageBox.Icon.Warning, self.tr("Delete model"),
+            self.tr("Delete {model} ({size}) from this machine?\n{path}").format(
+                model=display_name(model), size=human_bytes(model.size), path=model.path),
             QMessageBox.StandardButton.Cancel, self)
-        delete = self.confirm.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        delete = self.confirm.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
         self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
         self.confirm.buttonClicked.connect(
             lambda b: self.delete(model) if b is delete else None)
@@ -181,7 +184,7 @@ class ModelsPage(QWidget):
         """Delete `model` (unloading it first when it is loaded)."""
         if self.services.host.entry(model.name) is not None:
             self.services.host.unload(model.name)
-        self.state.setText(f"Deleting {display_name(model)}…")
+        self.state.setText(self.tr("Deleting {model}…").format(model=display_name(model)))
 
         def remove() -> int:
             from spark_desktop import library
@@ -189,7 +192,8 @@ class ModelsPage(QWidget):
             return library.remove(model)
 
         def removed(freed: int) -> None:
-            self.state.setText(f"Deleted {display_name(model)}; {human_bytes(freed)} freed.")
+            self.state.setText(self.tr("Deleted {model}; {size} freed.").format(
+                model=display_name(model), size=human_bytes(freed)))
             self.services.refresh_library()
 
         run_async(remove, removed, lambda e: self.state.setText(error_text(e)), parent=self)

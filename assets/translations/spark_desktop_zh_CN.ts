@@ -1,0 +1,1008 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>Banner</name>
+    <message>
+        <source>Reload model</source>
+        <translation>重新加载模型</translation>
+    </message>
+</context>
+<context>
+    <name>ChatHeader</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>System prompt and sampling for this conversation</source>
+        <translation>此对话的系统提示词与采样参数</translation>
+    </message>
+</context>
+<context>
+    <name>ChatPage</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>消息列表</translation>
+    </message>
+    <message>
+        <source>Start a conversation: type below and press Enter.</source>
+        <translation>开始对话：在下方输入内容，按 Enter 发送。</translation>
+    </message>
+    <message>
+        <source>Editing a message: Enter sends it as a new branch, Esc cancels.</source>
+        <translation>正在编辑消息：按 Enter 作为新分支发送，按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>No model is loaded. Pick one in the header or in My Models, then send again.</source>
+        <translation>尚未加载模型。请在上方或“我的模型”中选择一个模型，然后重新发送。</translation>
+    </message>
+    <message>
+        <source>No model is loaded; load one to regenerate.</source>
+        <translation>尚未加载模型；加载模型后才能重新生成。</translation>
+    </message>
+    <message>
+        <source>Stop the reply before deleting this conversation.</source>
+        <translation>请先停止回复，再删除此对话。</translation>
+    </message>
+</context>
+<context>
+    <name>Columns</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation>点赞</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>访问权限</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>能否运行</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Message the model — Enter sends, Shift+Enter adds a line</source>
+        <translation>给模型发消息 — Enter 发送，Shift+Enter 换行</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复 (Esc)</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>发送 (Enter)</translation>
+    </message>
+</context>
+<context>
+    <name>ContextMeter</name>
+    <message>
+        <source>Context used</source>
+        <translation>已用上下文</translation>
+    </message>
+    <message>
+        <source>context: no model</source>
+        <translation>上下文：未加载模型</translation>
+    </message>
+    <message>
+        <source>Load a model to see how much of its context this chat uses.</source>
+        <translation>加载模型后，可查看此对话占用了多少上下文。</translation>
+    </message>
+    <message>
+        <source>{used} / {total} tokens</source>
+        <translation>{used} / {total} 个 token</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n older message(s) no longer fit and were left out of the last prompt.</source>
+        <translation>
+            <numerusform>有 %n 条较早的消息超出上下文长度，未包含在上一次提示中。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>This conversation used {used} of the model&apos;s {total}-token context in its last reply.</source>
+        <translation>此对话在上一次回复中使用了模型 {total} token 上下文中的 {used} 个。</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新对话 (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Search all chats (Ctrl+K)</source>
+        <translation>搜索全部对话 (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Search all chats</source>
+        <translation>搜索全部对话</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>对话列表</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Unpin</source>
+        <translation>取消置顶</translation>
+    </message>
+    <message>
+        <source>Pin to top</source>
+        <translation>置顶</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Rename conversation</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete this conversation and all its messages? This cannot be undone.</source>
+        <translation>删除此对话及其全部消息？此操作无法撤销。</translation>
+    </message>
+</context>
+<context>
+    <name>DiscoverPage</name>
+    <message>
+        <source>Most downloaded</source>
+        <translation>下载最多</translation>
+    </message>
+    <message>
+        <source>Most liked</source>
+        <translation>点赞最多</translation>
+    </message>
+    <message>
+        <source>Trending</source>
+        <translation>热门趋势</translation>
+    </message>
+    <message>
+        <source>Recently updated</source>
+        <translation>最近更新</translation>
+    </message>
+    <message>
+        <source>Search GGUF models on Hugging Face (e.g. qwen, gemma, llama)…</source>
+        <translation>在 Hugging Face 上搜索 GGUF 模型（例如 qwen、gemma、llama）…</translation>
+    </message>
+    <message>
+        <source>Search models</source>
+        <translation>搜索模型</translation>
+    </message>
+    <message>
+        <source>Sort by</source>
+        <translation>排序方式</translation>
+    </message>
+    <message>
+        <source>More results</source>
+        <translation>更多结果</translation>
+    </message>
+    <message>
+        <source>Discover</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>正在搜索…</translation>
+    </message>
+    <message>
+        <source>this machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Open a model (double-click or Enter) to see its files and whether they fit {target}.</source>
+        <translation>打开一个模型（双击或按 Enter），查看它的文件以及能否在 {target} 上运行。</translation>
+    </message>
+    <message>
+        <source>No GGUF models found. Try another word, or clear the search to see the most popular models.</source>
+        <translation>没有找到 GGUF 模型。换个关键词试试，或清空搜索框查看最热门的模型。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsModel</name>
+    <message>
+        <source>Waiting</source>
+        <extracomment>The role giving a row&apos;s progress as 0..1000 (for the progress-bar delegate).</extracomment>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>下载中</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Failed: {error}</source>
+        <translation>失败：{error}</translation>
+    </message>
+    <message>
+        <source>Done, checksum verified</source>
+        <translation>已完成，校验和已验证</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsPage</name>
+    <message>
+        <source>No downloads yet. Find a model in Discover and press Download.</source>
+        <translation>还没有下载任务。在“发现”中找到模型，点击“下载”即可。</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+</context>
+<context>
+    <name>EngineBridge</name>
+    <message>
+        <source>The model engine stopped unexpectedly; the conversation is kept. Load the model again to continue.</source>
+        <translation>推理引擎意外停止；对话内容已保留。重新加载模型即可继续。</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunPage</name>
+    <message>
+        <source>DGX Spark — 128 GB unified memory</source>
+        <translation>DGX Spark — 128 GB 统一内存</translation>
+    </message>
+    <message>
+        <source>Linux PC — {ram} GB RAM, no NVIDIA GPU</source>
+        <translation>Linux 电脑 — {ram} GB 内存，无 NVIDIA 显卡</translation>
+    </message>
+    <message>
+        <source>Linux PC — {ram} GB unified memory ({gpu})</source>
+        <translation>Linux 电脑 — {ram} GB 统一内存（{gpu}）</translation>
+    </message>
+    <message>
+        <source>Linux PC — {ram} GB RAM, {gpu} with {vram} GB</source>
+        <translation>Linux 电脑 — {ram} GB 内存，{gpu}（{vram} GB 显存）</translation>
+    </message>
+    <message>
+        <source>Welcome to Spark Desktop</source>
+        <translation>欢迎使用 Spark Desktop</translation>
+    </message>
+    <message>
+        <source>Looking at this machine…</source>
+        <translation>正在检测本机配置…</translation>
+    </message>
+    <message>
+        <source>Browse all models in Discover</source>
+        <translation>在“发现”中浏览全部模型</translation>
+    </message>
+    <message>
+        <source>this machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Models that fit {target} — one click downloads one; then load it in My Models and chat.</source>
+        <translation>以下模型可在 {target} 上运行 — 一键下载，然后在“我的模型”中加载即可开始对话。</translation>
+    </message>
+    <message>
+        <source>This computer: {machine}. Fit and speed below are for {target} (&quot;target&quot; in settings.json).</source>
+        <translation>本机：{machine}。下方的可运行性与速度针对 {target} 估算（见 settings.json 中的 &quot;target&quot;）。</translation>
+    </message>
+    <message>
+        <source>None of our suggestions fits the memory of {target}; Discover shows smaller models.</source>
+        <translation>推荐的模型都超出了 {target} 的内存；可在“发现”中寻找更小的模型。</translation>
+    </message>
+    <message>
+        <source>Its fit is checked as soon as the Hub can be reached.</source>
+        <translation>连接到 Hub 后会立即检查能否运行。</translation>
+    </message>
+</context>
+<context>
+    <name>JobActions</name>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <source>Same as the system</source>
+        <extracomment>The choices of Settings → Language, in the order shown: (settings value, label). A language is named in itself; &quot;system&quot; is translated (language_choices()).</extracomment>
+        <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>LocalModelsModel</name>
+    <message>
+        <source>downloads</source>
+        <translation>下载目录</translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <source>extra folder</source>
+        <translation>额外文件夹</translation>
+    </message>
+    <message>
+        <source>imported</source>
+        <translation>已导入</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Discover</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>My Models</source>
+        <translation>我的模型</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Get started</source>
+        <translation>快速开始</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <source>Opening your conversations…</source>
+        <translation>正在打开你的对话…</translation>
+    </message>
+    <message>
+        <source>The chat could not open: {error}</source>
+        <translation>无法打开对话：{error}</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未加载</translation>
+    </message>
+    <message>
+        <source>loading {percent} %</source>
+        <translation>加载中 {percent}%</translation>
+    </message>
+    <message>
+        <source>&amp;Spark Desktop</source>
+        <translation>&amp;Spark Desktop</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>loading</source>
+        <translation>加载中</translation>
+    </message>
+    <message>
+        <source>loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>Planning for {target}</source>
+        <translation>按 {target} 估算</translation>
+    </message>
+    <message>
+        <source>Fit badges and speed estimates are for {target}; the memory figure is this machine&apos;s.</source>
+        <translation>可运行标记和速度估算针对 {target}；内存占用数字是本机的。</translation>
+    </message>
+    <message>
+        <source>{used} of {pool} in use</source>
+        <translation>已用 {used} / {pool}</translation>
+    </message>
+    <message>
+        <source>Memory the loaded model uses on {machine}, of the {pool} it can give a model.</source>
+        <translation>已加载模型在 {machine} 上占用的内存，可供模型使用的总量为 {pool}。</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryBar</name>
+    <message>
+        <source>Free: {free} of {pool}</source>
+        <translation>空闲：{free} / {pool}</translation>
+    </message>
+</context>
+<context>
+    <name>MessageDelegate</name>
+    <message>
+        <source>Reached the reply length limit.</source>
+        <translation>已达到回复长度上限。</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>The engine stopped during this reply; the text so far is kept.</source>
+        <translation>推理引擎在回复过程中停止；已生成的内容已保留。</translation>
+    </message>
+    <message>
+        <source>Interrupted (the app or engine stopped); the text so far is kept.</source>
+        <translation>已中断（应用或推理引擎已停止）；已生成的内容已保留。</translation>
+    </message>
+    <message>
+        <source>%n tokens</source>
+        <translation>%n 个 token</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message numerus="yes">
+        <source>Thinking · %n words</source>
+        <translation>
+            <numerusform>思考过程 · %n 词</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>正在生成…</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>Choose a model…</source>
+        <translation>选择模型…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>Load…</source>
+        <translation>加载…</translation>
+    </message>
+    <message>
+        <source>Unload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Models on this machine</source>
+        <translation>本机上的模型</translation>
+    </message>
+    <message>
+        <source>No model loaded.</source>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>No models on this machine yet. Find one in Discover.</source>
+        <translation>本机还没有模型。去“发现”里找一个吧。</translation>
+    </message>
+    <message>
+        <source>My Models</source>
+        <translation>我的模型</translation>
+    </message>
+    <message>
+        <source>{model} cannot be loaded: {problem}</source>
+        <translation>无法加载 {model}：{problem}</translation>
+    </message>
+    <message>
+        <source>Reading {model}…</source>
+        <translation>正在读取 {model}…</translation>
+    </message>
+    <message>
+        <source>Loading {model}…</source>
+        <translation>正在加载 {model}…</translation>
+    </message>
+    <message>
+        <source>{model} is loaded ({memory} in memory, {seconds} s). Go to Chat to talk to it.</source>
+        <translation>{model} 已加载（占用内存 {memory}，用时 {seconds} 秒）。前往“对话”开始聊天。</translation>
+    </message>
+    <message>
+        <source>The model did not load: {reason}</source>
+        <translation>模型加载失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{reason} Press Reload to load it again.</source>
+        <translation>{reason} 点击“重新加载”可再次加载。</translation>
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Delete {model} ({size}) from this machine?
+{path}</source>
+        <translation>要从本机删除 {model}（{size}）吗？
+{path}</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleting {model}…</source>
+        <translation>正在删除 {model}…</translation>
+    </message>
+    <message>
+        <source>Deleted {model}; {size} freed.</source>
+        <translation>已删除 {model}，释放了 {size}。</translation>
+    </message>
+</context>
+<context>
+    <name>Recommendation</name>
+    <message>
+        <source>OpenAI&apos;s open mixture-of-experts model: strong reasoning, fast because only 5B parameters work per token. Made for a 128 GB machine.</source>
+        <translation>OpenAI 的开放权重混合专家（MoE）模型：推理能力强，每个 token 只激活 5B 参数，因此速度快。专为 128 GB 内存的机器打造。</translation>
+    </message>
+    <message>
+        <source>A quick all-rounder (3B active parameters) with a long context.</source>
+        <translation>快速的全能型模型（激活参数 3B），支持长上下文。</translation>
+    </message>
+    <message>
+        <source>A capable reasoning model that fits a 16 GB GPU.</source>
+        <translation>能力出色的推理模型，16 GB 显存即可运行。</translation>
+    </message>
+    <message>
+        <source>Google&apos;s mid-size model: good writing and many languages.</source>
+        <translation>Google 的中等规模模型：文笔好，支持多种语言。</translation>
+    </message>
+    <message>
+        <source>Small and fast; runs well even without a GPU.</source>
+        <translation>小巧快速；没有显卡也能流畅运行。</translation>
+    </message>
+    <message>
+        <source>Meta&apos;s small model: quick answers on any machine.</source>
+        <translation>Meta 的小模型：在任何机器上都能快速作答。</translation>
+    </message>
+</context>
+<context>
+    <name>RecommendationCard</name>
+    <message>
+        <source>checking the fit…</source>
+        <translation>正在检查能否运行…</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download {model}</source>
+        <translation>下载 {model}</translation>
+    </message>
+    <message>
+        <source>{speed} on {target}. {reason}</source>
+        <translation>在 {target} 上 {speed}。{reason}</translation>
+    </message>
+    <message>
+        <source>fit unknown</source>
+        <translation>能否运行未知</translation>
+    </message>
+</context>
+<context>
+    <name>RepoView</name>
+    <message>
+        <source>← Results</source>
+        <translation>← 搜索结果</translation>
+    </message>
+    <message>
+        <source>Files (one per quantization):</source>
+        <translation>文件（每种量化一个）：</translation>
+    </message>
+    <message>
+        <source>Loading the model card…</source>
+        <translation>正在加载模型卡片…</translation>
+    </message>
+    <message>
+        <source>Listing files…</source>
+        <translation>正在列出文件…</translation>
+    </message>
+    <message>
+        <source>*This repository has no model card.*</source>
+        <translation>*此仓库没有模型卡片。*</translation>
+    </message>
+    <message>
+        <source>This repository has no GGUF model files.</source>
+        <translation>此仓库没有 GGUF 模型文件。</translation>
+    </message>
+    <message>
+        <source>This model is gated: accept its licence on the Hub and log in (see Settings) before downloading.</source>
+        <translation>此模型需要授权：请先在 Hub 上接受其许可协议并登录（见“设置”），然后再下载。</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download {file}</source>
+        <translation>下载 {file}</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingPanel</name>
+    <message>
+        <source>System prompt (optional): how the model should behave</source>
+        <translation>系统提示词（可选）：告诉模型应该如何表现</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>0 = always the most likely word</source>
+        <translation>0 = 总是选择可能性最高的词</translation>
+    </message>
+    <message>
+        <source>0 = no limit</source>
+        <translation>0 = 不限制</translation>
+    </message>
+    <message>
+        <source>0 = until the model stops</source>
+        <translation>0 = 直到模型自行停止</translation>
+    </message>
+    <message>
+        <source>-1 = a new seed each time</source>
+        <translation>-1 = 每次使用新的随机种子</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top p</source>
+        <translation>Top p</translation>
+    </message>
+    <message>
+        <source>Top k</source>
+        <translation>Top k</translation>
+    </message>
+    <message>
+        <source>Min p</source>
+        <translation>Min p</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+</context>
+<context>
+    <name>SearchResultsModel</name>
+    <message>
+        <source>gated</source>
+        <translation>需授权</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>公开</translation>
+    </message>
+    <message>
+        <source>Accept the licence on the Hub and log in to download</source>
+        <translation>在 Hub 上接受许可协议并登录后即可下载</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Go to Chat</source>
+        <extracomment>(keys, what they do): the window&apos;s shortcuts and the keys of its widgets, in English.</extracomment>
+        <translation>前往“对话”</translation>
+    </message>
+    <message>
+        <source>Go to Discover</source>
+        <translation>前往“发现”</translation>
+    </message>
+    <message>
+        <source>Go to Downloads</source>
+        <translation>前往“下载”</translation>
+    </message>
+    <message>
+        <source>Go to My Models</source>
+        <translation>前往“我的模型”</translation>
+    </message>
+    <message>
+        <source>Go to Settings</source>
+        <translation>前往“设置”</translation>
+    </message>
+    <message>
+        <source>Start a new chat</source>
+        <translation>开始新对话</translation>
+    </message>
+    <message>
+        <source>Search all chats</source>
+        <translation>搜索全部对话</translation>
+    </message>
+    <message>
+        <source>Edit your last message</source>
+        <translation>编辑你的上一条消息</translation>
+    </message>
+    <message>
+        <source>Regenerate the last reply</source>
+        <translation>重新生成上一条回复</translation>
+    </message>
+    <message>
+        <source>Copy the last reply</source>
+        <translation>复制上一条回复</translation>
+    </message>
+    <message>
+        <source>Send the message (in the message box)</source>
+        <translation>发送消息（在输入框中）</translation>
+    </message>
+    <message>
+        <source>New line in the message box</source>
+        <translation>在输入框中换行</translation>
+    </message>
+    <message>
+        <source>Stop the reply, or stop editing a message</source>
+        <translation>停止回复，或退出消息编辑</translation>
+    </message>
+    <message>
+        <source>Move to the next control</source>
+        <translation>移到下一个控件</translation>
+    </message>
+    <message>
+        <source>Move to the previous control</source>
+        <translation>移到上一个控件</translation>
+    </message>
+    <message>
+        <source>Rename, pin or delete the selected chat</source>
+        <translation>重命名、置顶或删除选中的对话</translation>
+    </message>
+    <message>
+        <source>Show this list of shortcuts</source>
+        <translation>显示此快捷键列表</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Everything in Spark Desktop can be reached with the keyboard.</source>
+        <translation>Spark Desktop 的所有功能都可以用键盘操作。</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+</context>
+<context>
+    <name>VariantsModel</name>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>checking…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <source>incomplete</source>
+        <translation>不完整</translation>
+    </message>
+    <message>
+        <source>On {target}: {reason}</source>
+        <translation>在 {target} 上：{reason}</translation>
+    </message>
+    <message>
+        <source>Some parts of this split model are missing on the Hub.</source>
+        <translation>此分卷模型在 Hub 上缺少部分文件。</translation>
+    </message>
+    <message>
+        <source>Predicted decode speed on {target}</source>
+        <translation>在 {target} 上的预计生成速度</translation>
+    </message>
+</context>
+<context>
+    <name>bridges</name>
+    <message>
+        <source>Something went wrong: {error}</source>
+        <translation>出错了：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <source>You are offline; search needs the internet. Your models and chats still work.</source>
+        <extracomment>Fixed sentences of the Qt-free core&apos;s errors that the window shows often, marked for translation here (the core has no catalogue): error_text looks each error&apos;s sentence up in the context &quot;errors&quot;, so any sentence listed gets its translation, others stay English.</extracomment>
+        <translation>当前处于离线状态；搜索需要联网。本地模型和对话仍可正常使用。</translation>
+    </message>
+    <message>
+        <source>You are offline; listing a repository&apos;s files needs the internet. Your models and chats still work.</source>
+        <translation>当前处于离线状态；列出仓库文件需要联网。本地模型和对话仍可正常使用。</translation>
+    </message>
+    <message>
+        <source>You are offline; the model card needs the internet.</source>
+        <translation>当前处于离线状态；查看模型卡片需要联网。</translation>
+    </message>
+</context>
+</TS>
