@@ -42,12 +42,12 @@
         <translation>正在编辑消息：按 Enter 作为新分支发送，按 Esc 取消。</translation>
     </message>
     <message>
-        <source>No model is loaded. Pick one in the header or in My Models, then send again.</source>
-        <translation>尚未加载模型。请在上方或“我的模型”中选择一个模型，然后重新发送。</translation>
+        <source>No model is loaded. Load one in My Models, then send again.</source>
+        <translation>尚未加载模型。请先在“我的模型”中加载一个，然后再发送。</translation>
     </message>
     <message>
-        <source>No model is loaded; load one to regenerate.</source>
-        <translation>尚未加载模型；加载模型后才能重新生成。</translation>
+        <source>{0} is not loaded any more (it was unloaded, or sat unused for an hour). Reload it, or pick another in the header.</source>
+        <translation>{0} 已不在内存中（被卸载，或闲置超过一小时）。请重新加载，或在顶部选择其他模型。</translation>
     </message>
     <message>
         <source>Stop the reply before deleting this conversation.</source>
@@ -339,13 +339,6 @@
     </message>
 </context>
 <context>
-    <name>EngineBridge</name>
-    <message>
-        <source>The model engine stopped unexpectedly; the conversation is kept. Load the model again to continue.</source>
-        <translation>推理引擎意外停止；对话内容已保留。重新加载模型即可继续。</translation>
-    </message>
-</context>
-<context>
     <name>FirstRunPage</name>
     <message>
         <source>DGX Spark — 128 GB unified memory</source>
@@ -461,6 +454,10 @@
         <translation>我的模型</translation>
     </message>
     <message>
+        <source>Server</source>
+        <translation>服务</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -477,6 +474,10 @@
         <translation>正在打开你的对话…</translation>
     </message>
     <message>
+        <source>Your conversations stay locked: the passphrase was not given. Restart Spark Desktop to try again.</source>
+        <translation>你的对话仍处于锁定状态：未输入口令。请重新启动 Spark Desktop 再试。</translation>
+    </message>
+    <message>
         <source>The chat could not open: {error}</source>
         <translation>无法打开对话：{error}</translation>
     </message>
@@ -488,9 +489,23 @@
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
+    <message numerus="yes">
+        <source>%n model(s) loaded</source>
+        <translation>
+            <numerusform>已加载 %n 个模型</numerusform>
+        </translation>
+    </message>
     <message>
-        <source>loading {percent} %</source>
-        <translation>加载中 {percent}%</translation>
+        <source>loading {0}</source>
+        <translation>正在加载 {0}</translation>
+    </message>
+    <message>
+        <source>{0} of {1} in use</source>
+        <translation>已用 {0} / 共 {1}</translation>
+    </message>
+    <message>
+        <source>Memory the loaded models use on {0}, of the {1} the model host may fill.</source>
+        <translation>已加载模型在{0}上占用的内存，模型主机最多可用 {1}。</translation>
     </message>
     <message>
         <source>&amp;Spark Desktop</source>
@@ -513,10 +528,6 @@
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
-        <source>loading</source>
-        <translation>加载中</translation>
-    </message>
-    <message>
         <source>loaded</source>
         <translation>已加载</translation>
     </message>
@@ -527,14 +538,6 @@
     <message>
         <source>Fit badges and speed estimates are for {target}; the memory figure is this machine&apos;s.</source>
         <translation>可运行标记和速度估算针对 {target}；内存占用数字是本机的。</translation>
-    </message>
-    <message>
-        <source>{used} of {pool} in use</source>
-        <translation>已用 {used} / {pool}</translation>
-    </message>
-    <message>
-        <source>Memory the loaded model uses on {machine}, of the {pool} it can give a model.</source>
-        <translation>已加载模型在 {machine} 上占用的内存，可供模型使用的总量为 {pool}。</translation>
     </message>
 </context>
 <context>
@@ -604,8 +607,8 @@
 <context>
     <name>ModelPicker</name>
     <message>
-        <source>Choose a model…</source>
-        <translation>选择模型…</translation>
+        <source>Load a model in My Models…</source>
+        <translation>请在“我的模型”中加载模型…</translation>
     </message>
     <message>
         <source>Model</source>
@@ -621,10 +624,6 @@
     <message>
         <source>Unload</source>
         <translation>卸载</translation>
-    </message>
-    <message>
-        <source>Reload</source>
-        <translation>重新加载</translation>
     </message>
     <message>
         <source>Delete…</source>
@@ -663,20 +662,16 @@
         <translation>正在读取 {model}…</translation>
     </message>
     <message>
-        <source>Loading {model}…</source>
-        <translation>正在加载 {model}…</translation>
+        <source>Loading {0}…</source>
+        <translation>正在加载 {0}…</translation>
     </message>
     <message>
-        <source>{model} is loaded ({memory} in memory, {seconds} s). Go to Chat to talk to it.</source>
-        <translation>{model} 已加载（占用内存 {memory}，用时 {seconds} 秒）。前往“对话”开始聊天。</translation>
+        <source>{0} is loaded ({1} in memory). Go to Chat to talk to it.</source>
+        <translation>{0} 已加载（占用内存 {1}）。前往“对话”开始交流。</translation>
     </message>
     <message>
-        <source>The model did not load: {reason}</source>
-        <translation>模型加载失败：{reason}</translation>
-    </message>
-    <message>
-        <source>{reason} Press Reload to load it again.</source>
-        <translation>{reason} 点击“重新加载”可再次加载。</translation>
+        <source>{0} did not load: {1}</source>
+        <translation>{0} 加载失败：{1}</translation>
     </message>
     <message>
         <source>Delete model</source>
@@ -861,6 +856,149 @@
     </message>
 </context>
 <context>
+    <name>ServerPage</name>
+    <message>
+        <source>Server</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>Serve the loaded models to other programs over an OpenAI-compatible API (also Anthropic and Ollama shaped). Models named in a request load on demand.</source>
+        <translation>通过兼容 OpenAI 的 API（也支持 Anthropic 与 Ollama 格式）把已加载的模型提供给其他程序使用。请求中指定的模型会按需加载。</translation>
+    </message>
+    <message>
+        <source>Start server</source>
+        <translation>启动服务</translation>
+    </message>
+    <message>
+        <source>The server is off.</source>
+        <translation>服务未开启。</translation>
+    </message>
+    <message>
+        <source>Keep serving after the window closes</source>
+        <translation>关闭窗口后继续提供服务</translation>
+    </message>
+    <message>
+        <source>Closing the window then hides it and the app goes on serving in the background until it is stopped (Ctrl-C in its terminal, or its process ended).</source>
+        <translation>关闭窗口时只会将其隐藏，应用在后台继续提供服务，直到被停止（在其终端按 Ctrl-C，或结束该进程）。</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Name (one word), e.g. alice</source>
+        <translation>名称（一个词），例如 alice</translation>
+    </message>
+    <message>
+        <source>Add key</source>
+        <translation>添加密钥</translation>
+    </message>
+    <message>
+        <source>Revoke</source>
+        <translation>吊销</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>结束方式</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词 token 数</translation>
+    </message>
+    <message>
+        <source>Reply tokens</source>
+        <translation>回复 token 数</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>token/秒</translation>
+    </message>
+    <message>
+        <source>First token (ms)</source>
+        <translation>首个 token（毫秒）</translation>
+    </message>
+    <message>
+        <source>API keys</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Loaded models</source>
+        <translation>已加载的模型</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求记录</translation>
+    </message>
+    <message>
+        <source>This app uses the model host of another process at {0}; that process serves the API (spark-desktop serve).</source>
+        <translation>本应用正在使用位于 {0} 的另一个进程的模型主机；API 由该进程提供（spark-desktop serve）。</translation>
+    </message>
+    <message>
+        <source>None loaded; a request naming a model on this machine loads it.</source>
+        <translation>尚未加载模型；请求中指定本机上的模型时会自动加载。</translation>
+    </message>
+    <message>
+        <source>{0} — {1}, context {2}, {3} requests running or waiting</source>
+        <translation>{0} — {1}，上下文 {2}，{3} 个请求正在运行或排队</translation>
+    </message>
+    <message>
+        <source>The model host is still starting; try again in a moment.</source>
+        <translation>模型主机仍在启动，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Serving at {0}/v1 ({1}).</source>
+        <translation>服务地址 {0}/v1（{1}）。</translation>
+    </message>
+    <message>
+        <source>key required</source>
+        <translation>需要密钥</translation>
+    </message>
+    <message>
+        <source>no key: this machine only</source>
+        <translation>无密钥：仅限本机</translation>
+    </message>
+    <message>
+        <source>The server did not start: {0}</source>
+        <translation>服务未能启动：{0}</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>Stop server</source>
+        <translation>停止服务</translation>
+    </message>
+    <message>
+        <source>Give the key a one-word name (who or what uses it).</source>
+        <translation>请为密钥起一个单词名称（谁或什么程序在用它）。</translation>
+    </message>
+    <message>
+        <source>There is already a key named {0}.</source>
+        <translation>已存在名为 {0} 的密钥。</translation>
+    </message>
+    <message>
+        <source>Copy this key now: it is shown only once.</source>
+        <translation>请立即复制此密钥：它只显示这一次。</translation>
+    </message>
+    <message>
+        <source>No keys: only programs on this machine can connect.</source>
+        <translation>没有密钥：只有本机上的程序可以连接。</translation>
+    </message>
+</context>
+<context>
     <name>Shortcuts</name>
     <message>
         <source>Go to Chat</source>
@@ -880,8 +1018,16 @@
         <translation>前往“我的模型”</translation>
     </message>
     <message>
+        <source>Go to Server</source>
+        <translation>前往“服务”</translation>
+    </message>
+    <message>
         <source>Go to Settings</source>
         <translation>前往“设置”</translation>
+    </message>
+    <message>
+        <source>Lock the window (with a passphrase set)</source>
+        <translation>锁定窗口（需已设置口令）</translation>
     </message>
     <message>
         <source>Start a new chat</source>

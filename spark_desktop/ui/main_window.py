@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         chat.setParent(None)
         chat.deleteLater()
-        self.chat_note.setText("Opening your conversations…")
+        self.chat_note.setText(self.tr("Opening your conversations…"))
         self.chat_note.show()
 
     def rebuild_chat(self) -> None:
@@ -198,8 +198,9 @@ class MainWindow(QMainWindow):
 
         module, needs = loaded
         if not privacy.prepare_history(needs, self):
-            self.chat_note.setText("Your conversations stay locked: the passphrase was not "
-                                   "given. Restart Spark Desktop to try again.")
+            self.chat_note.setText(self.tr("Your conversations stay locked: the passphrase "
+                                           "was not given. Restart Spark Desktop to try "
+                                           "again."))
             return
         self._build_chat(module)
         self.lock.refresh()
