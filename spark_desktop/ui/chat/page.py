@@ -35,13 +35,14 @@ from spark_desktop.ui.chat.conversation_list import ConversationList
 from spark_desktop.ui.chat.header import Banner, ChatHeader
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
+from spark_desktop.ui.chat.model_choice import ModelChoice
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
 from spark_desktop.ui.host_bridge import HostBridge
 
 PAGE_SIZE = 60
 
 
-class ChatPage(QWidget):
+class ChatPage(ModelChoice, QWidget):
     """The Chat page over the app's history and the model host.
 
     Signals: `model_selected(id)` — the loaded model this page's chats talk to changed;
@@ -184,14 +185,6 @@ class ChatPage(QWidget):
             self.stop()
         self._threads.waitForDone(5000)
         self._closed = True
-
-    def choose_model(self, model_id: str) -> None:
-        """Talk to the loaded model `model_id` from the next turn on."""
-        if model_id != self.model_id:
-            self.model_id = model_id
-            self.banner.hide()  # what it said was about the model before
-            self.model_selected.emit(model_id)
-        self._host_state()
 
     def open_conversation(self, conversation_id: str, message_id: str | None = None) -> None:
         """Show a conversation (its newest page); with a message id, the branch through it."""
@@ -443,53 +436,6 @@ class ChatPage(QWidget):
         if self.session.cancel_edit():
             self.composer.set_text("")
         self.edit_note.hide()
-
-    # -- the model host ------------------------------------------------------------------
-    def _host_state(self, _entries: object = None) -> None:
-        """Offer the loaded models; keep the chosen one (even while it is not loaded: the
-        banner says what became of it), or take one when none was chosen yet."""
-        ids = [e.id for e in self.host.entries]
-        self.model_picker.set_models(ids)
-        if self.model_id is None and ids:
-            self.choose_model(ids[0])
-            return
-        self.model_picker.select(self.model_id)
-        if self.model_id in ids and self.reload_button.isVisibleTo(self.banner):
-            self.banner.hide()  # the model it offered to reload is back
-        self._update_meter()
-
-    def _no_model(self) -> None:
-        if self.model_id is None:
-            self.banner.show_text(self.tr("No model is loaded. Load one in My Models, then "
-                                          "send again."), reload=False)
-        else:
-            self.banner.show_text(self.tr(
-                "{0} is not loaded any more (it was unloaded, or sat unused for an hour). "
-                "Reload it, or pick another in the header.").format(self.model_id), reload=True)
-
-    def _model_loaded(self, entry: Any) -> None:
-        """A model finished loading (My Models, or Reload): a page without a model talks to it."""
-        if self.host.entry(self.model_id) is None:
-            self.choose_model(entry.id)
-
-    def _load_failed(self, model_id: str, reason: str) -> None:
-        if model_id == self.model_id:
-            self.banner.show_text(reason, reload=True)
-
-    def _reload_clicked(self) -> None:
-        """Load the chat's model again (its worker died, or it was unloaded)."""
-        self.banner.hide()
-        if self.model_id is not None:
-            self.host.load(self.model_id)
-
-    def _update_meter(self, used: int | None = None, dropped: int = 0) -> None:
-        entry = self.host.entry(self.model_id)
-        if used is None:
-            last = next((m for m in reversed(self.model.messages()) if m.role == "assistant"),
-                        None)
-            if last is not None and last.prompt_tokens is not None:
-                used = last.prompt_tokens + (last.completion_tokens or 0)
-        self.context_meter.set_usage(used, entry.n_ctx if entry is not None else None, dropped)
 
     def _show_empty_hint(self) -> None:
         self.empty_hint.setVisible(self.model.rowCount() == 0)
