@@ -53,8 +53,9 @@ class ModelChoice:
                 reload=False)
         else:
             self.banner.show_text(QCoreApplication.translate(
-                "ChatPage", "{0} is not loaded any more (it was unloaded, or sat unused for an hour). "
-                "Reload it, or pick another in the header.").format(self.model_id), reload=True)
+                "ChatPage", "{0} is not loaded any more (it was unloaded, or sat unused for an "
+                "hour). Reload it, or pick another in the header.").format(self.model_id),
+                reload=True)
 
     def _model_loaded(self, entry: Any) -> None:
         """A model finished loading (My Models, or Reload): a page without a model talks to it."""
