@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
             chat.edit(msg.id)
 
     def _build_menus(self) -> None:
-        """View (the pages, Ctrl+1…5), Help (keyboard shortcuts, F1) and Quit: every page and
+        """View (the pages, Ctrl+1…6), Help (keyboard shortcuts, F1) and Quit: every page and
         action has a key, and the menu bar (Alt) reaches them all."""
         bar = self.menuBar()
         app_menu = bar.addMenu(self.tr("&Spark Desktop"))
