@@ -228,11 +228,11 @@ def test_a_client_that_leaves_before_a_whole_reply_cancels_it(served: Served) ->
     whole(served, "Hi", 2)
     before = len(served.host.recent())
     with pytest.raises(httpx.TimeoutException):
-        httpx.post(served.url + "/v1/chat/completions", timeout=3.0, json={
-            "model": SMOL, "max_tokens": 300, "temperature": 0,
+        httpx.post(served.url + "/v1/chat/completions", timeout=1.0, json={
+            "model": SMOL, "max_tokens": 450, "temperature": 0,  # ~4 s even on a quiet CPU
             "messages": [{"role": "user", "content": "Count from 1 to 300, one per line."}]})
     left = time.monotonic()
     while len(served.host.recent()) == before and time.monotonic() - left < 30:
         time.sleep(0.02)
     record = served.host.recent()[-1]
-    assert record.finish_reason == "cancelled" and record.completion_tokens < 300
+    assert record.finish_reason == "cancelled" and record.completion_tokens < 450

@@ -154,18 +154,10 @@ class PassphraseDialog(QDialog):
     def __init__(self, database: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.database = database
-        self.setWindowTitle("Unlock your history")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Your conversations are protected by a passphrase."))
         self.field = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
-        layout.addWidget(self.field)
-        self.problem = QLabel("")
-        layout.addWidget(self.problem)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.problem = _passphrase_form(
+            self, "Unlock your history", "Your conversations are protected by a passphrase.",
+            (self.field,))
 
     def check(self) -> None:
         """scrypt takes ~0.2 s: checked on a worker, the dialog waits meanwhile."""
@@ -197,21 +189,12 @@ class NewPassphraseDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.passphrase = ""
-        self.setWindowTitle("Choose a passphrase for your history")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("It is asked at every start. If you forget it, your "
-                                "conversations cannot be recovered."))
         self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
-        layout.addWidget(self.first)
-        layout.addWidget(self.second)
-        self.problem = QLabel("")
-        layout.addWidget(self.problem)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.problem = _passphrase_form(
+            self, "Choose a passphrase for your history",
+            "It is asked at every start. If you forget it, your conversations cannot be "
+            "recovered.", (self.first, self.second))
 
     def check(self) -> None:
         if len(self.first.text()) < 8:
@@ -301,3 +284,22 @@ def prepare_history(needs: tuple[bool, str | None], parent: QWidget | None = Non
     if message:
         QMessageBox.information(parent, "Privacy", message)
     return True
+
+
+def _passphrase_form(dialog: QDialog, title: str, text: str,
+                     fields: tuple[QLineEdit, ...]) -> QLabel:
+    """The passphrase dialogs' layout: a sentence, the fields, a line for what is wrong
+    (returned), OK (the dialog's `check`) and Cancel."""
+    dialog.setWindowTitle(title)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel(text))
+    for field in fields:
+        layout.addWidget(field)
+    problem = QLabel("")
+    layout.addWidget(problem)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.check)  # type: ignore[attr-defined]
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return problem
