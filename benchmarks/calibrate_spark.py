@@ -1,6 +1,6 @@
 """Refit fit.speed's GB10 shares to the published DGX Spark tables of the calibration set.
 
-    /work/venv/bin/python benchmarks/calibrate_spark.py [--rounds 6]
+    .venv/bin/python benchmarks/calibrate_spark.py [--rounds 6]
 
 Minimises the worst error (as a share of its bound: decode ±10 %, prefill ±15 %) and
 then the squared log error of decode and prefill at every depth over the calibration
