@@ -347,9 +347,10 @@ def _folder_facts(path: Path) -> tuple[int | None, bool]:
         return None, False
 
 
-def run_checks(reach_hub: bool = True) -> list[Check]:
+def run_checks(reach_hub: bool = True, run_model: bool = True) -> list[Check]:
     """Gather the facts of this machine and judge them (takes a few seconds). With
-    `reach_hub` False nothing goes over the network (the GUI's automatic run)."""
+    `reach_hub` False nothing goes over the network, and with `run_model` False no engine
+    worker starts for the smoke check (the GUI's automatic run when Settings opens)."""
     from spark_desktop import paths, settings
     from spark_desktop.engine import build_info
     from spark_desktop.engine.smoke import run_smoke
@@ -364,7 +365,8 @@ def run_checks(reach_hub: bool = True) -> list[Check]:
                      sys.executable),
         check_qt(qt_facts()),
         check_backend(build, machine.gpus),
-        check_smoke(run_smoke() if build.version is not None else None),
+        *([check_smoke(run_smoke() if build.version is not None else None)]
+          if run_model else []),
         check_rpc(build),
         check_gpu(machine.gpus, os.path.exists("/dev/nvidiactl")),
         check_cjk_font(cjk_fonts()),

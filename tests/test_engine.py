@@ -30,6 +30,7 @@ from spark_desktop.engine import (
     WorkerDiedError,
 )
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
+from tests.fixtures.engine_events import collect
 
 pytestmark = pytest.mark.slow
 
@@ -62,17 +63,6 @@ def engine(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     client.load(test_model, OPTIONS)
     yield client
     client.close()
-
-
-def collect(events: Iterator[object]) -> tuple[str, ChatDone]:
-    text, done = [], None
-    for event in events:
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ChatDone):
-            done = event
-    assert done is not None
-    return "".join(text), done
 
 
 def test_greedy_output_is_token_identical_to_llama_cpp_python(engine: Client,

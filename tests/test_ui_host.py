@@ -20,7 +20,8 @@ from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.host_bridge import HostBridge
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.services import Services
-from tests.host_fixtures import GEMMA, SMOL, link_models, small_load, smollm_path
+from tests.fixtures.real_model import smollm2_path
+from tests.host_fixtures import GEMMA, SMOL, link_models, small_load
 
 pytestmark = pytest.mark.slow
 GIB = 1024 ** 3
@@ -112,8 +113,8 @@ def test_two_models_two_chats_at_once_and_the_status_bar_lists_both(
 
 def test_a_load_that_does_not_fit_beside_the_others_is_refused_in_words(
         qtbot: QtBot, library_models: tuple[Any, ...]) -> None:
-    smol = smollm_path()
-    room = ledger.estimated(smol, small_load().resolved(), 1, 64 * GIB).total
+    smol = smollm2_path()
+    room = ledger.estimated(smol, small_load().resolved(), 64 * GIB).total
     host = make_host(library_models, pool=room + 32 * 1024 ** 2)  # SmolLM2 and a little more
     services = Services(host=HostBridge(host=host))
     window = MainWindow(services)

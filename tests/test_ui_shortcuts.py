@@ -13,18 +13,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
 )
 
-from spark_desktop.ui.app import create_window
 from spark_desktop.ui.main_window import PAGES, MainWindow
 from spark_desktop.ui.shortcuts import SHORTCUTS, ShortcutsDialog, native_keys
-
-
-def _window(qtbot) -> MainWindow:
-    window = create_window(QApplication.instance())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
-    return window
+from tests.fixtures.windows import open_window
 
 
 def _window_keys(window: MainWindow) -> set[str]:
@@ -34,14 +25,14 @@ def _window_keys(window: MainWindow) -> set[str]:
 
 
 def test_every_shortcut_of_the_window_is_listed(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     listed = {native_keys(keys) for keys, _ in SHORTCUTS}
     assert _window_keys(window) - listed == set()
     assert len(listed) == len(SHORTCUTS)  # no key listed twice
 
 
 def test_f1_opens_the_list_and_page_keys_switch_pages(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     for number, name in enumerate(PAGES, start=1):
@@ -58,7 +49,7 @@ def test_f1_opens_the_list_and_page_keys_switch_pages(qtbot) -> None:
 
 
 def test_controls_have_accessible_names(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     unnamed = []
     for name in ("chat", "models", "discover", "downloads"):
         window.show_page(name)

@@ -8,22 +8,13 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop import paths, settings
-from spark_desktop.ui.app import create_window
 from spark_desktop.ui.format import human_bytes
-from spark_desktop.ui.main_window import PAGES, MainWindow
-
-
-def _window(qtbot) -> MainWindow:
-    window = create_window(QApplication.instance())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
-    return window
+from spark_desktop.ui.main_window import PAGES
+from tests.fixtures.windows import open_window
 
 
 def test_sidebar_switches_pages(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     for row, name in enumerate(PAGES):
         window.sidebar.setCurrentRow(row)
         assert window.stack.currentWidget() is window.slots[name]
@@ -34,7 +25,7 @@ def test_sidebar_switches_pages(qtbot) -> None:
 
 
 def test_first_run_page_when_no_models(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=10000)
     qtbot.waitUntil(lambda: window.services.machine is not None, timeout=10000)
     text = window.page("welcome").machine.text()
@@ -43,7 +34,7 @@ def test_first_run_page_when_no_models(qtbot) -> None:
 
 
 def test_shortcuts_reach_the_chat_page(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     window.show_page("settings")
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -57,8 +48,8 @@ def test_shortcuts_reach_the_chat_page(qtbot) -> None:
     assert calls == ["new_chat", "focus_search", "stop"]
 
 
-def test_geometry_and_page_restored_in_a_new_window(qtbot) -> None:
-    first = _window(qtbot)
+def test_geometry_and_page_restored_in_a_newopen_window(qtbot) -> None:
+    first = open_window(qtbot)
     first.resize(first.minimumSizeHint().width(), 555)
     first.move(QPoint(40, 30))
     qtbot.waitUntil(lambda: first.size().height() == 555)
@@ -67,7 +58,7 @@ def test_geometry_and_page_restored_in_a_new_window(qtbot) -> None:
     ini = paths.data_dir() / "window.ini"
     assert ini.exists()
     assert QSettings(str(ini), QSettings.Format.IniFormat).value("page") == "downloads"
-    second = _window(qtbot)
+    second = open_window(qtbot)
     assert second.current_page() == "downloads"
     assert second.height() == 555  # (the width is clamped to the small offscreen screen)
     qtbot.wait(300)  # the library scan finds no models: an explicit last page still wins
@@ -77,7 +68,7 @@ def test_geometry_and_page_restored_in_a_new_window(qtbot) -> None:
 def test_settings_page_persists_and_applies_theme(qtbot) -> None:
     from PySide6.QtGui import QPalette
 
-    window = _window(qtbot)
+    window = open_window(qtbot)
     page = window.page("settings")
     window.show_page("settings")
     page.n_ctx.setValue(16384)
@@ -104,7 +95,7 @@ def test_settings_page_persists_and_applies_theme(qtbot) -> None:
 
 
 def test_status_bar_follows_the_host(qtbot) -> None:
-    window = _window(qtbot)
+    window = open_window(qtbot)
     host = window.services.host
     host.load("no-such-model")  # a real load through the host, refused in words
     assert window.state_label.text() == "loading no-such-model"
@@ -117,7 +108,7 @@ def test_status_bar_memory_is_this_machines_when_planning_for_a_spark(qtbot) -> 
     import dataclasses
 
     settings.save(dataclasses.replace(settings.Settings(), target="spark"))
-    window = _window(qtbot)
+    window = open_window(qtbot)
     services = window.services
     qtbot.waitUntil(lambda: services.machine is not None, timeout=10000)
     assert services.target.name == "spark" and services.local.name == "this"

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from spark_desktop.fit.estimate import PoolUse
     from spark_desktop.gguf.spec import ModelSpec
     from spark_desktop.hardware.probe import Machine
-    from spark_desktop.hardware.targets import Target
     from spark_desktop.hub import Variant
     from spark_desktop.inference_settings import LoadSettings
 
@@ -101,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace, model: str) -> int:
     from dataclasses import replace
 
-    from spark_desktop.engine.peers import parse_split
+    from spark_desktop.engine.peers import parse_peer_list, parse_split, with_peers
     from spark_desktop.fit import estimate, measured
     from spark_desktop.hardware import resolve_target
     from spark_desktop.hardware.probe import probe
@@ -129,7 +128,7 @@ def _fit(args: argparse.Namespace, model: str) -> int:
             runs, spec, key, measured.backend_of(settings.n_gpu_layers, machine))
     target = resolve_target(args.target, machine)
     if args.rpc:
-        target = with_peers(target, args.rpc)
+        target = with_peers(target, parse_peer_list(args.rpc))
     result = estimate(spec, settings, target, correction=correction)
     planned = confirm(model, result.settings) if args.confirm else None
     # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
@@ -156,19 +155,6 @@ def _fit(args: argparse.Namespace, model: str) -> int:
         print(format_table(result, here) + ("" if planned is None else
                                       "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
-
-
-def with_peers(target: Target, rpc: str) -> Target:
-    """`target` plus the peers of an `--rpc HOST:PORT[,...]` list, probed now."""
-    from spark_desktop.engine.peers import parse_peer_list, probe_peers
-    from spark_desktop.hardware.targets import cluster_target
-
-    nodes = []
-    for peer in probe_peers(parse_peer_list(rpc)):
-        many = len(peer.devices) > 1
-        nodes += [(f"{peer.endpoint}{f' {d.name}' if many else ''}", d.free)
-                  for d in peer.devices]
-    return cluster_target(target, nodes)
 
 
 def pool_dict(use: PoolUse) -> dict[str, object]:

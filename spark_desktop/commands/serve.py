@@ -58,12 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise SparkError(f"--parallel {parallel}: use 1 to 64 requests per model.")
     peers, pool = (), None
     if args.rpc:  # probed now: an unreachable peer is an error before anything listens
-        from spark_desktop.commands.fit import with_peers
-        from spark_desktop.engine.peers import parse_peer_list
+        from spark_desktop.engine.peers import parse_peer_list, with_peers
         from spark_desktop.hardware import resolve_target
 
         peers = parse_peer_list(args.rpc)
-        pool = with_peers(resolve_target("this"), args.rpc).total_bytes
+        pool = with_peers(resolve_target("this"), peers).total_bytes
     ring = KeyRing(keys={args.api_key: "cli"} if args.api_key else None,
                    keys_file=args.api_keys_file, host_key=discovery.host_token())
     config = ServerConfig(host=args.host, port=args.port, keys=ring,

@@ -21,10 +21,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import spark_desktop
 from spark_desktop.engine.errors import EngineError, WorkerDiedError
+
+if TYPE_CHECKING:
+    from spark_desktop.hardware.targets import Target
 
 DEFAULT_PORT = 50052
 PROBE_TIMEOUT_S = 10.0
@@ -218,3 +221,16 @@ def name_lost_peer(died: WorkerDiedError, endpoints: Sequence[str]) -> WorkerDie
         "text received so far is kept; load the model again without that peer, or restart "
         "`spark-desktop rpc-server` there first.", gone, died.log_tail,
         died.exit_code)
+
+
+def with_peers(target: Target, endpoints: Sequence[str]) -> Target:
+    """`target` plus these RPC peers' devices with their free memory, probed now (an
+    unreachable peer is its typed error), for `fit --rpc` and `serve --rpc`."""
+    from spark_desktop.hardware.targets import cluster_target
+
+    nodes = []
+    for peer in probe_peers(endpoints):
+        many = len(peer.devices) > 1
+        nodes += [(f"{peer.endpoint}{f' {d.name}' if many else ''}", d.free)
+                  for d in peer.devices]
+    return cluster_target(target, nodes)

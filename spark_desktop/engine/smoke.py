@@ -43,6 +43,17 @@ def _vocabulary() -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
+def add_llama_tokenizer(w: gguf.GGUFWriter, tokens: list[str], scores: list[float],
+                        types: list[int]) -> None:
+    """A SentencePiece ("llama") tokenizer with BOS 1 and EOS 2, as llama.cpp reads it."""
+    w.add_tokenizer_model("llama")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+
+
 def write_smoke_model(path: Path) -> Path:
     """A one-layer `llama` model with small random F32 weights that llama.cpp loads."""
     tokens, scores, types = _vocabulary()
@@ -58,12 +69,7 @@ def write_smoke_model(path: Path) -> Path:
     w.add_rope_dimension_count(head_dim)
     w.add_layer_norm_rms_eps(1e-6)
     w.add_vocab_size(n_vocab)
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores(scores)
-    w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
+    add_llama_tokenizer(w, tokens, scores, types)
     rng = np.random.default_rng(0)
     shapes = {  # numpy order: (rows, columns) = (ne1, ne0)
         "token_embd.weight": (n_vocab, _N_EMBD), "output.weight": (n_vocab, _N_EMBD),

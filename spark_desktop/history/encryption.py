@@ -74,14 +74,6 @@ def _companions(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -110,7 +102,7 @@ def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop) -> int:
         source.execute("SELECT sqlcipher_export('encrypted')").fetchall()
         source.execute("DETACH DATABASE encrypted")  # closes it: verify reads from disk
         pending.chmod(0o600)
-        _fsync(pending)
+        keys_module.fsync_path(pending)
         on_step("copied")
         messages = verify_copy(source, pending, key)
         on_step("verified")
@@ -119,10 +111,10 @@ def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop) -> int:
     for companion in _companions(path):
         companion.unlink(missing_ok=True)  # checkpointed and empty; never for the new file
     os.replace(keys_module.key_info_path(pending), keys_module.key_info_path(path))
-    _fsync(path.parent)
+    keys_module.fsync_path(path.parent)
     on_step("key-file")
     os.replace(pending, path)
-    _fsync(path.parent)
+    keys_module.fsync_path(path.parent)
     on_step("replaced")
     return messages
 

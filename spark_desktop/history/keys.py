@@ -127,11 +127,12 @@ def write_records(database: Path, records: Sequence[KeyRecord],
     finally:
         os.close(fd)
     os.replace(temp, target)
-    _fsync_dir(target.parent)
+    fsync_path(target.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Make a file's or a folder's own writes durable (a rename is a write to its folder)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -212,7 +212,7 @@ class ModelHost:
             # one KV sequence per slot, so the slots decode together (continuous batching)
             opts = replace(options or self.settings.load_options,
                            n_seq=self.settings.slots).resolved()
-            planned = ledger.estimated(local.path, opts, self.settings.slots, self.ledger.pool)
+            planned = ledger.estimated(local.path, opts, self.ledger.pool)
             self._make_room(mid, planned.total)
             client = Client(log_path=paths.model_engine_log_path(mid))
             try:

@@ -7,7 +7,7 @@ llama.cpp reported once the model is in memory. Pure bookkeeping: no locks here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spark_desktop.engine import LoadedModel
@@ -32,15 +32,10 @@ def machine_pool() -> int:
     return target_for_machine(probe()).total_bytes
 
 
-def fit_settings(options: LoadSettings, slots: int) -> LoadSettings:
-    """The estimator's settings for a load of `slots` parallel sequences (the same value)."""
-    return replace(options, n_seq=slots)
-
-
-def estimated(path: Path, options: LoadSettings, slots: int, pool_bytes: int) -> FitEstimate:
+def estimated(path: Path, options: LoadSettings, pool_bytes: int) -> FitEstimate:
     """The fit estimate for this load (its total is what the ledger charges first)."""
     spec = read_model(path)
-    return estimate(spec, fit_settings(options, slots), pool_target(pool_bytes))
+    return estimate(spec, options, pool_target(pool_bytes))
 
 
 def reported_cost(loaded: LoadedModel, planned: FitEstimate) -> int:

@@ -165,7 +165,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.checks)
         row = QHBoxLayout()
         self.run_checks_button = QPushButton("Check again")
-        self.run_checks_button.clicked.connect(lambda: self.run_checks(reach_hub=True))
+        self.run_checks_button.clicked.connect(lambda: self.run_checks(full=True))
         self.checks_status = QLabel("")
         row.addWidget(self.run_checks_button)
         row.addWidget(self.checks_status, 1)
@@ -177,14 +177,14 @@ class SettingsPage(QWidget):
         super().showEvent(event)
         run_async(_login_text, self.login_label.setText, parent=self)
         if self.checks.topLevelItemCount() == 0 and self.run_checks_button.isEnabled():
-            self.run_checks(reach_hub=False)  # opening Settings contacts no one
+            self.run_checks(full=False)  # opening Settings contacts no one, starts no worker
 
-    def run_checks(self, reach_hub: bool = True) -> None:
-        """Run the doctor's checks off the GUI thread (some read files; with `reach_hub`,
-        one contacts the Hub: only when the user presses Check again)."""
+    def run_checks(self, full: bool = True) -> None:
+        """Run the doctor's checks off the GUI thread (some read files). Only a `full` run,
+        when the user presses Check again, contacts the Hub and runs llama.cpp's smoke test."""
         self.run_checks_button.setEnabled(False)
         self.checks_status.setText("Checking…")
-        run_async(lambda: _doctor_checks(reach_hub), self._show_checks, self._checks_failed,
+        run_async(lambda: _doctor_checks(full), self._show_checks, self._checks_failed,
                   parent=self)
 
     def _show_checks(self, checks: Any) -> None:
@@ -288,7 +288,7 @@ def _login_text() -> str:
             "models, accept the licence on the Hub and run `hf auth login` in a terminal.")
 
 
-def _doctor_checks(reach_hub: bool) -> Any:
+def _doctor_checks(full: bool) -> Any:
     from spark_desktop import doctor
 
-    return doctor.run_checks(reach_hub=reach_hub)
+    return doctor.run_checks(reach_hub=full, run_model=full)
