@@ -54,11 +54,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     """`spark-desktop rpc-server` on 127.0.0.1:port, ready when its probe answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "spark_desktop", "rpc-server", "--port", str(port),
-         "--threads", "1"], stdout=log.open("wb"), stderr=subprocess.STDOUT)
+         "--threads", "1", *extra], stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -263,6 +263,44 @@ def test_generate_with_a_set_split_holds_what_fit_planned(
         assert abs(plan - real) <= 0.01 * real, (peer, plan, real)
         shares.append(real)
     assert shares[1] > 3 * shares[0]  # 3 of 4 offloaded layers, and the output, on the second
+
+
+def test_mem_caps_what_a_peer_offers_and_receives(
+        peers: tuple[str, str], test_model: Path, tmp_path: Path) -> None:
+    """`rpc-server --mem` makes the device report the cap, so the probe, fit's pools and
+    llama.cpp's own split by free memory all see it: the capped peer gets (almost) nothing
+    beside an uncapped one, and never more than the cap."""
+    import json
+
+    cap = 128 * 1024 * 1024
+    port = free_port()
+    proc = start_server(port, tmp_path / "capped.log", "--mem", str(cap / 1024**3))
+    try:
+        capped = f"{HOST}:{port}"
+        (found,) = probe_peers([capped])
+        assert found.total == cap and 0 < found.free <= cap
+        assert "capped at 128 MiB" in (tmp_path / "capped.log").read_text()
+        options = ["--rpc", f"{peers[0]},{capped}", "--gpu-layers", "99", "--ctx", "512"]
+        planned = subprocess.run(
+            [sys.executable, "-m", "spark_desktop", "fit", str(test_model), *options, "--json"],
+            capture_output=True, text=True, timeout=120, check=False)
+        assert planned.returncode == 0, planned.stderr
+        pools = {p["name"]: p for p in json.loads(planned.stdout)["pools"]}
+        assert pools[f"RPC {capped}"]["available"] <= cap
+        done = subprocess.run(
+            [sys.executable, "-m", "spark_desktop", "generate", str(test_model), "-p", "Hi",
+             *options, "--temperature", "0", "--max-tokens", "2", "--chat-template", "gemma",
+             "--json", "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        devices = json.loads(done.stdout)["memory"]["devices"]
+        held = devices.get(f"RPC0[{capped}]", {}).get("weights", 0)
+        assert held <= cap and held < 0.05 * devices[f"RPC0[{peers[0]}]"]["weights"]
+    finally:
+        stop(proc)
+    bad = subprocess.run([sys.executable, "-m", "spark_desktop", "rpc-server", "--mem", "0"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "--mem 0 is not a size" in bad.stderr
 
 
 def test_peer_addresses_are_checked() -> None:

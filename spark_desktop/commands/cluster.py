@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         "same model skips the network")
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="CPU threads when serving the CPU (default: physical cores)")
+    p.add_argument("--mem", type=float, default=None, metavar="GiB",
+                   help="offer at most this much memory per device: peers place layers and "
+                        "plan by it (default: the device's free memory)")
     p.set_defaults(handler=_serve)
 
     q = subparsers.add_parser("peers", parents=[common],
@@ -45,8 +48,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise PeerError(f"Port {args.port} is not a TCP port (1-65535).", str(args.port))
+    if args.mem is not None and not args.mem > 0:
+        raise PeerError(f"--mem {args.mem:g} is not a size: give GiB above 0, e.g. --mem 96.",
+                        f"{args.host}:{args.port}")
     cache = paths.rpc_cache_dir() if args.cache else None
-    run_server(args.host, args.port, cache, args.threads or default_threads())
+    mem = None if args.mem is None else int(args.mem * 1024**3)
+    run_server(args.host, args.port, cache, args.threads or default_threads(), mem)
 
 
 def _peers(args: argparse.Namespace) -> int:

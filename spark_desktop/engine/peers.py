@@ -179,23 +179,27 @@ def probe_peers(endpoints: Sequence[str], timeout: float = PROBE_TIMEOUT_S) -> t
 
 
 def server_command(host: str, port: int, cache_dir: Path | None, threads: int,
-                   python: str = sys.executable) -> list[str]:
-    """The child process that serves this machine's backend (engine.rpc_server)."""
+                   mem: int | None = None, python: str = sys.executable) -> list[str]:
+    """The child process that serves this machine's backend (engine.rpc_server); `mem`
+    caps the bytes each served device reports."""
     endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     command = [python, "-m", "spark_desktop.engine.rpc_server", "--endpoint", endpoint,
                "--threads", str(threads)]
     if cache_dir is not None:
         command += ["--cache", str(cache_dir)]
+    if mem is not None:
+        command += ["--mem", str(mem)]
     return command
 
 
-def run_server(host: str, port: int, cache_dir: Path | None, threads: int) -> NoReturn:
+def run_server(host: str, port: int, cache_dir: Path | None, threads: int,
+               mem: int | None = None) -> NoReturn:
     """Become the server (exec): Ctrl-C or a signal to this process stops it, and no
     server outlives the command that started it."""
     if not is_loopback(host):
         print(PRIVATE_LINK_WARNING.format(endpoint=f"{host}:{port}"), file=sys.stderr,
               flush=True)
-    command = server_command(host, port, cache_dir, threads)
+    command = server_command(host, port, cache_dir, threads, mem)
     sys.stdout.flush()
     os.execve(command[0], command, child_env())
 

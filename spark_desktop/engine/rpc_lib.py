@@ -114,6 +114,43 @@ def offload_devices(local: list[Device]) -> list[Device]:
     return gpus or [d for d in local if d.kind == DEV_TYPE_IGPU]
 
 
+_GET_NAME = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.c_void_p)
+_GET_MEMORY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
+                               ctypes.POINTER(ctypes.c_size_t))
+_CAPS: list[object] = []  # the callbacks ggml now holds: they must outlive the server
+
+
+def cap_memory(dev: Device, cap: int) -> Device:
+    """Make `dev` report at most `cap` bytes (total = cap, free = min(free, cap)) to
+    everything that asks, the RPC server's GET_DEVICE_MEMORY included, so a peer places
+    layers and plans as if this machine had that much. ggml's rpc-server lost its own
+    `--mem` when it began serving several devices; the server asks the device through
+    its interface table (`struct ggml_backend_device`: the iface's get_name, then
+    get_description, then get_memory), and this replaces that one entry. The layout is
+    checked against the exported functions first; a build whose layout differs is
+    refused rather than patched blindly."""
+    slots = ctypes.cast(dev.handle, ctypes.POINTER(ctypes.c_void_p))
+    get_name = _GET_NAME(slots[0])
+    original = _GET_MEMORY(slots[2])
+    free, total = ctypes.c_size_t(), ctypes.c_size_t()
+    original(dev.handle, ctypes.byref(free), ctypes.byref(total))
+    if get_name(dev.handle) != GGML.ggml_backend_dev_name(dev.handle) or total.value != dev.total:
+        raise RpcUnavailableError(
+            "This llama.cpp build lays out its devices differently from the one --mem was "
+            "written for; serve without --mem and set the split on the loading side "
+            "(--tensor-split).")
+
+    def capped(handle: int, free_out: ctypes.Array, total_out: ctypes.Array) -> None:
+        original(handle, free_out, total_out)
+        free_out[0] = min(free_out[0], cap)
+        total_out[0] = min(total_out[0], cap)
+
+    callback = _GET_MEMORY(capped)
+    _CAPS.append((callback, original))
+    slots[2] = ctypes.cast(callback, ctypes.c_void_p).value
+    return device(dev.handle)
+
+
 def peer_devices(endpoint: str) -> list[Device]:
     """Register a peer and list its devices. Aborts the process if the peer is down."""
     reg = RPC.ggml_backend_rpc_add_server(endpoint.encode())
