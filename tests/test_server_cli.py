@@ -56,3 +56,22 @@ def test_only_one_process_can_announce_itself_as_the_host() -> None:
         discovery.withdraw()
     discovery.announce("127.0.0.1", 18486)  # free again once withdrawn
     discovery.withdraw()
+
+
+def test_save_history_opens_the_history_before_listening(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`serve --save-history` with a passphrase that does not open the history is refused
+    before anything listens, and the history is left as it was."""
+    from spark_desktop import paths
+    from spark_desktop.history.keys import KeySource
+    from spark_desktop.history.store import HistoryStore
+
+    with HistoryStore.open(paths.database_path(), KeySource(passphrase="right words")):
+        pass
+    before = paths.database_path().read_bytes()
+    wrong = tmp_path / "wrong"
+    wrong.write_text("wrong words\n")
+    assert main(["--passphrase-file", str(wrong), "serve", "--port", "0",
+                 "--save-history"]) == 2
+    assert "passphrase" in capsys.readouterr().err.lower()
+    assert discovery.running() is None and paths.database_path().read_bytes() == before

@@ -179,8 +179,21 @@ def test_the_server_page_serves_the_openai_client_with_keys_and_logs_requests(
     page.revoke("alice")
     with pytest.raises(openai.AuthenticationError):
         keyed.models.list()
-    assert openai.OpenAI(base_url=f"{page.url}/v1", api_key=other,
-                         max_retries=0).models.list().data
+    bobs = openai.OpenAI(base_url=f"{page.url}/v1", api_key=other, max_retries=0)
+    assert bobs.models.list().data
+
+    # saving API conversations: off by default, then on for the running server's next request
+    assert not page.save_history.isChecked()
+    page.save_history.setChecked(True)
+    asked = bobs.chat.completions.create(
+        model=SMOL, messages=[{"role": "user", "content": "Kept by the API."}], max_tokens=4,
+        temperature=0)
+    convs = window.services.history.runner.call(lambda store: [
+        (c.tags, [m.content for m in store.all_messages(c.id)])
+        for c in store.list_conversations()])
+    assert (("api", "api-key:bob"), ["Kept by the API.", asked.choices[0].message.content]) \
+        in convs
+    assert not any("Say hi." in texts for _tags, texts in convs)  # asked while it was off
 
     with qtbot.waitSignal(page.running_changed, timeout=30_000):
         page.toggle.click()

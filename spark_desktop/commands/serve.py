@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                         "(spark-desktop rpc-server) and this machine")
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow browser pages from this origin (repeatable; default none)")
+    p.add_argument("--save-history", action="store_true",
+                   help="save API conversations to the chat history, tagged with the key's "
+                        "name (default: not saved)")
     p.set_defaults(handler=_serve)
 
 
@@ -65,8 +68,20 @@ def _serve(args: argparse.Namespace) -> int:
         pool = with_peers(resolve_target("this"), peers).total_bytes
     ring = KeyRing(keys={args.api_key: "cli"} if args.api_key else None,
                    keys_file=args.api_keys_file, host_key=discovery.host_token())
+    history = None
+    if args.save_history:
+        from spark_desktop.history.runner import HistoryRunner
+        from spark_desktop.server.recorder import ApiRecorder
+
+        history = HistoryRunner()
+        try:
+            history.call(lambda store: None)  # opened now: a key problem shows before listening
+        except BaseException:
+            history.close()
+            raise
     config = ServerConfig(host=args.host, port=args.port, keys=ring,
-                          cors_origins=tuple(args.cors_origin))
+                          cors_origins=tuple(args.cors_origin),
+                          recorder=ApiRecorder(history) if history else None)
     settings = HostSettings(idle_unload_s=args.idle_unload * 60 if args.idle_unload > 0 else None,
                             evict_lru=args.evict, queue_limit=args.queue, slots=parallel,
                             pool_bytes=pool,
@@ -76,9 +91,14 @@ def _serve(args: argparse.Namespace) -> int:
         host.start_reaper()
         print(f"Serving {len(host.models())} local models at {server.url}/v1, {parallel} "
               "requests per model at once "
-              f"({'key required' if ring.required else 'no key: loopback only'}). "
-              "Ctrl-C stops.", file=sys.stderr)
-        server.serve()
+              f"({'key required' if ring.required else 'no key: loopback only'}; "
+              f"{'saved' if history else 'not saved'} to history). Ctrl-C stops.",
+              file=sys.stderr)
+        try:
+            server.serve()
+        finally:
+            if history is not None:
+                history.close()
     return 0
 
 

@@ -23,6 +23,7 @@ from spark_desktop.server import anthropic_api, host_api, ollama_api, openai_api
 from spark_desktop.server.auth import KeyRing, presented_key
 from spark_desktop.server.bridge import run_blocking
 from spark_desktop.server.errors import ApiError, from_exception
+from spark_desktop.server.recorder import ApiRecorder
 
 DEFAULT_PORT = 8484
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -40,6 +41,7 @@ class ServerConfig:
     keys: KeyRing = field(default_factory=KeyRing)
     max_body_bytes: int = MAX_BODY_BYTES
     cors_origins: tuple[str, ...] = ()
+    recorder: ApiRecorder | None = None  # saves API conversations to history when set
 
 
 def is_loopback(host: str) -> bool:

@@ -18,10 +18,12 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 
-from spark_desktop.engine import ChatDone, ChatEvent
+from spark_desktop.engine import ChatDone, ChatEvent, ReasoningDelta, TextDelta
 from spark_desktop.host import AbandonedError, Lease, ModelHost
 from spark_desktop.inference_settings import SamplingSettings
+from spark_desktop.server.auth import presented_key
 from spark_desktop.server.errors import ApiError
+from spark_desktop.server.recorder import Exchange, log_failure, plain_messages
 
 _END = object()
 
@@ -68,12 +70,15 @@ class Reply:
     """One reply streaming from a producer thread; the lease is released when it ends.
 
     Iterate it for the events; close() (also called when iteration stops early)
-    cancels the reply in the worker unless it already ended.
+    cancels the reply in the worker unless it already ended. With `on_end`, the whole
+    text is collected and handed to it when the reply ends, however it ends.
     """
 
     def __init__(self, lease: Lease, messages: Sequence[dict[str, Any]],
-                 sampling: SamplingSettings) -> None:
+                 sampling: SamplingSettings,
+                 on_end: Callable[[str, str, ChatDone | None], None] | None = None) -> None:
         self._lease = lease
+        self._on_end = on_end
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._finished = False
@@ -87,14 +92,25 @@ class Reply:
             pass
 
     def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings) -> None:
+        text: list[str] = []
+        reasoning: list[str] = []
+        done = None
         try:
             for event in self._lease.chat(messages, sampling):
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    reasoning.append(event.text)
+                elif isinstance(event, ChatDone):
+                    done = event
                 self._put(event)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             self._put(exc)
         finally:
             self._lease.release()
             self._put(_END)
+            if self._on_end is not None:
+                self._on_end("".join(text), "".join(reasoning), done)
 
     async def __aiter__(self) -> AsyncIterator[ChatEvent]:
         try:
@@ -135,7 +151,22 @@ async def start_reply(host: ModelHost, request: Request, model: str,
                      f"needs {prompt + wanted} ({prompt} in the messages{reply}). Shorten the "
                      "messages or ask for fewer tokens.",
                 param="messages", code="context_length_exceeded")
-        return Reply(lease, messages, sampling)
+        return Reply(lease, messages, sampling, _recording(request, model, messages))
     except BaseException:
         lease.release()
         raise
+
+
+def _recording(request: Request, model: str, messages: Sequence[dict[str, Any]]
+               ) -> Callable[[str, str, ChatDone | None], None] | None:
+    """What saves this exchange to the history, when the user turned saving on."""
+    config = request.app.state.config
+    if config.recorder is None or not config.recorder.enabled:
+        return None
+    key_name = config.keys.name_of(presented_key(request.headers))
+    asked = plain_messages(messages)
+
+    def save(text: str, reasoning: str, done: ChatDone | None) -> None:
+        exchange = Exchange(key_name, model, asked, text, reasoning, done)
+        config.recorder.record(exchange).add_done_callback(log_failure)
+    return save

@@ -37,6 +37,7 @@ DEFAULT_PORT = 8484
 LOG_ROWS = 200
 POLL_MS = 1000
 KEEP_SERVING = "server/keep_serving"
+SAVE_HISTORY = "server/save_history"
 
 
 class ServerPage(QWidget):
@@ -82,6 +83,12 @@ class ServerPage(QWidget):
             "until it is stopped (Ctrl-C in its terminal, or its process ended)."))
         self.keep.setChecked(window_settings().value(KEEP_SERVING, False, type=bool))
         self.keep.toggled.connect(self._keep_toggled)
+        self.save_history = QCheckBox(self.tr("Save API conversations to the history"))
+        self.save_history.setToolTip(self.tr(
+            "Off by default. When on, every conversation a program has through the API is "
+            "kept in the history like a chat, tagged with the name of the key it used."))
+        self.save_history.setChecked(window_settings().value(SAVE_HISTORY, False, type=bool))
+        self.save_history.toggled.connect(self._save_history_toggled)
         where = QHBoxLayout()
         where.addWidget(self.address, 1)
         where.addWidget(QLabel(self.tr("Port")))
@@ -119,6 +126,7 @@ class ServerPage(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.keep)
+        layout.addWidget(self.save_history)
         layout.addWidget(_heading(self.tr("API keys")))
         layout.addWidget(self.keys)
         layout.addLayout(key_row)
@@ -182,8 +190,11 @@ class ServerPage(QWidget):
 
         def begin() -> Any:
             from spark_desktop.server import ApiServer
+            from spark_desktop.server.recorder import ApiRecorder
 
-            return ApiServer(host, _config(address, port), announce=True).start()
+            config = _config(address, port, ApiRecorder(self.services.history.runner,
+                                                        self.save_history.isChecked()))
+            return ApiServer(host, config, announce=True).start()
 
         run_async(begin, self._started, self._start_failed, parent=self)
 
@@ -230,11 +241,13 @@ class ServerPage(QWidget):
         self._host_state()
 
     def _keep_toggled(self, keep: bool) -> None:
-        from spark_desktop.ui.main_window import window_settings
+        _remember(KEEP_SERVING, keep)
 
-        state = window_settings()
-        state.setValue(KEEP_SERVING, keep)
-        state.sync()
+    def _save_history_toggled(self, save: bool) -> None:
+        """Applies at once to the running server's next requests, and is remembered."""
+        _remember(SAVE_HISTORY, save)
+        if self.server is not None:
+            self.server.config.recorder.enabled = save
 
     # -- keys -----------------------------------------------------------------------------
     def add_key(self, name: str) -> str:
@@ -320,6 +333,14 @@ def _heading(text: str) -> QLabel:
     return label
 
 
+def _remember(key: str, value: bool) -> None:
+    from spark_desktop.ui.main_window import window_settings
+
+    state = window_settings()
+    state.setValue(key, value)
+    state.sync()
+
+
 def _read_keys() -> dict[str, str]:
     """{key: name} from the app's keys file (a few lines; none when it is missing)."""
     from spark_desktop.server.auth import read_keys_file
@@ -328,12 +349,13 @@ def _read_keys() -> dict[str, str]:
     return read_keys_file(path) if path.exists() else {}
 
 
-def _config(address: str, port: int) -> Any:
+def _config(address: str, port: int, recorder: Any) -> Any:
     """The server's settings: the app's keys file when it holds keys (then every request
-    needs one), and this user's host token so other processes can attach."""
+    needs one), this user's host token so other processes can attach, and the recorder
+    that saves API conversations while the user wants them saved."""
     from spark_desktop.host import discovery
     from spark_desktop.server import KeyRing, ServerConfig
 
     path = paths.api_keys_path()
     ring = KeyRing(keys_file=path if _read_keys() else None, host_key=discovery.host_token())
-    return ServerConfig(host=address, port=port, keys=ring)
+    return ServerConfig(host=address, port=port, keys=ring, recorder=recorder)
