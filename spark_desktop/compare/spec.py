@@ -195,8 +195,9 @@ def judge(model: ReadModel, fit: FitFunction) -> SpecRow:
                    decode_tps=est.decode_tps, prefill_tps=est.prefill_tps)
 
 
-def failed(candidate: Candidate, problem: str) -> SpecRow:
-    """The row of a candidate that could not be read: what is known without its header."""
+def unread(candidate: Candidate, problem: str | None = None) -> SpecRow:
+    """The row of a candidate whose header is not read (yet, or at all: `problem` says
+    why): what is known without it."""
     v = candidate.variant
     return SpecRow(model=candidate.label, repo=candidate.repo,
                    quantization=v.quant if v is not None else None,
@@ -219,7 +220,7 @@ def spec_rows(references: Sequence[str], fit: FitFunction,
         try:
             return judge(read(candidate, licences), fit)
         except ROW_ERRORS as exc:
-            return failed(candidate, str(exc))
+            return unread(candidate, str(exc))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         resolved = list(pool.map(resolve, references))
