@@ -79,6 +79,7 @@ def test_quantizations_and_a_local_model_side_by_side_with_the_chart(
     usable = (q4.memory + q8.memory) // 2
     services.target = resolve_target(f"{(usable + SAFETY_BYTES) / (1 - SAFETY_FRACTION) / GIB:.6f}")
     sheet.rejudge()
+    qtbot.waitUntil(lambda: not sheet.judging, timeout=5000)
     rows = {r.quantization: r for r in sheet.rows.values()}
     assert rows["Q4_0"].fits is True and rows["Q8_0"].fits is False
     fit_text = {r.quantization: sheet.rows.data(sheet.rows.index(i, FIT_COLUMN))
@@ -111,7 +112,8 @@ def test_quantizations_and_a_local_model_side_by_side_with_the_chart(
 
     sheet.table.selectRow(0)
     sheet.remove_selected()
-    assert sheet.rows.rowCount() == 2
+    qtbot.waitUntil(lambda: sheet.rows.rowCount() == 2, timeout=5000)
+    assert len(sheet.entries) == 2
     services.shutdown()
 
 
@@ -127,8 +129,8 @@ def test_a_sheet_row_that_cannot_be_read_says_why(qtbot, tmp_path: Path) -> None
 
     sheet = sheet_for(parent, services)
     sheet.add([Candidate("cut", path=cut), Candidate("whole", path=smollm2_path())])
-    qtbot.waitUntil(lambda: all(r.verdict or r.error for r in sheet.rows.values()),
-                    timeout=15000)
+    qtbot.waitUntil(lambda: sheet.rows.rowCount() == 2 and all(
+        r.verdict or r.error for r in sheet.rows.values()), timeout=15000)
     cut_row, whole = sheet.rows.values()
     assert "truncated" in cut_row.error and whole.fits
     assert sheet.rows.data(sheet.rows.index(0, FIT_COLUMN)) == "error"

@@ -8,10 +8,11 @@ changing the context or the target re-judges every row at once on the GUI thread
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,6 +36,8 @@ from spark_desktop.ui.theme import AMBER, GREEN, RED, badge_colour
 from spark_desktop.ui.widgets import record_table
 
 translate = QCoreApplication.translate
+#: The longest a slice of judging rows keeps the GUI thread.
+SLICE_S = 0.008
 #: The targets the sheet offers: key, and its name (the Settings' plan comes first).
 TARGETS = (("settings", QT_TRANSLATE_NOOP("SpecSheet", "The target in Settings")),
            ("spark", QT_TRANSLATE_NOOP("SpecSheet", "A DGX Spark")),
@@ -92,6 +95,17 @@ class SpecRowsModel(ValueTableModel):
         Column(QT_TRANSLATE_NOOP("Columns", "Context length"),
                lambda r: _number(r.context_length), right=True),
     )
+
+    def update_values(self, values: list[sheet.SpecRow]) -> None:
+        """New figures for the same rows change cells in place (the view keeps its layout
+        and selection); other rows reset the table."""
+        if len(values) != self.rowCount():
+            self.set_values(values)
+            return
+        self._rows = list(values)
+        if values:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(values) - 1, len(self.columns) - 1))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and index.column() == FIT_COLUMN \
@@ -170,6 +184,10 @@ class SpecSheet(QDialog):
         services.settings_changed.connect(lambda _s: self.rejudge())
         services.machine_ready.connect(lambda _m: self.rejudge())
         self._planned: Any = None
+        self._shown: list[sheet.SpecRow] = []  # one per entry, as judged so far
+        self._todo: set[int] = set()           # entries to judge again
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self._judge_some)
 
     # -- adding -----------------------------------------------------------------------
     def add_variants(self, variants: tuple[Any, ...]) -> None:
@@ -189,8 +207,10 @@ class SpecSheet(QDialog):
                 continue
             known.add(candidate.label)
             self.entries.append(_Entry(candidate))
+            self._shown.append(sheet.unread(candidate))
+            self._todo.add(len(self.entries) - 1)
             self._read(candidate)
-        self.rejudge()
+        self._timer.start()
 
     def _read(self, candidate: sheet.Candidate) -> None:
         licences = self._licences
@@ -201,7 +221,14 @@ class SpecSheet(QDialog):
         def failed(exc: BaseException) -> None:
             self._settle(candidate, replace(self._entry(candidate), problem=error_text(exc)))
 
-        run_async(lambda: sheet.read(candidate, licences), done, failed, parent=self)
+        def work() -> sheet.ReadModel:
+            from spark_desktop.fit.profile import profile
+
+            model = sheet.read(candidate, licences)
+            profile(model.spec)  # condensed here, off the GUI thread; estimates reuse it
+            return model
+
+        run_async(work, done, failed, parent=self)
 
     def _entry(self, candidate: sheet.Candidate) -> _Entry:
         return next((e for e in self.entries if e.candidate == candidate), _Entry(candidate))
@@ -210,7 +237,8 @@ class SpecSheet(QDialog):
         for i, e in enumerate(self.entries):
             if e.candidate == candidate:  # not removed meanwhile
                 self.entries[i] = entry
-                self.rejudge()
+                self._todo.add(i)
+                self._timer.start()
                 return
 
     # -- judging ----------------------------------------------------------------------
@@ -246,20 +274,35 @@ class SpecSheet(QDialog):
         return lambda spec: fitview.estimate(spec, chosen, target)
 
     def rejudge(self) -> None:
-        """Every row again at the current context and target (a fit estimate each)."""
+        """Judge every row again at the current context and target (a fit estimate each,
+        a slice at a time: see _judge_some)."""
+        self._todo = set(range(len(self.entries)))
+        self._timer.start()
+
+    def _judge_some(self) -> None:
+        """Judge rows waiting for it for up to SLICE_S, then show them; the rest follow on
+        the next turn of the event loop, so a long sheet never stalls the window."""
         fit = self.fit_function()
-        rows = []
-        for e in self.entries:
-            if e.read is None or fit is None:
-                rows.append(sheet.unread(e.candidate, e.problem))
-            else:
-                rows.append(sheet.judge(e.read, fit))
-        self.rows.set_values(rows)
+        deadline = time.perf_counter() + SLICE_S
+        while fit is not None and self._todo and time.perf_counter() < deadline:
+            i = min(self._todo)
+            self._todo.discard(i)
+            e = self.entries[i]
+            self._shown[i] = sheet.unread(e.candidate, e.problem) if e.read is None \
+                else sheet.judge(e.read, fit)
+        if fit is not None and self._todo:
+            self._timer.start()
+        self.rows.update_values(self._shown)
         reading = sum(1 for e in self.entries if e.read is None and e.problem is None)
         self.status.setText(self.tr("Reading {n} headers…").format(n=reading) if reading
                             else "")
         self._update_repos()
         self._chart()
+
+    @property
+    def judging(self) -> bool:
+        """True while rows wait to be judged (or the target is still being resolved)."""
+        return bool(self._todo)
 
     def _update_repos(self) -> None:
         repos = sorted({r.repo for r in self.rows.values() if r.repo})
@@ -282,11 +325,13 @@ class SpecSheet(QDialog):
     # -- removing ---------------------------------------------------------------------
     def remove_selected(self) -> None:
         rows = {i.row() for i in self.table.selectionModel().selectedRows()}
-        self.entries = [e for i, e in enumerate(self.entries) if i not in rows]
+        kept = [i for i in range(len(self.entries)) if i not in rows]
+        self.entries = [self.entries[i] for i in kept]
+        self._shown = [self._shown[i] for i in kept]
         self.rejudge()
 
     def clear(self) -> None:
-        self.entries = []
+        self.entries, self._shown = [], []
         self.rejudge()
 
 
