@@ -144,3 +144,27 @@ def test_the_fit_limit_of_a_row() -> None:
     row = sheet.SpecRow(model="m", file_size=4 << 30, memory=6 << 30, usable=10 << 30)
     assert row.size_limit == 8 << 30  # 10 GiB less the 2 GiB that are not weights
     assert sheet.SpecRow(model="m", error="x").size_limit is None
+
+
+def test_rpc_peers_join_the_target_as_fit_plans_it(capsys, tmp_path: Path) -> None:
+    """With --rpc the sheet plans on this machine plus the peers, as `fit --rpc` does."""
+    from spark_desktop import cli
+    from tests.test_rpc import free_port, start_server, stop
+
+    ports = (free_port(),)
+    procs = [start_server(p, tmp_path / f"server-{p}.log") for p in ports]
+    try:
+        peers = ",".join(f"127.0.0.1:{p}" for p in ports)
+        assert cli.main(["fit", str(smollm2_path()), "--rpc", peers, "--json"]) == 0
+        planned = json.loads(capsys.readouterr().out)
+        args = _args(str(smollm2_path()), target="this")
+        args.rpc = peers
+        code = run_spec(args)
+        row = json.loads(capsys.readouterr().out)[0]
+    finally:
+        for proc in procs:
+            stop(proc)
+    assert code == 0 and row["error"] is None
+    assert row["target"] == planned["target"]["name"] != "this" and len(planned["pools"]) == 2
+    assert row["memory"] == pytest.approx(planned["memory"]["total"], rel=0.02)
+    assert row["verdict"] == planned["fits"]
