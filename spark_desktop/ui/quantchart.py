@@ -35,13 +35,15 @@ class ChartPoint:
     fits: bool
 
 
-def chart_points(rows: Sequence[SpecRow]) -> tuple[tuple[ChartPoint, ...], int | None]:
-    """The points of spec-sheet rows that have figures, and the fit limit in file bytes (the
-    median of the rows' limits: quantizations of one model share everything but their
-    weights); None when no row has figures."""
+def chart_points(rows: Sequence[SpecRow], by_model: bool = False
+                 ) -> tuple[tuple[ChartPoint, ...], int | None]:
+    """The points of spec-sheet rows that have figures (labelled by quantization, or by
+    model with `by_model`), and the fit limit in file bytes (the median of the rows' limits:
+    quantizations of one model share everything but their weights); None without figures."""
     judged = [r for r in rows if r.file_size and r.decode_tps is not None and r.fits is not None]
-    points = tuple(sorted((ChartPoint(r.quantization or "?", r.file_size or 0, r.decode_tps or 0,
-                                      bool(r.fits)) for r in judged), key=lambda p: p.size))
+    points = tuple(sorted((ChartPoint(r.model if by_model else r.quantization or "?",
+                                      r.file_size or 0, r.decode_tps or 0, bool(r.fits))
+                           for r in judged), key=lambda p: p.size))
     limits = [r.size_limit for r in judged if r.size_limit is not None]
     return points, int(statistics.median(limits)) if limits else None
 
@@ -58,10 +60,10 @@ class QuantChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(520, 220)
 
-    def set_rows(self, rows: Sequence[SpecRow]) -> None:
-        """Show these spec-sheet rows (compare.spec.SpecRow); rows without figures are left
-        out."""
-        self.points, self.limit = chart_points(rows)
+    def set_rows(self, rows: Sequence[SpecRow], by_model: bool = False) -> None:
+        """Show these spec-sheet rows (compare.spec.SpecRow), labelled by quantization (by
+        model with `by_model`); rows without figures are left out."""
+        self.points, self.limit = chart_points(rows, by_model)
         self.setAccessibleName(self.tr("Size against predicted speed of {n} quantizations")
                                .format(n=len(self.points)))
         self.update()

@@ -118,6 +118,8 @@ class SpecRowsModel(ValueTableModel):
 
 @dataclass(frozen=True)
 class _Entry:
+    """A row's model: its header once read, or why it could not be."""
+
     candidate: sheet.Candidate
     read: sheet.ReadModel | None = None
     problem: str | None = None
@@ -320,7 +322,8 @@ class SpecSheet(QDialog):
 
     def _chart(self) -> None:
         repo = self.repo.currentData()
-        self.chart.set_rows([r for r in self.rows.values() if repo is None or r.repo == repo])
+        self.chart.set_rows([r for r in self.rows.values() if repo is None or r.repo == repo],
+                            by_model=repo is None)
 
     # -- removing ---------------------------------------------------------------------
     def remove_selected(self) -> None:
