@@ -120,6 +120,34 @@
         <source>Fit</source>
         <translation>能否运行</translation>
     </message>
+    <message>
+        <source>Active</source>
+        <translation>激活参数</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Largest context</source>
+        <translation>最大可用上下文</translation>
+    </message>
+    <message>
+        <source>Writing tok/s</source>
+        <translation>生成 tok/s</translation>
+    </message>
+    <message>
+        <source>Reading tok/s</source>
+        <translation>读取 tok/s</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
 </context>
 <context>
     <name>Composer</name>
@@ -638,6 +666,10 @@
         <translation>对话</translation>
     </message>
     <message>
+        <source>Add to comparison</source>
+        <translation>加入对比</translation>
+    </message>
+    <message>
         <source>Models on this machine</source>
         <translation>本机上的模型</translation>
     </message>
@@ -694,6 +726,29 @@
     <message>
         <source>Deleted {model}; {size} freed.</source>
         <translation>已删除 {model}，释放了 {size}。</translation>
+    </message>
+</context>
+<context>
+    <name>QuantChart</name>
+    <message>
+        <source>Size against predicted speed of {n} quantizations</source>
+        <translation>{n} 个量化版本的大小与预计速度</translation>
+    </message>
+    <message>
+        <source>No figures yet: add quantizations of a repository.</source>
+        <translation>暂无数据：请添加某个仓库的量化版本。</translation>
+    </message>
+    <message>
+        <source>file size (log scale) → predicted tok/s writing ↑</source>
+        <translation>文件大小（对数刻度）→ 预计生成速度 tok/s ↑</translation>
+    </message>
+    <message>
+        <source>fits up to {size}</source>
+        <translation>最大可容纳 {size}</translation>
+    </message>
+    <message>
+        <source>Not even the smallest file fits at this context.</source>
+        <translation>在此上下文长度下，连最小的文件也放不下。</translation>
     </message>
 </context>
 <context>
@@ -755,6 +810,14 @@
     <message>
         <source>Files (one per quantization):</source>
         <translation>文件（每种量化一个）：</translation>
+    </message>
+    <message>
+        <source>Add to comparison</source>
+        <translation>加入对比</translation>
+    </message>
+    <message>
+        <source>Add the selected files (or all of them) to the spec sheet: sizes, fit and speed side by side</source>
+        <translation>将选中的文件（未选中则全部）加入规格对比表：并排比较大小、是否放得下和速度</translation>
     </message>
     <message>
         <source>Loading the model card…</source>
@@ -1099,6 +1162,89 @@
     <message>
         <source>Action</source>
         <translation>操作</translation>
+    </message>
+</context>
+<context>
+    <name>SpecSheet</name>
+    <message>
+        <source>The target in Settings</source>
+        <translation>设置中的目标</translation>
+    </message>
+    <message>
+        <source>A DGX Spark</source>
+        <translation>一台 DGX Spark</translation>
+    </message>
+    <message>
+        <source>Two DGX Sparks</source>
+        <translation>两台 DGX Spark</translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <source>with less context</source>
+        <translation>需缩短上下文</translation>
+    </message>
+    <message>
+        <source>does not fit</source>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>出错</translation>
+    </message>
+    <message>
+        <source>reading…</source>
+        <translation>读取中…</translation>
+    </message>
+    <message>
+        <source>Spec sheet</source>
+        <translation>规格对比表</translation>
+    </message>
+    <message>
+        <source>Context length in tokens</source>
+        <translation>上下文长度（token 数）</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Repository to chart</source>
+        <translation>要绘图的仓库</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <source>Target:</source>
+        <translation>目标：</translation>
+    </message>
+    <message>
+        <source>Quantizations of:</source>
+        <translation>量化版本所属仓库：</translation>
+    </message>
+    <message>
+        <source>Reading {n} headers…</source>
+        <translation>正在读取 {n} 个文件头…</translation>
+    </message>
+    <message>
+        <source>Every model above</source>
+        <translation>上面所有模型</translation>
     </message>
 </context>
 <context>

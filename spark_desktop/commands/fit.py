@@ -14,8 +14,11 @@ if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
     from spark_desktop.fit import FitEstimate
     from spark_desktop.fit.estimate import PoolUse
+    from spark_desktop.fit.measured import MeasuredRun
+    from spark_desktop.fit.speed import Correction
     from spark_desktop.gguf.spec import ModelSpec
     from spark_desktop.hardware.probe import Machine
+    from spark_desktop.hardware.targets import Target
     from spark_desktop.hub import Variant
     from spark_desktop.inference_settings import LoadSettings
 
@@ -70,11 +73,10 @@ def model_spec(model: str) -> ModelSpec:
 
 
 def _variant(model: str) -> Variant:
-    repo, _, selector = model.partition(":")
-    if repo.count("/") == 1 and not model.endswith(".gguf"):
-        from spark_desktop.hub import choose, list_variants
+    from spark_desktop.hub import find_variant, is_reference
 
-        return choose(list_variants(repo), selector or None)
+    if is_reference(model):
+        return find_variant(model)
     raise SparkError(f"{model} does not exist; give the path of a GGUF file "
                      "or a Hub repository as org/repo:QUANT.")
 
@@ -98,37 +100,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, model: str) -> int:
-    from dataclasses import replace
-
-    from spark_desktop.engine.peers import parse_peer_list, parse_split, with_peers
+    from spark_desktop.engine.peers import parse_split
     from spark_desktop.fit import estimate, measured
-    from spark_desktop.hardware import resolve_target
     from spark_desktop.hardware.probe import probe
-    from spark_desktop.inference_settings import LoadSettings
 
     spec = model_spec(model)
-    settings = LoadSettings()
-    changes = {"n_ctx": args.ctx, "type_k": args.kv_type, "type_v": args.kv_type,
-               "n_gpu_layers": args.gpu_layers,
-               "n_ubatch": args.ubatch, "n_seq": args.parallel,
-               "tensor_split": parse_split(args.tensor_split) or None}
-    settings = replace(settings, **{k: v for k, v in changes.items() if v is not None})
-    if args.ubatch is not None and args.ubatch > settings.n_batch:
-        settings = replace(settings, n_batch=args.ubatch)
+    settings = load_settings(ctx=args.ctx, kv_type=args.kv_type, gpu_layers=args.gpu_layers,
+                             ubatch=args.ubatch, parallel=args.parallel,
+                             tensor_split=parse_split(args.tensor_split))
     machine = probe()
     if args.reset_measured:
         print(f"forgot {measured.reset()} measured runs", file=sys.stderr)
-    here: tuple[float, float, int] | None = None
-    correction = None
-    if learns_here(args.target, machine) and not args.rpc:
-        runs = measured.load_runs()
-        key = measured.machine_key(machine)
-        here = measured.measured_here(runs, spec, key)
-        correction = measured.correction(
-            runs, spec, key, measured.backend_of(settings.n_gpu_layers, machine))
-    target = resolve_target(args.target, machine)
-    if args.rpc:
-        target = with_peers(target, parse_peer_list(args.rpc))
+    runs = measured.load_runs() if learns_here(args.target, machine) and not args.rpc else None
+    here, correction = learnt(spec, settings, machine, runs)
+    target = planned_target(args.target, args.rpc, machine)
     result = estimate(spec, settings, target, correction=correction)
     planned = confirm(model, result.settings) if args.confirm else None
     # A plan without a GPU device cannot confirm the GPU's share of an offloaded load
@@ -155,6 +140,46 @@ def _fit(args: argparse.Namespace, model: str) -> int:
         print(format_table(result, here) + ("" if planned is None else
                                       "\n\n" + format_confirmed(result, planned, like_target)))
     return 0
+
+
+def load_settings(*, ctx: int | None = None, kv_type: str | None = None,
+                  gpu_layers: int | None = None, ubatch: int | None = None,
+                  parallel: int | None = None,
+                  tensor_split: tuple[float, ...] = ()) -> LoadSettings:
+    """The engine's default LoadSettings with the command line's choices (None: default)."""
+    from dataclasses import replace
+
+    from spark_desktop.inference_settings import LoadSettings
+
+    changes = {"n_ctx": ctx, "type_k": kv_type, "type_v": kv_type, "n_gpu_layers": gpu_layers,
+               "n_ubatch": ubatch, "n_seq": parallel, "tensor_split": tensor_split or None}
+    settings = replace(LoadSettings(), **{k: v for k, v in changes.items() if v is not None})
+    if ubatch is not None and ubatch > settings.n_batch:
+        settings = replace(settings, n_batch=ubatch)
+    return settings
+
+
+def planned_target(target: str, rpc: str | None, machine: Machine) -> Target:
+    """`--target` resolved on `machine`, plus the `--rpc` peers probed now."""
+    from spark_desktop.engine.peers import parse_peer_list, with_peers
+    from spark_desktop.hardware import resolve_target
+
+    resolved = resolve_target(target, machine)
+    return with_peers(resolved, parse_peer_list(rpc)) if rpc else resolved
+
+
+def learnt(spec: ModelSpec, settings: LoadSettings, machine: Machine,
+           runs: list[MeasuredRun] | None
+           ) -> tuple[tuple[float, float, int] | None, Correction | None]:
+    """What the runs measured here say of `spec`: (decode, prefill, replies) measured, and
+    the correction of the prediction (both None without runs: another target)."""
+    from spark_desktop.fit import measured
+
+    if runs is None:
+        return None, None
+    key = measured.machine_key(machine)
+    return (measured.measured_here(runs, spec, key), measured.correction(
+        runs, spec, key, measured.backend_of(settings.n_gpu_layers, machine)))
 
 
 def pool_dict(use: PoolUse) -> dict[str, object]:

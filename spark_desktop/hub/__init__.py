@@ -24,8 +24,10 @@ from spark_desktop.hub.variants import (
     Variant,
     VariantFit,
     choose,
+    find_variant,
     fit_all,
     fit_function,
+    is_reference,
     list_variants,
     remote_spec,
 )
@@ -34,6 +36,6 @@ __all__ = [
     "ChecksumError", "DiskFullError", "DownloadError", "DownloadProgress", "Downloads",
     "HubAccessError", "HubBusyError", "HubFile", "OfflineError", "RepoFiles",
     "RepoNotFoundError", "RetryPolicy", "SearchResult", "State", "UnsafeFileNameError",
-    "Variant", "VariantFit", "VariantNotFoundError", "choose", "fit_all", "fit_function",
-    "list_variants", "remote_spec", "search",
+    "Variant", "VariantFit", "VariantNotFoundError", "choose", "find_variant", "fit_all",
+    "fit_function", "is_reference", "list_variants", "remote_spec", "search",
 ]

@@ -35,6 +35,22 @@ def model_card(repo: str, revision: str = "main") -> str:
     return content[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
 
 
+def card_license(repo: str, revision: str = "main") -> str | None:
+    """The licence the model card's metadata names (`license:`; `license_name:` for
+    "other"), or None when the card has none or its metadata cannot be parsed."""
+    from huggingface_hub import RepoCard
+
+    markdown = model_card(repo, revision)
+    try:
+        data = RepoCard(markdown).data
+    except Exception:  # noqa: BLE001 (a card's broken YAML leaves the licence unknown)
+        return None
+    value = data.get("license")
+    if value == "other" and data.get("license_name"):
+        value = data.get("license_name")
+    return str(value) if value else None
+
+
 def logged_in() -> bool:
     """True when a Hub token is present (`hf auth login` or HF_TOKEN); no network used."""
     return bool(get_token())

@@ -150,6 +150,17 @@ def choose(repo_files: RepoFiles, selector: str | None) -> Variant:
     return variants[0]
 
 
+def is_reference(text: str) -> bool:
+    """True for `org/repo[:QUANT|:FILE]` (a Hub reference, not a local file name)."""
+    return text.partition(":")[0].count("/") == 1 and not text.endswith(".gguf")
+
+
+def find_variant(reference: str) -> Variant:
+    """The Variant `org/repo[:QUANT|:FILE]` names (no selector: as choose() picks)."""
+    repo, _, selector = reference.partition(":")
+    return choose(list_variants(repo), selector or None)
+
+
 def remote_spec(variant: Variant, policy: RetryPolicy | None = None) -> ModelSpec:
     """The model's header read over HTTP byte ranges (a few requests, never the whole file);
     each range is retried on transient failures (HubBusyError when they persist)."""

@@ -95,7 +95,13 @@ class RepoView(QWidget):
         tablebox = QWidget()
         tl = QVBoxLayout(tablebox)
         tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(QLabel(self.tr("Files (one per quantization):")))
+        files = QHBoxLayout()
+        files.addWidget(QLabel(self.tr("Files (one per quantization):")), 1)
+        self.compare = QPushButton(self.tr("Add to comparison"), clicked=self.add_to_comparison)
+        self.compare.setToolTip(self.tr("Add the selected files (or all of them) to the spec "
+                                        "sheet: sizes, fit and speed side by side"))
+        files.addWidget(self.compare)
+        tl.addLayout(files)
         tl.addWidget(self.table)
         split.addWidget(tablebox)
         split.setSizes([300, 260])
@@ -141,6 +147,15 @@ class RepoView(QWidget):
             self.table.setIndexWidget(self.variants.index(row, DOWNLOAD_COLUMN), button)
             if variant.complete:
                 self._estimate(variant)
+
+    def add_to_comparison(self) -> None:
+        """The selected variants (all complete ones when none is selected) to the spec sheet."""
+        from spark_desktop.ui.pages.spec_sheet import sheet_for
+
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        chosen = [self.variants.value(r).variant for r in rows] or [
+            r.variant for r in self.variants.values()]
+        sheet_for(self, self.services).add_variants(tuple(v for v in chosen if v.complete))
 
     def _estimate(self, variant: Any) -> None:
         """Read the variant's header remotely (a few byte ranges) and estimate its fit."""

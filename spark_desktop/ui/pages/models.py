@@ -49,13 +49,16 @@ class ModelsPage(QWidget):
         self.delete_button = QPushButton(self.tr("Delete…"), clicked=self.request_delete)
         self.refresh_button = QPushButton(self.tr("Refresh"), clicked=services.refresh_library)
         self.chat_button = QPushButton(self.tr("Chat"), clicked=self.chat_requested.emit)
+        self.compare_button = QPushButton(self.tr("Add to comparison"),
+                                          clicked=self.add_to_comparison)
         self.table.setAccessibleName(self.tr("Models on this machine"))
         for button, name in ((self.load_button, "load"), (self.unload_button, "unload"),
                              (self.delete_button, "delete"),
                              (self.refresh_button, "refresh"), (self.chat_button, "chat")):
             decorate(button, name)
         buttons = QHBoxLayout()
-        for b in (self.load_button, self.unload_button, self.chat_button, self.delete_button):
+        for b in (self.load_button, self.unload_button, self.chat_button, self.compare_button,
+                  self.delete_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -107,6 +110,7 @@ class ModelsPage(QWidget):
         self.load_button.setEnabled(model is not None and model.name not in host.loading
                                     and host.entry(model.name) is None)
         self.delete_button.setEnabled(model is not None)
+        self.compare_button.setEnabled(model is not None)
         self.unload_button.setEnabled(model is not None and host.entry(model.name) is not None)
         self.chat_button.setEnabled(bool(host.entries))
         self.progress.setVisible(bool(host.loading))
@@ -162,6 +166,14 @@ class ModelsPage(QWidget):
     def _load_failed(self, model_id: str, reason: str) -> None:
         self.state.setText(self.tr("{0} did not load: {1}").format(model_id, reason))
         self._enable()
+
+    def add_to_comparison(self) -> None:
+        """The selected model to the spec sheet, beside models on the Hub."""
+        from spark_desktop.ui.pages.spec_sheet import sheet_for
+
+        model = self.selected()
+        if model is not None:
+            sheet_for(self, self.services).add_local(model, display_name(model))
 
     # -- delete ---------------------------------------------------------------------
     def request_delete(self) -> None:

@@ -1,0 +1,1 @@
+"""Comparing models: side by side on this machine, blind votes, and a spec sheet."""
