@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as upsert
 
 from spark_desktop.history.errors import InvalidMessageError, NotFoundError
-from spark_desktop.history.records import FinishReason, Message, SearchHit
+from spark_desktop.history.records import Conversation, FinishReason, Message, SearchHit
 from spark_desktop.history.rows import auto_title, new_id, now_ms, to_datetime
 from spark_desktop.history.schema import ComparisonColumnRow, ComparisonRow, VoteRow
-
-if TYPE_CHECKING:
-    from spark_desktop.history.store import HistoryStore
 
 TAG: Final = "compare"
 _CMP: Final = ComparisonRow.__table__
@@ -64,10 +61,32 @@ class ComparisonHit:
     hit: SearchHit
 
 
+class _Conversations(Protocol):
+    """What a comparison needs of the HistoryStore (which imports this module)."""
+
+    def create_conversation(self, title: str = "", *, system_prompt: str | None = None,
+                            model: str | None = None, folder: str | None = None,
+                            tags: Sequence[str] = (),
+                            load_settings: Mapping[str, Any] | None = None,
+                            sampling_settings: Mapping[str, Any] | None = None
+                            ) -> Conversation: ...
+
+    def add_message(self, conversation_id: str, role: Any, content: str,
+                    **fields: Any) -> Message: ...
+
+    def active_path(self, conversation_id: str, leaf_id: str | None = None
+                    ) -> list[Message]: ...
+
+    def search(self, query: str, limit: int = 20, *, prefix: bool = False
+               ) -> list[SearchHit]: ...
+
+    def delete_conversation(self, conversation_id: str) -> None: ...
+
+
 class Comparisons:
     """The comparisons of one history database (HistoryStore.comparisons)."""
 
-    def __init__(self, store: HistoryStore, engine: Engine, writer: Engine) -> None:
+    def __init__(self, store: _Conversations, engine: Engine, writer: Engine) -> None:
         self._store = store
         self._engine = engine
         self._writer = writer

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from spark_desktop import paths
 from spark_desktop.history import bulk, database
 from spark_desktop.history import search as full_text
-from spark_desktop.history.comparisons import Comparisons
 from spark_desktop.history.errors import AmbiguousIdError, InvalidMessageError, NotFoundError
 from spark_desktop.history.records import (
     FINISH_REASONS,
@@ -40,6 +39,9 @@ from spark_desktop.history.rows import conversation_values as _conversation_valu
 from spark_desktop.history.rows import message_from_row as _message
 from spark_desktop.history.rows import message_values as _message_values
 from spark_desktop.history.streaming import StreamWriter
+
+if TYPE_CHECKING:
+    from spark_desktop.history.comparisons import Comparisons
 
 
 class _Active:
@@ -421,6 +423,8 @@ class HistoryStore:
     @property
     def comparisons(self) -> Comparisons:
         """Comparisons of several models, their columns and votes (history.comparisons)."""
+        from spark_desktop.history.comparisons import Comparisons
+
         return Comparisons(self, self._engine, self._writer)
 
     def integrity_check(self) -> list[str]:
