@@ -101,24 +101,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _saved_turn(comparison: Comparison, prompt: str, quiet: bool) -> tuple[TurnOutcome, str]:
-    from spark_desktop.compare import ColumnFinished, ComparisonRecorder
+    from spark_desktop.compare import ComparisonRecorder, run_saved_turn
     from spark_desktop.history import HistoryStore
     from spark_desktop.history.runner import DirectHistory
 
     with HistoryStore.open() as store:
         recorder = ComparisonRecorder(DirectHistory(store), comparison)
-        recorder.prompt(prompt)
-        finished: list[ColumnFinished] = []
-        show = _progress(quiet)
-
-        def on_event(event: CompareEvent) -> None:
-            show(event)
-            if isinstance(event, ColumnFinished):
-                finished.append(event)
-
-        outcome = comparison.run_turn(prompt, on_event)
-        for event in sorted(finished, key=lambda e: e.column):  # written here, one thread
-            recorder.reply(event.column, event.result)
+        _turn, outcome = run_saved_turn(recorder, prompt, _progress(quiet))
         assert recorder.id is not None
         return outcome, recorder.id
 

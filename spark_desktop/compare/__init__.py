@@ -2,7 +2,7 @@
 here, kept in the history, and judged by the user's (blind) votes on a leaderboard."""
 
 from spark_desktop.compare.leaderboard import Ballot, Standing, rank
-from spark_desktop.compare.record import ComparisonRecorder, ballots, reopen
+from spark_desktop.compare.record import ComparisonRecorder, ballots, reopen, run_saved_turn
 from spark_desktop.compare.runner import (
     ColumnFinished,
     ColumnResult,
@@ -18,4 +18,4 @@ from spark_desktop.compare.runner import (
 
 __all__ = ["Ballot", "ColumnFinished", "ColumnResult", "ColumnStarted", "ColumnText",
            "CompareError", "CompareEvent", "Comparison", "ComparisonRecorder", "Plan",
-           "Planned", "Standing", "TurnOutcome", "ballots", "rank", "reopen"]
+           "Planned", "Standing", "TurnOutcome", "ballots", "rank", "reopen", "run_saved_turn"]

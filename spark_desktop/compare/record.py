@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spark_desktop.compare.leaderboard import Ballot
-from spark_desktop.compare.runner import ColumnResult, Comparison
+from spark_desktop.compare.runner import (
+    ColumnFinished,
+    ColumnResult,
+    CompareEvent,
+    Comparison,
+    OnEvent,
+    TurnOutcome,
+)
 
 if TYPE_CHECKING:
     from spark_desktop.history import HistoryStore
@@ -52,6 +59,26 @@ class ComparisonRecorder:
         cid = self.id
         assert cid is not None, "prompt() first"
         return self.history.call(lambda s: s.comparisons.vote(cid, turn, winner, blind=blind))
+
+
+def run_saved_turn(recorder: ComparisonRecorder, prompt: str,
+                   on_event: OnEvent | None = None) -> tuple[int, TurnOutcome]:
+    """One turn that the history keeps: the prompt saved first, each answer once it is
+    complete (written through the recorder's history, not from the columns' threads).
+    Returns the turn number and the outcome."""
+    turn = recorder.prompt(prompt)
+    finished: list[ColumnFinished] = []
+
+    def forward(event: CompareEvent) -> None:
+        if isinstance(event, ColumnFinished):
+            finished.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    outcome = recorder.comparison.run_turn(prompt, forward)
+    for event in sorted(finished, key=lambda e: e.column):
+        recorder.reply(event.column, event.result)
+    return turn, outcome
 
 
 def reopen(store: HistoryStore, host: ModelHost, comparison_id: str,
