@@ -55,6 +55,33 @@
     </message>
 </context>
 <context>
+    <name>ColumnView</name>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <source>Waiting…</source>
+        <translation>等待中…</translation>
+    </message>
+    <message>
+        <source>Answering · {memory}</source>
+        <translation>正在回答 · {memory}</translation>
+    </message>
+    <message>
+        <source>Failed: {error}</source>
+        <translation>失败：{error}</translation>
+    </message>
+    <message>
+        <source>First token {ttft} ms · {tps} tok/s · {tokens} tokens · {memory}</source>
+        <translation>首个词元 {ttft} 毫秒 · {tps} 词元/秒 · {tokens} 个词元 · {memory}</translation>
+    </message>
+</context>
+<context>
     <name>Columns</name>
     <message>
         <source>Model</source>
@@ -119,6 +146,141 @@
     <message>
         <source>Fit</source>
         <translation>能否运行</translation>
+    </message>
+</context>
+<context>
+    <name>ComparePage</name>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>已保存</translation>
+    </message>
+    <message>
+        <source>Leaderboard</source>
+        <translation>排行榜</translation>
+    </message>
+    <message>
+        <source>Models to compare</source>
+        <translation>要对比的模型</translation>
+    </message>
+    <message>
+        <source>Blind: hide the names until I vote</source>
+        <translation>盲评：投票前隐藏模型名称</translation>
+    </message>
+    <message>
+        <source>New comparison</source>
+        <translation>新建对比</translation>
+    </message>
+    <message>
+        <source>Pick 2 to 4 models.</source>
+        <translation>请选择 2 到 4 个模型。</translation>
+    </message>
+    <message>
+        <source>A prompt every model answers</source>
+        <translation>每个模型都会回答的提示词</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Which answer is better?</source>
+        <translation>哪个回答更好？</translation>
+    </message>
+    <message>
+        <source>Search the comparisons</source>
+        <translation>搜索对比记录</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>导出 JSON…</translation>
+    </message>
+    <message>
+        <source>Export Markdown…</source>
+        <translation>导出 Markdown…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Rating</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>±</source>
+        <translation>±</translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation>票数</translation>
+    </message>
+    <message>
+        <source>Wins–losses</source>
+        <translation>胜–负</translation>
+    </message>
+    <message>
+        <source>Bradley–Terry ratings of your own votes (1000 is average; ± is one standard error).</source>
+        <translation>根据你自己的投票计算的 Bradley–Terry 评分（1000 为平均水平；± 为一个标准误差）。</translation>
+    </message>
+    <message>
+        <source>{n} models chosen: send a prompt.</source>
+        <translation>已选择 {n} 个模型：请发送提示词。</translation>
+    </message>
+    <message>
+        <source>Comparing needs the app&apos;s own model host, and it is not ready (or another process hosts the models).</source>
+        <translation>对比需要本应用自己的模型宿主，但它尚未就绪（或模型由另一个进程托管）。</translation>
+    </message>
+    <message>
+        <source>Running together: the models need {need} and {free} of the {pool} memory pool is free.</source>
+        <translation>同时运行：这些模型需要 {need}，{pool} 内存池中有 {free} 可用。</translation>
+    </message>
+    <message>
+        <source>They do not fit together: the models need {need} but only {free} of the {pool} memory pool is free, so they answer one after another.</source>
+        <translation>无法同时放下：这些模型需要 {need}，但 {pool} 内存池中只有 {free} 可用，因此它们将依次回答。</translation>
+    </message>
+    <message>
+        <source>{label} is better</source>
+        <translation>{label} 更好</translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation>平局</translation>
+    </message>
+    <message>
+        <source>a tie</source>
+        <translation>平局</translation>
+    </message>
+    <message>
+        <source>Your vote: {winner}.</source>
+        <translation>你的投票：{winner}。</translation>
+    </message>
+    <message>
+        <source>{title} — {models}</source>
+        <translation>{title} — {models}</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>未命名</translation>
+    </message>
+    <message>
+        <source>Reopened “{title}”: send a prompt to go on.</source>
+        <translation>已重新打开“{title}”：发送提示词即可继续。</translation>
+    </message>
+    <message>
+        <source>Export the comparison</source>
+        <translation>导出对比</translation>
     </message>
 </context>
 <context>
@@ -452,6 +614,10 @@
     <message>
         <source>My Models</source>
         <translation>我的模型</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
     </message>
     <message>
         <source>Server</source>
@@ -1016,6 +1182,10 @@
     <message>
         <source>Go to My Models</source>
         <translation>前往“我的模型”</translation>
+    </message>
+    <message>
+        <source>Go to Compare</source>
+        <translation>转到对比</translation>
     </message>
     <message>
         <source>Go to Server</source>

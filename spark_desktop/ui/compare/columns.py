@@ -8,12 +8,16 @@ in a buffer and drawn on a timer, so a fast model never costs a repaint per toke
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from spark_desktop.ui.format import human_bytes
+
+if TYPE_CHECKING:
+    from spark_desktop.compare import ColumnResult
 
 REPAINT_MS = 50
 
@@ -71,21 +75,19 @@ class ColumnView(QWidget):
             text, self._pending = "".join(self._pending), []
             self._append(text)
 
-    def finish(self, result: object) -> None:
+    def finish(self, result: ColumnResult) -> None:
         """The answer is complete: its figures replace the live ones."""
         self.flush()
         self._timer.stop()
         self.streaming = False
         self._append("\n\n")
-        error = getattr(result, "error", None)
-        if error and getattr(result, "finish_reason", "") == "error":
-            self.figures.setText(self.tr("Failed: {error}").format(error=error))
+        if result.error and result.finish_reason == "error":
+            self.figures.setText(self.tr("Failed: {error}").format(error=result.error))
             return
         self.figures.setText(self.tr(
             "First token {ttft} ms · {tps} tok/s · {tokens} tokens · {memory}").format(
-            ttft=f"{result.ttft_ms:.0f}", tps=f"{result.decode_tps:.1f}",  # type: ignore[attr-defined]
-            tokens=result.completion_tokens,  # type: ignore[attr-defined]
-            memory=human_bytes(result.memory)))  # type: ignore[attr-defined]
+            ttft=f"{result.ttft_ms:.0f}", tps=f"{result.decode_tps:.1f}",
+            tokens=result.completion_tokens, memory=human_bytes(result.memory)))
 
     def _append(self, text: str) -> None:
         cursor = self.text.textCursor()
