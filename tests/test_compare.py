@@ -168,3 +168,13 @@ def _either_alone() -> str:
     cost = costs(LoadSettings(n_ctx=512, threads=1))
     assert max(cost.values()) + 64 * 1024 ** 2 < sum(cost.values())
     return f"{(max(cost.values()) + 64 * 1024 ** 2) / 1024 ** 3:.4f}"
+
+
+def test_cli_rpc_names_a_peer_that_does_not_answer(models: Path, capsys) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["compare", GEMMA, SMOL, "-p", "Hi", "--rpc", f"127.0.0.1:{port}"]) == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err

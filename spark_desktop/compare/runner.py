@@ -17,7 +17,7 @@ from typing import Any
 
 from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta
 from spark_desktop.errors import SparkError
-from spark_desktop.host import ModelHost, UnknownModelError, catalog, ledger
+from spark_desktop.host import DoesNotFitError, ModelHost, UnknownModelError, catalog, ledger
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 MIN_MODELS = 2
@@ -177,18 +177,24 @@ class Comparison:
             raise CompareError("The prompt is empty: give the models something to answer.")
         emit = on_event or (lambda _event: None)
         self._cancelled.clear()
+        before = {e.id for e in self.host.loaded()}  # models someone else loaded: kept
         plan = self.plan()
+        if plan.concurrent:
+            try:
+                for model in self.models:  # one load at a time: the ledger checks each
+                    self.host.load(model, self.load_settings(model))
+            except DoesNotFitError:  # llama.cpp reported more than the estimate
+                plan = replace(plan, concurrent=False)
         emit(Planned(plan))
         for column in self.columns:
             column.messages.append({"role": "user", "content": prompt})
         results: list[ColumnResult | None] = [None] * len(self.columns)
 
         def answer(i: int) -> None:
-            results[i] = self._answer(i, emit, unload_after=not plan.concurrent)
+            unload = not plan.concurrent and self.columns[i].model not in before
+            results[i] = self._answer(i, emit, unload_after=unload)
 
         if plan.concurrent:
-            for model in self.models:  # one load at a time: the ledger checks each
-                self.host.load(model, self.load_settings(model))
             threads = [threading.Thread(target=answer, args=(i,), name=f"compare-{i}",
                                         daemon=True) for i in range(len(self.columns))]
             for t in threads:
@@ -196,6 +202,9 @@ class Comparison:
             for t in threads:
                 t.join()
         else:
+            for model in self.models:  # make room: what this comparison loaded goes first
+                if model not in before:
+                    self.host.unload(model)
             for i in range(len(self.columns)):
                 answer(i)
         done = tuple(r for r in results if r is not None)
@@ -211,7 +220,6 @@ class Comparison:
 
     def _answer(self, i: int, emit: OnEvent, unload_after: bool) -> ColumnResult:
         column = self.columns[i]
-        was_loaded = any(e.id == column.model for e in self.host.loaded())
         text: list[str] = []
         memory = 0
         try:
@@ -241,7 +249,7 @@ class Comparison:
         except SparkError as exc:
             result = _failed(column.model, "".join(text), "error", memory, str(exc))
         finally:
-            if unload_after and not was_loaded:
+            if unload_after:
                 self.host.unload(column.model)
         emit(ColumnFinished(i, result))
         return result
