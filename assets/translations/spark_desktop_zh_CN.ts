@@ -211,30 +211,6 @@
         <translation>导出 Markdown…</translation>
     </message>
     <message>
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <source>Rating</source>
-        <translation>评分</translation>
-    </message>
-    <message>
-        <source>±</source>
-        <translation>±</translation>
-    </message>
-    <message>
-        <source>Votes</source>
-        <translation>票数</translation>
-    </message>
-    <message>
-        <source>Wins–losses</source>
-        <translation>胜–负</translation>
-    </message>
-    <message>
-        <source>Bradley–Terry ratings of your own votes (1000 is average; ± is one standard error).</source>
-        <translation>根据你自己的投票计算的 Bradley–Terry 评分（1000 为平均水平；± 为一个标准误差）。</translation>
-    </message>
-    <message>
         <source>{n} models chosen: send a prompt.</source>
         <translation>已选择 {n} 个模型：请发送提示词。</translation>
     </message>
@@ -576,6 +552,33 @@
         <source>Same as the system</source>
         <extracomment>The choices of Settings → Language, in the order shown: (settings value, label). A language is named in itself; &quot;system&quot; is translated (language_choices()).</extracomment>
         <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>LeaderboardView</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Rating</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>±</source>
+        <translation>±</translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation>票数</translation>
+    </message>
+    <message>
+        <source>Wins–losses</source>
+        <translation>胜–负</translation>
+    </message>
+    <message>
+        <source>Bradley–Terry ratings of your own votes (1000 is average; ± is one standard error).</source>
+        <translation>根据你自己的投票计算的 Bradley–Terry 评分（1000 为平均水平；± 为一个标准误差）。</translation>
     </message>
 </context>
 <context>

@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.ui.bridges import EventRelay, error_text, run_async
 from spark_desktop.ui.compare.columns import ColumnView
+from spark_desktop.ui.compare.leaderboard import LeaderboardView
 from spark_desktop.ui.services import Services
 
 LETTERS = "ABCD"
@@ -61,7 +60,10 @@ class ComparePage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._compare_tab(), self.tr("Compare"))
         self.tabs.addTab(self._saved_tab(), self.tr("Saved"))
-        self.tabs.addTab(self._leaderboard_tab(), self.tr("Leaderboard"))
+        self.leaderboard = LeaderboardView(services.history)
+        self.leaderboard.changed.connect(self.leaderboard_changed)
+        self.board = self.leaderboard.table
+        self.tabs.addTab(self.leaderboard, self.tr("Leaderboard"))
         QVBoxLayout(self).addWidget(self.tabs)
         services.library_changed.connect(self._fill_models)
         self._fill_models(services.models)
@@ -125,21 +127,6 @@ class ComparePage(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.saved_list, 1)
         layout.addLayout(buttons)
-        return tab
-
-    def _leaderboard_tab(self) -> QWidget:
-        tab = QWidget()
-        self.board = QTableWidget(0, 5)
-        self.board.setHorizontalHeaderLabels([
-            self.tr("Model"), self.tr("Rating"), self.tr("±"), self.tr("Votes"),
-            self.tr("Wins–losses")])
-        self.board.horizontalHeader().setStretchLastSection(True)
-        self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        note = QLabel(self.tr("Bradley–Terry ratings of your own votes (1000 is average; ± is "
-                              "one standard error)."), wordWrap=True)
-        layout = QVBoxLayout(tab)
-        layout.addWidget(note)
-        layout.addWidget(self.board, 1)
         return tab
 
     # -- models -----------------------------------------------------------------------
@@ -332,21 +319,7 @@ class ComparePage(QWidget):
         self.refresh_leaderboard()
 
     def refresh_leaderboard(self) -> None:
-        def op(store: Any) -> Any:
-            from spark_desktop.compare import ballots, rank
-
-            return rank(ballots(store.comparisons.votes()))
-
-        self.services.history.run(op, self._show_leaderboard, parent=self)
-
-    def _show_leaderboard(self, standings: list[Any]) -> None:
-        self.board.setRowCount(len(standings))
-        for row, s in enumerate(standings):
-            cells = (s.model, f"{s.rating:.0f}", f"{s.error:.0f}", str(s.votes),
-                     f"{s.wins:g}–{s.losses:g}")
-            for col, text in enumerate(cells):
-                self.board.setItem(row, col, QTableWidgetItem(text))
-        self.leaderboard_changed.emit(standings)
+        self.leaderboard.refresh()
 
     # -- saved comparisons --------------------------------------------------------------
     def refresh_saved(self) -> None:
