@@ -8,6 +8,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,33 @@ def test_cli_rpc_names_a_peer_that_does_not_answer(models: Path, capsys) -> None
         port = s.getsockname()[1]
     assert main(["compare", GEMMA, SMOL, "-p", "Hi", "--rpc", f"127.0.0.1:{port}"]) == 2
     assert f"127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_stop_cancels_every_column_and_keeps_what_they_wrote(models: Path) -> None:
+    import threading
+
+    with host(64 * 1024 ** 3) as h:
+        comparison = Comparison(h, [GEMMA, SMOL],
+                                sampling=SamplingSettings(temperature=0, max_tokens=400,
+                                                          ignore_eos=True))
+        started = threading.Event()
+
+        def on_event(event: CompareEvent) -> None:
+            if isinstance(event, ColumnText):
+                started.set()
+
+        outcome: list[Any] = []
+        runner = threading.Thread(target=lambda: outcome.append(
+            comparison.run_turn("Count to a thousand.", on_event)))
+        runner.start()
+        assert started.wait(120)
+        comparison.cancel()
+        runner.join(60)
+        assert not runner.is_alive()
+        [turn] = outcome
+        assert [r.finish_reason for r in turn.results] == ["cancelled", "cancelled"]
+        assert all(r.completion_tokens < 400 for r in turn.results)
+        assert any(r.text for r in turn.results)
+        # the partial answers are each column's history
+        assert [c.messages[-1]["content"] for c in comparison.columns] == [
+            r.text for r in turn.results]

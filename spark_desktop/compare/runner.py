@@ -233,6 +233,8 @@ class Comparison:
                 try:
                     done = None
                     for event in lease.chat(column.messages, self.sampling):
+                        if self._cancelled.is_set():  # stopped before this lease was listed
+                            lease.cancel()
                         if isinstance(event, TextDelta):
                             text.append(event.text)
                             emit(ColumnText(i, event.text))
