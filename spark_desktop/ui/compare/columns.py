@@ -30,6 +30,9 @@ class ColumnView(QWidget):
         self.model = model
         self.label = label
         self.header = QLabel(objectName="columnHeader")
+        bold = self.header.font()
+        bold.setBold(True)
+        self.header.setFont(bold)
         self.text = QPlainTextEdit(readOnly=True)
         self.figures = QLabel(objectName="columnFigures", wordWrap=True)
         layout = QVBoxLayout(self)
