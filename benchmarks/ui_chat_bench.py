@@ -1,5 +1,8 @@
 """Chat page figures: opening a 5,000-message conversation, and the GUI thread's longest
 stall while a reply streams in at 500 tokens/s (targets: ≤ 150 ms and ≤ 30 ms).
+With --compare: the Compare page with the two real test models answering together —
+the GUI's longest stall and each column's worst GUI work (target ≤ 30 ms), and the
+aggregate tokens/s of both together ÷ each model alone.
 
 The stream takes the path of a real turn from the engine thread on: a background
 thread writes each token through the history's StreamWriter (as chat.Turn does) and
@@ -8,6 +11,8 @@ measures stalls: the longest gap between its ticks, minus its period.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py [--tokens-per-s 500]
         [--no-gc-freeze]
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_chat_bench.py --compare [--tokens 128]
+        [--threads 1]
 """
 
 from __future__ import annotations
@@ -140,7 +145,16 @@ def main() -> None:
     parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
                         help="skip the app's gc.freeze() after start-up (ui.app does it; "
                              "without it full collections stall the GUI thread)")
+    parser.add_argument("--compare", action="store_true",
+                        help="measure the Compare page with the two real test models instead")
+    parser.add_argument("--tokens", type=int, default=128,
+                        help="with --compare: tokens each model writes")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="with --compare: CPU threads per model")
     args = parser.parse_args()
+    if args.compare:
+        compare_bench(args)
+        return
     app = QApplication.instance() or QApplication([])
     ThemeManager(app).apply("light")  # the app's theme and style sheet, as the window has
     preload_lexers()  # code blocks get syntax colours, as in the window (loaded at start)
@@ -234,6 +248,106 @@ def main() -> None:
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     page.close()
     store.close()
+
+
+def compare_bench(args: argparse.Namespace) -> None:
+    """The Compare page with Gemma 3 270M and SmolLM2-135M answering together (each its
+    own worker), then each model alone through the same host, for the tokens/s ratio."""
+    tmp = Path(tempfile.mkdtemp(prefix="ui-compare-bench-"))
+    os.environ["SPARK_DESKTOP_DATA_DIR"] = str(tmp / "data")
+    from tests.host_fixtures import GEMMA, SMOL, link_models, small_load
+
+    os.environ["SPARK_DESKTOP_MODELS_DIR"] = str(link_models(tmp / "models"))
+    from dataclasses import replace
+
+    from spark_desktop import library
+    from spark_desktop.compare import ColumnFinished, ColumnStarted
+    from spark_desktop.host import HostSettings, ModelHost
+    from spark_desktop.inference_settings import SamplingSettings
+    from spark_desktop.ui.pages.compare import ComparePage
+    from spark_desktop.ui.services import Services
+
+    app = QApplication.instance() or QApplication([])
+    ThemeManager(app).apply("light")
+    models = tuple(library.scan())
+    load = replace(small_load(), threads=args.threads, n_ctx=max(512, args.tokens + 128))
+    host = ModelHost(HostSettings(pool_bytes=64 << 30, idle_unload_s=None, load_options=load),
+                     scan=lambda: models)
+    sampling = SamplingSettings(temperature=0, max_tokens=args.tokens, ignore_eos=True)
+    prompt = "Tell a long story about a lighthouse."
+    for name in (GEMMA, SMOL):
+        host.load(name)
+    services = Services(host=HostBridge(host=host))
+    services.history = HistoryBridge(HistoryStore.open(tmp / "history.sqlite3", keys=None))
+    services.models = models
+    page = ComparePage(services)
+    page.resize(1200, 800)
+    page.show()
+    page.sampling = sampling
+    page.choose([GEMMA, SMOL])
+    freeze_startup_objects()
+    worst_work: dict[str, float] = {}
+    from spark_desktop.ui.compare.columns import ColumnView
+
+    for method in ("add", "flush", "finish", "loaded"):  # each column's own GUI work, timed
+        original = getattr(ColumnView, method)
+
+        def timed(column: ColumnView, *a: object, _f: object = original) -> object:
+            t0 = time.perf_counter()
+            try:
+                return _f(column, *a)  # type: ignore[operator]
+            finally:
+                spent = (time.perf_counter() - t0) * 1000
+                worst_work[column.model] = max(worst_work.get(column.model, 0.0), spent)
+
+        setattr(ColumnView, method, timed)
+    spans: dict[int, list[float]] = {}
+
+    def on_event(event: object) -> None:
+        if isinstance(event, ColumnStarted):
+            spans[event.column] = [time.perf_counter()]
+        elif isinstance(event, ColumnFinished):
+            spans[event.column].append(time.perf_counter())
+
+    page.relay.event.connect(on_event)
+    finished: list[bool] = []
+    page.turn_finished.connect(lambda: finished.append(True))
+    meter = StallMeter()
+    meter.start()  # baseline: the idle event loop (this machine's scheduling noise)
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.0005)
+    idle_stall, idle_p99 = meter.stop(), meter.p99()
+    page.prompt.setText(prompt)
+    meter.start()
+    page.send()
+    pump(app, lambda: bool(finished), timeout=600)
+    stall, p99 = meter.stop(), meter.p99()
+    together = args.tokens * len(spans) / (max(s[1] for s in spans.values())
+                                       - min(s[0] for s in spans.values()))
+    alone = {}
+    for name in (GEMMA, SMOL):
+        with host.acquire(name) as lease:
+            t0 = time.perf_counter()
+            done = [e for e in lease.chat([{"role": "user", "content": prompt}], sampling)
+                    if isinstance(e, ChatDone)][-1]
+            alone[name] = done.completion_tokens / (time.perf_counter() - t0)
+    print(f"compare: {GEMMA} and {SMOL} together, {args.tokens} tokens each, "
+          f"{args.threads} thread(s) per model")
+    print(f"longest GUI stall while both stream {stall:.1f} ms (target <= 30 ms; ratio "
+          f"{stall / 30:.2f}), p99 {p99:.1f} ms; worst GUI work per column: "
+          + ", ".join(f"{m} {ms:.1f} ms" for m, ms in worst_work.items()))
+    print(f"aggregate together {together:.1f} tok/s; alone "
+          + ", ".join(f"{m} {r:.1f} tok/s (together ÷ alone {together / r:.2f})"
+                      for m, r in alone.items())
+          + f"; together ÷ sum of alone {together / sum(alone.values()):.2f}")
+    print(f"baseline, idle event loop for 3 s: longest stall {idle_stall:.1f} ms, "
+          f"p99 {idle_p99:.1f} ms (scheduling noise of this machine)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    page.close()
+    host.close()
+    services.history.shutdown()
 
 
 if __name__ == "__main__":

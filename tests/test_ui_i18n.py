@@ -227,7 +227,7 @@ def chinese_window(qtbot) -> MainWindow:
 def test_every_page_speaks_chinese(qtbot, chinese_window: MainWindow) -> None:
     window = chinese_window
     assert window.translations.language == "zh_CN"
-    pages = ("chat", "downloads", "models", "welcome", "discover")
+    pages = ("chat", "downloads", "models", "welcome", "discover", "compare")
     english = {}
     for name in pages:
         window.show_page(name)

@@ -55,6 +55,33 @@
     </message>
 </context>
 <context>
+    <name>ColumnView</name>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <source>Waiting…</source>
+        <translation>等待中…</translation>
+    </message>
+    <message>
+        <source>Answering · {memory}</source>
+        <translation>正在回答 · {memory}</translation>
+    </message>
+    <message>
+        <source>Failed: {error}</source>
+        <translation>失败：{error}</translation>
+    </message>
+    <message>
+        <source>First token {ttft} ms · {tps} tok/s · {tokens} tokens · {memory}</source>
+        <translation>首个词元 {ttft} 毫秒 · {tps} 词元/秒 · {tokens} 个词元 · {memory}</translation>
+    </message>
+</context>
+<context>
     <name>Columns</name>
     <message>
         <source>Model</source>
@@ -147,6 +174,117 @@
     <message>
         <source>Context length</source>
         <translation>上下文长度</translation>
+    </message>
+</context>
+<context>
+    <name>ComparePage</name>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>已保存</translation>
+    </message>
+    <message>
+        <source>Leaderboard</source>
+        <translation>排行榜</translation>
+    </message>
+    <message>
+        <source>Models to compare</source>
+        <translation>要对比的模型</translation>
+    </message>
+    <message>
+        <source>Blind: hide the names until I vote</source>
+        <translation>盲评：投票前隐藏模型名称</translation>
+    </message>
+    <message>
+        <source>New comparison</source>
+        <translation>新建对比</translation>
+    </message>
+    <message>
+        <source>Pick 2 to 4 models.</source>
+        <translation>请选择 2 到 4 个模型。</translation>
+    </message>
+    <message>
+        <source>A prompt every model answers</source>
+        <translation>每个模型都会回答的提示词</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Which answer is better?</source>
+        <translation>哪个回答更好？</translation>
+    </message>
+    <message>
+        <source>Search the comparisons</source>
+        <translation>搜索对比记录</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>导出 JSON…</translation>
+    </message>
+    <message>
+        <source>Export Markdown…</source>
+        <translation>导出 Markdown…</translation>
+    </message>
+    <message>
+        <source>{n} models chosen: send a prompt.</source>
+        <translation>已选择 {n} 个模型：请发送提示词。</translation>
+    </message>
+    <message>
+        <source>Comparing needs the app&apos;s own model host, and it is not ready (or another process hosts the models).</source>
+        <translation>对比需要本应用自己的模型宿主，但它尚未就绪（或模型由另一个进程托管）。</translation>
+    </message>
+    <message>
+        <source>Running together: the models need {need} and {free} of the {pool} memory pool is free.</source>
+        <translation>同时运行：这些模型需要 {need}，{pool} 内存池中有 {free} 可用。</translation>
+    </message>
+    <message>
+        <source>They do not fit together: the models need {need} but only {free} of the {pool} memory pool is free, so they answer one after another.</source>
+        <translation>无法同时放下：这些模型需要 {need}，但 {pool} 内存池中只有 {free} 可用，因此它们将依次回答。</translation>
+    </message>
+    <message>
+        <source>{label} is better</source>
+        <translation>{label} 更好</translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation>平局</translation>
+    </message>
+    <message>
+        <source>a tie</source>
+        <translation>平局</translation>
+    </message>
+    <message>
+        <source>Your vote: {winner}.</source>
+        <translation>你的投票：{winner}。</translation>
+    </message>
+    <message>
+        <source>{title} — {models}</source>
+        <translation>{title} — {models}</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>未命名</translation>
+    </message>
+    <message>
+        <source>Reopened “{title}”: send a prompt to go on.</source>
+        <translation>已重新打开“{title}”：发送提示词即可继续。</translation>
+    </message>
+    <message>
+        <source>Export the comparison</source>
+        <translation>导出对比</translation>
     </message>
 </context>
 <context>
@@ -445,6 +583,33 @@
     </message>
 </context>
 <context>
+    <name>LeaderboardView</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Rating</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>±</source>
+        <translation>±</translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation>票数</translation>
+    </message>
+    <message>
+        <source>Wins–losses</source>
+        <translation>胜–负</translation>
+    </message>
+    <message>
+        <source>Bradley–Terry ratings of your own votes (1000 is average; ± is one standard error).</source>
+        <translation>根据你自己的投票计算的 Bradley–Terry 评分（1000 为平均水平；± 为一个标准误差）。</translation>
+    </message>
+</context>
+<context>
     <name>LocalModelsModel</name>
     <message>
         <source>downloads</source>
@@ -480,6 +645,10 @@
     <message>
         <source>My Models</source>
         <translation>我的模型</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
     </message>
     <message>
         <source>Server</source>
@@ -945,6 +1114,14 @@
         <translation>关闭窗口时只会将其隐藏，应用在后台继续提供服务，直到被停止（在其终端按 Ctrl-C，或结束该进程）。</translation>
     </message>
     <message>
+        <source>Save API conversations to the history</source>
+        <translation>将 API 对话保存到历史记录</translation>
+    </message>
+    <message>
+        <source>Off by default. When on, every conversation a program has through the API is kept in the history like a chat, tagged with the name of the key it used.</source>
+        <translation>默认关闭。开启后，程序通过 API 进行的每段对话都会像聊天一样保存到历史记录中，并标注所用密钥的名称。</translation>
+    </message>
+    <message>
         <source>Port</source>
         <translation>端口</translation>
     </message>
@@ -1081,6 +1258,10 @@
         <translation>前往“我的模型”</translation>
     </message>
     <message>
+        <source>Go to Compare</source>
+        <translation>转到对比</translation>
+    </message>
+    <message>
         <source>Go to Server</source>
         <translation>前往“服务”</translation>
     </message>
@@ -1168,6 +1349,7 @@
     <name>SpecSheet</name>
     <message>
         <source>The target in Settings</source>
+        <extracomment>The targets the sheet offers: key, and its name (the Settings&apos; plan comes first).</extracomment>
         <translation>设置中的目标</translation>
     </message>
     <message>

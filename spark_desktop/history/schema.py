@@ -68,3 +68,46 @@ class MessageRow(Base):
         Index("ix_messages_parent", "parent_id"),
         Index("ix_messages_streaming", "streaming", sqlite_where=text("streaming = 1")),
     )
+
+
+class ComparisonRow(Base):
+    """Several models answering the same prompts; each column is a conversation."""
+
+    __tablename__ = "comparisons"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    created_ms: Mapped[int] = mapped_column(Integer)
+    updated_ms: Mapped[int] = mapped_column(Integer)
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_comparisons_updated", "updated_ms"),)
+
+
+class ComparisonColumnRow(Base):
+    __tablename__ = "comparison_columns"
+
+    comparison_id: Mapped[str] = mapped_column(
+        ForeignKey("comparisons.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
+
+
+class VoteRow(Base):
+    """Which column answered a turn best (winner None: a tie), and whether names were hidden."""
+
+    __tablename__ = "comparison_votes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comparison_id: Mapped[str] = mapped_column(
+        ForeignKey("comparisons.id", ondelete="CASCADE"))
+    turn: Mapped[int] = mapped_column(Integer)
+    winner: Mapped[int | None] = mapped_column(Integer)
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_comparison_votes_turn", "comparison_id", "turn", unique=True),)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
@@ -39,6 +39,9 @@ from spark_desktop.history.rows import conversation_values as _conversation_valu
 from spark_desktop.history.rows import message_from_row as _message
 from spark_desktop.history.rows import message_values as _message_values
 from spark_desktop.history.streaming import StreamWriter
+
+if TYPE_CHECKING:
+    from spark_desktop.history.comparisons import Comparisons
 
 
 class _Active:
@@ -416,6 +419,13 @@ class HistoryStore:
         """Insert whole conversations as given (ids kept, present ones skipped); see
         bulk.import_records."""
         return bulk.import_records(self._writer, items, batch_messages)
+
+    @property
+    def comparisons(self) -> Comparisons:
+        """Comparisons of several models, their columns and votes (history.comparisons)."""
+        from spark_desktop.history.comparisons import Comparisons
+
+        return Comparisons(self, self._engine, self._writer)
 
     def integrity_check(self) -> list[str]:
         """SQLite's own full check plus the search indexes'; ['ok'] when all is well."""

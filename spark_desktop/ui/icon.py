@@ -19,7 +19,8 @@ from spark_desktop.ui import theme
 
 ICON_DIR = Path(__file__).resolve().parent / "icons"
 NAMES = ("chat", "discover", "downloads", "models", "settings", "welcome", "send", "stop",
-         "new", "refresh", "delete", "load", "unload", "keyboard", "copy", "pause", "tune")
+         "new", "refresh", "delete", "load", "unload", "keyboard", "copy", "pause", "tune",
+         "compare")
 
 
 @cache

@@ -39,11 +39,12 @@ from spark_desktop.ui.services import Services
 if TYPE_CHECKING:
     from spark_desktop.host import ModelEntry
 
-PAGES = ("chat", "discover", "downloads", "models", "server", "settings")
+PAGES = ("chat", "discover", "downloads", "models", "compare", "server", "settings")
 TITLES = {"chat": QT_TRANSLATE_NOOP("MainWindow", "Chat"),
           "discover": QT_TRANSLATE_NOOP("MainWindow", "Discover"),
           "downloads": QT_TRANSLATE_NOOP("MainWindow", "Downloads"),
           "models": QT_TRANSLATE_NOOP("MainWindow", "My Models"),
+          "compare": QT_TRANSLATE_NOOP("MainWindow", "Compare"),
           "server": QT_TRANSLATE_NOOP("MainWindow", "Server"),
           "settings": QT_TRANSLATE_NOOP("MainWindow", "Settings"),
           "welcome": QT_TRANSLATE_NOOP("MainWindow", "Get started")}
@@ -52,6 +53,7 @@ _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
     "models": ("spark_desktop.ui.pages.models", "ModelsPage"),
+    "compare": ("spark_desktop.ui.pages.compare", "ComparePage"),
     "server": ("spark_desktop.ui.pages.server", "ServerPage"),
     "settings": ("spark_desktop.ui.pages.settings", "SettingsPage"),
     "welcome": ("spark_desktop.ui.pages.first_run", "FirstRunPage"),
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
             chat.edit(msg.id)
 
     def _build_menus(self) -> None:
-        """View (the pages, Ctrl+1…6), Help (keyboard shortcuts, F1) and Quit: every page and
+        """View (the pages, Ctrl+1…7), Help (keyboard shortcuts, F1) and Quit: every page and
         action has a key, and the menu bar (Alt) reaches them all."""
         bar = self.menuBar()
         app_menu = bar.addMenu(self.tr("&Spark Desktop"))

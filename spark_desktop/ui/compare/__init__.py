@@ -1,0 +1,1 @@
+"""Widgets of the Compare page: one column per model, the leaderboard table."""
