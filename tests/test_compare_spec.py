@@ -168,3 +168,13 @@ def test_rpc_peers_join_the_target_as_fit_plans_it(capsys, tmp_path: Path) -> No
     assert row["target"] == planned["target"]["name"] != "this" and len(planned["pools"]) == 2
     assert row["memory"] == pytest.approx(planned["memory"]["total"], rel=0.02)
     assert row["verdict"] == planned["fits"]
+
+
+def test_the_compare_command_prints_the_sheet_with_spec(capsys, test_model: Path) -> None:
+    """`spark-desktop compare --spec` reaches the sheet through the CLI's own parser."""
+    from spark_desktop.cli import main
+
+    assert main(["compare", "--spec", str(test_model), str(smollm2_path()), "--ctx", "2048",
+                 "--target", "spark", "--json"]) == 0
+    through_cli = json.loads(capsys.readouterr().out)
+    assert (0, through_cli) == _sheet(capsys, str(test_model), str(smollm2_path()), ctx=2048)
