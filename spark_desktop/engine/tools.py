@@ -147,7 +147,8 @@ def prepare(messages: Sequence[Message], settings: ToolSettings | None,
     """The messages and tools the template renders, the grammar and the reply format."""
     active = settings is not None and settings.choice != "none"
     if fmt == "generic":
-        plain = [_generic_message(m) for m in messages]
+        names = {c.get("id"): _arguments(c)[0] for m in messages for c in m.get("tool_calls") or ()}
+        plain = [_generic_message(m, names) for m in messages]
         if not active:
             return ToolPrompt(plain, None, None, None)
         assert settings is not None
@@ -198,18 +199,20 @@ def _template_message(message: Message) -> Message:
     return {**message, "content": message.get("content") or "", "tool_calls": shaped}
 
 
-def _generic_message(message: Message) -> Message:
-    """Calls and results as the JSON text the generic format speaks."""
+def _generic_message(message: Message, names: dict[Any, str]) -> Message:
+    """Earlier calls and their results in words: a small model shown its own call as
+    JSON tends to repeat it rather than answer from the result."""
     if message.get("role") == "tool":
-        result = {"tool_response": {"id": message.get("tool_call_id"),
-                                    "content": message.get("content") or ""}}
-        return {"role": "user", "content": json.dumps(result, ensure_ascii=False)}
+        name = names.get(message.get("tool_call_id"), "the tool")
+        return {"role": "user",
+                "content": f"{name} returned: {message.get('content') or ''}"}
     calls = message.get("tool_calls")
     if not calls:
         return {"role": message["role"], "content": message.get("content") or ""}
-    parsed = [dict(zip(("name", "arguments"), _arguments(c), strict=True)) for c in calls]
-    text = {"tool_call": parsed[0]} if len(parsed) == 1 else {"tool_calls": parsed}
-    return {"role": message["role"], "content": json.dumps(text, ensure_ascii=False)}
+    said = [f"I will call {name} with {json.dumps(args, ensure_ascii=False)}."
+            for name, args in map(_arguments, calls)]
+    text = " ".join([message.get("content") or "", *said]).strip()
+    return {"role": message["role"], "content": text}
 
 
 def _generic_section(settings: ToolSettings) -> str:
@@ -220,8 +223,8 @@ def _generic_section(settings: ToolSettings) -> str:
     if settings.forced:
         how = f"Call a tool. Reply with JSON only: {call}"
     else:
-        how = (f"To call a tool, reply with JSON only: {call}. Otherwise reply with JSON "
-               'only: {"response": "<your answer>"}')
+        how = (f"To call a tool, reply with JSON only: {call}. Once you have what you need, "
+               'reply with JSON only: {"response": "<your answer>"}')
     return f"You can call these tools:\n{listed}\n{how}"
 
 

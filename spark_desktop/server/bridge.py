@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 
-from spark_desktop.engine import ChatDone, ChatEvent
+from spark_desktop.engine import ChatDone, ChatEvent, ToolSettings
 from spark_desktop.host import AbandonedError, Lease, ModelHost
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.server.errors import ApiError
@@ -72,13 +72,13 @@ class Reply:
     """
 
     def __init__(self, lease: Lease, messages: Sequence[dict[str, Any]],
-                 sampling: SamplingSettings) -> None:
+                 sampling: SamplingSettings, tools: ToolSettings | None = None) -> None:
         self._lease = lease
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._finished = False
-        threading.Thread(target=self._produce, args=(messages, sampling), name="api-reply",
-                         daemon=True).start()
+        threading.Thread(target=self._produce, args=(messages, sampling, tools),
+                         name="api-reply", daemon=True).start()
 
     def _put(self, item: Any) -> None:
         try:
@@ -86,9 +86,10 @@ class Reply:
         except RuntimeError:  # the loop is gone (server shutting down)
             pass
 
-    def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings) -> None:
+    def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings,
+                 tools: ToolSettings | None) -> None:
         try:
-            for event in self._lease.chat(messages, sampling):
+            for event in self._lease.chat(messages, sampling, tools):
                 self._put(event)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             self._put(exc)
@@ -119,11 +120,13 @@ class Reply:
 
 
 async def start_reply(host: ModelHost, request: Request, model: str,
-                      messages: Sequence[dict[str, Any]], sampling: SamplingSettings) -> Reply:
-    """Acquire a slot, check the prompt fits the context (400 with the counts), start."""
+                      messages: Sequence[dict[str, Any]], sampling: SamplingSettings,
+                      tools: ToolSettings | None = None) -> Reply:
+    """Acquire a slot, check the prompt fits the context (400 with the counts) and the
+    tools' schemas become grammars (400), start."""
     lease = await acquire(host, model, request)
     try:
-        prompt = await run_blocking(lease.count_tokens, messages)
+        prompt = await run_blocking(lease.count_tokens, messages, tools)
         n_ctx = lease.loaded.info.n_ctx
         wanted = sampling.max_tokens or 0
         if not wanted:  # up to the end of the context, so the engine never drops messages
@@ -135,7 +138,7 @@ async def start_reply(host: ModelHost, request: Request, model: str,
                      f"needs {prompt + wanted} ({prompt} in the messages{reply}). Shorten the "
                      "messages or ask for fewer tokens.",
                 param="messages", code="context_length_exceeded")
-        return Reply(lease, messages, sampling)
+        return Reply(lease, messages, sampling, tools)
     except BaseException:
         lease.release()
         raise
