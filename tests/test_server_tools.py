@@ -157,6 +157,43 @@ def test_ollama_chat_returns_calls_with_object_arguments(served: Served) -> None
     assert "tool_calls" not in answer["message"] and answer["message"]["content"].strip()
 
 
+def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
+    blocks = (dict(line.split(": ", 1) for line in b.splitlines())
+              for b in text.strip().split("\n\n"))
+    return [(lines["event"], json.loads(lines["data"])) for lines in blocks]
+
+
+def test_anthropic_tool_use_whole_streamed_and_its_result(served: Served) -> None:
+    tools = [{"name": t["function"]["name"], "description": t["function"]["description"],
+              "input_schema": t["function"]["parameters"]} for t in TOOLS]
+    body = {"model": SMOL, "max_tokens": 60, "temperature": 0, "tools": tools,
+            "tool_choice": {"type": "tool", "name": "get_weather"}, "messages": ASK}
+    whole = httpx.post(served.url + "/v1/messages", json=body, timeout=120).json()
+    assert whole["stop_reason"] == "tool_use"
+    (use,) = [b for b in whole["content"] if b["type"] == "tool_use"]
+    assert use["name"] == "get_weather" and use["id"].startswith("toolu_")
+    follows_schema(json.dumps(use["input"]), WEATHER["function"]["parameters"])
+
+    events = sse_events(httpx.post(served.url + "/v1/messages", json={**body, "stream": True},
+                                   timeout=120).text)
+    starts = [d["content_block"] for n, d in events if n == "content_block_start"]
+    assert [b["type"] for b in starts] == ["text", "tool_use"]
+    partial = "".join(d["delta"]["partial_json"] for n, d in events
+                      if n == "content_block_delta" and d["delta"]["type"] == "input_json_delta")
+    assert starts[1]["name"] == "get_weather" and json.loads(partial) == use["input"]
+    assert [n for n, _ in events].count("content_block_stop") == 2
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
+
+    result = {"type": "tool_result", "tool_use_id": use["id"], "content": [
+        {"type": "text", "text": '{"temperature": 21, "sky": "sunny"}'}]}
+    answer = httpx.post(served.url + "/v1/messages", timeout=120, json={
+        **body, "tool_choice": {"type": "auto"},
+        "messages": [*ASK, {"role": "assistant", "content": whole["content"]},
+                     {"role": "user", "content": [result]}]}).json()
+    assert answer["stop_reason"] == "end_turn"
+    assert [b["type"] for b in answer["content"]] == ["text"] and answer["content"][0]["text"]
+
+
 def test_a_hermes_template_forced_call_is_parsed_from_its_markers() -> None:
     """The engine with a tools-aware template: the grammar writes the <tool_call> markers
     and the parser reads the call back (no text shown)."""
