@@ -187,12 +187,23 @@ def test_llama3_json_calls(text: str) -> None:
                                                                    {"city": "Rome"})]
 
 
+@pytest.mark.parametrize("step", [1, 2, 5, 1000])
+def test_a_generic_answer_streams_as_its_text_grows(step: int) -> None:
+    reply = '{"response": "It is \\"sunny\\",\\n21 \\u00b0C \\ud83d\\ude00 \\\\o/"} '
+    expected = json.loads(reply)["response"]
+    assert stream("generic", reply, step) == (expected, [], "")
+    parser = ToolCallParser("generic")
+    assert parser.feed('{"response": "Half') == "Half"  # shown before the reply ends
+    assert parser.feed(' an answer') == " an answer"
+    assert parser.finish() == ("", [])  # cut short (max tokens): what came is kept
+
+
 def test_generic_replies_are_a_call_or_an_answer() -> None:
     call = '{"tool_call": {"name": "add", "arguments": {"a": 2, "b": 3}}}'
     shown, calls, rest = stream("generic", call, 5)
     assert shown == rest == "" and calls[0].name == "add"
     assert json.loads(calls[0].arguments) == {"a": 2, "b": 3}
-    assert stream("generic", '{"response": "It is sunny."}', 4) == ("", [], "It is sunny.")
+    assert stream("generic", '{"response": "It is sunny."}', 4) == ("It is sunny.", [], "")
     assert stream("generic", "not json at all", 4) == ("", [], "not json at all")
     two = parse_calls('{"tool_calls": [{"name": "a", "arguments": {}}, '
                       '{"name": "b", "arguments": {"x": 1}}]}', "generic")

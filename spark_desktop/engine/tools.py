@@ -26,6 +26,7 @@ CHOICES = ("auto", "none", "required")
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HERMES_OPEN, HERMES_CLOSE = "<tool_call>", "</tool_call>"
 PYTHON_TAG = "<|python_tag|>"
+RESPONSE_OPEN = re.compile(r'\s*\{\s*"response"\s*:\s*"')
 
 
 @dataclass(frozen=True)
@@ -263,8 +264,9 @@ class ToolCallParser:
     """Text in as it streams, text out that is surely not a call; the calls at the end.
 
     Hermes shows text until `<tool_call>` begins; Llama 3.1 JSON and "json" hold a reply
-    that opens with `{` (or the python tag); the generic format holds it all (it is one
-    JSON object). A held reply that is no valid call comes out as text, unchanged.
+    that opens with `{` (or the python tag); the generic format holds its JSON object,
+    but streams the text of a `{"response": "..."}` as it grows. A held reply that is no
+    valid call comes out as text, unchanged.
     """
 
     def __init__(self, fmt: str) -> None:
@@ -272,8 +274,17 @@ class ToolCallParser:
         self._held = ""
         self._holding = fmt == "generic"
         self._shown = False
+        self._response: _JsonString | None = None
 
     def feed(self, text: str) -> str:
+        if self.fmt == "generic":
+            self._held += text
+            if self._response is None:
+                opened = RESPONSE_OPEN.match(self._held)
+                if opened is None:
+                    return ""
+                self._response, text = _JsonString(), self._held[opened.end():]
+            return self._response.feed(text)
         if self._holding:
             self._held += text
             return ""
@@ -306,12 +317,46 @@ class ToolCallParser:
         held, self._held = self._held, ""
         if not self._holding:
             return held, []
+        if self._response is not None:  # shown already, as it came
+            return "", []
         calls = parse_calls(held, self.fmt)
         if calls is None:
             return held, []
         if self.fmt == "generic" and isinstance(calls, str):
             return calls, []
         return "", list(calls)
+
+
+class _JsonString:
+    """The characters of a JSON string as they arrive, each escape decoded once whole."""
+
+    def __init__(self) -> None:
+        self._raw = ""
+        self.closed = False
+
+    def feed(self, text: str) -> str:
+        raw, out = self._raw + text, []
+        while raw and not self.closed:
+            plain = re.match(r'[^"\\]+', raw)
+            if plain:
+                out.append(plain.group())
+                raw = raw[plain.end():]
+                continue
+            if raw[0] == '"':
+                self.closed = True
+                break
+            size = 6 if raw[1:2] == "u" else 2
+            if size == 6 and re.match(r"\\u[dD][89abAB]", raw):
+                size = 12  # a surrogate pair
+            if len(raw) < size:
+                break
+            try:
+                out.append(json.loads(f'"{raw[:size]}"'))
+            except ValueError:
+                out.append(raw[:size])
+            raw = raw[size:]
+        self._raw = raw
+        return "".join(out)
 
 
 def parse_calls(text: str, fmt: str) -> list[ToolCall] | str | None:
