@@ -140,6 +140,20 @@ def test_bad_tools_are_a_400_naming_the_field(served: Served, tools: Any, choice
     assert caught.value.body["param"] == param and caught.value.body["message"]
 
 
+def test_an_attached_host_client_gets_the_same_call(served: Served) -> None:
+    """The app attached to a running host (HostClient) passes tools and reads calls back."""
+    from spark_desktop.host.remote import HostClient
+
+    expected = ask(served, "required").choices[0].message.tool_calls[0]
+    with HostClient(served.url, "unused") as host:
+        events = list(host.chat(SMOL, ASK, SamplingSettings(temperature=0, max_tokens=60),
+                                tool_settings(TOOLS, "required")))
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    assert call.name == expected.function.name and call.id.startswith("call_")
+    assert json.loads(call.arguments) == json.loads(expected.function.arguments)
+    assert events[-1].finish_reason == "tool_calls"
+
+
 def test_ollama_chat_returns_calls_with_object_arguments(served: Served) -> None:
     body = {"model": SMOL, "stream": False, "tools": TOOLS,
             "options": {"temperature": 0, "num_predict": 60},
