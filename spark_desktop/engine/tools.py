@@ -209,7 +209,7 @@ def _generic_message(message: Message, names: dict[Any, str]) -> Message:
                 "content": f"{name} returned: {message.get('content') or ''}"}
     calls = message.get("tool_calls")
     if not calls:
-        return {"role": message["role"], "content": message.get("content") or ""}
+        return dict(message)
     said = [f"I will call {name} with {json.dumps(args, ensure_ascii=False)}."
             for name, args in map(_arguments, calls)]
     text = " ".join([message.get("content") or "", *said]).strip()
