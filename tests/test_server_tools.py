@@ -164,6 +164,10 @@ def test_ollama_chat_returns_calls_with_object_arguments(served: Served) -> None
     assert follows_schema(json.dumps(call["function"]["arguments"]),
                           WEATHER["function"]["parameters"])["city"]
     assert reply["done"] is True
+    lines = [json.loads(line) for line in httpx.post(
+        served.url + "/api/chat", json={**body, "stream": True}, timeout=120).text.splitlines()]
+    streamed = [c for line in lines for c in line["message"].get("tool_calls", ())]
+    assert streamed == reply["message"]["tool_calls"] and lines[-1]["done"] is True
     # and the result goes back as Ollama sends it (arguments as an object, role tool)
     body["messages"] += [reply["message"], {"role": "tool", "tool_name": "get_weather",
                                             "content": '{"sky": "sunny"}'}]
