@@ -16,6 +16,7 @@ from spark_desktop.engine.errors import (
     ModelLoadError,
     NoModelLoadedError,
     PromptTooLongError,
+    ToolSchemaError,
     WorkerDiedError,
 )
 from spark_desktop.engine.events import (
@@ -25,12 +26,15 @@ from spark_desktop.engine.events import (
     ModelInfo,
     ReasoningDelta,
     TextDelta,
+    ToolCall,
 )
 from spark_desktop.engine.stream import ChatStream
+from spark_desktop.engine.tools import Tool, ToolSettings, tool_settings
 
 __all__ = [
     "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EngineError",
     "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
     "ModelInfo", "ModelLoadError", "NoModelLoadedError", "PromptTooLongError",
-    "ReasoningDelta", "TextDelta", "WorkerDiedError",
+    "ReasoningDelta", "TextDelta", "Tool", "ToolCall", "ToolSchemaError", "ToolSettings",
+    "WorkerDiedError", "tool_settings",
 ]

@@ -39,6 +39,7 @@ from spark_desktop.engine.events import LoadedModel, ModelInfo
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.stream import ChatStream
+from spark_desktop.engine.tools import ToolSettings
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 Message = dict[str, Any]
@@ -267,23 +268,27 @@ class Client:
         finally:
             proc.unroute(rid)
 
-    def chat(self, messages: Sequence[Message],
-             sampling: SamplingSettings | None = None) -> ChatStream:
-        """Stream one reply: TextDelta / ReasoningDelta events, then ChatDone. Safe to
-        call from several threads; close() on the stream cancels this reply alone.
+    def chat(self, messages: Sequence[Message], sampling: SamplingSettings | None = None,
+             tools: ToolSettings | None = None) -> ChatStream:
+        """Stream one reply: TextDelta / ReasoningDelta / ToolCall events, then ChatDone.
+        Safe to call from several threads; close() on the stream cancels this reply alone.
         Raises WorkerDiedError after delivering whatever text arrived before a death."""
         if self._loaded is None or self._proc is None:
             raise NoModelLoadedError("Load a model before chatting.")
         proc, rid, events = self._send({"op": "chat", "messages": [dict(m) for m in messages],
-                                        "sampling": (sampling or SamplingSettings()).to_dict()})
+                                        "sampling": (sampling or SamplingSettings()).to_dict(),
+                                        "tools": tools.to_dict() if tools else None})
         return ChatStream(self, proc, rid, events)
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        """Prompt tokens of this conversation with the loaded model's template."""
+    def count_tokens(self, messages: Sequence[Message],
+                     tools: ToolSettings | None = None) -> int:
+        """Prompt tokens of this conversation (and its tools) with the loaded model's
+        template; ToolSchemaError when a tool's schema cannot be enforced."""
         if self._loaded is None:
             raise NoModelLoadedError("Load a model before counting tokens.")
         proc, rid, events = self._send({"op": "count_tokens",
-                                        "messages": [dict(m) for m in messages]})
+                                        "messages": [dict(m) for m in messages],
+                                        "tools": tools.to_dict() if tools else None})
         try:
             return int(self._wait(proc, events, time.monotonic() + self.stall_timeout,
                                   "counting tokens", stall=True)["tokens"])

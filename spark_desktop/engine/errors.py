@@ -13,6 +13,10 @@ class InvalidOptionsError(EngineError):
     """The request's settings cannot work (a JSON schema that has no grammar, say)."""
 
 
+class ToolSchemaError(InvalidOptionsError):
+    """A request's tools or tool_choice are malformed, or a tool's schema has no grammar."""
+
+
 class ModelLoadError(EngineError):
     """llama.cpp refused the file (not a GGUF, truncated, unsupported, out of memory)."""
 
@@ -50,6 +54,6 @@ class WorkerDiedError(EngineError):
 # Errors the worker may report by name; anything else arrives as EngineError.
 REMOTE_ERRORS: dict[str, type[EngineError]] = {
     cls.__name__: cls
-    for cls in (EngineError, InvalidOptionsError, ModelLoadError, LoadCancelledError,
-                ChatTemplateError, PromptTooLongError, NoModelLoadedError)
+    for cls in (EngineError, InvalidOptionsError, ToolSchemaError, ModelLoadError,
+                LoadCancelledError, ChatTemplateError, PromptTooLongError, NoModelLoadedError)
 }

@@ -10,7 +10,7 @@ from spark_desktop.inference_settings import LoadSettings
 if TYPE_CHECKING:
     from spark_desktop.engine.memory_report import MemoryReport
 
-FinishReason = Literal["stop", "length", "cancelled", "error"]
+FinishReason = Literal["stop", "length", "cancelled", "error", "tool_calls"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,15 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A call of one of the request's tools; `arguments` is JSON text (OpenAI's shape)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class ChatDone:
     """The last event of a reply: why it ended and how fast it ran."""
 
@@ -72,4 +81,4 @@ class ChatDone:
     cached_tokens: int = 0  # prompt tokens reused from the slot's cache, not evaluated again
 
 
-ChatEvent = TextDelta | ReasoningDelta | ChatDone
+ChatEvent = TextDelta | ReasoningDelta | ToolCall | ChatDone

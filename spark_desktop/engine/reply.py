@@ -8,25 +8,33 @@ the final "done" event with the reply's figures.
 from __future__ import annotations
 
 import codecs
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import llama_cpp
 
-from spark_desktop.engine.errors import InvalidOptionsError
+from spark_desktop.engine.errors import InvalidOptionsError, ToolSchemaError
 from spark_desktop.engine.reasoning import ReasoningSplitter
 from spark_desktop.engine.stops import StopMatcher
+from spark_desktop.engine.tools import CallGrammar, ToolCallParser, ToolSettings, every_schema
 from spark_desktop.inference_settings import SamplingSettings
 
 DEFAULT_SEED = 0xFFFFFFFF
 Send = Callable[..., None]
 
 
-def make_sampler(vocab: Any, sampling: SamplingSettings, default_seed: int | None) -> Any:
+def make_sampler(vocab: Any, sampling: SamplingSettings, default_seed: int | None,
+                 call: CallGrammar | None = None) -> Any:
     """A llama.cpp sampler chain of its own for each reply: penalties and the random
-    state must not leak between sequences."""
-    grammar = None if sampling.json_schema is None else _grammar(vocab, sampling.json_schema)
+    state must not leak between sequences. A tool call's grammar (`call`) comes before
+    the reply's JSON schema: a forced call is the whole reply."""
+    grammar = None
+    if call is not None:
+        grammar = _grammar(vocab, call.schema, call.prefix, call.suffix)
+    elif sampling.json_schema is not None:
+        grammar = _grammar(vocab, sampling.json_schema)
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
     if grammar is not None:  # first: only the tokens the grammar allows remain
@@ -47,8 +55,18 @@ def make_sampler(vocab: Any, sampling: SamplingSettings, default_seed: int | Non
     return chain
 
 
-def _grammar(vocab: Any, json_schema: str) -> Any:
-    """A grammar sampler that holds the reply to a JSON schema (response_format)."""
+def _grammar(vocab: Any, json_schema: str, prefix: str = "", suffix: str = "") -> Any:
+    """A grammar sampler that holds the reply to a JSON schema (response_format, or a
+    tool call), between a fixed prefix and suffix (a template's call markers)."""
+    gbnf, root = call_gbnf(json_schema, prefix, suffix)
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), root.encode())
+    if not sampler:
+        raise InvalidOptionsError("llama.cpp could not parse the grammar of this JSON schema.")
+    return sampler
+
+
+def call_gbnf(json_schema: str, prefix: str = "", suffix: str = "") -> tuple[str, str]:
+    """GBNF text and its root rule for a JSON schema wrapped in literal text."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:
@@ -56,10 +74,19 @@ def _grammar(vocab: Any, json_schema: str) -> Any:
     except Exception as exc:
         raise InvalidOptionsError(
             f"The JSON schema cannot be turned into a grammar: {exc}.") from exc
-    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
-    if not sampler:
-        raise InvalidOptionsError("llama.cpp could not parse the grammar of this JSON schema.")
-    return sampler
+    if not prefix and not suffix:
+        return gbnf, "root"
+    body = " ".join([*([json.dumps(prefix)] if prefix else []), "root",
+                     *([json.dumps(suffix)] if suffix else [])])
+    return f"{gbnf}\ntool-call-envelope ::= {body}\n", "tool-call-envelope"
+
+
+def check_tools(settings: ToolSettings) -> None:
+    """Every tool's parameters must become a grammar: ToolSchemaError before any reply."""
+    try:
+        call_gbnf(every_schema(settings))
+    except InvalidOptionsError as exc:
+        raise ToolSchemaError(f"A tool's parameters cannot be enforced: {exc}") from exc
 
 
 class Reply:
@@ -67,7 +94,7 @@ class Reply:
 
     def __init__(self, rid: int, prompt: list[int], *, dropped: int, limit: int,
                  sampling: SamplingSettings, opens_thinking: bool, sampler: Any,
-                 send: Send, started: float) -> None:
+                 send: Send, started: float, tool_format: str | None = None) -> None:
         self.rid = rid
         self.prompt = prompt
         self.dropped = dropped
@@ -82,6 +109,7 @@ class Reply:
         self._stopper = StopMatcher(sampling.stop)
         self._splitter = ReasoningSplitter(start_in_reasoning=opens_thinking)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._calls = ToolCallParser(tool_format) if tool_format else None
 
     def send(self, event: str, **fields: Any) -> None:
         self._send({"ev": event, "id": self.rid, **fields})
@@ -93,16 +121,29 @@ class Reply:
         return hit
 
     def _emit(self, text: str) -> None:
-        for kind, piece in self._splitter.feed(text):
+        self._show(self._splitter.feed(text))
+
+    def _show(self, pieces: Any) -> None:
+        for kind, piece in pieces:
             self.stats.first_output()
-            self.send("reasoning" if kind == "reasoning" else "delta", text=piece)
+            if kind == "reasoning":
+                self.send("reasoning", text=piece)
+            elif (shown := self._calls.feed(piece) if self._calls else piece):
+                self.send("delta", text=shown)
 
     def finish(self, reason: str, error: str | None = None, stop_hit: bool = False) -> None:
-        """Flush held-back text, send "done" and free the sampler."""
+        """Flush held-back text, send the tool calls, send "done", free the sampler."""
         if not stop_hit:  # held-back text was not a stop string after all
             self._emit(self._stopper.flush() + self._decoder.decode(b"", final=True))
-        for kind, piece in self._splitter.flush():
-            self.send("reasoning" if kind == "reasoning" else "delta", text=piece)
+        self._show(self._splitter.flush())
+        if self._calls is not None:
+            text, calls = self._calls.finish()
+            if text:
+                self.send("delta", text=text)
+            for call in calls:
+                self.send("tool_call", call_id=call.id, name=call.name, arguments=call.arguments)
+            if calls and reason in ("stop", "length"):
+                reason = "tool_calls"
         self.free()
         self.send("done", finish_reason=reason, prompt_tokens=len(self.prompt),
                   cached_tokens=self.cached, completion_tokens=len(self.generated),

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Protocol, Self
 
-from spark_desktop.engine.events import ChatDone, ChatEvent, ReasoningDelta, TextDelta
+from spark_desktop.engine.events import ChatDone, ChatEvent, ReasoningDelta, TextDelta, ToolCall
 
 
 class StreamOwner(Protocol):
@@ -57,6 +57,8 @@ class ChatStream(Iterator[ChatEvent]):
             return TextDelta(event["text"])
         if kind == "reasoning":
             return ReasoningDelta(event["text"])
+        if kind == "tool_call":
+            return ToolCall(event["call_id"], event["name"], event["arguments"])
         self._end()
         return ChatDone(
             finish_reason=event["finish_reason"], prompt_tokens=int(event["prompt_tokens"]),

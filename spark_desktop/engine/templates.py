@@ -1,5 +1,6 @@
 """Chat templates in the worker: the GGUF's Jinja template, an override, or one of
-llama.cpp's built-in templates by name; never a guess."""
+llama.cpp's built-in templates by name; never a guess. A Jinja template also receives
+the request's tools (its `tools` variable); how it offers them is engine.tools' format."""
 
 from __future__ import annotations
 
@@ -11,23 +12,28 @@ import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from spark_desktop.engine.errors import ChatTemplateError
+from spark_desktop.engine.tools import template_format
 
-Render = Callable[[list[dict[str, Any]]], str]
+# render(messages, tools=None): the prompt; tools are OpenAI's function list
+Render = Callable[..., str]
 # Architectures whose chat format is certain even when the GGUF carries no template.
 ARCH_TEMPLATES = {"gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3n": "gemma"}
 
 
-def choose_template(model: Any, arch: str, override: str | None) -> tuple[Render, str]:
+def choose_template(model: Any, arch: str,
+                    override: str | None) -> tuple[Render, str, str]:
     """Override (a llama.cpp template name or Jinja text), else the GGUF's Jinja
-    template, else the one llama.cpp knows for the architecture."""
+    template, else the one llama.cpp knows for the architecture; with its name and
+    its tool format (engine.tools.template_format)."""
     builtin = builtin_templates()
     if override and override.strip() in builtin:
-        return builtin_renderer(override.strip()), override.strip()
+        return builtin_renderer(override.strip()), override.strip(), "generic"
     if override:
-        return jinja_renderer(model, override), "custom"
+        return jinja_renderer(model, override), "custom", template_format(override)
     embedded = llama_cpp.llama_model_chat_template(model, None)
     if embedded:
-        return jinja_renderer(model, embedded.decode("utf-8", errors="replace")), "gguf"
+        text = embedded.decode("utf-8", errors="replace")
+        return jinja_renderer(model, text), "gguf", template_format(text)
     name = ARCH_TEMPLATES.get(arch)
     if name is None:
         raise ChatTemplateError(
@@ -35,7 +41,7 @@ def choose_template(model: Any, arch: str, override: str | None) -> tuple[Render
             "llama.cpp knows none for its architecture. Set a chat template in the load "
             f"settings: a llama.cpp name ({', '.join(sorted(builtin)[:8])}, ...) or a Jinja "
             "template from the model's page.")
-    return builtin_renderer(name), name
+    return builtin_renderer(name), name, "generic"
 
 
 def jinja_renderer(model: Any, template: str) -> Render:
@@ -43,15 +49,19 @@ def jinja_renderer(model: Any, template: str) -> Render:
     bos_id, eos_id = llama_cpp.llama_vocab_bos(vocab), llama_cpp.llama_vocab_eos(vocab)
     bos = llama_cpp.llama_vocab_get_text(vocab, bos_id).decode() if bos_id >= 0 else ""
     eos = llama_cpp.llama_vocab_get_text(vocab, eos_id).decode() if eos_id >= 0 else ""
+    return jinja_render(template, bos, eos, bool(llama_cpp.llama_vocab_get_add_bos(vocab)))
+
+
+def jinja_render(template: str, bos: str, eos: str, adds_bos: bool) -> Render:
+    """Render with a Jinja template as transformers does (messages, tools, bos/eos)."""
     try:
         formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
     except Exception as exc:
         raise ChatTemplateError(f"The chat template cannot be read: {exc}.") from exc
-    adds_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
 
-    def render(messages: list[dict[str, Any]]) -> str:
+    def render(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
         try:
-            prompt = formatter(messages=messages).prompt
+            prompt = formatter(messages=messages, tools=tools).prompt
         except Exception as exc:
             raise ChatTemplateError(
                 f"The chat template failed on this conversation: {exc}.") from exc
@@ -73,7 +83,8 @@ def builtin_templates() -> set[str]:
 def builtin_renderer(name: str) -> Render:
     """Render with one of llama.cpp's own template implementations, by name."""
 
-    def render(messages: list[dict[str, Any]]) -> str:
+    def render(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
+        del tools  # llama.cpp's own templates know no tools: the generic format speaks
         encoded = [(m["role"].encode("utf-8"), str(m.get("content") or "").encode("utf-8"))
                    for m in messages]
         chat = (llama_cpp.llama_chat_message * len(encoded))(

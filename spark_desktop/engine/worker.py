@@ -38,10 +38,11 @@ from spark_desktop.engine.errors import (
 )
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.reasoning import prompt_opens_thinking
-from spark_desktop.engine.reply import Reply, make_sampler
+from spark_desktop.engine.reply import Reply, check_tools, make_sampler
 from spark_desktop.engine.safe_mode import TEST_SIGILL_ENV
 from spark_desktop.engine.slots import Scheduler
 from spark_desktop.engine.templates import choose_template
+from spark_desktop.engine.tools import ToolSettings, prepare
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 KV_GGML_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
@@ -104,6 +105,7 @@ class Worker:
         self.n_ctx_seq = 0
         self._outbox: list[dict[str, Any]] | None = None
         self._render: Any = None
+        self._tool_format = "generic"
         self._loras: list[Any] = []
         self._load_id = -1
         self._progress_cb = llama_cpp.llama_progress_callback(self._on_progress)
@@ -160,9 +162,14 @@ class Worker:
             if op == "load":
                 self.load(rid, request["path"], LoadSettings.from_dict(request["options"]))
             elif op == "chat":
-                self.chat(rid, request["messages"], SamplingSettings.from_dict(request["sampling"]))
+                self.chat(rid, request["messages"], SamplingSettings.from_dict(request["sampling"]),
+                          _tools(request))
             elif op == "count_tokens":
-                self.send(rid, "count", tokens=len(self.tokenize_messages(request["messages"])))
+                tools = _tools(request)
+                if tools is not None:
+                    check_tools(tools)
+                self.send(rid, "count",
+                          tokens=len(self.tokenize_messages(request["messages"], tools)))
             else:
                 raise EngineError(f"The engine does not know the request {op!r}.")
         except EngineError as exc:
@@ -238,7 +245,7 @@ class Worker:
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         try:
             self._create_context(options, mark)
-            self._render, template_name = choose_template(
+            self._render, template_name, self._tool_format = choose_template(
                 model, self._meta("general.architecture"), options.chat_template)
             self._warm_up(options)
         except BaseException:
@@ -349,21 +356,30 @@ class Worker:
                 return list(buf[:n])
             capacity = -n
 
-    def tokenize_messages(self, messages: list[dict[str, Any]]) -> list[int]:
+    def tokenize_messages(self, messages: list[dict[str, Any]],
+                          tools: ToolSettings | None = None) -> list[int]:
         if self.model is None:
             raise NoModelLoadedError("Load a model before chatting.")
-        return self.tokenize(self._render(messages))
+        prompt = prepare(messages, tools, self._tool_format)
+        return self.tokenize(self._render(prompt.messages, prompt.tools))
 
     # -- chat ---------------------------------------------------------------
 
-    def chat(self, rid: int, messages: list[dict[str, Any]], sampling: SamplingSettings) -> None:
+    def chat(self, rid: int, messages: list[dict[str, Any]], sampling: SamplingSettings,
+             tools: ToolSettings | None = None) -> None:
         """Fit the conversation into one sequence's context and hand it to the slots."""
         started = time.perf_counter()
         if self.model is None or self.slots is None:
             raise NoModelLoadedError("Load a model before chatting.")
         n_ctx = self.n_ctx_seq
         budget = reply_budget(n_ctx, sampling.max_tokens)
-        kept, dropped, tokens = fit_messages(messages, self.tokenize_messages, n_ctx - budget)
+        prompt = prepare(messages, tools, self._tool_format)
+
+        def render(kept: list[dict[str, Any]]) -> str:
+            return self._render(kept, prompt.tools)
+
+        kept, dropped, tokens = fit_messages(prompt.messages, lambda m: self.tokenize(render(m)),
+                                             n_ctx - budget)
         if len(tokens) >= n_ctx:
             per = " per parallel sequence" if self.slots and len(self.slots.slots) > 1 else ""
             raise PromptTooLongError(
@@ -372,11 +388,17 @@ class Worker:
         limit = n_ctx - len(tokens)
         if sampling.max_tokens is not None:
             limit = min(limit, sampling.max_tokens)
-        sampler = make_sampler(self.vocab, sampling, self.options.seed)  # type: ignore[union-attr]
+        sampler = make_sampler(self.vocab, sampling, self.options.seed,  # type: ignore[union-attr]
+                               prompt.grammar)
         self.slots.submit(Reply(
             rid, tokens, dropped=dropped, limit=limit, sampling=sampling,
-            opens_thinking=prompt_opens_thinking(self._render(kept)), sampler=sampler,
-            send=self._reply_event, started=started))
+            opens_thinking=prompt_opens_thinking(render(kept)), sampler=sampler,
+            send=self._reply_event, started=started, tool_format=prompt.parse))
+
+
+def _tools(request: dict[str, Any]) -> ToolSettings | None:
+    raw = request.get("tools")
+    return ToolSettings.from_dict(raw) if raw else None
 
 
 def _last_error(lines: Sequence[str]) -> str:

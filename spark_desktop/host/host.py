@@ -23,6 +23,7 @@ from spark_desktop.engine import (
     ChatStream,
     Client,
     LoadedModel,
+    ToolSettings,
     WorkerDiedError,
 )
 from spark_desktop.host import catalog, ledger
@@ -89,13 +90,14 @@ class Lease:
     def loaded(self) -> LoadedModel:
         return self._model.loaded
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return self._guard(lambda: self._model.client.count_tokens(messages))
+    def count_tokens(self, messages: Sequence[Message],
+                     tools: ToolSettings | None = None) -> int:
+        return self._guard(lambda: self._model.client.count_tokens(messages, tools))
 
-    def chat(self, messages: Sequence[Message],
-             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
+    def chat(self, messages: Sequence[Message], sampling: SamplingSettings | None = None,
+             tools: ToolSettings | None = None) -> Iterator[ChatEvent]:
         """Stream one reply (see engine.Client.chat); a dead worker drops the model."""
-        events = self._guard(lambda: self._model.client.chat(messages, sampling))
+        events = self._guard(lambda: self._model.client.chat(messages, sampling, tools))
         self._stream = events
         try:
             for event in events:

@@ -11,7 +11,14 @@ from typing import Any, Self
 
 import httpx
 
-from spark_desktop.engine import ChatDone, ChatEvent, ReasoningDelta, TextDelta
+from spark_desktop.engine import (
+    ChatDone,
+    ChatEvent,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolSettings,
+)
 from spark_desktop.host.catalog import ModelEntry
 from spark_desktop.host.errors import (
     HostError,
@@ -22,7 +29,7 @@ from spark_desktop.host.errors import (
 )
 from spark_desktop.inference_settings import SamplingSettings
 
-FINISH = {"stop": "stop", "length": "length"}
+FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls"}
 
 
 class HostClient:
@@ -48,13 +55,18 @@ class HostClient:
         self._call("POST", "/host/unload", {"model": name})
 
     def chat(self, name: str, messages: Sequence[dict[str, Any]],
-             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
+             sampling: SamplingSettings | None = None,
+             tools: ToolSettings | None = None) -> Iterator[ChatEvent]:
         """Stream one reply from the running host; stopping early cancels it there."""
         s = sampling or SamplingSettings()
         body = {"model": name, "messages": list(messages), "stream": True,
                 "stream_options": {"include_usage": True}, "temperature": s.temperature,
                 "top_p": s.top_p, "top_k": s.top_k, "seed": s.seed, "stop": list(s.stop),
                 "max_tokens": s.max_tokens}
+        if tools is not None:
+            body["tools"] = [t.openai() for t in tools.tools]
+            body["tool_choice"] = ({"type": "function", "function": {"name": tools.function}}
+                                   if tools.function else tools.choice)
         body = {k: v for k, v in body.items() if v not in (None, [])}
         try:
             with self._http.stream("POST", "/v1/chat/completions", json=body) as response:
@@ -88,6 +100,7 @@ class HostClient:
 
 def _events(lines: Iterator[str]) -> Iterator[ChatEvent]:
     finish, figures, counts = "stop", {}, None
+    calls: dict[int, dict[str, str]] = {}  # streamed calls, assembled by index
     for line in lines:
         if not line.startswith("data: "):
             continue
@@ -105,9 +118,17 @@ def _events(lines: Iterator[str]) -> Iterator[ChatEvent]:
                 yield ReasoningDelta(delta["reasoning_content"])
             if delta.get("content"):
                 yield TextDelta(delta["content"])
+            for part in delta.get("tool_calls") or ():
+                call = calls.setdefault(part["index"], {"id": "", "name": "", "arguments": ""})
+                fn = part.get("function") or {}
+                for key, value in (("id", part.get("id")), ("name", fn.get("name")),
+                                   ("arguments", fn.get("arguments"))):
+                    call[key] += value or ""
             if choice.get("finish_reason"):
                 finish = FINISH.get(choice["finish_reason"], "stop")
                 figures = data.get("timings", {})
+    for _index, call in sorted(calls.items()):
+        yield ToolCall(call["id"], call["name"], call["arguments"])
     counts = counts or {}
     yield ChatDone(finish_reason=finish,  # type: ignore[arg-type]
                    prompt_tokens=int(counts.get("prompt_tokens", 0)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -18,7 +19,14 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 
-from spark_desktop.engine import ChatDone, ChatEvent, ReasoningDelta, TextDelta
+from spark_desktop.engine import (
+    ChatDone,
+    ChatEvent,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolSettings,
+)
 from spark_desktop.host import AbandonedError, Lease, ModelHost
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.server.auth import presented_key
@@ -75,15 +83,15 @@ class Reply:
     """
 
     def __init__(self, lease: Lease, messages: Sequence[dict[str, Any]],
-                 sampling: SamplingSettings,
+                 sampling: SamplingSettings, tools: ToolSettings | None = None,
                  on_end: Callable[[str, str, ChatDone | None], None] | None = None) -> None:
         self._lease = lease
         self._on_end = on_end
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._finished = False
-        threading.Thread(target=self._produce, args=(messages, sampling), name="api-reply",
-                         daemon=True).start()
+        threading.Thread(target=self._produce, args=(messages, sampling, tools),
+                         name="api-reply", daemon=True).start()
 
     def _put(self, item: Any) -> None:
         try:
@@ -91,16 +99,20 @@ class Reply:
         except RuntimeError:  # the loop is gone (server shutting down)
             pass
 
-    def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings) -> None:
+    def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings,
+                 tools: ToolSettings | None) -> None:
         text: list[str] = []
         reasoning: list[str] = []
         done = None
         try:
-            for event in self._lease.chat(messages, sampling):
+            for event in self._lease.chat(messages, sampling, tools):
                 if isinstance(event, TextDelta):
                     text.append(event.text)
                 elif isinstance(event, ReasoningDelta):
                     reasoning.append(event.text)
+                elif isinstance(event, ToolCall):  # kept in the saved text as the call's JSON
+                    text.append(json.dumps({"tool_call": {"name": event.name,
+                                                          "arguments": event.arguments}}))
                 elif isinstance(event, ChatDone):
                     done = event
                 self._put(event)
@@ -135,11 +147,13 @@ class Reply:
 
 
 async def start_reply(host: ModelHost, request: Request, model: str,
-                      messages: Sequence[dict[str, Any]], sampling: SamplingSettings) -> Reply:
-    """Acquire a slot, check the prompt fits the context (400 with the counts), start."""
+                      messages: Sequence[dict[str, Any]], sampling: SamplingSettings,
+                      tools: ToolSettings | None = None) -> Reply:
+    """Acquire a slot, check the prompt fits the context (400 with the counts) and the
+    tools' schemas become grammars (400), start."""
     lease = await acquire(host, model, request)
     try:
-        prompt = await run_blocking(lease.count_tokens, messages)
+        prompt = await run_blocking(lease.count_tokens, messages, tools)
         n_ctx = lease.loaded.info.n_ctx
         wanted = sampling.max_tokens or 0
         if not wanted:  # up to the end of the context, so the engine never drops messages
@@ -151,7 +165,7 @@ async def start_reply(host: ModelHost, request: Request, model: str,
                      f"needs {prompt + wanted} ({prompt} in the messages{reply}). Shorten the "
                      "messages or ask for fewer tokens.",
                 param="messages", code="context_length_exceeded")
-        return Reply(lease, messages, sampling, _recording(request, model, messages))
+        return Reply(lease, messages, sampling, tools, _recording(request, model, messages))
     except BaseException:
         lease.release()
         raise

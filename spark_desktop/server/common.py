@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta
+from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta, ToolCall
 from spark_desktop.server.bridge import Reply, on_disconnect
 from spark_desktop.server.errors import ApiError, from_exception
 
@@ -32,12 +32,14 @@ class Whole:
     text: str
     reasoning: str
     done: ChatDone
+    calls: list[ToolCall]
 
 
 async def collect(reply: Reply, request: Request) -> Whole:
     """The whole reply; a client that leaves before it ends cancels it."""
     text: list[str] = []
     thinking: list[str] = []
+    calls: list[ToolCall] = []
     done: ChatDone | None = None
     async with on_disconnect(request, reply.close):
         async for event in reply:
@@ -45,12 +47,14 @@ async def collect(reply: Reply, request: Request) -> Whole:
                 text.append(event.text)
             elif isinstance(event, ReasoningDelta):
                 thinking.append(event.text)
+            elif isinstance(event, ToolCall):
+                calls.append(event)
             elif isinstance(event, ChatDone):
                 done = event
     if done is None:
         raise ApiError(500, "The reply ended without its final event.", "server_error")
     failed(done)
-    return Whole("".join(text), "".join(thinking), done)
+    return Whole("".join(text), "".join(thinking), done, calls)
 
 
 def failed(done: ChatDone) -> None:

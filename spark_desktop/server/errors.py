@@ -9,6 +9,7 @@ from spark_desktop.engine import (
     InvalidOptionsError,
     ModelLoadError,
     PromptTooLongError,
+    ToolSchemaError,
     WorkerDiedError,
 )
 from spark_desktop.errors import SparkError
@@ -76,6 +77,8 @@ def from_exception(exc: BaseException) -> ApiError:
         return ApiError(499, text, code="client_closed_request")
     if isinstance(exc, PromptTooLongError):
         return ApiError(400, text, code="context_length_exceeded", param="messages")
+    if isinstance(exc, ToolSchemaError):
+        return ApiError(400, text, param="tools")
     if isinstance(exc, (InvalidOptionsError, ChatTemplateError)):
         return ApiError(400, text)
     if isinstance(exc, (ModelLoadError, WorkerDiedError)):

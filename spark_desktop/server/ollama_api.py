@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from spark_desktop.engine import ChatDone, TextDelta
-from spark_desktop.server import params
+from spark_desktop.engine import ChatDone, TextDelta, ToolCall, ToolSettings
+from spark_desktop.server import params, tools_api
 from spark_desktop.server.bridge import run_blocking, start_reply
 from spark_desktop.server.common import collect, event_stream, guarded
 from spark_desktop.server.errors import ApiError, bad_request
@@ -51,11 +51,16 @@ def _sampling(body: dict[str, Any]) -> Any:
 async def chat(request: Request) -> Response:
     body = await params.read_json(request, request.app.state.config.max_body_bytes)
     model = params.model_name(body)
-    if body.get("tools"):
-        raise ApiError(400, "Tool calling is not supported by this server yet.", code="unsupported")
+    tools = tools_api.ollama_tools(body)
     messages = params.messages_of(body.get("messages"))
-    return await _answer(request, body, model, messages,
-                         lambda text: {"message": {"role": "assistant", "content": text}})
+
+    def shape(text: str, calls: list[ToolCall] | None = None) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = tools_api.ollama_calls(calls)
+        return {"message": message}
+
+    return await _answer(request, body, model, messages, shape, tools)
 
 
 async def generate(request: Request) -> Response:
@@ -74,18 +79,23 @@ async def generate(request: Request) -> Response:
 
 
 async def _answer(request: Request, body: dict[str, Any], model: str,
-                  messages: list[dict[str, str]], shape: Any) -> Response:
+                  messages: list[dict[str, Any]], shape: Any,
+                  tools: ToolSettings | None = None) -> Response:
     sampling = _sampling(body)
-    reply = await start_reply(request.app.state.host, request, model, messages, sampling)
+    reply = await start_reply(request.app.state.host, request, model, messages, sampling, tools)
     if body.get("stream", True) is False:
         whole = await collect(reply, request)
-        return JSONResponse({"model": model, "created_at": _stamp(), **shape(whole.text),
+        text = shape(whole.text, whole.calls) if whole.calls else shape(whole.text)
+        return JSONResponse({"model": model, "created_at": _stamp(), **text,
                              **_final(whole.done)})
 
     async def body_iter() -> AsyncIterator[str]:
         async for part in guarded(reply):
             if isinstance(part, TextDelta):
                 yield _line({"model": model, "created_at": _stamp(), **shape(part.text),
+                             "done": False})
+            elif isinstance(part, ToolCall):
+                yield _line({"model": model, "created_at": _stamp(), **shape("", [part]),
                              "done": False})
             elif isinstance(part, ChatDone):
                 yield _line({"model": model, "created_at": _stamp(), **shape(""),

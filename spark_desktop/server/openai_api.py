@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta
-from spark_desktop.server import params
+from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta, ToolCall
+from spark_desktop.server import params, tools_api
 from spark_desktop.server.bridge import run_blocking, start_reply
 from spark_desktop.server.common import collect, event_stream, guarded, new_id, now
 from spark_desktop.server.errors import ApiError, bad_request
 
-FINISH = {"stop": "stop", "length": "length", "cancelled": "stop", "error": "stop"}
+FINISH = {"stop": "stop", "length": "length", "cancelled": "stop", "error": "stop",
+          "tool_calls": "tool_calls"}
 
 
 def sse(data: Any) -> str:
@@ -52,14 +53,19 @@ async def chat_completions(request: Request) -> Response:
     messages = params.messages_of(body.get("messages"))
     sampling = params.sampling_of(body, max_keys=("max_completion_tokens", "max_tokens"),
                                   json_schema=params.json_schema_of(body))
+    tools = tools_api.openai_tools(body)
     stream, include_usage = _stream_flags(body)
-    reply = await start_reply(request.app.state.host, request, model, messages, sampling)
+    reply = await start_reply(request.app.state.host, request, model, messages, sampling, tools)
     rid, created = new_id("chatcmpl-"), now()
     if not stream:
         whole = await collect(reply, request)
-        message: dict[str, Any] = {"role": "assistant", "content": whole.text}
+        message: dict[str, Any] = {"role": "assistant",
+                                   "content": whole.text if whole.text or not whole.calls
+                                   else None}
         if whole.reasoning:
             message["reasoning_content"] = whole.reasoning
+        if whole.calls:
+            message["tool_calls"] = tools_api.openai_calls(whole.calls)
         return JSONResponse({
             "id": rid, "object": "chat.completion", "created": created, "model": model,
             "choices": [{"index": 0, "message": message,
@@ -73,9 +79,13 @@ async def chat_completions(request: Request) -> Response:
 
     async def body_iter() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
+        calls = 0
         async for part in guarded(reply):
             if isinstance(part, TextDelta):
                 yield chunk({"content": part.text})
+            elif isinstance(part, ToolCall):
+                yield chunk(tools_api.openai_call_delta(calls, part))
+                calls += 1
             elif isinstance(part, ReasoningDelta):
                 yield chunk({"reasoning_content": part.text})
             elif isinstance(part, ChatDone):

@@ -13,9 +13,11 @@ from starlette.requests import Request
 
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.server.errors import ApiError, bad_request
+from spark_desktop.server.tools_api import message_extras
 
 MAX_STOPS = 8
-ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant",
+         "tool": "tool"}
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def text_of(content: Any, field: str) -> str:
 
 
 def messages_of(raw: Any, field: str = "messages",
-                system: str | None = None) -> list[dict[str, str]]:
+                system: str | None = None) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not raw:
         raise bad_request(f"`{field}` must be a non-empty list of messages.", field)
     out = [{"role": "system", "content": system}] if system else []
@@ -78,9 +80,10 @@ def messages_of(raw: Any, field: str = "messages",
         role = ROLES.get(str(message.get("role")))
         if role is None:
             raise ApiError(400, f"{field}[{i}] has role {message.get('role')!r}; this server "
-                                "takes system, developer, user and assistant messages.",
+                                "takes system, developer, user, assistant and tool messages.",
                            param=field, code="unsupported")
-        out.append({"role": role, "content": text_of(message.get("content"), f"{field}[{i}]")})
+        out.append({"role": role, "content": text_of(message.get("content"), f"{field}[{i}]"),
+                    **message_extras(message, role, f"{field}[{i}]")})
     return out
 
 
@@ -131,9 +134,6 @@ def sampling_of(body: dict[str, Any], *, max_keys: tuple[str, ...] = ("max_token
 
 def reject_unsupported(body: dict[str, Any]) -> None:
     """Fields we cannot honour yet are refused rather than silently ignored."""
-    if body.get("tools") or body.get("functions"):
-        raise ApiError(400, "Tool calling is not supported by this server yet.", param="tools",
-                       code="unsupported")
     n = body.get("n")
     if n not in (None, 1):
         raise bad_request("Only one choice per request is supported (`n` must be 1).", "n")

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from spark_desktop.engine import ChatDone
 from spark_desktop.history.errors import NotFoundError
-from spark_desktop.history.records import ROLES
+from spark_desktop.history.records import ROLES, FinishReason
 from spark_desktop.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class ApiRecorder:
         done = ex.done
         store.add_message(
             conv_id, "assistant", ex.text, reasoning=ex.reasoning, model=ex.model,
-            finish_reason=done.finish_reason if done else "error",
+            finish_reason=_finish(done),
             prompt_tokens=done.prompt_tokens if done else None,
             completion_tokens=done.completion_tokens if done else None,
             ttft_ms=done.ttft_ms if done else None,
@@ -115,6 +115,13 @@ class ApiRecorder:
             while len(self._known) > REMEMBERED:
                 self._known.popitem(last=False)
         return conv_id
+
+
+def _finish(done: ChatDone | None) -> FinishReason:
+    """The history's finish reason: a reply that ended in tool calls stopped normally."""
+    if done is None:
+        return "error"
+    return "stop" if done.finish_reason == "tool_calls" else done.finish_reason
 
 
 def _exists(store: HistoryStore, conversation_id: str) -> bool:
