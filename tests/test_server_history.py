@@ -5,6 +5,7 @@ a saved conversation is added to it, and streamed replies are saved whole. The o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +88,21 @@ def test_saved_conversations_carry_the_key_name_and_continue(
     ask(url, ALICE, [*first, {"role": "assistant", "content": "edited"},
                      {"role": "user", "content": "Go on."}])
     assert len(saved(runner)) == 3
+
+
+def test_a_saved_tool_call_is_kept_as_its_json(
+        saving: tuple[str, ApiRecorder, HistoryRunner]) -> None:
+    from tests.test_server_tools import WEATHER
+
+    url, recorder, runner = saving
+    recorder.enabled = True
+    client = openai.OpenAI(base_url=url + "/v1", api_key=ALICE, max_retries=0)
+    reply = client.chat.completions.create(
+        model=SMOL, messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER], tool_choice="required", temperature=0, max_tokens=64)
+    (call,) = reply.choices[0].message.tool_calls
+    ((_tags, messages),) = saved(runner)
+    role, text = messages[-1]
+    assert role == "assistant" and call.function.name in text
+    kept = json.loads(text)["tool_call"]
+    assert kept == {"name": call.function.name, "arguments": call.function.arguments}
