@@ -297,6 +297,14 @@ def test_core_sentences_marked_for_translation_are_the_cores() -> None:
         assert sentence in core, sentence
 
 
+def test_doctor_check_names_marked_for_translation_are_the_doctors() -> None:
+    from spark_desktop.ui.pages.settings import CHECK_NAMES
+
+    doctor = (ROOT / "spark_desktop" / "doctor.py").read_text(encoding="utf-8")
+    for name in CHECK_NAMES:
+        assert f'"{name}"' in doctor, name
+
+
 def test_language_choices_name_each_language_in_itself(qapp) -> None:
     translations = i18n.Translations(qapp)
     try:

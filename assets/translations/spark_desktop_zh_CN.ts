@@ -507,7 +507,7 @@
     </message>
     <message>
         <source>Memory on {target}:</source>
-        <translation>{target} 的内存：</translation>
+        <translation>内存 — {target}：</translation>
     </message>
     <message>
         <source>{node}: {used} of {size}</source>
@@ -1578,6 +1578,54 @@
     <message>
         <source>Something went wrong: {error}</source>
         <translation>出错了：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>doctor</name>
+    <message>
+        <source>Python</source>
+        <extracomment>The doctor&apos;s check names, translated where shown (their details stay in English: the doctor writes them from its findings, for the terminal too).</extracomment>
+        <translation>Python</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt</translation>
+    </message>
+    <message>
+        <source>llama.cpp backend</source>
+        <translation>llama.cpp 后端</translation>
+    </message>
+    <message>
+        <source>llama.cpp runs</source>
+        <translation>llama.cpp 试运行</translation>
+    </message>
+    <message>
+        <source>llama.cpp RPC</source>
+        <translation>llama.cpp RPC</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Memory pool</source>
+        <translation>内存池</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Hugging Face Hub</source>
+        <translation>Hugging Face Hub</translation>
+    </message>
+    <message>
+        <source>CJK font</source>
+        <translation>中日韩字体</translation>
     </message>
 </context>
 <context>

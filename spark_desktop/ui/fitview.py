@@ -6,6 +6,7 @@ into the LoadSettings that both the estimate and the engine take, so they agree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +19,8 @@ from spark_desktop.ui.widgets import Segment
 
 WEIGHTS, KV, COMPUTE, OTHER = "#4c8cdc", "#8e6bd8", "#e08a3c", "#7f8c8d"
 translate = QCoreApplication.translate
+_CJK = "[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]"
+_CJK_GAP = re.compile(f"(?<={_CJK})(?=.)|(?<=.)(?={_CJK})")
 
 
 @dataclass(frozen=True)
@@ -228,5 +231,6 @@ def planning_text(target: Any) -> str:
 
 
 def unbreakable(text: str) -> str:
-    """`text` with non-breaking spaces, so a word-wrapped label never splits a figure."""
-    return text.replace(" ", "\u00a0")
+    """`text` that a word-wrapped label never splits: non-breaking spaces, and word joiners
+    next to CJK characters (Chinese may break between any two)."""
+    return _CJK_GAP.sub("\u2060", text.replace(" ", "\u00a0"))

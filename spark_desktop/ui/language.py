@@ -74,9 +74,11 @@ class LanguageSwitch(QObject):
         reply that is streaming, if one is)."""
         window = self.window
         old = window.chat
-        if old.busy:
+        if old is None:  # released meanwhile (the lock): it comes back in the new language
+            return
+        if old.busy:  # after the reply, once the page is done with its end
             _when(old.busy_changed, lambda busy: not busy,
-                  lambda: self._rebuild_chat() if window.chat is old else None)
+                  lambda: QTimer.singleShot(0, self, self._rebuild_chat))
             return
         conversation = old.conversation.id if old.conversation is not None else None
         draft, model_id = old.composer.text(), old.model_id

@@ -67,7 +67,10 @@ class SpeedChart(QWidget):
             path.lineTo(at(depth, tps))
         p.strokePath(path, QPen(QColor(LINE), 2))
         p.setPen(text_pen)
-        for depth, tps in (self.points[0], self.points[-1]):
+        ends = [self.points[0], self.points[-1]]
+        if abs(at(*ends[0]).y() - at(*ends[1]).y()) < metrics.height():
+            ends.pop()  # a flat line: one label, not two drawn over each other
+        for depth, tps in ends:
             point = at(depth, tps)
             label = decimal(tps, 1)
             p.drawText(QRectF(0, point.y() - metrics.height() / 2, pad_l - 4, metrics.height()),

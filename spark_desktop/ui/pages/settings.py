@@ -41,6 +41,16 @@ _STATUS_COLOURS = {"ok": GREEN, "warning": AMBER, "problem": RED}
 STATUS_WORDS = {"ok": QT_TRANSLATE_NOOP("SettingsPage", "OK"),
                 "warning": QT_TRANSLATE_NOOP("SettingsPage", "Warning"),
                 "problem": QT_TRANSLATE_NOOP("SettingsPage", "Problem")}
+#: The doctor's check names, translated where shown (their details stay in English:
+#: the doctor writes them from its findings, for the terminal too).
+CHECK_NAMES = (
+    QT_TRANSLATE_NOOP("doctor", "Python"), QT_TRANSLATE_NOOP("doctor", "Qt"),
+    QT_TRANSLATE_NOOP("doctor", "llama.cpp backend"),
+    QT_TRANSLATE_NOOP("doctor", "llama.cpp runs"), QT_TRANSLATE_NOOP("doctor", "llama.cpp RPC"),
+    QT_TRANSLATE_NOOP("doctor", "GPU"), QT_TRANSLATE_NOOP("doctor", "Memory pool"),
+    QT_TRANSLATE_NOOP("doctor", "Data folder"), QT_TRANSLATE_NOOP("doctor", "Models folder"),
+    QT_TRANSLATE_NOOP("doctor", "Hugging Face Hub"), QT_TRANSLATE_NOOP("doctor", "CJK font"),
+)
 THEME_NAMES = {"system": QT_TRANSLATE_NOOP("SettingsPage", "Same as the system"),
                "light": QT_TRANSLATE_NOOP("SettingsPage", "Light"),
                "dark": QT_TRANSLATE_NOOP("SettingsPage", "Dark")}
@@ -205,10 +215,12 @@ class SettingsPage(QWidget):
     def _show_checks(self, checks: Any) -> None:
         self.checks.clear()
         for check in checks:
-            status = str(getattr(check, "status", "")).lower()
+            raw = getattr(check, "status", "")
+            status = str(getattr(raw, "value", raw)).lower()  # doctor.Status("OK") → "ok"
             detail = getattr(check, "detail", "") or ""
             advice = getattr(check, "advice", None) or getattr(check, "fix", None)
-            item = QTreeWidgetItem([getattr(check, "name", str(check)),
+            name = getattr(check, "name", str(check))
+            item = QTreeWidgetItem([QCoreApplication.translate("doctor", name),
                                     self.tr(STATUS_WORDS[status]) if status in STATUS_WORDS
                                     else status.upper() or "—", detail])
             if advice:
