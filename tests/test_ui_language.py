@@ -21,6 +21,8 @@ def english_window(qtbot) -> MainWindow:
     window.show()
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
+    # no models here: once the library is scanned, the window shows Get started
+    qtbot.waitUntil(lambda: window.current_page() == "welcome", timeout=30000)
     yield window
     window.translations.apply("en")  # the other tests see English
 
@@ -90,3 +92,28 @@ def test_a_choice_that_resolves_to_the_language_in_use_rebuilds_nothing(
     qtbot.wait(100)
     assert settings.load().language == "system"
     assert window.page("settings") is page and window.chat is chat
+
+
+def test_a_serving_server_page_is_reworded_once_the_server_stops(
+        qtbot, english_window: MainWindow) -> None:
+    """Rebuilding the Server page would stop the server: it keeps its page (and its
+    language) while serving, and is built again in the new language when it stops."""
+    from tests.test_rpc import free_port
+
+    window = english_window
+    window.show_page("server")
+    server = window.page("server")
+    qtbot.waitUntil(lambda: window.services.host.host is not None, timeout=30000)
+    server.port.setValue(free_port())
+    server.start()
+    qtbot.waitUntil(lambda: server.running, timeout=30000)
+
+    window.language.apply("zh_CN")  # what choosing 简体中文 in Settings does
+    assert window.sidebar.item(0).text() == "对话"
+    assert window.page("server") is server and server.running
+    server.stop()
+    qtbot.waitUntil(lambda: window.pages.get("server") is not server, timeout=30000)
+    fresh = window.page("server")
+    qtbot.waitUntil(fresh.isVisible)  # shown in the page's slot, as the page on screen
+    assert not fresh.running
+    assert CJK.search(fresh.toggle.text()) and CJK.search(fresh.status.text())
