@@ -28,7 +28,7 @@ class Settings:
     extra_model_dirs: tuple[str, ...] = ()
     target: str = "this"
     theme: str = "system"  # system | light | dark
-    language: str = "system"  # system | en | zh_CN (the window's language, at start)
+    language: str = "system"  # system | en | zh_CN (the window's language)
     offline: bool = False
     load: LoadSettings = field(default_factory=LoadSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)

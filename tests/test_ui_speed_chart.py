@@ -60,5 +60,6 @@ def test_measured_speed_and_the_learnt_correction_are_shown(qtbot, test_model: P
     qtbot.addWidget(here)
     assert "Measured here" not in plain.speed.text()
     assert f"Measured here: {run.predicted_decode * 1.25:.1f} tok/s" in here.speed.text()
-    assert "learnt from 1 run of this model" in here.speed.toolTip()
+    assert "measured on this machine" in here.speed.toolTip()
+    assert "×1.25" in here.speed.toolTip()
     assert here.estimate.correction.decode == pytest.approx(1.25)

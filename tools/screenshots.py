@@ -335,7 +335,7 @@ def main() -> None:
     settings_mod.save(settings_mod.Settings(target="spark", language=args.language,
                                             theme=args.theme))  # plan for a DGX Spark
 
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea
 
     from spark_desktop.ui.app import create_window
 
@@ -419,6 +419,10 @@ def main() -> None:
     settings_page = window.page("settings")
     _wait(app, lambda: settings_page.checks.topLevelItemCount() > 0, 30, "the doctor")
     shot("settings")
+    # further down: Cluster, Appearance and language, Privacy
+    scroll = settings_page.findChild(QScrollArea)
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    shot("settings-privacy")
 
     window.close()
     server.shutdown()

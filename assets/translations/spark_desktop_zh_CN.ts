@@ -55,6 +55,61 @@
     </message>
 </context>
 <context>
+    <name>ClusterBox</name>
+    <message>
+        <source>Cluster (llama.cpp RPC)</source>
+        <translation>集群（llama.cpp RPC）</translation>
+    </message>
+    <message>
+        <source>Split a model over this machine and other machines running &lt;code&gt;spark-desktop rpc-server&lt;/code&gt;. The link must be private (the ConnectX cable between two Sparks): llama.cpp&apos;s RPC has no password.</source>
+        <translation>把一个模型拆分到本机和其他运行 &lt;code&gt;spark-desktop rpc-server&lt;/code&gt; 的机器上。连接必须是私有链路（例如两台 Spark 之间的 ConnectX 线缆）：llama.cpp 的 RPC 没有密码保护。</translation>
+    </message>
+    <message>
+        <source>Add peer</source>
+        <translation>添加节点</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Probe again</source>
+        <translation>重新探测</translation>
+    </message>
+    <message>
+        <source>Split of the offloaded layers:</source>
+        <translation>卸载到 GPU 的层如何分配：</translation>
+    </message>
+    <message>
+        <source>by free memory (or shares: this machine&apos;s GPU, then each peer, e.g. 1,3)</source>
+        <translation>按空闲内存分配（或填写比例：先本机 GPU，再依次各节点，例如 1,3）</translation>
+    </message>
+    <message>
+        <source>{peer} is already a peer.</source>
+        <translation>{peer} 已经是集群节点。</translation>
+    </message>
+    <message>
+        <source>Probing {peer}…</source>
+        <translation>正在探测 {peer}…</translation>
+    </message>
+    <message>
+        <source>Probing…</source>
+        <translation>正在探测…</translation>
+    </message>
+    <message>
+        <source>{peer} — reachable, {free} free of {size}</source>
+        <translation>{peer} — 可连接，空闲 {free} / 共 {size}</translation>
+    </message>
+    <message>
+        <source>in use</source>
+        <translation>已用</translation>
+    </message>
+    <message>
+        <source>{peer} — not probed yet</source>
+        <translation>{peer} — 尚未探测</translation>
+    </message>
+</context>
+<context>
     <name>ColumnView</name>
     <message>
         <source>You</source>
@@ -610,6 +665,57 @@
     </message>
 </context>
 <context>
+    <name>LoadDialog</name>
+    <message>
+        <source>Load {model}</source>
+        <translation>加载 {model}</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个 token</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Flash attention (smaller compute buffer at long contexts)</source>
+        <translation>Flash Attention（长上下文时计算缓冲区更小）</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>KV cache type</source>
+        <translation>KV 缓存类型</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>Memory on {target}:</source>
+        <translation>内存 — {target}：</translation>
+    </message>
+    <message>
+        <source>{node}: {used} of {size}</source>
+        <translation>{node}：已用 {used} / 共 {size}</translation>
+    </message>
+    <message>
+        <source>free {free} of {size}</source>
+        <translation>空闲 {free} / 共 {size}</translation>
+    </message>
+    <message>
+        <source>Use the largest context that fits: {tokens} tokens</source>
+        <translation>使用可容纳的最大上下文：{tokens} 个 token</translation>
+    </message>
+</context>
+<context>
     <name>LocalModelsModel</name>
     <message>
         <source>downloads</source>
@@ -629,6 +735,29 @@
     </message>
 </context>
 <context>
+    <name>LockScreen</name>
+    <message>
+        <source>Spark Desktop is locked</source>
+        <translation>Spark Desktop 已锁定</translation>
+    </message>
+    <message>
+        <source>Your passphrase</source>
+        <translation>你的口令</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <source>That passphrase does not unlock Spark Desktop.</source>
+        <translation>口令不正确，无法解锁 Spark Desktop。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Chat</source>
@@ -645,10 +774,6 @@
     <message>
         <source>My Models</source>
         <translation>我的模型</translation>
-    </message>
-    <message>
-        <source>Compare</source>
-        <translation>对比</translation>
     </message>
     <message>
         <source>Server</source>
@@ -707,6 +832,10 @@
     <message>
         <source>&amp;Spark Desktop</source>
         <translation>&amp;Spark Desktop</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -895,6 +1024,151 @@
     <message>
         <source>Deleted {model}; {size} freed.</source>
         <translation>已删除 {model}，释放了 {size}。</translation>
+    </message>
+</context>
+<context>
+    <name>NewPassphraseDialog</name>
+    <message>
+        <source>Choose a passphrase for your history</source>
+        <translation>为对话记录设置口令</translation>
+    </message>
+    <message>
+        <source>It is asked at every start. If you forget it, your conversations cannot be recovered.</source>
+        <translation>每次启动时都需要输入。忘记口令后，对话将无法恢复。</translation>
+    </message>
+    <message>
+        <source>Use at least 8 characters.</source>
+        <translation>请至少输入 8 个字符。</translation>
+    </message>
+    <message>
+        <source>The two entries differ.</source>
+        <translation>两次输入不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>PassphraseDialog</name>
+    <message>
+        <source>Unlock your history</source>
+        <translation>解锁对话记录</translation>
+    </message>
+    <message>
+        <source>Your conversations are protected by a passphrase.</source>
+        <translation>你的对话受口令保护。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <source>That passphrase does not unlock the history. Try again.</source>
+        <translation>口令不正确，无法解锁对话记录。请重试。</translation>
+    </message>
+</context>
+<context>
+    <name>PrivacyBox</name>
+    <message>
+        <source>Spark Desktop connects to the network only when you ask it to: searching the Hugging Face Hub, opening a model card, and downloading a model (and the local API server, if you turn it on). There is no telemetry and no update check. Offline mode makes no connections at all. Your conversations never leave this device.</source>
+        <translation>Spark Desktop 只在你要求时联网：搜索 Hugging Face Hub、打开模型卡片、下载模型（以及你开启的本地 API 服务器）。没有遥测，也不检查更新。离线模式下完全不联网。你的对话永远不会离开这台设备。</translation>
+    </message>
+    <message>
+        <source>Your history will be encrypted on this device when the first chat is saved.</source>
+        <translation>保存第一段对话时，对话记录会在本设备上加密。</translation>
+    </message>
+    <message>
+        <source>Your history is NOT encrypted (it was created by an older version). Encrypt it at the next start, or close Spark Desktop and run: spark-desktop history encrypt</source>
+        <translation>你的对话记录未加密（由旧版本创建）。可在下次启动时加密，或关闭 Spark Desktop 后运行：spark-desktop history encrypt</translation>
+    </message>
+    <message>
+        <source>Your history is encrypted on this device and unlocked with your passphrase.</source>
+        <translation>你的对话记录已在本设备上加密，用你的口令解锁。</translation>
+    </message>
+    <message>
+        <source>Your history is encrypted on this device; its key is kept in your system keyring, so nothing is asked at start.</source>
+        <translation>你的对话记录已在本设备上加密；密钥保存在系统密钥环中，启动时无需输入任何内容。</translation>
+    </message>
+    <message>
+        <source>Your history will be encrypted at the next start of Spark Desktop.</source>
+        <translation>下次启动 Spark Desktop 时将加密你的对话记录。</translation>
+    </message>
+    <message>
+        <source>You will choose the passphrase at the next start of Spark Desktop.</source>
+        <translation>下次启动 Spark Desktop 时将请你设置口令。</translation>
+    </message>
+    <message>
+        <source>The passphrase will be replaced by a key in your keyring at the next start.</source>
+        <translation>下次启动时，口令将改为保存在密钥环中的密钥。</translation>
+    </message>
+    <message>
+        <source>Privacy</source>
+        <translation>隐私</translation>
+    </message>
+    <message>
+        <source>Checking the history…</source>
+        <translation>正在检查对话记录…</translation>
+    </message>
+    <message>
+        <source>Encrypt my history</source>
+        <translation>加密我的对话记录</translation>
+    </message>
+    <message>
+        <source>Set a passphrase…</source>
+        <translation>设置口令…</translation>
+    </message>
+    <message>
+        <source>Use the keyring instead of a passphrase</source>
+        <translation>改用密钥环，不再使用口令</translation>
+    </message>
+    <message>
+        <source>Delete all my data…</source>
+        <translation>删除我的所有数据…</translation>
+    </message>
+    <message>
+        <source>Change the passphrase…</source>
+        <translation>更改口令…</translation>
+    </message>
+    <message>
+        <source>Delete all my data</source>
+        <translation>删除我的所有数据</translation>
+    </message>
+    <message>
+        <source>Delete every conversation, the logs, caches and settings from this device? This cannot be undone. Spark Desktop quits afterwards.</source>
+        <translation>要从本设备删除所有对话、日志、缓存和设置吗？此操作无法撤销。删除后 Spark Desktop 将退出。</translation>
+    </message>
+    <message>
+        <source>Also delete the downloaded models</source>
+        <translation>同时删除已下载的模型</translation>
+    </message>
+    <message>
+        <source>Delete everything</source>
+        <translation>全部删除</translation>
+    </message>
+    <message>
+        <source>Encrypting your history…</source>
+        <translation>正在加密对话记录…</translation>
+    </message>
+    <message>
+        <source>Your history is now encrypted (%n message(s) checked).</source>
+        <translation>对话记录已加密（已校验 %n 条消息）。</translation>
+    </message>
+    <message>
+        <source>Moving the key to your keyring…</source>
+        <translation>正在把密钥移到密钥环…</translation>
+    </message>
+    <message>
+        <source>Your history now opens with a key kept in your keyring.</source>
+        <translation>对话记录现在用保存在密钥环中的密钥打开。</translation>
+    </message>
+    <message>
+        <source>Encrypting your history with your passphrase…</source>
+        <translation>正在用你的口令加密对话记录…</translation>
+    </message>
+    <message>
+        <source>Re-encrypting your history with the new passphrase…</source>
+        <translation>正在用新口令重新加密对话记录…</translation>
+    </message>
+    <message>
+        <source>Your history is now protected by your new passphrase.</source>
+        <translation>对话记录现在受新口令保护。</translation>
     </message>
 </context>
 <context>
@@ -1239,6 +1513,162 @@
     </message>
 </context>
 <context>
+    <name>SettingsPage</name>
+    <message>
+        <source>OK</source>
+        <extracomment>The doctor&apos;s statuses and the theme choices in words (translated where shown).</extracomment>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Same as the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Model folders</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Downloads go to: {folder}</source>
+        <translation>下载保存到：{folder}</translation>
+    </message>
+    <message>
+        <source>Extra folders searched for GGUF models:</source>
+        <translation>额外搜索 GGUF 模型的文件夹：</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Data folder (settings, chats, logs): {folder}</source>
+        <translation>数据文件夹（设置、对话、日志）：{folder}</translation>
+    </message>
+    <message>
+        <source>Checking the Hugging Face login…</source>
+        <translation>正在检查 Hugging Face 登录状态…</translation>
+    </message>
+    <message>
+        <source>Offline mode (never contact the Hub; models and chats still work)</source>
+        <translation>离线模式（从不连接 Hub；模型和对话照常可用）</translation>
+    </message>
+    <message>
+        <source>Default load settings</source>
+        <translation>默认加载设置</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Flash attention</source>
+        <translation>Flash Attention</translation>
+    </message>
+    <message>
+        <source>Context length (tokens)</source>
+        <translation>上下文长度（token）</translation>
+    </message>
+    <message>
+        <source>KV cache type</source>
+        <translation>KV 缓存类型</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <source>Default sampling</source>
+        <translation>默认采样参数</translation>
+    </message>
+    <message>
+        <source>until the model stops</source>
+        <translation>直到模型停止</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Max tokens per reply</source>
+        <translation>每次回复的最大 token 数</translation>
+    </message>
+    <message>
+        <source>Appearance and language</source>
+        <translation>外观与语言</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>About this machine</source>
+        <translation>关于本机</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查项</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>Add a folder with GGUF models</source>
+        <translation>添加包含 GGUF 模型的文件夹</translation>
+    </message>
+    <message>
+        <source>Logged in to Hugging Face: gated models you accepted can be downloaded.</source>
+        <translation>已登录 Hugging Face：你已接受许可的受限模型可以下载。</translation>
+    </message>
+    <message>
+        <source>Not logged in to Hugging Face. Public models download without it; for gated models, accept the licence on the Hub and run `hf auth login` in a terminal.</source>
+        <translation>未登录 Hugging Face。公开模型无需登录即可下载；受限模型需先在 Hub 上接受许可，再在终端运行 `hf auth login`。</translation>
+    </message>
+</context>
+<context>
     <name>Shortcuts</name>
     <message>
         <source>Go to Chat</source>
@@ -1430,6 +1860,21 @@
     </message>
 </context>
 <context>
+    <name>SpeedChart</name>
+    <message>
+        <source>Predicted generation speed as the context fills</source>
+        <translation>随上下文增长的预测生成速度</translation>
+    </message>
+    <message>
+        <source>Predicted generation speed: {empty} tok/s with an empty context, {full} tok/s with {tokens} tokens in it.</source>
+        <translation>预测生成速度：上下文为空时 {empty} tok/s，上下文中已有 {tokens} 个 token 时 {full} tok/s。</translation>
+    </message>
+    <message>
+        <source>tok/s as the context fills</source>
+        <translation>随上下文增长的 tok/s</translation>
+    </message>
+</context>
+<context>
     <name>VariantsModel</name>
     <message>
         <source>unknown</source>
@@ -1464,6 +1909,54 @@
     </message>
 </context>
 <context>
+    <name>doctor</name>
+    <message>
+        <source>Python</source>
+        <extracomment>The doctor&apos;s check names, translated where shown (their details stay in English: the doctor writes them from its findings, for the terminal too).</extracomment>
+        <translation>Python</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt</translation>
+    </message>
+    <message>
+        <source>llama.cpp backend</source>
+        <translation>llama.cpp 后端</translation>
+    </message>
+    <message>
+        <source>llama.cpp runs</source>
+        <translation>llama.cpp 试运行</translation>
+    </message>
+    <message>
+        <source>llama.cpp RPC</source>
+        <translation>llama.cpp RPC</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Memory pool</source>
+        <translation>内存池</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Hugging Face Hub</source>
+        <translation>Hugging Face Hub</translation>
+    </message>
+    <message>
+        <source>CJK font</source>
+        <translation>中日韩字体</translation>
+    </message>
+</context>
+<context>
     <name>errors</name>
     <message>
         <source>You are offline; search needs the internet. Your models and chats still work.</source>
@@ -1477,6 +1970,114 @@
     <message>
         <source>You are offline; the model card needs the internet.</source>
         <translation>当前处于离线状态；查看模型卡片需要联网。</translation>
+    </message>
+</context>
+<context>
+    <name>fitview</name>
+    <message>
+        <source>Measured here: {speed} tok/s (median of %n replies).</source>
+        <extracomment>Points of the load dialog&apos;s speed chart, from an empty context to the whole one.</extracomment>
+        <translation>本机实测：{speed} tok/s（%n 次回复的中位数）。</translation>
+    </message>
+    <message>
+        <source>system memory</source>
+        <translation>系统内存</translation>
+    </message>
+    <message>
+        <source>Needs {need} of {have}, with a safety margin to spare.</source>
+        <translation>需要 {need}（共 {have}），仍留有安全余量。</translation>
+    </message>
+    <message>
+        <source>Needs {need} in {pool} but it offers {have} ({limit} after the safety margin)</source>
+        <translation>{pool} 需要 {need}，但只有 {have}（扣除安全余量后为 {limit}）</translation>
+    </message>
+    <message>
+        <source>{short}; fits with a context of {tokens} tokens.</source>
+        <translation>{short}；上下文缩短到 {tokens} 个 token 即可放下。</translation>
+    </message>
+    <message>
+        <source>{short}; fits with %n layer(s) on the GPU (the rest runs on the CPU, slower).</source>
+        <translation>{short}；把 %n 层放在 GPU 上即可放下（其余在 CPU 上运行，速度较慢）。</translation>
+    </message>
+    <message>
+        <source>{short}.</source>
+        <translation>{short}。</translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation>可运行</translation>
+    </message>
+    <message>
+        <source>does not fit</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <source>fits with less context</source>
+        <translation>缩短上下文可运行</translation>
+    </message>
+    <message>
+        <source>partial offload</source>
+        <translation>部分 GPU 卸载</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <source>compute</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Predicted speed: {decode} writing, ≈ {prefill} tok/s reading the prompt. Largest context that fits: {tokens} tokens.</source>
+        <translation>预测速度：生成 {decode}，读取提示词 ≈ {prefill} tok/s。可容纳的最大上下文：{tokens} 个 token。</translation>
+    </message>
+    <message>
+        <source>Predicted from the model&apos;s header and the machine&apos;s bandwidth and compute; replies run here refine it.</source>
+        <translation>根据模型文件头以及机器的内存带宽和算力预测；在本机运行的回复会进一步校正。</translation>
+    </message>
+    <message>
+        <source>Prediction corrected by the replies measured on this machine: writing ×{decode}, reading the prompt ×{prefill}.</source>
+        <translation>预测已根据本机实测的回复校正：生成 ×{decode}，读取提示词 ×{prefill}。</translation>
+    </message>
+    <message>
+        <source>a DGX Spark</source>
+        <translation>DGX Spark</translation>
+    </message>
+    <message>
+        <source>two DGX Sparks</source>
+        <translation>两台 DGX Spark</translation>
+    </message>
+    <message>
+        <source>this machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>{machine} and %n RPC peer(s)</source>
+        <translation>{machine} + %n 个 RPC 节点</translation>
+    </message>
+    <message>
+        <source>an {size} pool</source>
+        <translation>{size} 内存池</translation>
+    </message>
+    <message>
+        <source>a {size} pool</source>
+        <translation>{size} 内存池</translation>
+    </message>
+    <message>
+        <source>{target} ({size} usable)</source>
+        <translation>{target}（可用 {size}）</translation>
+    </message>
+    <message>
+        <source>Planning for {target} — {size} usable, {bandwidth} GB/s</source>
+        <translation>按 {target} 规划 — 可用 {size}，{bandwidth} GB/s</translation>
     </message>
 </context>
 </TS>

@@ -21,14 +21,15 @@ from PySide6.QtWidgets import QApplication
 from spark_desktop import settings as settings_mod
 from spark_desktop.ui import theme
 from spark_desktop.ui.i18n import Translations
+from spark_desktop.ui.language import LanguageSwitch
 from spark_desktop.ui.main_window import MainWindow
 from spark_desktop.ui.theme import ThemeManager
 
 
 def create_window(app: QApplication) -> MainWindow:
     """The main window in the user's language, with the user's theme applied (and
-    re-applied when it changes). The language is installed before any widget is built:
-    a changed language applies at the next start (the window's texts are set once)."""
+    re-applied when it changes). The language is installed before any widget is built;
+    a changed language rebuilds the window's pages in it (ui/language.py)."""
     chosen = settings_mod.load()
     translations = Translations(app)
     translations.apply(chosen.language)
@@ -39,6 +40,7 @@ def create_window(app: QApplication) -> MainWindow:
     window.services.settings_changed.connect(lambda s: themes.apply(s.theme))
     window.themes = themes  # type: ignore[attr-defined]  (lives as long as the window)
     window.translations = translations  # type: ignore[attr-defined]
+    window.language = LanguageSwitch(window, translations)  # type: ignore[attr-defined]
     return window
 
 

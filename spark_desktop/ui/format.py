@@ -36,6 +36,15 @@ def grouped(n: int) -> str:
     return locale.toString(n)
 
 
+def decimal(value: float, digits: int = 0) -> str:
+    """31.24 → "31.2" with digits=1, written the way the window's language writes numbers
+    (grouped; English's way under the bare C locale, like `grouped`)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return f"{value:,.{digits}f}"
+    return locale.toString(float(value), "f", digits)
+
+
 def human_count(n: int | None) -> str:
     """12345 → "12.3k"."""
     if n is None:

@@ -37,15 +37,15 @@ class LockScreen(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        title = QLabel("Spark Desktop is locked")
+        title = QLabel(self.tr("Spark Desktop is locked"))
         title.setProperty("role", "title")
         layout.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
         self.field = QLineEdit(echoMode=QLineEdit.EchoMode.Password,
-                               placeholderText="Your passphrase")
+                               placeholderText=self.tr("Your passphrase"))
         self.field.setMaximumWidth(320)
         self.field.returnPressed.connect(self._submit)
         layout.addWidget(self.field, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.button = QPushButton("Unlock")
+        self.button = QPushButton(self.tr("Unlock"))
         self.button.clicked.connect(self._submit)
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.problem = QLabel("")
@@ -54,12 +54,12 @@ class LockScreen(QWidget):
 
     def _submit(self) -> None:
         self.button.setEnabled(False)
-        self.problem.setText("Checking…")
+        self.problem.setText(self.tr("Checking…"))
         self.unlock_requested.emit(self.field.text())
 
     def refused(self) -> None:
         self.button.setEnabled(True)
-        self.problem.setText("That passphrase does not unlock Spark Desktop.")
+        self.problem.setText(self.tr("That passphrase does not unlock Spark Desktop."))
         self.field.selectAll()
 
 

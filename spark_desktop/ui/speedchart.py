@@ -12,6 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
+from spark_desktop.ui.format import decimal, grouped
+
 LINE = "#4c8cdc"
 
 
@@ -26,7 +28,7 @@ class SpeedChart(QWidget):
         super().__init__(parent)
         self.points: tuple[tuple[int, float], ...] = ()
         self.setMinimumHeight(90)
-        self.setAccessibleName("Predicted generation speed as the context fills")
+        self.setAccessibleName(self.tr("Predicted generation speed as the context fills"))
 
     def sizeHint(self) -> QSize:
         return QSize(360, 110)
@@ -35,8 +37,9 @@ class SpeedChart(QWidget):
         """(depth in tokens, decode tokens/s), depths rising."""
         self.points = tuple(points)
         first, last = (self.points[0], self.points[-1]) if self.points else ((0, 0), (0, 0))
-        self.setToolTip(f"Predicted generation speed: {first[1]:.1f} tok/s with an empty "
-                        f"context, {last[1]:.1f} tok/s with {last[0]:,} tokens in it.")
+        self.setToolTip(self.tr("Predicted generation speed: {empty} tok/s with an empty "
+                                "context, {full} tok/s with {tokens} tokens in it.").format(
+            empty=decimal(first[1], 1), full=decimal(last[1], 1), tokens=grouped(last[0])))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -64,16 +67,19 @@ class SpeedChart(QWidget):
             path.lineTo(at(depth, tps))
         p.strokePath(path, QPen(QColor(LINE), 2))
         p.setPen(text_pen)
-        for depth, tps in (self.points[0], self.points[-1]):
+        ends = [self.points[0], self.points[-1]]
+        if abs(at(*ends[0]).y() - at(*ends[1]).y()) < metrics.height():
+            ends.pop()  # a flat line: one label, not two drawn over each other
+        for depth, tps in ends:
             point = at(depth, tps)
-            label = f"{tps:.1f}"
+            label = decimal(tps, 1)
             p.drawText(QRectF(0, point.y() - metrics.height() / 2, pad_l - 4, metrics.height()),
                        int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), label)
         baseline = area.bottom() + 4
         p.drawText(QRectF(area.left(), baseline, area.width(), metrics.height()),
                    int(Qt.AlignmentFlag.AlignLeft), "0")
         p.drawText(QRectF(area.left(), baseline, area.width(), metrics.height()),
-                   int(Qt.AlignmentFlag.AlignHCenter), "tok/s as the context fills")
+                   int(Qt.AlignmentFlag.AlignHCenter), self.tr("tok/s as the context fills"))
         p.drawText(QRectF(area.left(), baseline, area.width(), metrics.height()),
                    int(Qt.AlignmentFlag.AlignRight), _tokens(right))
         p.end()

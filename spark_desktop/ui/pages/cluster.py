@@ -35,13 +35,14 @@ class ClusterBox(QGroupBox):
     """Peers by host:port, their probe results and a memory bar each."""
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
-        super().__init__("Cluster (llama.cpp RPC)", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("Cluster (llama.cpp RPC)"))
         self.services = services
         layout = QVBoxLayout(self)
-        intro = QLabel("Split a model over this machine and other machines running "
-                       "<code>spark-desktop rpc-server</code>. The link must be private "
-                       "(the ConnectX cable between two Sparks): llama.cpp's RPC has no "
-                       "password.")
+        intro = QLabel(self.tr("Split a model over this machine and other machines running "
+                               "<code>spark-desktop rpc-server</code>. The link must be "
+                               "private (the ConnectX cable between two Sparks): llama.cpp's "
+                               "RPC has no password."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.peers_list = QListWidget()
@@ -51,16 +52,16 @@ class ClusterBox(QGroupBox):
         layout.addLayout(self.bars)
         row = QHBoxLayout()
         self.peer_edit = QLineEdit(placeholderText=f"192.168.100.2:{DEFAULT_PORT}")
-        self.add_button = QPushButton("Add peer")
-        self.remove_button = QPushButton("Remove")
-        self.probe_button = QPushButton("Probe again")
+        self.add_button = QPushButton(self.tr("Add peer"))
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.probe_button = QPushButton(self.tr("Probe again"))
         for w in (self.peer_edit, self.add_button, self.remove_button, self.probe_button):
             row.addWidget(w)
         layout.addLayout(row)
         split_row = QHBoxLayout()
-        split_row.addWidget(QLabel("Split of the offloaded layers:"))
-        self.split_edit = QLineEdit(placeholderText="by free memory (or shares: this "
-                                    "machine's GPU, then each peer, e.g. 1,3)")
+        split_row.addWidget(QLabel(self.tr("Split of the offloaded layers:")))
+        self.split_edit = QLineEdit(placeholderText=self.tr(
+            "by free memory (or shares: this machine's GPU, then each peer, e.g. 1,3)"))
         split_row.addWidget(self.split_edit, 1)
         layout.addLayout(split_row)
         self.message = QLabel("")
@@ -72,8 +73,12 @@ class ClusterBox(QGroupBox):
         self.probe_button.clicked.connect(self._probe)
         self.split_edit.editingFinished.connect(self.set_split)
         services.peers_probed.connect(self._show)
-        services.settings_changed.connect(lambda _s: self._show(services.peers))
+        # a method, not a lambda: the connection ends with the box (a new language rebuilds it)
+        services.settings_changed.connect(self._settings_changed)
         self._show(services.peers)
+
+    def _settings_changed(self, _settings: object) -> None:
+        self._show(self.services.peers)
 
     def add_peer(self) -> None:
         """Add the typed host:port (checked) to the load settings; it is then probed."""
@@ -85,9 +90,9 @@ class ClusterBox(QGroupBox):
         load = self.services.settings.load
         self.peer_edit.clear()
         if endpoint in load.rpc_peers:
-            self.message.setText(f"{endpoint} is already a peer.")
+            self.message.setText(self.tr("{peer} is already a peer.").format(peer=endpoint))
             return
-        self.message.setText(f"Probing {endpoint}…")
+        self.message.setText(self.tr("Probing {peer}…").format(peer=endpoint))
         self._set_peers((*load.rpc_peers, endpoint))
 
     def set_split(self) -> None:
@@ -108,7 +113,7 @@ class ClusterBox(QGroupBox):
             self._set_peers(peers[:row] + peers[row + 1:])
 
     def _probe(self) -> None:
-        self.message.setText("Probing…")
+        self.message.setText(self.tr("Probing…"))
         self.services.probe_peers()
 
     def _set_peers(self, peers: tuple[str, ...]) -> None:
@@ -129,17 +134,17 @@ class ClusterBox(QGroupBox):
         for endpoint in self.services.settings.load.rpc_peers:
             found = results.get(endpoint)
             if isinstance(found, Peer):
-                text = (f"{endpoint} — reachable, {human_bytes(found.free)} free of "
-                        f"{human_bytes(found.total)}")
+                text = self.tr("{peer} — reachable, {free} free of {size}").format(
+                    peer=endpoint, free=human_bytes(found.free), size=human_bytes(found.total))
                 bar = MemoryBar()
-                bar.set_usage([Segment("in use", found.total - found.free, fitview.OTHER)],
+                bar.set_usage([Segment(self.tr("in use"), found.total - found.free, fitview.OTHER)],
                               found.total)
                 self.bars.addWidget(QLabel(f"{endpoint}:"))
                 self.bars.addWidget(bar)
             elif isinstance(found, str):
                 text = f"{endpoint} — {found}"
             else:
-                text = f"{endpoint} — not probed yet"
+                text = self.tr("{peer} — not probed yet").format(peer=endpoint)
             self.peers_list.addItem(text)
         if results:
             self.message.setText("")

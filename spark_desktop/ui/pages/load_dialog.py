@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from spark_desktop.inference_settings import KV_TYPES, LoadSettings
 from spark_desktop.ui import fitview
-from spark_desktop.ui.format import human_bytes
+from spark_desktop.ui.format import grouped, human_bytes
 from spark_desktop.ui.speedchart import SpeedChart
 from spark_desktop.ui.widgets import MemoryBar
 
@@ -37,7 +37,7 @@ class LoadDialog(QDialog):
     def __init__(self, title: str, spec: Any, target: Any, defaults: LoadSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Load {title}")
+        self.setWindowTitle(self.tr("Load {model}").format(model=title))
         self.spec = spec
         self.target = target
         self.defaults = defaults
@@ -48,12 +48,13 @@ class LoadDialog(QDialog):
         self.ctx_slider.setRange(1, max(1, max_ctx // CTX_STEP))
         self.ctx_slider.setPageStep(8)
         self.ctx_spin = QSpinBox(minimum=CTX_STEP, maximum=max_ctx, singleStep=CTX_STEP)
-        self.ctx_spin.setSuffix(" tokens")
+        self.ctx_spin.setSuffix(self.tr(" tokens"))
         self.kv_type = QComboBox()
         self.kv_type.addItems(KV_TYPES)
         self.gpu_layers = QSpinBox(minimum=-1, maximum=max(spec.n_layer, 0) + 1,
-                                   specialValueText="all")
-        self.flash_attn = QCheckBox("Flash attention (smaller compute buffer at long contexts)")
+                                   specialValueText=self.tr("all"))
+        self.flash_attn = QCheckBox(
+            self.tr("Flash attention (smaller compute buffer at long contexts)"))
         self.bar = MemoryBar()
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
@@ -68,24 +69,26 @@ class LoadDialog(QDialog):
         ctx_row.addWidget(self.ctx_slider, 1)
         ctx_row.addWidget(self.ctx_spin)
         form = QFormLayout()
-        form.addRow("Context length", ctx_row)
-        form.addRow("KV cache type", self.kv_type)
-        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow(self.tr("Context length"), ctx_row)
+        form.addRow(self.tr("KV cache type"), self.kv_type)
+        form.addRow(self.tr("GPU layers"), self.gpu_layers)
         form.addRow("", self.flash_attn)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.load_button = buttons.addButton("Load", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.load_button = buttons.addButton(self.tr("Load"),
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        self.pool_label = QLabel(f"Memory on {fitview.target_text(target)}:")
+        self.pool_label = QLabel(self.tr("Memory on {target}:").format(
+            target=fitview.target_text(target)))
         layout.addWidget(self.pool_label)
         layout.addWidget(self.bar)
         # A cluster: one bar per node, each against that node's own memory.
         self.node_bars: list[tuple[QLabel, MemoryBar]] = []
         if getattr(target, "linked", False):
             for pool in target.pools:
-                label, bar = QLabel(pool.name), MemoryBar()
+                label, bar = QLabel(fitview.pool_name(pool.name)), MemoryBar()
                 bar.setMinimumHeight(14)
                 layout.addWidget(label)
                 layout.addWidget(bar)
@@ -131,23 +134,23 @@ class LoadDialog(QDialog):
         self.bar.set_usage(segments, pool)
         for (label, bar), use in zip(self.node_bars, self.estimate.pools):
             bar.set_usage(fitview.node_segments(use), use.available)
-            label.setText(f"{use.name}: {human_bytes(use.total)} of {human_bytes(use.available)}")
+            label.setText(self.tr("{node}: {used} of {size}").format(
+                node=fitview.pool_name(use.name), used=human_bytes(use.total),
+                size=human_bytes(use.available)))
         # Non-breaking spaces inside each figure: the label wraps between figures only.
         figures = [f"<span style='color:{s.colour}'>■</span>"
                    + fitview.unbreakable(f" {s.label} {human_bytes(s.size)}") for s in segments]
-        figures.append(fitview.unbreakable(f"□ free {human_bytes(self.bar.free)} of "
-                                           f"{human_bytes(pool)}"))
+        figures.append(fitview.unbreakable("□ " + self.tr("free {free} of {size}").format(
+            free=human_bytes(self.bar.free), size=human_bytes(pool))))
         self.legend.setText("&nbsp;&nbsp; ".join(figures))
         badge = fitview.badge(self.estimate)
         self.verdict.setText(f"<b style='color:{badge.colour}'>{badge.text}</b> — {badge.reason}")
         self.speed.setText(fitview.speed_text(self.estimate)
                            + fitview.measured_text(self.learnt, self.spec))
-        fix = self.estimate.correction
-        self.speed.setToolTip(f"Prediction {fix.basis}." if fix else
-                              "Predicted from the model's header and the machine's bandwidth "
-                              "and compute; replies run here refine it.")
+        self.speed.setToolTip(fitview.correction_text(self.estimate.correction))
         self.chart.set_points(fitview.decode_curve(self.spec, chosen, self.target,
                                                    self.estimate))
         best = self.estimate.max_context
-        self.use_max.setText(f"Use the largest context that fits: {best:,} tokens")
+        self.use_max.setText(self.tr("Use the largest context that fits: {tokens} tokens")
+                             .format(tokens=grouped(best)))
         self.use_max.setVisible(badge.level != "fits" and best >= CTX_STEP)

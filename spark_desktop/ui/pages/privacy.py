@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -33,31 +33,39 @@ from PySide6.QtWidgets import (
 from spark_desktop import paths
 from spark_desktop.ui.bridges import error_text, run_async
 
-NETWORK_WORDS = (
+NETWORK_WORDS = QT_TRANSLATE_NOOP(
+    "PrivacyBox",
     "Spark Desktop connects to the network only when you ask it to: searching the Hugging "
     "Face Hub, opening a model card, and downloading a model (and the local API server, "
     "if you turn it on). There is no telemetry and no update check. Offline mode makes no "
     "connections at all. Your conversations never leave this device.")
+translate = QCoreApplication.translate
 
 
 def status_text(state: object) -> str:
     """The sentence for an `encryption.EncryptionStatus`."""
     if not getattr(state, "exists", False):
-        return "Your history will be encrypted on this device when the first chat is saved."
+        return translate("PrivacyBox", "Your history will be encrypted on this device when "
+                         "the first chat is saved.")
     if not getattr(state, "encrypted", False):
-        return ("Your history is NOT encrypted (it was created by an older version). "
-                "Encrypt it at the next start, or close Spark Desktop and run: "
-                "spark-desktop history encrypt")
+        return translate("PrivacyBox", "Your history is NOT encrypted (it was created by an "
+                         "older version). Encrypt it at the next start, or close Spark "
+                         "Desktop and run: spark-desktop history encrypt")
     if getattr(state, "kind", None) == "passphrase":
-        return "Your history is encrypted on this device and unlocked with your passphrase."
-    return ("Your history is encrypted on this device; its key is kept in your system "
-            "keyring, so nothing is asked at start.")
+        return translate("PrivacyBox", "Your history is encrypted on this device and unlocked "
+                         "with your passphrase.")
+    return translate("PrivacyBox", "Your history is encrypted on this device; its key is kept "
+                     "in your system keyring, so nothing is asked at start.")
 
 
 _REQUEST_WORDS = {
-    "encrypt": "Your history will be encrypted at the next start of Spark Desktop.",
-    "passphrase": "You will choose the passphrase at the next start of Spark Desktop.",
-    "keyring": "The passphrase will be replaced by a key in your keyring at the next start.",
+    "encrypt": QT_TRANSLATE_NOOP(
+        "PrivacyBox", "Your history will be encrypted at the next start of Spark Desktop."),
+    "passphrase": QT_TRANSLATE_NOOP(
+        "PrivacyBox", "You will choose the passphrase at the next start of Spark Desktop."),
+    "keyring": QT_TRANSLATE_NOOP(
+        "PrivacyBox",
+        "The passphrase will be replaced by a key in your keyring at the next start."),
 }
 
 
@@ -69,16 +77,17 @@ def _status() -> object:
 
 class PrivacyBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Privacy", parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("Privacy"))
         layout = QVBoxLayout(self)
-        self.status = QLabel("Checking the history…")
+        self.status = QLabel(self.tr("Checking the history…"))
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)
         row = QHBoxLayout()
-        self.encrypt_button = QPushButton("Encrypt my history")
-        self.passphrase_button = QPushButton("Set a passphrase…")
-        self.keyring_button = QPushButton("Use the keyring instead of a passphrase")
+        self.encrypt_button = QPushButton(self.tr("Encrypt my history"))
+        self.passphrase_button = QPushButton(self.tr("Set a passphrase…"))
+        self.keyring_button = QPushButton(self.tr("Use the keyring instead of a passphrase"))
         for button, action in ((self.encrypt_button, "encrypt"),
                                (self.passphrase_button, "passphrase"),
                                (self.keyring_button, "keyring")):
@@ -90,10 +99,10 @@ class PrivacyBox(QGroupBox):
         self.request_note = QLabel("")
         self.request_note.setWordWrap(True)
         layout.addWidget(self.request_note)
-        network = QLabel(NETWORK_WORDS)
+        network = QLabel(self.tr(NETWORK_WORDS))
         network.setWordWrap(True)
         layout.addWidget(network)
-        self.delete_button = QPushButton("Delete all my data…")
+        self.delete_button = QPushButton(self.tr("Delete all my data…"))
         self.delete_button.clicked.connect(self.confirm_delete)
         layout.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.refresh()
@@ -107,8 +116,8 @@ class PrivacyBox(QGroupBox):
         encrypted, kind = state.encrypted, state.kind
         self.encrypt_button.setVisible(state.exists and not encrypted)
         self.passphrase_button.setVisible(True)
-        self.passphrase_button.setText("Change the passphrase…" if kind == "passphrase"
-                                       else "Set a passphrase…")
+        self.passphrase_button.setText(self.tr("Change the passphrase…") if kind == "passphrase"
+                                       else self.tr("Set a passphrase…"))
         self.keyring_button.setVisible(encrypted and kind == "passphrase")
 
     def request(self, action: str) -> None:
@@ -116,16 +125,17 @@ class PrivacyBox(QGroupBox):
         from spark_desktop.history.encryption import request_at_start
 
         request_at_start(paths.database_path(), action)  # type: ignore[arg-type]
-        self.request_note.setText(_REQUEST_WORDS[action])
+        self.request_note.setText(self.tr(_REQUEST_WORDS[action]))
 
     def confirm_delete(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete all my data",
-                          "Delete every conversation, the logs, caches and settings from "
-                          "this device? This cannot be undone. Spark Desktop quits "
-                          "afterwards.", parent=self)
-        models = QCheckBox("Also delete the downloaded models")
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Delete all my data"),
+                          self.tr("Delete every conversation, the logs, caches and settings "
+                                  "from this device? This cannot be undone. Spark Desktop "
+                                  "quits afterwards."), parent=self)
+        models = QCheckBox(self.tr("Also delete the downloaded models"))
         box.setCheckBox(models)
-        delete = box.addButton("Delete everything", QMessageBox.ButtonRole.DestructiveRole)
+        delete = box.addButton(self.tr("Delete everything"),
+                               QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is delete:
@@ -156,8 +166,8 @@ class PassphraseDialog(QDialog):
         self.database = database
         self.field = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.problem = _passphrase_form(
-            self, "Unlock your history", "Your conversations are protected by a passphrase.",
-            (self.field,))
+            self, self.tr("Unlock your history"),
+            self.tr("Your conversations are protected by a passphrase."), (self.field,))
 
     def check(self) -> None:
         """scrypt takes ~0.2 s: checked on a worker, the dialog waits meanwhile."""
@@ -165,7 +175,7 @@ class PassphraseDialog(QDialog):
 
         passphrase = self.field.text()
         self.setEnabled(False)
-        self.problem.setText("Checking…")
+        self.problem.setText(self.tr("Checking…"))
         run_async(lambda: keys.passphrase_matches(self.database, passphrase),
                   lambda ok: self._checked(ok, passphrase),
                   lambda _exc: self._checked(False, passphrase), parent=self)
@@ -179,7 +189,7 @@ class PassphraseDialog(QDialog):
             self.field.clear()
             self.accept()
         else:
-            self.problem.setText("That passphrase does not unlock the history. Try again.")
+            self.problem.setText(self.tr("That passphrase does not unlock the history. Try again."))
             self.field.selectAll()
 
 
@@ -192,15 +202,15 @@ class NewPassphraseDialog(QDialog):
         self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.problem = _passphrase_form(
-            self, "Choose a passphrase for your history",
-            "It is asked at every start. If you forget it, your conversations cannot be "
-            "recovered.", (self.first, self.second))
+            self, self.tr("Choose a passphrase for your history"),
+            self.tr("It is asked at every start. If you forget it, your conversations cannot "
+                    "be recovered."), (self.first, self.second))
 
     def check(self) -> None:
         if len(self.first.text()) < 8:
-            self.problem.setText("Use at least 8 characters.")
+            self.problem.setText(self.tr("Use at least 8 characters."))
         elif self.first.text() != self.second.text():
-            self.problem.setText("The two entries differ.")
+            self.problem.setText(self.tr("The two entries differ."))
         else:
             self.passphrase = self.first.text()
             self.accept()
@@ -235,24 +245,28 @@ def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | Non
     current = keys.app_key_source()
     if action == "encrypt":
         count = run_with_progress(lambda: encrypt_history(database, current),
-                                  "Encrypting your history…", parent)
-        return f"Your history is now encrypted ({count} messages checked)."
+                                  translate("PrivacyBox", "Encrypting your history…"), parent)
+        return translate("PrivacyBox", "Your history is now encrypted (%n message(s) checked).",
+                         "", count)
     if action == "keyring":
         run_with_progress(lambda: change_key(database, current, keys.KeySource()),
-                          "Moving the key to your keyring…", parent)
-        return "Your history now opens with a key kept in your keyring."
+                          translate("PrivacyBox", "Moving the key to your keyring…"), parent)
+        return translate("PrivacyBox", "Your history now opens with a key kept in your keyring.")
     chooser = NewPassphraseDialog(parent)
     if chooser.exec() != QDialog.DialogCode.Accepted:
         return None
     new = keys.KeySource(passphrase=chooser.passphrase, use_keyring=False)
     if keys.is_plaintext(database):
         run_with_progress(lambda: encrypt_history(database, new),
-                          "Encrypting your history with your passphrase…", parent)
+                          translate("PrivacyBox",
+                                    "Encrypting your history with your passphrase…"), parent)
     elif not keys.is_new(database):
         run_with_progress(lambda: change_key(database, current, new),
-                          "Re-encrypting your history with the new passphrase…", parent)
+                          translate("PrivacyBox",
+                                    "Re-encrypting your history with the new passphrase…"),
+                          parent)
     keys.remember_passphrase(chooser.passphrase)  # a new history is created with it
-    return "Your history is now protected by your new passphrase."
+    return translate("PrivacyBox", "Your history is now protected by your new passphrase.")
 
 
 def start_needs() -> tuple[bool, str | None]:
@@ -282,7 +296,7 @@ def prepare_history(needs: tuple[bool, str | None], parent: QWidget | None = Non
     except Exception as exc:  # noqa: BLE001 - shown in words; the history is unchanged
         message = error_text(exc)
     if message:
-        QMessageBox.information(parent, "Privacy", message)
+        QMessageBox.information(parent, translate("PrivacyBox", "Privacy"), message)
     return True
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from spark_desktop import paths
 from spark_desktop.inference_settings import KV_TYPES
 from spark_desktop.settings import Settings
-from spark_desktop.ui import fitview
+from spark_desktop.ui import fitview, i18n
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.pages.cluster import ClusterBox
 from spark_desktop.ui.pages.privacy import PrivacyBox
@@ -37,6 +37,23 @@ from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
 
 _STATUS_COLOURS = {"ok": GREEN, "warning": AMBER, "problem": RED}
+#: The doctor's statuses and the theme choices in words (translated where shown).
+STATUS_WORDS = {"ok": QT_TRANSLATE_NOOP("SettingsPage", "OK"),
+                "warning": QT_TRANSLATE_NOOP("SettingsPage", "Warning"),
+                "problem": QT_TRANSLATE_NOOP("SettingsPage", "Problem")}
+#: The doctor's check names, translated where shown (their details stay in English:
+#: the doctor writes them from its findings, for the terminal too).
+CHECK_NAMES = (
+    QT_TRANSLATE_NOOP("doctor", "Python"), QT_TRANSLATE_NOOP("doctor", "Qt"),
+    QT_TRANSLATE_NOOP("doctor", "llama.cpp backend"),
+    QT_TRANSLATE_NOOP("doctor", "llama.cpp runs"), QT_TRANSLATE_NOOP("doctor", "llama.cpp RPC"),
+    QT_TRANSLATE_NOOP("doctor", "GPU"), QT_TRANSLATE_NOOP("doctor", "Memory pool"),
+    QT_TRANSLATE_NOOP("doctor", "Data folder"), QT_TRANSLATE_NOOP("doctor", "Models folder"),
+    QT_TRANSLATE_NOOP("doctor", "Hugging Face Hub"), QT_TRANSLATE_NOOP("doctor", "CJK font"),
+)
+THEME_NAMES = {"system": QT_TRANSLATE_NOOP("SettingsPage", "Same as the system"),
+               "light": QT_TRANSLATE_NOOP("SettingsPage", "Light"),
+               "dark": QT_TRANSLATE_NOOP("SettingsPage", "Dark")}
 
 
 class SettingsPage(QWidget):
@@ -47,7 +64,7 @@ class SettingsPage(QWidget):
         scroll = QScrollArea(widgetResizable=True)
         body = QWidget()
         column = QVBoxLayout(body)
-        title = QLabel("Settings")
+        title = QLabel(self.tr("Settings"))
         title.setProperty("role", "title")
         column.addWidget(title)
         column.addWidget(self._folders_box())
@@ -70,52 +87,54 @@ class SettingsPage(QWidget):
 
     # -- sections -------------------------------------------------------------------
     def _folders_box(self) -> QGroupBox:
-        box = QGroupBox("Model folders")
+        box = QGroupBox(self.tr("Model folders"))
         layout = QVBoxLayout(box)
-        self.models_dir_label = QLabel(f"Downloads go to: {paths.models_dir()}")
+        self.models_dir_label = QLabel(self.tr("Downloads go to: {folder}").format(
+            folder=paths.models_dir()))
         self.models_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.models_dir_label)
-        layout.addWidget(QLabel("Extra folders searched for GGUF models:"))
+        layout.addWidget(QLabel(self.tr("Extra folders searched for GGUF models:")))
         self.extra_dirs = QListWidget()
         self.extra_dirs.setMaximumHeight(110)
         layout.addWidget(self.extra_dirs)
         row = QHBoxLayout()
-        self.add_dir_button = QPushButton("Add folder…")
-        self.remove_dir_button = QPushButton("Remove")
+        self.add_dir_button = QPushButton(self.tr("Add folder…"))
+        self.remove_dir_button = QPushButton(self.tr("Remove"))
         self.add_dir_button.clicked.connect(self._choose_dir)
         self.remove_dir_button.clicked.connect(self._remove_dir)
         row.addWidget(self.add_dir_button)
         row.addWidget(self.remove_dir_button)
         row.addStretch(1)
         layout.addLayout(row)
-        data = QLabel(f"Data folder (settings, chats, logs): {paths.data_dir()}")
+        data = QLabel(self.tr("Data folder (settings, chats, logs): {folder}").format(
+            folder=paths.data_dir()))
         data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(data)
         return box
 
     def _hub_box(self) -> QGroupBox:
-        box = QGroupBox("Hugging Face")
+        box = QGroupBox("Hugging Face")  # a name
         layout = QVBoxLayout(box)
-        self.login_label = QLabel("Checking the Hugging Face login…")
+        self.login_label = QLabel(self.tr("Checking the Hugging Face login…"))
         self.login_label.setWordWrap(True)
         layout.addWidget(self.login_label)
         self.offline = QCheckBox(
-            "Offline mode (never contact the Hub; models and chats still work)")
+            self.tr("Offline mode (never contact the Hub; models and chats still work)"))
         self.offline.toggled.connect(self._changed)
         layout.addWidget(self.offline)
         return box
 
     def _load_box(self) -> QGroupBox:
-        box = QGroupBox("Default load settings")
+        box = QGroupBox(self.tr("Default load settings"))
         form = QFormLayout(box)
         self.n_ctx = QSpinBox(minimum=256, maximum=1 << 20, singleStep=1024)
         self.kv_type = QComboBox()
         self.kv_type.addItems(KV_TYPES)
-        self.gpu_layers = QSpinBox(minimum=-1, maximum=999, specialValueText="all")
-        self.flash_attn = QCheckBox("Flash attention")
-        form.addRow("Context length (tokens)", self.n_ctx)
-        form.addRow("KV cache type", self.kv_type)
-        form.addRow("GPU layers", self.gpu_layers)
+        self.gpu_layers = QSpinBox(minimum=-1, maximum=999, specialValueText=self.tr("all"))
+        self.flash_attn = QCheckBox(self.tr("Flash attention"))
+        form.addRow(self.tr("Context length (tokens)"), self.n_ctx)
+        form.addRow(self.tr("KV cache type"), self.kv_type)
+        form.addRow(self.tr("GPU layers"), self.gpu_layers)
         form.addRow("", self.flash_attn)
         for w in (self.n_ctx, self.gpu_layers, self.kv_type):
             w.setMaximumWidth(220)
@@ -126,7 +145,7 @@ class SettingsPage(QWidget):
         return box
 
     def _sampling_box(self) -> QGroupBox:
-        box = QGroupBox("Default sampling")
+        box = QGroupBox(self.tr("Default sampling"))
         form = QFormLayout(box)
         self.temperature = QDoubleSpinBox(minimum=0.0, maximum=2.0, singleStep=0.05, decimals=2)
         self.top_p = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2)
@@ -135,36 +154,42 @@ class SettingsPage(QWidget):
         self.repeat_penalty = QDoubleSpinBox(minimum=0.5, maximum=2.0, singleStep=0.05,
                                              decimals=2)
         self.max_tokens = QSpinBox(minimum=0, maximum=1 << 20, singleStep=256,
-                                   specialValueText="until the model stops")
-        for label, w in (("Temperature", self.temperature), ("Top p", self.top_p),
+                                   specialValueText=self.tr("until the model stops"))
+        for label, w in ((self.tr("Temperature"), self.temperature), ("Top p", self.top_p),
                          ("Top k", self.top_k), ("Min p", self.min_p),
-                         ("Repeat penalty", self.repeat_penalty),
-                         ("Max tokens per reply", self.max_tokens)):
+                         (self.tr("Repeat penalty"), self.repeat_penalty),
+                         (self.tr("Max tokens per reply"), self.max_tokens)):
             w.setMaximumWidth(220)
             form.addRow(label, w)
             w.valueChanged.connect(self._changed)
         return box
 
     def _look_box(self) -> QGroupBox:
-        box = QGroupBox("Appearance")
+        box = QGroupBox(self.tr("Appearance and language"))
         form = QFormLayout(box)
         self.theme = QComboBox()
-        self.theme.addItems([t.capitalize() for t in THEMES])
-        self.theme.setMaximumWidth(220)
-        self.theme.currentIndexChanged.connect(self._changed)
-        form.addRow("Theme", self.theme)
+        self.theme.addItems([self.tr(THEME_NAMES[t]) for t in THEMES])
+        self.language = QComboBox()
+        for value, label in i18n.language_choices():
+            self.language.addItem(label, value)
+        self.language.setAccessibleName(self.tr("Language"))
+        for combo in (self.theme, self.language):
+            combo.setMaximumWidth(220)
+            combo.currentIndexChanged.connect(self._changed)
+        form.addRow(self.tr("Theme"), self.theme)
+        form.addRow(self.tr("Language"), self.language)
         return box
 
     def _about_box(self) -> QGroupBox:
-        box = QGroupBox("About this machine")
+        box = QGroupBox(self.tr("About this machine"))
         layout = QVBoxLayout(box)
         self.checks = QTreeWidget()
-        self.checks.setHeaderLabels(["Check", "Status", "Detail"])
+        self.checks.setHeaderLabels([self.tr("Check"), self.tr("Status"), self.tr("Detail")])
         self.checks.setRootIsDecorated(False)
         self.checks.setMinimumHeight(220)
         layout.addWidget(self.checks)
         row = QHBoxLayout()
-        self.run_checks_button = QPushButton("Check again")
+        self.run_checks_button = QPushButton(self.tr("Check again"))
         self.run_checks_button.clicked.connect(lambda: self.run_checks(full=True))
         self.checks_status = QLabel("")
         row.addWidget(self.run_checks_button)
@@ -183,18 +208,21 @@ class SettingsPage(QWidget):
         """Run the doctor's checks off the GUI thread (some read files). Only a `full` run,
         when the user presses Check again, contacts the Hub and runs llama.cpp's smoke test."""
         self.run_checks_button.setEnabled(False)
-        self.checks_status.setText("Checking…")
+        self.checks_status.setText(self.tr("Checking…"))
         run_async(lambda: _doctor_checks(full), self._show_checks, self._checks_failed,
                   parent=self)
 
     def _show_checks(self, checks: Any) -> None:
         self.checks.clear()
         for check in checks:
-            status = str(getattr(check, "status", "")).lower()
+            raw = getattr(check, "status", "")
+            status = str(getattr(raw, "value", raw)).lower()  # doctor.Status("OK") → "ok"
             detail = getattr(check, "detail", "") or ""
             advice = getattr(check, "advice", None) or getattr(check, "fix", None)
-            item = QTreeWidgetItem([getattr(check, "name", str(check)),
-                                    status.upper() or "—", detail])
+            name = getattr(check, "name", str(check))
+            item = QTreeWidgetItem([QCoreApplication.translate("doctor", name),
+                                    self.tr(STATUS_WORDS[status]) if status in STATUS_WORDS
+                                    else status.upper() or "—", detail])
             if advice:
                 item.setToolTip(2, str(advice))
                 item.setText(2, f"{detail} — {advice}" if detail else str(advice))
@@ -212,7 +240,7 @@ class SettingsPage(QWidget):
         self.run_checks_button.setEnabled(True)
 
     def _choose_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder with GGUF models")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add a folder with GGUF models"))
         if folder:
             self.add_model_dir(folder)
 
@@ -248,6 +276,7 @@ class SettingsPage(QWidget):
             self.repeat_penalty.setValue(s.sampling.repeat_penalty)
             self.max_tokens.setValue(s.sampling.max_tokens or 0)
             self.theme.setCurrentIndex(THEMES.index(s.theme) if s.theme in THEMES else 0)
+            self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         finally:
             self._filling = False
 
@@ -259,6 +288,7 @@ class SettingsPage(QWidget):
             current,
             offline=self.offline.isChecked(),
             theme=THEMES[self.theme.currentIndex()],
+            language=self.language.currentData(),
             load=fitview.with_choices(current.load, n_ctx=self.n_ctx.value(),
                                       kv_type=self.kv_type.currentText(),
                                       n_gpu_layers=self.gpu_layers.value(),
@@ -283,9 +313,13 @@ def _login_text() -> str:
     from spark_desktop.hub.card import logged_in
 
     if logged_in():
-        return "Logged in to Hugging Face: gated models you accepted can be downloaded."
-    return ("Not logged in to Hugging Face. Public models download without it; for gated "
-            "models, accept the licence on the Hub and run `hf auth login` in a terminal.")
+        return QCoreApplication.translate(
+            "SettingsPage", "Logged in to Hugging Face: gated models you accepted can be "
+            "downloaded.")
+    return QCoreApplication.translate(
+        "SettingsPage", "Not logged in to Hugging Face. Public models download without it; "
+        "for gated models, accept the licence on the Hub and run `hf auth login` in a "
+        "terminal.")
 
 
 def _doctor_checks(full: bool) -> Any:
