@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from spark_desktop.compare import ColumnText, Planned
@@ -65,10 +66,21 @@ def test_blind_comparison_vote_leaderboard_reopen_and_export(
     page.relay.event.connect(lambda e: isinstance(e, ColumnText)
                              and arrivals[e.column].append(time.monotonic()))
     page.blind.setChecked(True)
+    # SmolLM2's own load settings, from the load dialog (starting from the quick test ones)
+    page.load_choices[SMOL] = small_load()
+    page.model_list.setCurrentItem(page.model_list.findItems(SMOL, Qt.MatchFlag.MatchExactly)[0])
+    page.edit_load_settings()
+    qtbot.waitUntil(lambda: page.load_dialog is not None and page.load_dialog.isVisible(),
+                    timeout=30_000)
+    page.load_dialog.ctx_spin.setValue(1024)
+    page.load_dialog.accept()
+    assert "1024" in page.model_list.currentItem().toolTip()
     page.prompt.setText("Name a colour.")
     with qtbot.waitSignal(page.turn_finished, timeout=TURN_TIMEOUT_MS):
         page.send()
     assert "together" in page.plan_label.text()
+    loaded = {e.id: e for e in page.services.host.host.loaded()}
+    assert loaded[SMOL].n_ctx == 2 * loaded[GEMMA].n_ctx  # 1024 against the default 512
     assert arrivals[0] and arrivals[1]
     # both streamed at once: each column's text began before the other's ended
     assert arrivals[0][0] < arrivals[1][-1] and arrivals[1][0] < arrivals[0][-1]

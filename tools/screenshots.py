@@ -398,10 +398,10 @@ def main() -> None:
     _wait(app, lambda: models.model.rowCount() == 1, 30, "the library")
     models.table.selectRow(0)
     models.request_load()
-    _wait(app, lambda: models.dialog is not None and models.dialog.isVisible(), 15,
+    _wait(app, lambda: models.load_dialog is not None and models.load_dialog.isVisible(), 15,
           "the load dialog")
-    shot("load-dialog", models.dialog)
-    models.dialog.accept()
+    shot("load-dialog", models.load_dialog)
+    models.load_dialog.accept()
     _wait(app, lambda: bool(window.services.host.entries), 120, "the model to load")
     shot("my-models")
 

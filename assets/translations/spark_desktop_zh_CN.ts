@@ -258,6 +258,14 @@
         <translation>新建对比</translation>
     </message>
     <message>
+        <source>Load settings…</source>
+        <translation>加载设置…</translation>
+    </message>
+    <message>
+        <source>Context, KV cache and offload of the highlighted model, for this page&apos;s comparisons (a model already loaded keeps the settings it was loaded with).</source>
+        <translation>当前选中模型在本页对比中使用的上下文、KV 缓存与卸载设置（已加载的模型保持其加载时的设置）。</translation>
+    </message>
+    <message>
         <source>Pick 2 to 4 models.</source>
         <translation>请选择 2 到 4 个模型。</translation>
     </message>
@@ -292,6 +300,14 @@
     <message>
         <source>Export Markdown…</source>
         <translation>导出 Markdown…</translation>
+    </message>
+    <message>
+        <source>Highlight a model in the list first.</source>
+        <translation>请先在列表中选中一个模型。</translation>
+    </message>
+    <message>
+        <source>Loads with a context of {0} tokens</source>
+        <translation>以 {0} 个 token 的上下文加载</translation>
     </message>
     <message>
         <source>{n} models chosen: send a prompt.</source>

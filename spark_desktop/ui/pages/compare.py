@@ -55,6 +55,8 @@ class ComparePage(QWidget):
         self.turn: int | None = None      # the turn the vote buttons are for
         self.running = False
         self.sampling: Any = None         # SamplingSettings; None: the user's settings
+        self.load_choices: dict[str, Any] = {}  # model -> LoadSettings set on this page
+        self.load_dialog: Any = None
         self.relay = EventRelay(self)
         self.relay.event.connect(self._event)
         self.tabs = QTabWidget()
@@ -80,6 +82,11 @@ class ComparePage(QWidget):
         self.blind = QCheckBox(self.tr("Blind: hide the names until I vote"))
         self.new_button = QPushButton(self.tr("New comparison"))
         self.new_button.clicked.connect(self.new_comparison)
+        self.settings_button = QPushButton(self.tr("Load settings…"))
+        self.settings_button.setToolTip(self.tr(
+            "Context, KV cache and offload of the highlighted model, for this page's "
+            "comparisons (a model already loaded keeps the settings it was loaded with)."))
+        self.settings_button.clicked.connect(self.edit_load_settings)
         self.plan_label = QLabel(self.tr("Pick 2 to 4 models."), wordWrap=True)
         self.columns_box = QHBoxLayout()
         self.prompt = QLineEdit(placeholderText=self.tr("A prompt every model answers"))
@@ -95,6 +102,7 @@ class ComparePage(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.blind)
         side.addWidget(self.new_button)
+        side.addWidget(self.settings_button)
         side.addStretch(1)
         top.addLayout(side)
         send = QHBoxLayout()
@@ -155,6 +163,25 @@ class ComparePage(QWidget):
             item.setCheckState(Qt.CheckState.Checked if item.text() in models
                                else Qt.CheckState.Unchecked)
 
+    def edit_load_settings(self) -> None:
+        """The load dialog for the highlighted model; what is chosen applies when this page
+        loads it."""
+        from spark_desktop.ui.pages.load_dialog import ask_load_settings
+
+        item = self.model_list.currentItem()
+        model = next((m for m in self.services.models if item and m.name == item.text()), None)
+        if model is None:
+            self.plan_label.setText(self.tr("Highlight a model in the list first."))
+            return
+        defaults = self.load_choices.get(model.name, self.services.settings.load)
+        ask_load_settings(self, self.services, model, defaults,
+                          lambda chosen: self._load_chosen(item, chosen),
+                          lambda exc: self.plan_label.setText(error_text(exc)))
+
+    def _load_chosen(self, item: QListWidgetItem, chosen: Any) -> None:
+        self.load_choices[item.text()] = chosen
+        item.setToolTip(self.tr("Loads with a context of {0} tokens").format(chosen.n_ctx))
+
     def _selection_changed(self, _item: QListWidgetItem) -> None:
         if not self.columns:
             n = len(self.chosen())
@@ -207,6 +234,7 @@ class ComparePage(QWidget):
         models = [c.model for c in self.columns]
         sampling = self.sampling or self.services.settings.sampling
         runner = self.services.history.runner
+        choices = dict(self.load_choices)
 
         def work() -> Any:
             """Off the GUI thread: the comparison's first turn resolves its models (a
@@ -215,8 +243,9 @@ class ComparePage(QWidget):
 
             nonlocal recorder
             if recorder is None:
+                load = {m: choices[m] for m in models if m in choices} or None
                 recorder = ComparisonRecorder(runner, Comparison(host, models,
-                                                                 sampling=sampling))
+                                                                 sampling=sampling, load=load))
             self.comparison, self.recorder = recorder.comparison, recorder
             return run_saved_turn(recorder, prompt, post)
 

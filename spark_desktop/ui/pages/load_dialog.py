@@ -154,3 +154,27 @@ class LoadDialog(QDialog):
         self.use_max.setText(self.tr("Use the largest context that fits: {tokens} tokens")
                              .format(tokens=grouped(best)))
         self.use_max.setVisible(badge.level != "fits" and best >= CTX_STEP)
+
+
+def ask_load_settings(parent: QWidget, services: Any, model: Any, defaults: LoadSettings,
+                      on_chosen: Any, on_error: Any) -> None:
+    """Read `model`'s header and the planning target off the GUI thread, then open a
+    LoadDialog for it (kept as `parent.load_dialog`); `on_chosen(settings)` when accepted."""
+    from spark_desktop.ui.bridges import run_async
+    from spark_desktop.ui.format import display_name
+
+    path, target, name = model.path, services.target, services.settings.target
+
+    def read() -> tuple[Any, Any]:
+        from spark_desktop.gguf import read_model
+        from spark_desktop.hardware import resolve_target
+
+        return read_model(path), target or resolve_target(name)
+
+    def show(found: tuple[Any, Any]) -> None:
+        dialog = LoadDialog(display_name(model), *found, defaults, parent)
+        dialog.accepted.connect(lambda: on_chosen(dialog.load_settings()))
+        parent.load_dialog = dialog  # type: ignore[attr-defined]
+        dialog.open()
+
+    run_async(read, show, on_error, parent=parent)

@@ -26,7 +26,7 @@ from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.format import display_name, human_bytes
 from spark_desktop.ui.icon import decorate
 from spark_desktop.ui.models.local import LocalModelsModel
-from spark_desktop.ui.pages.load_dialog import LoadDialog
+from spark_desktop.ui.pages.load_dialog import LoadDialog, ask_load_settings
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.widgets import record_table
 
@@ -37,7 +37,7 @@ class ModelsPage(QWidget):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.dialog: LoadDialog | None = None
+        self.load_dialog: LoadDialog | None = None
         self.confirm: QMessageBox | None = None
         self.model = LocalModelsModel(self)
         self.table = record_table(self.model)
@@ -126,24 +126,11 @@ class ModelsPage(QWidget):
                 model=display_name(model), problem=model.problem))
             return
         self.state.setText(self.tr("Reading {model}…").format(model=display_name(model)))
-        path = model.path
-        target, name = self.services.target, self.services.settings.target
+        ask_load_settings(self, self.services, model, self.services.settings.load,
+                          lambda chosen: self.start_load(model, chosen), self._read_failed)
 
-        def read() -> tuple[Any, Any]:
-            from spark_desktop.gguf import read_model
-            from spark_desktop.hardware import resolve_target
-
-            return read_model(path), target or resolve_target(name)
-
-        run_async(read, lambda r: self._open_dialog(model, *r),
-                  lambda e: self.state.setText(error_text(e)), parent=self)
-
-    def _open_dialog(self, model: Any, spec: Any, target: Any) -> None:
-        self.state.setText("")
-        self.dialog = LoadDialog(display_name(model), spec, target,
-                                 self.services.settings.load, self)
-        self.dialog.accepted.connect(lambda: self.start_load(model, self.dialog.load_settings()))
-        self.dialog.open()
+    def _read_failed(self, exc: BaseException) -> None:
+        self.state.setText(error_text(exc))
 
     def start_load(self, model: Any, chosen: LoadSettings) -> None:
         """Load `model` into the host, beside the models already loaded."""
