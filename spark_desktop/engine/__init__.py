@@ -2,7 +2,8 @@
 
 Only the worker's modules (worker, slots, reply, templates) and the dry run import
 llama_cpp; everything else talks to the worker through engine.client.Client, which
-survives the worker's death and streams up to n_seq replies at once (ChatStream). How a
+survives the worker's death, streams up to n_seq replies at once (ChatStream) and computes
+embeddings beside them (Client.embed, EmbeddingResult). How a
 model loads and a reply is sampled are inference_settings.LoadSettings / SamplingSettings.
 """
 
@@ -16,11 +17,13 @@ from spark_desktop.engine.errors import (
     ModelLoadError,
     NoModelLoadedError,
     PromptTooLongError,
+    RequestCancelledError,
     WorkerDiedError,
 )
 from spark_desktop.engine.events import (
     ChatDone,
     ChatEvent,
+    EmbeddingResult,
     LoadedModel,
     ModelInfo,
     ReasoningDelta,
@@ -29,8 +32,8 @@ from spark_desktop.engine.events import (
 from spark_desktop.engine.stream import ChatStream
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EngineError",
-    "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
+    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EmbeddingResult",
+    "EngineError", "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
     "ModelInfo", "ModelLoadError", "NoModelLoadedError", "PromptTooLongError",
-    "ReasoningDelta", "TextDelta", "WorkerDiedError",
+    "ReasoningDelta", "RequestCancelledError", "TextDelta", "WorkerDiedError",
 ]
