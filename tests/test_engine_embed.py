@@ -67,6 +67,7 @@ def test_token_ids_give_the_vector_of_the_text_they_spell(engine: Client,
 
 def test_the_same_text_twice_gives_the_same_vector(engine: Client) -> None:
     assert engine.embed([REVENUE]).vectors == engine.embed([REVENUE]).vectors
+    assert engine.embed(REVENUE).vectors == engine.embed([REVENUE]).vectors  # one text
 
 
 def test_near_sentences_are_closer_than_unrelated_ones(engine: Client) -> None:

@@ -288,6 +288,7 @@ class Client:
         empty one; `abandon`, checked at each step of the work, cancels it."""
         if self._loaded is None or self._proc is None:
             raise NoModelLoadedError("Load a model before asking for embeddings.")
+        inputs = [inputs] if isinstance(inputs, str) else inputs  # one text, not its letters
         items = [item if isinstance(item, str) else [int(t) for t in item] for item in inputs]
         proc, rid, events = self._send({"op": "embed", "inputs": items})
         vectors: dict[int, tuple[float, ...]] = {}

@@ -24,6 +24,7 @@ import llama_cpp
 import numpy as np
 
 from spark_desktop.engine.errors import InvalidOptionsError, ModelLoadError, PromptTooLongError
+from spark_desktop.engine.protocol import ChannelClosed
 
 EMBED_SEQS = 32  # inputs per llama_decode at most
 BESIDE_CHATS = 64  # tokens per embedding step while chats stream (at least one input)
@@ -116,9 +117,22 @@ class Embedder:
         self.jobs.append(_Job(rid, tokens, tokens=sum(map(len, tokens))))
 
     def step(self, beside_chats: bool) -> None:
-        """Decode the next inputs of the waiting requests (oldest first) in one batch."""
+        """Decode the next inputs of the waiting requests (oldest first) in one batch; a
+        failure ends the requests in flight, never the worker."""
+        try:
+            self._step(beside_chats)
+        except ChannelClosed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported to each request
+            for job in self.jobs:
+                self.send(job.rid, "error", type="EngineError",
+                          message=f"The engine failed: {type(exc).__name__}: {exc}")
+            self.jobs.clear()
+
+    def _step(self, beside_chats: bool) -> None:
         for job in [job for job in self.jobs if self.cancelled(job.rid)]:
             self.jobs.remove(job)
+            self.send(job.rid, "cancelled")  # nobody listens: it closes the worker's books
         budget = BESIDE_CHATS if beside_chats else self.limit
         seated: list[tuple[_Job, int]] = []  # (job, input index), sequence id = position
         n = 0
@@ -141,9 +155,11 @@ class Embedder:
         llama_cpp.llama_memory_clear(self.memory, True)
         rc = llama_cpp.llama_decode(self.ctx, self.batch)
         for job in {id(job): job for job, _i in seated}.values():
-            if self.cancelled(job.rid) or rc != 0:
+            if self.cancelled(job.rid):
                 self.jobs.remove(job)
-            if rc != 0 and not self.cancelled(job.rid):
+                self.send(job.rid, "cancelled")
+            elif rc != 0:
+                self.jobs.remove(job)
                 self.send(job.rid, "error", type="EngineError",
                           message=f"llama_decode failed ({rc}) while embedding.")
         items: dict[int, list[tuple[int, str]]] = {}

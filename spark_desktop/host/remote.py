@@ -75,6 +75,7 @@ class HostClient:
 
     def embed(self, name: str, inputs: Sequence[str | Sequence[int]]) -> EmbeddingResult:
         """Embeddings from the running host's model (loaded there if needed)."""
+        inputs = [inputs] if isinstance(inputs, str) else inputs
         data = self._call("POST", "/v1/embeddings", {
             "model": name, "encoding_format": "base64",
             "input": [item if isinstance(item, str) else list(item) for item in inputs]})
