@@ -111,6 +111,11 @@ def test_abandoning_cancels_and_the_worker_goes_on(engine: Client) -> None:
     gone.set()
     with pytest.raises(RequestCancelledError):
         engine.embed([CAT] * 64, abandon=gone)
+    timer = threading.Timer(0.5, engine.cancel)  # stop everything, from another thread
+    timer.start()
+    with pytest.raises(RequestCancelledError):
+        engine.embed([f"{REVENUE} {i}" for i in range(2000)])
+    timer.join()
     assert len(engine.embed([CAT, REVENUE]).vectors) == 2
 
 

@@ -298,6 +298,8 @@ class Client:
                     raise RequestCancelledError("The embeddings request was given up.")
                 event = self._wait(proc, events, time.monotonic() + self.stall_timeout,
                                    "computing embeddings", stall=True)
+                if event["ev"] == "cancelled":  # Client.cancel() stops everything in flight
+                    raise RequestCancelledError("The embeddings request was cancelled.")
                 if event["ev"] == "embedded":
                     return EmbeddingResult(tuple(vectors[i] for i in range(len(items))),
                                            int(event["prompt_tokens"]))
