@@ -43,7 +43,9 @@ def ref() -> Reference:
 
 def test_texts_give_unit_vectors_of_the_models_size_as_llama_cpp_makes_them(
         served: Served, ref: Reference) -> None:
+    assert SMOL not in {e.id for e in served.host.loaded()}  # the request loads it (JIT)
     answer = client(served).embeddings.create(model=SMOL, input=[CAT, CAT_AGAIN, REVENUE])
+    assert SMOL in {e.id for e in served.host.loaded()}
     assert answer.model == SMOL and [row.index for row in answer.data] == [0, 1, 2]
     assert answer.usage.prompt_tokens == sum(len(t) for t in ref.tokens)
     assert answer.usage.total_tokens == answer.usage.prompt_tokens

@@ -2,10 +2,10 @@
 
 Qt-free and thread-safe for chats: one thread drives load(), while up to the
 loaded model's n_seq chats stream at once from any threads, each with its own
-event iterator (the reader thread routes events by request id); embeddings too, from
-any thread, beside the chats. More chats than
-slots wait in the worker, first come first served: the worker knows when a slot
-frees, and a caller that cannot wait closes its stream. Any thread may cancel.
+event iterator (the reader thread routes events by request id), and embeddings are
+computed beside them (embed(), from any thread). More chats than slots wait in the
+worker, first come first served: the worker knows when a slot frees, and a caller
+that cannot wait closes its stream. Any thread may cancel.
 Every wait has a timeout, and the end of the worker's event pipe (however the
 process dies) ends every stream with WorkerDiedError carrying the last lines of
 the worker log. A new load() after a death starts a fresh worker.
