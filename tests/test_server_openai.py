@@ -118,8 +118,6 @@ def test_malformed_json_and_bad_fields_are_400(served: Served) -> None:
         answer = httpx.post(served.url + "/v1/chat/completions", json=body)
         assert answer.status_code == 400, body
         assert answer.json()["error"]["param"] == param
-    embed = httpx.post(served.url + "/v1/embeddings", json={"model": SMOL, "input": "hi"})
-    assert embed.status_code == 400 and "not supported" in embed.json()["error"]["message"]
 
 
 def test_a_body_over_the_limit_is_413(served: Served) -> None:

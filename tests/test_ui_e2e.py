@@ -107,8 +107,8 @@ def test_search_download_load_chat_reload_delete(qtbot, fake_hub: FakeHub,  # no
     window.show_page("models")
     models_page.table.selectRow(0)
     models_page.request_load()
-    qtbot.waitUntil(lambda: models_page.load_dialog is not None and models_page.load_dialog.isVisible(),
-                    timeout=15000)
+    qtbot.waitUntil(lambda: models_page.load_dialog is not None
+                    and models_page.load_dialog.isVisible(), timeout=15000)
     dialog = models_page.load_dialog
     assert dialog.bar.used > 0 and dialog.bar.pool > dialog.bar.used
     dialog.accept()

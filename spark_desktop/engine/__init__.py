@@ -2,7 +2,8 @@
 
 Only the worker's modules (worker, slots, reply, templates) and the dry run import
 llama_cpp; everything else talks to the worker through engine.client.Client, which
-survives the worker's death and streams up to n_seq replies at once (ChatStream). How a
+survives the worker's death, streams up to n_seq replies at once (ChatStream) and computes
+embeddings beside them (Client.embed, EmbeddingResult). How a
 model loads and a reply is sampled are inference_settings.LoadSettings / SamplingSettings.
 """
 
@@ -16,12 +17,14 @@ from spark_desktop.engine.errors import (
     ModelLoadError,
     NoModelLoadedError,
     PromptTooLongError,
+    RequestCancelledError,
     ToolSchemaError,
     WorkerDiedError,
 )
 from spark_desktop.engine.events import (
     ChatDone,
     ChatEvent,
+    EmbeddingResult,
     LoadedModel,
     ModelInfo,
     ReasoningDelta,
@@ -32,9 +35,9 @@ from spark_desktop.engine.stream import ChatStream
 from spark_desktop.engine.tools import Tool, ToolSettings, tool_settings
 
 __all__ = [
-    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EngineError",
-    "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
+    "ChatDone", "ChatEvent", "ChatStream", "ChatTemplateError", "Client", "EmbeddingResult",
+    "EngineError", "EngineTimeoutError", "InvalidOptionsError", "LoadCancelledError", "LoadedModel",
     "ModelInfo", "ModelLoadError", "NoModelLoadedError", "PromptTooLongError",
-    "ReasoningDelta", "TextDelta", "Tool", "ToolCall", "ToolSchemaError", "ToolSettings",
-    "WorkerDiedError", "tool_settings",
+    "ReasoningDelta", "RequestCancelledError", "TextDelta", "Tool", "ToolCall",
+    "ToolSchemaError", "ToolSettings", "WorkerDiedError", "tool_settings",
 ]

@@ -2,9 +2,10 @@
 
 Qt-free and thread-safe for chats: one thread drives load(), while up to the
 loaded model's n_seq chats stream at once from any threads, each with its own
-event iterator (the reader thread routes events by request id). More chats than
-slots wait in the worker, first come first served: the worker knows when a slot
-frees, and a caller that cannot wait closes its stream. Any thread may cancel.
+event iterator (the reader thread routes events by request id), and embeddings are
+computed beside them (embed(), from any thread). More chats than slots wait in the
+worker, first come first served: the worker knows when a slot frees, and a caller
+that cannot wait closes its stream. Any thread may cancel.
 Every wait has a timeout, and the end of the worker's event pipe (however the
 process dies) ends every stream with WorkerDiedError carrying the last lines of
 the worker log. A new load() after a death starts a fresh worker.
@@ -33,9 +34,10 @@ from spark_desktop.engine.errors import (
     EngineError,
     EngineTimeoutError,
     NoModelLoadedError,
+    RequestCancelledError,
     WorkerDiedError,
 )
-from spark_desktop.engine.events import LoadedModel, ModelInfo
+from spark_desktop.engine.events import EmbeddingResult, LoadedModel, ModelInfo, unpack_vector
 from spark_desktop.engine.memory_report import MemoryReport, parse_llama_log
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.stream import ChatStream
@@ -279,6 +281,37 @@ class Client:
                                         "sampling": (sampling or SamplingSettings()).to_dict(),
                                         "tools": tools.to_dict() if tools else None})
         return ChatStream(self, proc, rid, events)
+
+    def embed(self, inputs: Sequence[str | Sequence[int]],
+              abandon: threading.Event | None = None) -> EmbeddingResult:
+        """One unit-length vector per input (a text, or token ids taken as they are), with
+        the model's pooling, computed beside the chats in flight. Safe from any thread.
+        Raises PromptTooLongError naming an input past the limit, InvalidOptionsError for an
+        empty one; `abandon`, checked at each step of the work, cancels it."""
+        if self._loaded is None or self._proc is None:
+            raise NoModelLoadedError("Load a model before asking for embeddings.")
+        inputs = [inputs] if isinstance(inputs, str) else inputs  # one text, not its letters
+        items = [item if isinstance(item, str) else [int(t) for t in item] for item in inputs]
+        proc, rid, events = self._send({"op": "embed", "inputs": items})
+        vectors: dict[int, tuple[float, ...]] = {}
+        try:
+            while True:
+                if abandon is not None and abandon.is_set():
+                    raise RequestCancelledError("The embeddings request was given up.")
+                event = self._wait(proc, events, time.monotonic() + self.stall_timeout,
+                                   "computing embeddings", stall=True)
+                if event["ev"] == "cancelled":  # Client.cancel() stops everything in flight
+                    raise RequestCancelledError("The embeddings request was cancelled.")
+                if event["ev"] == "embedded":
+                    return EmbeddingResult(tuple(vectors[i] for i in range(len(items))),
+                                           int(event["prompt_tokens"]))
+                for index, data in event["items"]:
+                    vectors[int(index)] = unpack_vector(data)
+        except BaseException:
+            self._cancel_id(rid, proc=proc)
+            raise
+        finally:
+            proc.unroute(rid)
 
     def count_tokens(self, messages: Sequence[Message],
                      tools: ToolSettings | None = None) -> int:

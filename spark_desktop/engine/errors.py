@@ -33,6 +33,10 @@ class PromptTooLongError(EngineError):
     """Even the newest message alone does not fit the context."""
 
 
+class RequestCancelledError(EngineError):
+    """The caller gave up on a request (its client left) before the answer came."""
+
+
 class NoModelLoadedError(EngineError):
     """A chat was asked for before a model was loaded."""
 

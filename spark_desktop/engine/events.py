@@ -1,7 +1,10 @@
-"""Values that cross the engine boundary: load results and chat events."""
+"""Values that cross the engine boundary: load results, chat events and embeddings."""
 
 from __future__ import annotations
 
+import array
+import base64
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -28,6 +31,7 @@ class ModelInfo:
     chat_template: str  # "gguf", a built-in llama.cpp name such as "gemma", or "custom"
     n_seq: int = 1  # parallel sequences (slots)
     n_ctx_seq: int = 0  # context of each sequence: n_ctx shared out, padded as llama.cpp does
+    n_embd: int = 0  # length of the model's embedding vectors
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,23 @@ class ChatDone:
 
 
 ChatEvent = TextDelta | ReasoningDelta | ToolCall | ChatDone
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    """One unit-length (L2) vector per input, in the inputs' order, and the tokens read."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    prompt_tokens: int
+
+    @property
+    def dimensions(self) -> int:
+        return len(self.vectors[0]) if self.vectors else 0
+
+
+def unpack_vector(data: str) -> tuple[float, ...]:
+    """A vector as the worker sends it: base64 of little-endian float32 (exact, compact)."""
+    values = array.array("f", base64.b64decode(data))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return tuple(values)

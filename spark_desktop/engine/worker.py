@@ -7,7 +7,8 @@ the worker log file, together with everything llama.cpp logs, so an abort's last
 words are kept. A reader thread takes cancel requests while the main thread is
 busy inside llama.cpp; cancellation is checked per step, inside llama_decode
 (abort callback) and during the load (progress callback). Chats run in slots,
-several at once (engine.slots); the main thread takes new requests between steps.
+several at once (engine.slots), and embeddings in a context of their own (engine.embed),
+their steps taking turns; the main thread takes new requests between steps.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import llama_cpp
 
 from spark_desktop.engine import rpc_devices
 from spark_desktop.engine.context import fit_messages, reply_budget
+from spark_desktop.engine.embed import Embedder
 from spark_desktop.engine.errors import (
     EngineError,
     LoadCancelledError,
@@ -102,6 +104,7 @@ class Worker:
         self.vocab: Any = None
         self.options: LoadSettings | None = None
         self.slots: Scheduler | None = None
+        self.embedder: Embedder | None = None  # made on the first embeddings request
         self.n_ctx_seq = 0
         self._outbox: list[dict[str, Any]] | None = None
         self._render: Any = None
@@ -143,11 +146,16 @@ class Worker:
     def serve(self) -> None:
         """Take every waiting request, then run one step of the chats in flight."""
         while True:
-            busy = self.slots is not None and self.slots.busy()
+            chatting = self.slots is not None and self.slots.busy()
+            embedding = self.embedder is not None and self.embedder.busy()
             try:
-                arrived = self.requests.get_nowait() if busy else self.requests.get()
+                arrived = self.requests.get_nowait() if chatting or embedding else \
+                    self.requests.get()
             except queue.Empty:
-                self._step()
+                if chatting:
+                    self._step()
+                if embedding:
+                    self.embedder.step(beside_chats=chatting)  # type: ignore[union-attr]
                 continue
             for request in arrived:
                 if request["op"] == "shutdown":
@@ -164,6 +172,8 @@ class Worker:
             elif op == "chat":
                 self.chat(rid, request["messages"], SamplingSettings.from_dict(request["sampling"]),
                           _tools(request))
+            elif op == "embed":
+                self.embed(rid, request["inputs"])
             elif op == "count_tokens":
                 tools = _tools(request)
                 if tools is not None:
@@ -195,6 +205,11 @@ class Worker:
                 self.events.send(outbox[0])
             elif outbox:
                 self.events.send({"ev": "many", "id": -2, "events": outbox})
+
+    def _embed_event(self, rid: int, event: str, **fields: Any) -> None:
+        if event != "embedding":  # the request ended: a cancel of it has nothing to stop
+            self.cancel_ids.discard(rid)
+        self.send(rid, event, **fields)
 
     def _reply_event(self, event: dict[str, Any]) -> None:
         if event["ev"] == "done":  # a cancel of this reply has nothing left to stop
@@ -279,18 +294,12 @@ class Worker:
     def _create_context(self, options: LoadSettings, mark: int) -> None:
         """The KV cache exactly as the fit estimator models it: n_ctx shared out over
         n_seq sequences, each its own stream (kv_unified off), see fit.memory.ctx_seq."""
-        cparams = llama_cpp.llama_context_default_params()
+        cparams = _context_params(options)
         cparams.n_ctx = options.n_ctx
         cparams.n_batch = options.n_batch
         cparams.n_ubatch = options.n_ubatch
         cparams.n_seq_max = options.n_seq
         cparams.kv_unified = False
-        cparams.n_threads = options.threads or 1
-        cparams.n_threads_batch = options.threads or 1
-        cparams.flash_attn_type = FLASH_ATTN_TYPES[options.flash_attn]
-        cparams.type_k = KV_GGML_TYPES[options.type_k]
-        cparams.type_v = KV_GGML_TYPES[options.type_v]
-        cparams.no_perf = True
         ctx = llama_cpp.llama_init_from_model(self.model, cparams)
         if not ctx:
             raise ModelLoadError(
@@ -313,13 +322,15 @@ class Worker:
     def unload(self) -> None:
         if self.slots is not None:
             self.slots.close()
+        if self.embedder is not None:
+            self.embedder.close()
         if self.ctx:
             llama_cpp.llama_free(self.ctx)
         for adapter in self._loras:
             llama_cpp.llama_adapter_lora_free(adapter)
         if self.model:
             llama_cpp.llama_model_free(self.model)
-        self.ctx = self.model = self.vocab = self.slots = None
+        self.ctx = self.model = self.vocab = self.slots = self.embedder = None
         self._loras = []
 
     def _meta(self, key: str) -> str:
@@ -342,6 +353,7 @@ class Worker:
             "chat_template": template_name,
             "n_seq": int(llama_cpp.llama_n_seq_max(self.ctx)),
             "n_ctx_seq": self.n_ctx_seq,
+            "n_embd": int(llama_cpp.llama_model_n_embd_out(self.model)),
         }
 
     # -- tokens -------------------------------------------------------------
@@ -362,6 +374,15 @@ class Worker:
             raise NoModelLoadedError("Load a model before chatting.")
         prompt = prepare(messages, tools, self._tool_format)
         return self.tokenize(self._render(prompt.messages, prompt.tools))
+
+    def embed(self, rid: int, inputs: list[str | list[int]]) -> None:
+        if self.model is None or self.options is None:
+            raise NoModelLoadedError("Load a model before asking for embeddings.")
+        if self.embedder is None:
+            limit = min(self.options.n_ubatch, self.n_ctx_seq)
+            self.embedder = Embedder(self.model, _context_params(self.options), limit,
+                                     self.cancelled, self._embed_event)
+        self.embedder.submit(rid, inputs, self.tokenize)
 
     # -- chat ---------------------------------------------------------------
 
@@ -399,6 +420,17 @@ class Worker:
 def _tools(request: dict[str, Any]) -> ToolSettings | None:
     raw = request.get("tools")
     return ToolSettings.from_dict(raw) if raw else None
+
+
+def _context_params(options: LoadSettings) -> Any:
+    """What every context of the load shares: threads, attention, KV cache types."""
+    cparams = llama_cpp.llama_context_default_params()
+    cparams.n_threads = cparams.n_threads_batch = options.threads or 1
+    cparams.flash_attn_type = FLASH_ATTN_TYPES[options.flash_attn]
+    cparams.type_k = KV_GGML_TYPES[options.type_k]
+    cparams.type_v = KV_GGML_TYPES[options.type_v]
+    cparams.no_perf = True
+    return cparams
 
 
 def _last_error(lines: Sequence[str]) -> str:

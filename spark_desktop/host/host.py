@@ -3,7 +3,9 @@
 It keeps the memory ledger (a load that would not fit beside the others is refused
 with the numbers, or evicts the least recently used idle model when allowed), loads
 a model on demand when a request names one that is on disk, hands out slots in
-order, and unloads models that sat idle for too long. Qt-free and thread-safe.
+order, and unloads models that sat idle for too long. Embeddings take no chat slot:
+the worker computes them in a context of their own beside the chats (host.embed).
+Qt-free and thread-safe.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from spark_desktop.engine import (
     ChatEvent,
     ChatStream,
     Client,
+    EmbeddingResult,
     LoadedModel,
     ToolSettings,
     WorkerDiedError,
@@ -267,6 +270,29 @@ class ModelHost:
     def acquire(self, name: str, abandon: threading.Event | None = None) -> Lease:
         """A slot of the named model, loading it first if it is on disk (JIT).
         Raises UnknownModelError, DoesNotFitError, QueueFullError or AbandonedError."""
+        model = self._use(name)
+        try:
+            model.slots.acquire(abandon)
+        except BaseException:
+            self._release(model, slot=False)
+            raise
+        return Lease(self, model)
+
+    def embed(self, name: str, inputs: Sequence[str | Sequence[int]],
+              abandon: threading.Event | None = None) -> EmbeddingResult:
+        """Embeddings from the named model (see engine.Client.embed), loading it first if it
+        is on disk (JIT); the model counts as in use, so it is not unloaded meanwhile."""
+        model = self._use(name)
+        try:
+            return model.client.embed(inputs, abandon)
+        except WorkerDiedError:
+            self._forget(model)
+            raise
+        finally:
+            self._release(model, slot=False)
+
+    def _use(self, name: str) -> _Model:
+        """The named model, loaded if needed, with one more user (release with _release)."""
         while True:
             model = self._ensure(name)
             with self._lock:
@@ -274,12 +300,7 @@ class ModelHost:
                     continue  # unloaded between the load and now: load it again
                 model.users += 1
                 model.last_used = self._clock()
-            try:
-                model.slots.acquire(abandon)
-            except BaseException:
-                self._release(model, slot=False)
-                raise
-            return Lease(self, model)
+                return model
 
     def _release(self, model: _Model, slot: bool = True) -> None:
         if slot:

@@ -1,6 +1,6 @@
 """HostClient: the host of another process on this machine (later: another machine),
 reached over its own API. Same verbs as ModelHost where a GUI or CLI needs them:
-models, loaded, load, unload, chat."""
+models, loaded, load, unload, chat, embed."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import httpx
 from spark_desktop.engine import (
     ChatDone,
     ChatEvent,
+    EmbeddingResult,
     ReasoningDelta,
     TextDelta,
     ToolCall,
     ToolSettings,
 )
+from spark_desktop.engine.events import unpack_vector
 from spark_desktop.host.catalog import ModelEntry
 from spark_desktop.host.errors import (
     HostError,
@@ -77,6 +79,16 @@ class HostClient:
         except httpx.HTTPError as exc:
             raise HostUnreachableError(f"The running host at {self.url} stopped answering: "
                                        f"{exc}.") from exc
+
+    def embed(self, name: str, inputs: Sequence[str | Sequence[int]]) -> EmbeddingResult:
+        """Embeddings from the running host's model (loaded there if needed)."""
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        data = self._call("POST", "/v1/embeddings", {
+            "model": name, "encoding_format": "base64",
+            "input": [item if isinstance(item, str) else list(item) for item in inputs]})
+        rows = sorted(data["data"], key=lambda row: row["index"])
+        return EmbeddingResult(tuple(unpack_vector(row["embedding"]) for row in rows),
+                               int(data["usage"]["prompt_tokens"]))
 
     def close(self) -> None:
         self._http.close()

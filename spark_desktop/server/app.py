@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spark_desktop.errors import SparkError
 from spark_desktop.host import ModelHost
-from spark_desktop.server import anthropic_api, host_api, ollama_api, openai_api
+from spark_desktop.server import anthropic_api, embeddings_api, host_api, ollama_api, openai_api
 from spark_desktop.server.auth import KeyRing, presented_key
 from spark_desktop.server.bridge import run_blocking
 from spark_desktop.server.errors import ApiError, from_exception
@@ -122,7 +122,8 @@ def build_app(host: ModelHost, config: ServerConfig | None = None) -> Starlette:
     handlers: dict[Any, Any] = {ApiError: _api_error, SparkError: _api_error}
     app = Starlette(
         routes=[Route("/health", health, methods=["GET"]), *openai_api.ROUTES,
-                *anthropic_api.ROUTES, *ollama_api.ROUTES, *host_api.ROUTES],
+                *embeddings_api.ROUTES, *anthropic_api.ROUTES, *ollama_api.ROUTES,
+                *host_api.ROUTES],
         middleware=middleware, exception_handlers=handlers)
     app.state.host = host
     app.state.config = config

@@ -9,6 +9,7 @@ from spark_desktop.engine import (
     InvalidOptionsError,
     ModelLoadError,
     PromptTooLongError,
+    RequestCancelledError,
     ToolSchemaError,
     WorkerDiedError,
 )
@@ -73,7 +74,7 @@ def from_exception(exc: BaseException) -> ApiError:
         return ApiError(503, text, "server_error", "model_does_not_fit")
     if isinstance(exc, ModelBusyError):
         return ApiError(409, text, code="model_busy")
-    if isinstance(exc, AbandonedError):
+    if isinstance(exc, (AbandonedError, RequestCancelledError)):
         return ApiError(499, text, code="client_closed_request")
     if isinstance(exc, PromptTooLongError):
         return ApiError(400, text, code="context_length_exceeded", param="messages")

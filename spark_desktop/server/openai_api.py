@@ -1,4 +1,5 @@
-"""OpenAI's shape: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
+"""OpenAI's shape: /v1/models, /v1/chat/completions, /v1/completions (embeddings:
+server.embeddings_api).
 
 Streams are server-sent events ending with `data: [DONE]`; the final chunk carries
 `timings` (our extension, as llama-server does) so HostClient can rebuild ChatDone.
@@ -145,12 +146,6 @@ async def completions(request: Request) -> Response:
     return event_stream(body_iter(), reply)
 
 
-async def embeddings(request: Request) -> Response:
-    await params.read_json(request, request.app.state.config.max_body_bytes)
-    raise ApiError(400, "Embeddings are not supported by this server yet: the engine loads "
-                        "models for generation only.", param="model", code="unsupported")
-
-
 def _stream_flags(body: dict[str, Any]) -> tuple[bool, bool]:
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
@@ -165,5 +160,4 @@ ROUTES = [
     Route("/v1/models", list_models, methods=["GET"]),
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/completions", completions, methods=["POST"]),
-    Route("/v1/embeddings", embeddings, methods=["POST"]),
 ]
