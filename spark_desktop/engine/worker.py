@@ -22,7 +22,6 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +37,7 @@ from spark_desktop.engine.errors import (
     NoModelLoadedError,
     PromptTooLongError,
 )
+from spark_desktop.engine.llama_log import LogCapture
 from spark_desktop.engine.protocol import ChannelClosed, FrameWriter, read_frame
 from spark_desktop.engine.reasoning import prompt_opens_thinking
 from spark_desktop.engine.reply import Reply, check_tools, make_sampler
@@ -53,41 +53,6 @@ FLASH_ATTN_TYPES = {"auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
                     "on": llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
                     "off": llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED}
 ALL = 1 << 62  # a request id above every real one: "cancel everything"
-
-
-class LogCapture:
-    """llama.cpp's log: every byte to our stderr (the log file), whole lines to a ring."""
-
-    def __init__(self, keep: int = 20000) -> None:
-        self.lines: deque[str] = deque(maxlen=keep)
-        self.total = 0
-        self._partial = ""
-        self._lock = threading.Lock()
-        self.callback = llama_cpp.llama_log_callback(self._on_log)
-
-    def _on_log(self, level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        if not text:
-            return
-        try:
-            os.write(2, text)
-        except OSError:
-            pass
-        with self._lock:
-            self._partial += text.decode("utf-8", errors="replace")
-            *done, self._partial = self._partial.split("\n")
-            self.lines.extend(done)
-            self.total += len(done)
-
-    def mark(self) -> int:
-        """A position to take the lines logged after it."""
-        with self._lock:
-            return self.total
-
-    def since(self, mark: int) -> list[str]:
-        """Lines logged after `mark` (the newest `keep` of them, if the ring overflowed)."""
-        with self._lock:
-            count = min(self.total - mark, len(self.lines))
-            return list(self.lines)[len(self.lines) - count:]
 
 
 class Worker:
