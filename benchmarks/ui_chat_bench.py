@@ -31,12 +31,12 @@ from PySide6.QtWidgets import QApplication
 from spark_desktop.chat import TurnFinished, TurnStarted
 from spark_desktop.engine import ChatDone, TextDelta
 from spark_desktop.history import HistoryStore
-from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.markdown import preload_lexers
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from spark_desktop.ui.host_bridge import HostBridge
+from spark_desktop.ui.startup import freeze_startup_objects
 from spark_desktop.ui.theme import ThemeManager
 from tests.fixtures.conversations import long_conversation
 
