@@ -335,7 +335,8 @@ class MainWindow(QMainWindow):
         if models and self.current_page() != "welcome":
             self.sidebar.item(len(PAGES)).setHidden(True)
         if not models and not self._restored_page_explicit:
-            self.show_page("welcome")
+            self.page("welcome")  # built in this turn of the event loop, shown in the next
+            QTimer.singleShot(0, lambda: self.show_page("welcome"))
         self._restored_page_explicit = True
 
     # -- status bar -----------------------------------------------------------------

@@ -155,14 +155,16 @@ class FirstRunPage(QWidget):
 
     def _add_cards(self, recs: list[Recommendation], where: str) -> None:
         """A card per turn of the event loop: each takes milliseconds to build and style,
-        and the window must not stall."""
+        and the window must not stall; then their checks (whose first imports the Hub's
+        HTTP stack on a worker, which would slow the cards still to be built)."""
         if not recs:
+            for card in self.cards:
+                self._check(card)
             return
         card = RecommendationCard(recs[0], where)
         card.download.connect(self.download)
         self.cards.append(card)
         self.list.addWidget(card)
-        self._check(card)
         QTimer.singleShot(0, self, lambda: self._add_cards(recs[1:], where))
 
     def _check(self, card: RecommendationCard) -> None:
