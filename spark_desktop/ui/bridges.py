@@ -113,14 +113,18 @@ def _call(on_done: Callable[[Any], None] | None, on_error: Callable[[BaseExcepti
 
 
 Step = Callable[[Callable[[], None]], None]
+#: The pause between two steps of `in_turn`: what the GUI posted to later turns of its event
+#: loop after a result (a page shown, the welcome cards one per turn) runs before the next
+#: step's worker competes with it for the interpreter lock.
+STEP_PAUSE_MS = 30
 
 
 def in_turn(steps: Sequence[Step], then: Callable[[], None] | None = None,
             stopped: Callable[[], bool] = lambda: False) -> None:
     """Run `steps` one after another: each is called with the function to call once it has
-    finished (its result shown); the next begins on a later turn of the event loop, so the
-    GUI thread's work is cut in pieces. `then()` after the last (each step counts once);
-    nothing more begins once `stopped()` (the window closed)."""
+    finished (its result shown); the next begins STEP_PAUSE_MS later, on a later turn of the
+    event loop, so the GUI thread's work is cut in pieces. `then()` after the last (each
+    step counts once); nothing more begins once `stopped()` (the window closed)."""
     def begin(index: int) -> None:
         if stopped():
             return
@@ -134,7 +138,7 @@ def in_turn(steps: Sequence[Step], then: Callable[[], None] | None = None,
             nonlocal called
             if not called:
                 called = True
-                QTimer.singleShot(0, lambda: begin(index + 1))
+                QTimer.singleShot(STEP_PAUSE_MS, lambda: begin(index + 1))
 
         steps[index](finished)
 
