@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--opens", type=int, default=7)
     parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
-                        help="skip the app's gc.freeze() after start-up (ui.app does it; "
+                        help="skip the app's gc.freeze() after start-up (ui.startup does it; "
                              "without it full collections stall the GUI thread)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
