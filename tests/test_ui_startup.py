@@ -99,3 +99,21 @@ def test_the_lighter_import_hook_answers_as_pyside_did_and_keeps_no_source() -> 
     assert feature._mod_uses_pyside(theme) and not feature._mod_uses_pyside(paths)
     assert feature._mod_uses_pyside(sys) is False  # a built-in module: PySide's own check
     assert theme.__file__ not in linecache.cache and paths.__file__ not in linecache.cache
+
+
+def test_a_window_closed_during_start_up_turns_the_collector_back_on(qtbot) -> None:
+    from spark_desktop.ui.app import show_window
+
+    interval = sys.getswitchinterval()
+    window = show_window(QApplication.instance())
+    qtbot.addWidget(window)
+    try:
+        assert not gc.isenabled()
+        window.close()  # before the start-up work is done
+        assert gc.isenabled() and sys.getswitchinterval() == interval
+        qtbot.wait(300)
+        assert window.chat is None  # nothing more was built
+    finally:
+        gc.unfreeze()
+        gc.enable()
+        sys.setswitchinterval(interval)

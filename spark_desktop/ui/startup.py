@@ -28,7 +28,8 @@ SWITCH_INTERVAL_S = 0.001
 
 
 class Startup(QObject):
-    """Runs the steps once (`begin`); `finished` when the last has answered."""
+    """Runs the steps once (`begin`); `finished` when the last has answered, or when it is
+    stopped before (the window closed: the process may serve on without it)."""
 
     finished = Signal()
 
@@ -36,16 +37,23 @@ class Startup(QObject):
         """`window`: the MainWindow whose work this is (its chat page, its services)."""
         super().__init__(window)
         self.window = window
-        self.stopped = False
+        self.stopped = False  # the window closed
+        self._finished = False
 
     def begin(self) -> None:
         window = self.window
         in_turn((window.rebuild_chat, self._import_pages, window.services.start,
-                 self._load_lexers), self.finished.emit, stopped=lambda: self.stopped)
+                 self._load_lexers), self._finish, stopped=lambda: self.stopped)
 
     def stop(self) -> None:
         """The window is closing: no further step begins."""
         self.stopped = True
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self.finished.emit()
 
     def _import_pages(self, then: Callable[[], None]) -> None:
         """The other pages' modules, so that a first click (or the welcome page, when the
