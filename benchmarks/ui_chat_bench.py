@@ -36,12 +36,12 @@ from PySide6.QtWidgets import QApplication
 from spark_desktop.chat import TurnFinished, TurnStarted
 from spark_desktop.engine import ChatDone, TextDelta
 from spark_desktop.history import HistoryStore
-from spark_desktop.ui.app import freeze_startup_objects
 from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.markdown import preload_lexers
 from spark_desktop.ui.chat.page import PAGE_SIZE
 from spark_desktop.ui.host_bridge import HostBridge
+from spark_desktop.ui.startup import freeze_startup_objects
 from spark_desktop.ui.theme import ThemeManager
 from tests.fixtures.conversations import long_conversation
 
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--opens", type=int, default=7)
     parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
-                        help="skip the app's gc.freeze() after start-up (ui.app does it; "
+                        help="skip the app's gc.freeze() after start-up (ui.startup does it; "
                              "without it full collections stall the GUI thread)")
     parser.add_argument("--compare", action="store_true",
                         help="measure the Compare page with the two real test models instead")

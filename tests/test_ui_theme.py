@@ -167,8 +167,8 @@ def test_a_language_not_loaded_stays_plain(qapp) -> None:
 
 
 def test_code_shown_before_the_lexers_loaded_gets_colours_once_they_are(qtbot) -> None:
-    """The window loads Pygments' lexers a few seconds after start; code laid out before
-    that is laid out again in colour."""
+    """The window loads Pygments' lexers at the end of its start-up work; code laid out
+    before that is laid out again in colour."""
     from spark_desktop.ui.app import create_window
     from spark_desktop.ui.chat.markdown import _LEXERS
 
@@ -177,6 +177,7 @@ def test_code_shown_before_the_lexers_loaded_gets_colours_once_they_are(qtbot) -
     qtbot.waitUntil(lambda: window.chat is not None, timeout=30000)
     delegate = window.chat.view.message_delegate
     delegate._pieces[("probe",)] = None  # a piece laid out earlier
-    window._preload_lexers()
-    window._lexers_ready()
+    loaded: list[bool] = []
+    window.startup._load_lexers(lambda: loaded.append(True))  # the start-up's last step
+    qtbot.waitUntil(lambda: loaded == [True], timeout=30000)
     assert "python" in _LEXERS and ("probe",) not in delegate._pieces

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
@@ -23,6 +22,7 @@ from spark_desktop.ui import theme
 from spark_desktop.ui.i18n import Translations
 from spark_desktop.ui.language import LanguageSwitch
 from spark_desktop.ui.main_window import MainWindow
+from spark_desktop.ui.startup import QuietStart
 from spark_desktop.ui.theme import ThemeManager
 
 
@@ -44,14 +44,14 @@ def create_window(app: QApplication) -> MainWindow:
     return window
 
 
-def freeze_startup_objects() -> None:
-    """Move everything built at start-up out of the garbage collector's reach.
-
-    Start-up leaves many long-lived objects; a full collection walking them stalled
-    the GUI thread for 180-270 ms mid-stream (benchmarks/ui_chat_bench.py).
-    """
-    gc.collect()
-    gc.freeze()
+def show_window(app: QApplication) -> MainWindow:
+    """The window, shown, its start-up work begun with no garbage collection until it is
+    done (startup.QuietStart). What run_gui does, and what benchmarks/ui_bench.py times."""
+    quiet = QuietStart()
+    window = create_window(app)
+    window.startup.finished.connect(lambda: quiet.end())  # the lambda keeps `quiet`
+    window.show()
+    return window
 
 
 def explain_failed_start(qt_message: str) -> str:
@@ -109,9 +109,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationName("Spark Desktop")
     app.setOrganizationName("spark-desktop")
     app.setDesktopFileName("spark-desktop")
-    window = create_window(app)
-    window.show()
-    QTimer.singleShot(3000, freeze_startup_objects)  # after the deferred start-up work
+    window = show_window(app)
     stop_on_signals(app)
     app.aboutToQuit.connect(lambda: window.shutdown() if window.isHidden() else None)
     return app.exec()

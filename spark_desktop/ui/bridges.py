@@ -9,7 +9,7 @@ host's bridge is in host_bridge.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QRunnable,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 
@@ -111,6 +112,39 @@ def _call(on_done: Callable[[Any], None] | None, on_error: Callable[[BaseExcepti
     return call
 
 
+Step = Callable[[Callable[[], None]], None]
+#: The pause between two steps of `in_turn`: what the GUI posted to later turns of its event
+#: loop after a result (a page shown, the welcome cards one per turn) runs before the next
+#: step's worker competes with it for the interpreter lock.
+STEP_PAUSE_MS = 30
+
+
+def in_turn(steps: Sequence[Step], then: Callable[[], None] | None = None,
+            stopped: Callable[[], bool] = lambda: False) -> None:
+    """Run `steps` one after another: each is called with the function to call once it has
+    finished (its result shown); the next begins STEP_PAUSE_MS later, on a later turn of the
+    event loop, so the GUI thread's work is cut in pieces. `then()` after the last (each
+    step counts once); nothing more begins once `stopped()` (the window closed)."""
+    def begin(index: int) -> None:
+        if stopped():
+            return
+        if index == len(steps):
+            if then is not None:
+                then()
+            return
+        called = False
+
+        def finished() -> None:
+            nonlocal called
+            if not called:
+                called = True
+                QTimer.singleShot(STEP_PAUSE_MS, lambda: begin(index + 1))
+
+        steps[index](finished)
+
+    begin(0)
+
+
 def serial_pool(parent: QObject) -> QThreadPool:
     """A pool of one thread that never expires: its calls run in the order submitted."""
     threads = QThreadPool(parent)
@@ -190,8 +224,15 @@ class DownloadsBridge(QObject):
         self._relay = EventRelay(self)
         self._relay.event.connect(self._on_event)
         self._starting = False
+        self._then: list[Callable[[], None]] = []
 
-    def start(self) -> None:
+    def start(self, then: Callable[[], None] | None = None) -> None:
+        """Create the queue off the GUI thread (once); `then()` when it is ready or failed."""
+        if then is not None:
+            if self.queue is not None:
+                then()
+            else:
+                self._then.append(then)
         if self._starting:
             return
         self._starting = True
@@ -213,10 +254,17 @@ class DownloadsBridge(QObject):
         waiting, self._waiting = self._waiting, []
         for fn in waiting:
             self._call(fn)
+        self._started()
 
     def _create_failed(self, exc: BaseException) -> None:
         self._starting = False
         self.failed.emit(error_text(exc))
+        self._started()
+
+    def _started(self) -> None:
+        then, self._then = self._then, []
+        for fn in then:
+            fn()
 
     def _call(self, fn: Callable[[Any], Any],
               on_error: Callable[[BaseException], None] | None = None) -> None:

@@ -42,6 +42,7 @@ class HostBridge(QObject):
         self._owns = host is None
         self._starting = False
         self._waiting: list[Callable[[], None]] = []
+        self._then: list[Callable[[], None]] = []
         self.entries: tuple[Any, ...] = ()
         self.loading: set[str] = set()
         self._options: dict[str, Any] = {}  # each model's last load settings, for Reload
@@ -76,8 +77,14 @@ class HostBridge(QObject):
         return next((e for e in self.entries if e.id == model_id), None)
 
     # -- starting -------------------------------------------------------------------
-    def start(self) -> None:
-        """Attach to the running host or make the app's own, off the GUI thread."""
+    def start(self, then: Callable[[], None] | None = None) -> None:
+        """Attach to the running host or make the app's own, off the GUI thread; `then()`
+        once it is ready or failed."""
+        if then is not None:
+            if self.host is not None:
+                then()
+            else:
+                self._then.append(then)
         if self.host is not None or self._starting:
             return
         self._starting = True
@@ -98,8 +105,14 @@ class HostBridge(QObject):
         def failed(exc: BaseException) -> None:
             self._starting = False
             self.problem.emit(error_text(exc))
+            self._started()
 
         run_async(make, self._ready, failed, parent=self)
+
+    def _started(self) -> None:
+        then, self._then = self._then, []
+        for fn in then:
+            fn()
 
     def _ready(self, host: Any) -> None:
         self.host = host
@@ -109,6 +122,7 @@ class HostBridge(QObject):
             fn()
         self.ready.emit()
         self.refresh()
+        self._started()
 
     def _call(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None) -> None:

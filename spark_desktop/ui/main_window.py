@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -35,6 +36,7 @@ from spark_desktop.ui.format import human_bytes
 from spark_desktop.ui.icon import icon
 from spark_desktop.ui.lock import AppLock
 from spark_desktop.ui.services import Services
+from spark_desktop.ui.startup import Startup
 
 if TYPE_CHECKING:
     from spark_desktop.host import ModelEntry
@@ -48,7 +50,6 @@ TITLES = {"chat": QT_TRANSLATE_NOOP("MainWindow", "Chat"),
           "server": QT_TRANSLATE_NOOP("MainWindow", "Server"),
           "settings": QT_TRANSLATE_NOOP("MainWindow", "Settings"),
           "welcome": QT_TRANSLATE_NOOP("MainWindow", "Get started")}
-LEXERS_AFTER_MS = 4000
 _PAGE_CLASSES = {
     "discover": ("spark_desktop.ui.pages.discover", "DiscoverPage"),
     "downloads": ("spark_desktop.ui.pages.downloads", "DownloadsPage"),
@@ -96,31 +97,8 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.services.library_changed.connect(self._library_changed)
         self.lock = AppLock(self)  # with a passphrase: locks when idle and on Ctrl+L
-        QTimer.singleShot(0, self._start)  # the slow work begins once the window shows
-
-    def _start(self) -> None:
-        self.rebuild_chat()
-        self.services.start()
-        # Import the other pages' modules off the GUI thread too: the first click on
-        # one then only builds widgets.
-        run_async(lambda: [importlib.import_module(m) for m, _ in _PAGE_CLASSES.values()],
-                  parent=self)
-        # Pygments' lexers (code colours in replies) once the start-up work is done: their
-        # imports would otherwise compete with it for the CPU and stall the window.
-        self._lexers_timer = QTimer(self, singleShot=True, interval=LEXERS_AFTER_MS)
-        self._lexers_timer.timeout.connect(lambda: run_async(
-            self._preload_lexers, lambda _: self._lexers_ready(), parent=self))
-        self._lexers_timer.start()
-
-    def _lexers_ready(self) -> None:
-        """Code shown before the lexers were loaded is laid out again, now in colour."""
-        if self.chat is not None:
-            self.chat.view.message_delegate.clear_cache()
-            self.chat.view.viewport().update()
-
-    @staticmethod
-    def _preload_lexers() -> None:
-        importlib.import_module("spark_desktop.ui.chat.markdown").preload_lexers()
+        self.startup = Startup(self)  # the slow work, in turn, once the window shows
+        QTimer.singleShot(0, self.startup.begin)
 
     # -- construction ---------------------------------------------------------------
     def _build_pages(self) -> None:
@@ -156,16 +134,35 @@ class MainWindow(QMainWindow):
             widget.chat_requested.connect(lambda: self.show_page("chat"))
         return widget
 
-    def _build_chat(self, module: object) -> None:
-        """Put the chat page in its slot (its modules were imported off the GUI thread)."""
+    def _build_chat(self, module: object, then: Callable[[], None]) -> None:
+        """Put the chat page in its slot (its modules were imported off the GUI thread), a
+        piece per turn of the event loop, made inside its slot (not styled twice), then
+        shown; `then()` once the history has opened and answered."""
         chat = module.ChatPage(self.services.history,  # type: ignore[attr-defined]
-                               self.services.host)
-        self.chat_note.hide()
-        self.slots["chat"].layout().addWidget(chat)
-        self.chat = chat
-        self.pages["chat"] = chat
-        self._sampling_defaults(self.services.settings)
-        self.services.settings_changed.connect(self._sampling_defaults)
+                               self.services.host, self.slots["chat"], pieces=True)
+
+        def build() -> None:
+            if self.startup.stopped:  # the window closed meanwhile
+                return
+            if chat.build_piece():
+                QTimer.singleShot(0, build)
+                return
+            self.chat_note.hide()
+            self.slots["chat"].layout().addWidget(chat)
+            self.chat = chat
+            self.pages["chat"] = chat
+            self._sampling_defaults(self.services.settings)
+            self.services.settings_changed.connect(self._sampling_defaults)
+            self.lock.refresh()
+            QTimer.singleShot(0, opened)
+
+        def opened() -> None:  # the page's first history call opened the store
+            if self.startup.stopped:
+                return
+            self.services.history.run(lambda _store: None, lambda _: then(),
+                                      lambda _exc: then(), parent=self)
+
+        QTimer.singleShot(0, build)
 
     def release_chat(self) -> None:
         """Destroy the chat page and close its history (the app lock: no conversation
@@ -185,27 +182,35 @@ class MainWindow(QMainWindow):
         self.chat_note.setText(self.tr("Opening your conversations…"))
         self.chat_note.show()
 
-    def rebuild_chat(self) -> None:
+    def rebuild_chat(self, then: Callable[[], None] = lambda: None) -> None:
         """Build the chat page, its modules imported off the GUI thread; first, what the
-        history needs before it opens (a passphrase, a change asked for in Settings)."""
-        from spark_desktop.ui.pages import privacy
+        history needs before it opens (a passphrase, a change asked for in Settings).
+        `then()` once the page is up and the history answered (or it could not open)."""
+        def load() -> tuple[Any, Any, Any]:
+            from spark_desktop.ui.pages import privacy
 
-        def load() -> tuple[Any, Any]:
-            return importlib.import_module("spark_desktop.ui.chat"), privacy.start_needs()
+            return importlib.import_module("spark_desktop.ui.chat"), privacy, \
+                privacy.start_needs()
 
-        run_async(load, self._chat_module_ready, self._chat_failed, parent=self)
+        def failed(exc: BaseException) -> None:
+            self._chat_failed(exc)
+            then()
 
-    def _chat_module_ready(self, loaded: tuple[Any, Any]) -> None:
-        from spark_desktop.ui.pages import privacy
+        run_async(load, lambda loaded: self._chat_module_ready(loaded, then), failed,
+                  parent=self)
 
-        module, needs = loaded
+    def _chat_module_ready(self, loaded: tuple[Any, Any, Any], then: Callable[[], None]) -> None:
+        module, privacy, needs = loaded
+        asks, action = needs
+        if asks or action is not None:
+            then()  # the rest of the start-up need not wait for the person's answer
         if not privacy.prepare_history(needs, self):
             self.chat_note.setText(self.tr("Your conversations stay locked: the passphrase "
                                            "was not given. Restart Spark Desktop to try "
                                            "again."))
+            then()
             return
-        self._build_chat(module)
-        self.lock.refresh()
+        self._build_chat(module, then)
 
     def _sampling_defaults(self, settings: Any) -> None:
         """New chats start from the sampling defaults chosen in Settings."""
@@ -332,7 +337,8 @@ class MainWindow(QMainWindow):
         if models and self.current_page() != "welcome":
             self.sidebar.item(len(PAGES)).setHidden(True)
         if not models and not self._restored_page_explicit:
-            self.show_page("welcome")
+            self.page("welcome")  # built in this turn of the event loop, shown in the next
+            QTimer.singleShot(0, lambda: self.show_page("welcome"))
         self._restored_page_explicit = True
 
     # -- status bar -----------------------------------------------------------------
@@ -418,6 +424,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop a running reply and the server (if on), unload the app's models, close the
         history."""
+        self.startup.stop()
         if self.chat is not None:
             self.chat.shutdown()
         server = self.pages.get("server")

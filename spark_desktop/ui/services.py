@@ -8,12 +8,19 @@ go through `history`, the one thread that reads and writes the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from spark_desktop import settings as settings_mod
-from spark_desktop.ui.bridges import DownloadsBridge, HistoryBridge, error_text, run_async
+from spark_desktop.ui.bridges import (
+    DownloadsBridge,
+    HistoryBridge,
+    error_text,
+    in_turn,
+    run_async,
+)
 from spark_desktop.ui.host_bridge import HostBridge
 
 
@@ -41,15 +48,32 @@ class Services(QObject):
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
+        self._closed = False
 
-    def start(self) -> None:
-        """Begin the slow look-ups; the window is already usable meanwhile."""
+    def start(self, then: Callable[[], None] | None = None) -> None:
+        """Begin the slow look-ups, one after another: the hardware probe, the download queue
+        (it brings the Hub's modules the welcome page's checks use), the library scan, the
+        model host. The window is usable meanwhile; `then()` once each has answered.
+
+        One at a time, each result shown before the next begins: a worker running Python
+        beside the GUI thread makes every Qt call of a slot wait for the interpreter lock,
+        so the welcome page, built when the scan finds no model, is built with none running.
+        """
+        in_turn((self._probe, self.downloads.start, self._scan, self.host.start), then,
+                stopped=lambda: self._closed)
+
+    def _probe(self, then: Callable[[], None]) -> None:
         target = self.settings.target
-        run_async(lambda: _probe(target), self._machine_probed,
-                  lambda exc: self.problem.emit(error_text(exc)), parent=self)
-        self.refresh_library()
-        self.downloads.start()
-        self.host.start()
+
+        def failed(exc: BaseException) -> None:
+            self.problem.emit(error_text(exc))
+            then()
+
+        run_async(lambda: _probe(target), lambda r: (self._machine_probed(r), then()),
+                  failed, parent=self)
+
+    def _scan(self, then: Callable[[], None]) -> None:
+        self.refresh_library(then)
 
     # -- machine --------------------------------------------------------------------
     def _machine_probed(self, result: tuple[Any, Any, Any]) -> None:
@@ -102,9 +126,19 @@ class Services(QObject):
         return self.target is not None and self.target.name != "this"
 
     # -- library --------------------------------------------------------------------
-    def refresh_library(self) -> None:
-        run_async(_scan, self._library_scanned,
-                  lambda exc: self.problem.emit(error_text(exc)), parent=self)
+    def refresh_library(self, then: Callable[[], None] | None = None) -> None:
+        """Scan the library again (`library_changed`); `then()` after the result is shown."""
+        def scanned(models: tuple[Any, ...]) -> None:
+            self._library_scanned(models)
+            if then is not None:
+                then()
+
+        def failed(exc: BaseException) -> None:
+            self.problem.emit(error_text(exc))
+            if then is not None:
+                then()
+
+        run_async(_scan, scanned, failed, parent=self)
 
     def _library_scanned(self, models: tuple[Any, ...]) -> None:
         self.models = tuple(models)
@@ -124,6 +158,7 @@ class Services(QObject):
             self.probe_peers()
 
     def shutdown(self) -> None:
+        self._closed = True
         self.downloads.shutdown()
         self.host.shutdown()
         self.history.shutdown()

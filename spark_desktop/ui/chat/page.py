@@ -11,7 +11,7 @@ Streamed text reaches the view through MessageListModel, which repaints at most 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -56,7 +56,9 @@ class ChatPage(ModelChoice, QWidget):
     busy_changed = Signal(bool)
 
     def __init__(self, history: HistoryBridge, host: HostBridge,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, pieces: bool = False) -> None:
+        """`pieces`: build the rest at each `build_piece()` (the window, a piece per turn of
+        its event loop, so that it never stalls); by default the page is complete at once."""
         super().__init__(parent)
         self.setObjectName("chatPage")
         self.history = history
@@ -71,53 +73,64 @@ class ChatPage(ModelChoice, QWidget):
         self._unshown_siblings: set[str] = set()
         self._siblings_timer = QTimer(self, singleShot=True, interval=30)
         self._open_seq = 0
-        self._build()
-        self._connect()
-        self._host_state()
-        self.refresh_conversations()
+        self._pieces = self._build()
+        while self.build_piece() and not pieces:
+            pass
 
     # -- construction -------------------------------------------------------------------
-    def _build(self) -> None:
+    def build_piece(self) -> bool:
+        """Build the next piece of the page; False once it is complete."""
+        return next(self._pieces, self) is not self
+
+    def _build(self) -> Iterator[None]:
+        """A piece per `yield`; containers first (a widget moved is restyled with its children)."""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter()
+        layout.addWidget(self.splitter)
         self.conversations = ConversationList(self.history)
+        self.conversations.setMinimumWidth(200)
+        center = QWidget()
+        for widget in (self.conversations, center):
+            self.splitter.addWidget(widget)
+        column = QVBoxLayout(center)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        yield
         self.header = ChatHeader()
         self.title, self.context_meter = self.header.title, self.header.context_meter
         self.model_picker, self.settings_button = (self.header.model_picker,
                                                    self.header.settings_button)
         self.banner = Banner()
         self.banner_text, self.reload_button = self.banner.text, self.banner.reload_button
-        self.model = MessageListModel(self)
-        self.view = MessageView(self.model)
-        self.view.setAccessibleName(self.tr("Messages"))
         self.empty_hint = QLabel(self.tr("Start a conversation: type below and press Enter."))
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setProperty("role", "muted")
+        for widget in (self.header, self.banner, self.empty_hint):
+            column.addWidget(widget)
+        yield
+        self.model = MessageListModel(self)
+        self.view = MessageView(self.model)
+        self.view.setAccessibleName(self.tr("Messages"))
         self.edit_note = QLabel(self.tr(
             "Editing a message: Enter sends it as a new branch, Esc cancels."))
         self.edit_note.setProperty("role", "muted")
         self.edit_note.setContentsMargins(14, 0, 14, 0)
         self.edit_note.hide()
         self.composer = Composer()
-
-        center = QWidget()
-        column = QVBoxLayout(center)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        for widget, stretch in ((self.header, 0), (self.banner, 0), (self.empty_hint, 0),
-                                (self.view, 1), (self.edit_note, 0), (self.composer, 0)):
+        for widget, stretch in ((self.view, 1), (self.edit_note, 0), (self.composer, 0)):
             column.addWidget(widget, stretch)
-
+        yield
         self.panel = SamplingPanel(settings_mod.load().sampling)  # a small JSON file
         self.panel.hide()
-        self.splitter = QSplitter()
-        for widget in (self.conversations, center, self.panel):
-            self.splitter.addWidget(widget)
+        self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
-        self.conversations.setMinimumWidth(200)
         self.splitter.setSizes([240, 700, 240])
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
         self._show_empty_hint()
+        yield
+        self._connect()
+        self._host_state()
+        self.refresh_conversations()
 
     def _connect(self) -> None:
         self.composer.send_requested.connect(self.send)

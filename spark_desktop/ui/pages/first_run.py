@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -100,6 +100,7 @@ class FirstRunPage(QWidget):
         super().__init__(parent)
         self.services = services
         self.cards: list[RecommendationCard] = []
+        self._suggesting = False  # the cards are being (or were) made
         title = QLabel(self.tr("Welcome to Spark Desktop"))
         title.setProperty("role", "title")
         self.machine = QLabel(self.tr("Looking at this machine…"))
@@ -132,8 +133,9 @@ class FirstRunPage(QWidget):
                                    "load it in My Models and chat.").format(target=where))
 
     def _machine_ready(self, machine: Any) -> None:
-        if self.cards:
+        if self._suggesting:
             return
+        self._suggesting = True
         target = self.services.target
         where = fitview.target_label(target)
         if self.services.plans_elsewhere:  # settings plan for a Spark (or a size), not here
@@ -145,17 +147,25 @@ class FirstRunPage(QWidget):
             self.machine.setText(machine_text(machine))
         self._describe(where)
         pool = self.services.pool_bytes
-        for rec in RECOMMENDED:
-            if pool and rec.approx_size > pool:
-                continue
-            card = RecommendationCard(rec, where)
-            card.download.connect(self.download)
-            self.cards.append(card)
-            self.list.addWidget(card)
-            self._check(card)
-        if not self.cards:
+        fitting = [rec for rec in RECOMMENDED if not pool or rec.approx_size <= pool]
+        if not fitting:
             self.status.setText(self.tr("None of our suggestions fits the memory of {target}; "
                                         "Discover shows smaller models.").format(target=where))
+        self._add_cards(fitting, where)
+
+    def _add_cards(self, recs: list[Recommendation], where: str) -> None:
+        """A card per turn of the event loop: each takes milliseconds to build and style,
+        and the window must not stall; then their checks (whose first imports the Hub's
+        HTTP stack on a worker, which would slow the cards still to be built)."""
+        if not recs:
+            for card in self.cards:
+                self._check(card)
+            return
+        card = RecommendationCard(recs[0], where)
+        card.download.connect(self.download)
+        self.cards.append(card)
+        self.list.addWidget(card)
+        QTimer.singleShot(0, self, lambda: self._add_cards(recs[1:], where))
 
     def _check(self, card: RecommendationCard) -> None:
         """Read the suggestion's header from the Hub and estimate its fit here."""
