@@ -83,13 +83,18 @@ class LanguageSwitch(QObject):
         conversation = old.conversation.id if old.conversation is not None else None
         draft, model_id = old.composer.text(), old.model_id
         window.release_chat()
-        window._build_chat(importlib.import_module("spark_desktop.ui.chat"))
-        chat = window.chat
-        if model_id is not None:
-            chat.choose_model(model_id)
-        if conversation is not None:
-            chat.open_conversation(conversation)
-        chat.composer.set_text(draft)
+
+        def restore() -> None:  # the new page is built (a piece per turn) and its history open
+            chat = window.chat
+            if chat is None:
+                return
+            if model_id is not None:
+                chat.choose_model(model_id)
+            if conversation is not None:
+                chat.open_conversation(conversation)
+            chat.composer.set_text(draft)
+
+        window._build_chat(importlib.import_module("spark_desktop.ui.chat"), restore)
 
 
 def _reword_frame(window: Any) -> None:

@@ -159,8 +159,11 @@ class MainWindow(QMainWindow):
         def opened() -> None:  # the page's first history call opened the store
             if self.startup.stopped:
                 return
-            self.services.history.run(lambda _store: None, lambda _: then(),
-                                      lambda _exc: then(), parent=self)
+            def answered(_result: object) -> None:
+                if not self.startup.stopped:  # not after the window closed meanwhile
+                    then()
+
+            self.services.history.run(lambda _store: None, answered, answered, parent=self)
 
         QTimer.singleShot(0, build)
 
