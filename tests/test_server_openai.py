@@ -89,10 +89,23 @@ def test_json_schema_output_parses_and_follows_the_schema(served: Served) -> Non
     assert set(data) == {"answer", "count"}
 
 
-def test_completions_answer_a_prompt(served: Served) -> None:
-    reply = client(served).completions.create(model=SMOL, prompt="Say hello.", max_tokens=8,
+def test_completions_continue_the_prompt_as_it_is(served: Served) -> None:
+    """A text completion: the prompt's tokens are exactly llama.cpp's tokenization of it
+    (with the BOS), no chat template around them; streamed and whole agree."""
+    from tests.fixtures.embed_reference import reference
+    from tests.fixtures.real_model import smollm2_path
+
+    prompt = "The three primary colours are"
+    reply = client(served).completions.create(model=SMOL, prompt=prompt, max_tokens=8,
                                               temperature=0)
     assert reply.choices[0].text.strip() and reply.usage.completion_tokens <= 8
+    (tokens,) = reference(smollm2_path(), [prompt]).tokens
+    assert reply.usage.prompt_tokens == len(tokens)
+    chat = whole(served, prompt, 8)  # the same words as a chat message: the template's tokens
+    assert chat.usage.prompt_tokens > len(tokens) + 4
+    parts = client(served).completions.create(model=SMOL, prompt=prompt, max_tokens=8,
+                                              temperature=0, stream=True)
+    assert "".join(p.choices[0].text for p in parts if p.choices) == reply.choices[0].text
 
 
 def test_an_unknown_model_is_404_and_lists_the_known_ones(served: Served) -> None:

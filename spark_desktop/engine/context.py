@@ -18,6 +18,15 @@ def reply_budget(n_ctx: int, max_tokens: int | None) -> int:
     return max(1, min(wanted, n_ctx // 2))
 
 
+RAW_ROLE = "raw"  # a message list [{"role": RAW_ROLE, "content": text}]: text as it is
+
+
+def raw_prompt(text: str) -> list[dict[str, str]]:
+    """The message list that asks for `text` itself as the prompt, no template around it
+    (a text completion, as /v1/completions means it)."""
+    return [{"role": RAW_ROLE, "content": text}]
+
+
 def fit_messages(messages: Sequence[Message], tokenize: Callable[[list[Message]], list[int]],
                  limit: int) -> tuple[list[Message], int, list[int]]:
     """Keep the leading system messages and the newest turns whose prompt fits `limit`.

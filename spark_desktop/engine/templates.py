@@ -11,6 +11,7 @@ from typing import Any
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from spark_desktop.engine.context import RAW_ROLE
 from spark_desktop.engine.errors import ChatTemplateError
 from spark_desktop.engine.tools import template_format
 
@@ -22,6 +23,17 @@ ARCH_TEMPLATES = {"gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma
 
 def choose_template(model: Any, arch: str,
                     override: str | None) -> tuple[Render, str, str]:
+    """The renderer of `_choose`, which passes a raw prompt through untouched."""
+    inner, name, fmt = _choose(model, arch, override)
+
+    def render(messages: list[dict[str, Any]], tools: Any = None) -> str:
+        if len(messages) == 1 and messages[0].get("role") == RAW_ROLE:
+            return str(messages[0].get("content") or "")
+        return inner(messages, tools)
+    return render, name, fmt
+
+
+def _choose(model: Any, arch: str, override: str | None) -> tuple[Render, str, str]:
     """Override (a llama.cpp template name or Jinja text), else the GGUF's Jinja
     template, else the one llama.cpp knows for the architecture; with its name and
     its tool format (engine.tools.template_format)."""

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from spark_desktop.engine import ChatDone, ReasoningDelta, TextDelta, ToolCall
+from spark_desktop.engine.context import raw_prompt
 from spark_desktop.server import params, tools_api
 from spark_desktop.server.bridge import run_blocking, start_reply
 from spark_desktop.server.common import collect, event_stream, guarded, new_id, now
@@ -102,8 +103,8 @@ async def chat_completions(request: Request) -> Response:
 
 
 async def completions(request: Request) -> Response:
-    """A prompt answered as one user message through the model's chat template (the
-    engine has no raw-completion path yet)."""
+    """A text completion: the prompt is continued as it is, with no chat template around
+    it (what base models are for; the GGUF's BOS is added as llama.cpp does)."""
     body = await params.read_json(request, request.app.state.config.max_body_bytes)
     model = params.model_name(body)
     params.reject_unsupported(body)
@@ -116,7 +117,7 @@ async def completions(request: Request) -> Response:
         raise ApiError(400, "suffix, echo and logprobs are not supported yet.", code="unsupported")
     sampling = params.sampling_of(body, json_schema=params.json_schema_of(body))
     stream, include_usage = _stream_flags(body)
-    messages = [{"role": "user", "content": prompt}]
+    messages = raw_prompt(prompt)
     reply = await start_reply(request.app.state.host, request, model, messages, sampling)
     rid, created = new_id("cmpl-"), now()
 
