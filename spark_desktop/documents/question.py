@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from spark_desktop.documents.chunking import Location, chunk_document
+from spark_desktop.documents.chunking import CHUNK_TOKENS, Location, chunk_document
 from spark_desktop.documents.extract import Document
 from spark_desktop.documents.index import DocumentIndex
 
@@ -72,13 +72,15 @@ def build_messages(question: str, passages: Sequence[Passage]) -> Messages:
 def prepare(question: str, documents: Sequence[Document], *, n_ctx: int,
             count_tokens: Callable[[Messages], int], index: Callable[[], DocumentIndex],
             answer_tokens: int | None = None, passages: int = RETRIEVED_PASSAGES,
+            chunk_tokens: int = CHUNK_TOKENS,
             on_index: Callable[[str], None] | None = None) -> PreparedQuestion:
     """Whole when every document fits in `n_ctx` tokens beside the answer's room, else
     retrieved through `index()` (opened only then; documents are indexed first, skipping
-    the unchanged). `count_tokens` is the chat model's own count of a prompt."""
+    the unchanged). `count_tokens` is the chat model's own count of a prompt;
+    `chunk_tokens` must stay under the embedder's tokens per input (its n_ubatch)."""
     budget = n_ctx - (answer_tokens or ANSWER_TOKENS)
     notes = tuple(note for document in documents for note in document.notes)
-    chunked = [chunk_document(document) for document in documents]
+    chunked = [chunk_document(document, chunk_tokens) for document in documents]
     whole = [Passage(n, c.path, c.location, c.text)
              for n, c in enumerate((c for chunks in chunked for c in chunks), 1)]
     total_chars = sum(len(p.text) for p in whole)
