@@ -81,7 +81,7 @@ def prepare(question: str, documents: Sequence[Document], *, n_ctx: int,
     budget = n_ctx - (answer_tokens or ANSWER_TOKENS)
     notes = tuple(note for document in documents for note in document.notes)
     chunked = [chunk_document(document, chunk_tokens) for document in documents]
-    whole = [Passage(n, c.path, c.location, c.text)
+    whole = [Passage(n, c.path.resolve(), c.location, c.text)
              for n, c in enumerate((c for chunks in chunked for c in chunks), 1)]
     total_chars = sum(len(p.text) for p in whole)
     if total_chars <= budget * WHOLE_CHARS_PER_TOKEN:
