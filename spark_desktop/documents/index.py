@@ -79,16 +79,19 @@ class DocumentIndex:
         self._matrices.clear()
         return IndexResult(key, True, len(chunks), time.perf_counter() - started)
 
-    def indexed(self, document: Document) -> IndexedDocument:
-        found = self.tables.get(str(document.path.resolve()))
-        if found is None:
-            raise DocumentError(document.path, f"{document.path} is not indexed yet; index it "
-                                               "before searching it.")
-        return found
+    def indexed(self, documents: Sequence[Document]) -> list[IndexedDocument]:
+        """What the index holds for each of `documents`; raises for one not indexed."""
+        keys = [str(document.path.resolve()) for document in documents]
+        found = self.tables.get_many(keys)
+        for document, key in zip(documents, keys, strict=True):
+            if key not in found:
+                raise DocumentError(document.path, f"{document.path} is not indexed yet; index "
+                                                   "it before searching it.")
+        return [found[key] for key in keys]
 
     def search(self, question: str, documents: Sequence[Document], limit: int) -> list[Hit]:
         """The `limit` best passages of `documents` for `question`, best first."""
-        indexed = [self.indexed(document) for document in documents]
+        indexed = self.indexed(documents)
         ids = tuple(sorted(doc.id for doc in indexed))
         dimensions = {doc.dimensions for doc in indexed}
         if len(dimensions) != 1:  # add() embeds every document with this index's model

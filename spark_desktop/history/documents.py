@@ -20,9 +20,9 @@ FTS_CANDIDATES = 200  # BM25 matches a full-text search considers at most
 # FTS5 scores every passage that holds a word of the query before it can sort them (about
 # 30 us each, encrypted), so a query of common words costs more than the whole retrieval
 # may ("the" at 20k passages: 100 ms). The full-text side therefore ranks by the question's
-# rarest words, as many as fit this many postings (always the rarest one); the common
-# words carry little BM25 weight anyway, and the vector side still reads every passage.
-POSTINGS_BUDGET = 800
+# rarest words, as many as fit this many postings; words held by more passages than that
+# carry little BM25 weight anyway, and the vector side still reads every passage.
+POSTINGS_BUDGET = 500
 _WORD = re.compile(r"\w+")
 
 
@@ -81,6 +81,16 @@ class DocumentTables:
                 f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE path = ?", (path,)).first()
         return IndexedDocument(*row) if row is not None else None
 
+    def get_many(self, paths: Sequence[str]) -> dict[str, IndexedDocument]:
+        """The indexed ones of these paths, by path (one query for a whole collection)."""
+        if not paths:
+            return {}
+        with self._engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE path IN ({_marks(paths)})",
+                tuple(paths)).all()
+        return {row[1]: IndexedDocument(*row) for row in rows}
+
     def replace(self, path: str, kind: str, content_hash: str, embed_model: str,
                 dimensions: int, chunks: Sequence[NewChunk]) -> IndexedDocument:
         """Store `path` with these passages, dropping whatever it had before."""
@@ -134,24 +144,22 @@ class DocumentTables:
         if not words or not document_ids or limit <= 0:
             return []
         with self._engine.connect() as conn:
-            counts = sorted((int(count), term) for term, count in conn.exec_driver_sql(
-                "SELECT term, doc FROM document_chunks_vocab"
-                f" WHERE term IN ({_marks(words)})", tuple(words)))
+            counts = sorted((_postings(conn, word), word) for word in words)
             telling: list[str] = []
             read = 0
-            for count, term in counts:
-                if telling and read + count > POSTINGS_BUDGET:
-                    break
-                telling.append(term)
+            for count, word in counts:
+                if not count or read + count > POSTINGS_BUDGET:
+                    continue
+                telling.append(word)
                 read += count
             if not telling:
                 return []
-            expression = " OR ".join('"' + word.replace('"', '""') + '"' for word in telling)
             return [int(seq) for seq, in conn.exec_driver_sql(
                 "SELECT f.rowid FROM document_chunks_fts AS f"
                 " JOIN document_chunks AS c ON c.seq = f.rowid"
                 f" WHERE document_chunks_fts MATCH ? AND c.document_id IN ({_marks(document_ids)})"
-                " ORDER BY f.rank LIMIT ?", (expression, *document_ids, limit))]
+                " ORDER BY f.rank LIMIT ?", (" OR ".join(map(_quoted, telling)), *document_ids,
+                                             limit))]
 
     def chunks(self, seqs: Sequence[int]) -> list[StoredChunk]:
         """These passages, in the order of `seqs` (unknown seqs are left out)."""
@@ -164,6 +172,19 @@ class DocumentTables:
                 f" WHERE c.seq IN ({_marks(seqs)})", tuple(seqs)).all()
         found = {row[0]: StoredChunk(*row) for row in rows}
         return [found[seq] for seq in seqs if seq in found]
+
+
+def _postings(conn: Connection, word: str) -> int:
+    """Passages holding `word`, counted up to POSTINGS_BUDGET + 1 (a common word's whole
+    posting list is never read)."""
+    return int(conn.exec_driver_sql(
+        "SELECT count(*) FROM (SELECT rowid FROM document_chunks_fts"
+        " WHERE document_chunks_fts MATCH ? LIMIT ?)",
+        (_quoted(word), POSTINGS_BUDGET + 1)).scalar_one())
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def _folded(text: str) -> str:

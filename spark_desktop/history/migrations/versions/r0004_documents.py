@@ -4,8 +4,7 @@ A document is one file (by absolute path) with the hash of the bytes it was inde
 and the embedding model its vectors came from; its passages keep their place in the file
 (page, lines) for citations; each passage's vector is a float16 blob in its own table, so
 loading the vectors reads no text. The full-text index is external-content FTS5 over the
-passages (BM25), kept in step by triggers, like the messages', with an fts5vocab table
-over it that counts the passages holding each word.
+passages (BM25), kept in step by triggers, like the messages'.
 
 Revision ID: 0004
 Revises: 0002
@@ -65,16 +64,13 @@ def upgrade() -> None:
         """CREATE TRIGGER document_chunks_fts_delete AFTER DELETE ON document_chunks BEGIN
         INSERT INTO document_chunks_fts(document_chunks_fts, rowid, text)
         VALUES ('delete', old.seq, old.text);
-    END""",
-        # how many passages hold each word: search leaves out words too common to rank by
-        "CREATE VIRTUAL TABLE document_chunks_vocab USING fts5vocab(document_chunks_fts, 'row')"):
+    END"""):
         op.execute(statement)
 
 
 def downgrade() -> None:
     op.execute("DROP TRIGGER document_chunks_fts_insert")
     op.execute("DROP TRIGGER document_chunks_fts_delete")
-    op.execute("DROP TABLE document_chunks_vocab")
     op.execute("DROP TABLE document_chunks_fts")
     op.drop_table("chunk_vectors")
     op.drop_index("ix_document_chunks_document", "document_chunks")
