@@ -253,3 +253,27 @@ def test_passages_are_stored_encrypted(tmp_path: Path, embedder: Client) -> None
         assert files_containing(paths.data_dir(), marker) == []
     assert paths.database_path().exists()
     assert files_containing(paths.data_dir(), marker) == []
+
+
+def test_an_index_in_a_plaintext_history_is_kept_when_it_is_encrypted(
+        tmp_path: Path, embedder: Client) -> None:
+    from spark_desktop.history import keys as history_keys
+    from spark_desktop.history.encryption import encrypt_history
+
+    marker = f"wombat{uuid.uuid4().hex}"
+    path = tmp_path / "diary.txt"
+    path.write_text(f"Dear diary, the code word is {marker}.\n")
+    db = paths.database_path()
+    document = read_document(path)
+    with HistoryStore.open(db, keys=None) as store:
+        open_index(store, CountingEmbed(embedder)).add(document)
+    assert files_containing(paths.data_dir(), marker) == [db]
+    encrypt_history(db, history_keys.app_key_source())
+    assert files_containing(paths.data_dir(), marker) == []
+    embed = CountingEmbed(embedder)
+    with HistoryStore.open(db) as store:
+        index = open_index(store, embed)
+        assert not index.add(document).embedded  # still indexed, nothing to redo
+        assert marker in index.search(marker, [document], limit=1)[0].text
+        assert store.integrity_check() == ["ok"]
+    assert embed.texts == [marker]  # only the question was embedded
