@@ -277,3 +277,15 @@ def test_an_index_in_a_plaintext_history_is_kept_when_it_is_encrypted(
         assert marker in index.search(marker, [document], limit=1)[0].text
         assert store.integrity_check() == ["ok"]
     assert embed.texts == [marker]  # only the question was embedded
+
+
+def test_passages_in_any_script_fit_the_embedders_input(tmp_path: Path,
+                                                        embedder: Client) -> None:
+    path = tmp_path / "mixed.md"
+    path.write_text("合同第十二条规定，房东负责屋顶的维修，租客负责花园。\n" * 40
+                    + "def f(x): return {'k': [x ** 2 for _ in range(3)]}  # code\n" * 40
+                    + "Ünïcödé wörds, naïve café déjà vu.\n" * 40)
+    chunks = chunk_document(read_document(path), tokens=128)
+    assert len(chunks) > 3
+    for chunk in chunks:  # SmolLM2's real token count of each passage
+        assert embedder.embed([chunk.text]).prompt_tokens <= 128
