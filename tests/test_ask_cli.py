@@ -75,4 +75,9 @@ def test_bad_documents_are_refused_before_the_model_loads(
     assert main(["ask", str(tmp_path / "no-model.gguf"), "--doc", str(broken),
                  "-p", "Anything?"]) == 2
     assert "broken.pdf cannot be read" in capsys.readouterr().err
+    note = tmp_path / "note.txt"
+    note.write_text("Some text.\n")
+    assert main(["ask", str(tmp_path / "no-model.gguf"), "--doc", str(note), "--embed-model",
+                 str(tmp_path / "no-embedder.gguf"), "-p", "Anything?"]) == 2
+    assert "There is no embedding model file at" in capsys.readouterr().err
     assert not paths.database_path().exists()

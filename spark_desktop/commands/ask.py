@@ -53,10 +53,12 @@ def _ask(args: argparse.Namespace) -> int:
     from spark_desktop.commands.engine import _load, stream_turn
     from spark_desktop.documents.extract import read_document
     from spark_desktop.documents.question import prepare
-    from spark_desktop.engine import Client, EngineError
+    from spark_desktop.engine import Client, EngineError, ModelLoadError
 
     if not args.prompt.strip():
         raise EngineError("The question is empty: ask the documents something.")
+    if args.embed_model and not Path(args.embed_model).expanduser().is_file():
+        raise ModelLoadError(f"There is no embedding model file at {args.embed_model}.")
     documents = [read_document(path) for path in args.doc]
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed)
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
