@@ -46,7 +46,7 @@ APP_KEYS: Final[AppKeys] = "app"  # the app's own key source: keys.app_key_sourc
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). A database
 # already there opens without importing Alembic, which keeps start-up quick.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 BUSY_TIMEOUT_MS = 10_000
 QUICK_CHECK_MAX_BYTES = 32 << 20
 CACHE_KIB = 16 << 10  # page cache per connection: keeps the hot index pages of a big history
@@ -259,7 +259,7 @@ def integrity_check(writer: Engine) -> list[str]:
     """
     with writer.begin() as conn:
         problems = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-        for table in ("messages_fts", "conversations_fts"):
+        for table in ("messages_fts", "conversations_fts", "document_chunks_fts"):
             try:
                 conn.exec_driver_sql(
                     f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")

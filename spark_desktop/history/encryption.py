@@ -157,7 +157,7 @@ def verify_copy(conn: Any, copy: Path, key: bytes) -> int:
                 if mine != theirs:
                     raise HistoryError(f"The encrypted copy differs in {table}; "
                                        "the history was left as it was.")
-        for index in ("messages_fts", "conversations_fts"):
+        for index in ("messages_fts", "conversations_fts", "document_chunks_fts"):
             conn.execute(f"INSERT INTO copy.{index}({index}, rank) VALUES ('integrity-check', 1)")
         return conn.execute("SELECT count(*) FROM copy.messages").fetchone()[0]
     finally:

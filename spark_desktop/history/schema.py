@@ -14,7 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -111,3 +122,38 @@ class VoteRow(Base):
     created_ms: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_comparison_votes_turn", "comparison_id", "turn", unique=True),)
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embed_model: Mapped[str] = mapped_column(Text)
+    dimensions: Mapped[int] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    indexed_ms: Mapped[int] = mapped_column(Integer)
+
+
+class DocumentChunkRow(Base):
+    __tablename__ = "document_chunks"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int | None] = mapped_column(Integer)
+    first_line: Mapped[int] = mapped_column(Integer)
+    last_line: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_document_chunks_document", "document_id", "ordinal"),)
+
+
+class ChunkVectorRow(Base):
+    __tablename__ = "chunk_vectors"
+
+    chunk_seq: Mapped[int] = mapped_column(
+        ForeignKey("document_chunks.seq", ondelete="CASCADE"), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from spark_desktop import paths
 from spark_desktop.history import bulk, database
 from spark_desktop.history import search as full_text
+from spark_desktop.history.documents import DocumentTables
 from spark_desktop.history.errors import AmbiguousIdError, InvalidMessageError, NotFoundError
 from spark_desktop.history.records import (
     FINISH_REASONS,
@@ -426,6 +427,10 @@ class HistoryStore:
         from spark_desktop.history.comparisons import Comparisons
 
         return Comparisons(self, self._engine, self._writer)
+
+    def documents(self) -> DocumentTables:
+        """The index of documents attached to chats and `ask`, in this same database."""
+        return DocumentTables(self._engine)
 
     def integrity_check(self) -> list[str]:
         """SQLite's own full check plus the search indexes'; ['ok'] when all is well."""

@@ -1,0 +1,140 @@
+"""`spark-desktop ask`: a question about files, answered with numbered citations.
+
+Documents are read first (a missing, damaged or oversized file stops here, before any
+model loads or anything is written). If they fit the context they go in whole; else they
+are indexed in the encrypted history database (unchanged files are skipped) and the best
+passages are retrieved by hybrid search. The answer streams; the passages follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spark_desktop.inference_settings import LoadSettings, SamplingSettings
+
+if TYPE_CHECKING:
+    from spark_desktop.documents.index import DocumentIndex, EmbedFn
+    from spark_desktop.engine import Client
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `ask` to the parser."""
+    ask = subparsers.add_parser(
+        "ask", parents=[common],
+        help="answer a question about files, citing the passages it used")
+    ask.add_argument("model", metavar="MODEL", help="path of the chat model's GGUF file")
+    ask.add_argument("--doc", action="append", required=True, metavar="FILE",
+                     help="a document (text, Markdown, code, PDF, DOCX, HTML); repeat for more")
+    ask.add_argument("--embed-model", metavar="M",
+                     help="GGUF that embeds passages when the documents do not fit the "
+                          "context (default: MODEL itself)")
+    ask.add_argument("-p", "--prompt", required=True, help="the question")
+    ask.add_argument("--max-tokens", type=int, default=None, metavar="N",
+                     help="most tokens in the answer (default: until the model stops)")
+    ask.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
+                     metavar="T", help=f"0 for greedy (default {SamplingSettings.temperature})")
+    ask.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
+    ask.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
+                     help=f"context length (default {LoadSettings.n_ctx})")
+    ask.add_argument("--gpu-layers", type=int, default=-1, metavar="N",
+                     help="layers to offload to the GPU (default: all)")
+    ask.add_argument("--json", action="store_true",
+                     help="print one JSON object (answer, mode, citations) at the end")
+    ask.set_defaults(handler=_ask)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from spark_desktop.commands.engine import _load, stream_turn
+    from spark_desktop.documents.extract import read_document
+    from spark_desktop.documents.question import prepare
+    from spark_desktop.engine import Client, EngineError, ModelLoadError
+
+    if not args.prompt.strip():
+        raise EngineError("The question is empty: ask the documents something.")
+    if args.embed_model and not Path(args.embed_model).expanduser().is_file():
+        raise ModelLoadError(f"There is no embedding model file at {args.embed_model}.")
+    documents = [read_document(path) for path in args.doc]
+    load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed)
+    sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
+                                seed=args.seed)
+    status = None if args.json else sys.stderr
+    with ExitStack() as stack:
+        client = stack.enter_context(Client())
+        loaded = _load(client, args, load, quiet=args.json)
+
+        def index() -> DocumentIndex:
+            return stack.enter_context(_opened_index(args, client, load))
+
+        prepared = prepare(args.prompt, documents, n_ctx=loaded.info.n_ctx,
+                           count_tokens=client.count_tokens, index=index,
+                           answer_tokens=args.max_tokens,
+                           on_index=lambda line: _say(status, line))
+        for note in prepared.notes:
+            _say(status, f"note: {note}")
+        _say(status, f"[{prepared.mode}: {len(prepared.passages)} passages]")
+        text, _reasoning, done = stream_turn(client, prepared.messages, sampling,
+                                             None if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(_result(text, prepared, done), indent=2, ensure_ascii=False))
+    else:
+        print()
+        _print_sources(text, prepared.passages)
+    return 0 if done.finish_reason != "error" else 1
+
+
+@contextmanager
+def _opened_index(args: argparse.Namespace, chat: Client,
+                  load: LoadSettings) -> Iterator[DocumentIndex]:
+    """The person's history database as the index, with the embedder: the chat model
+    itself, or a second worker for --embed-model."""
+    from spark_desktop.commands.engine import _load
+    from spark_desktop.documents.index import DocumentIndex
+    from spark_desktop.engine import Client
+    from spark_desktop.history import HistoryStore
+
+    with ExitStack() as stack:
+        embedder = chat
+        model = Path(args.model)
+        if args.embed_model and Path(args.embed_model).resolve() != model.resolve():
+            embedder = stack.enter_context(Client())
+            model = Path(args.embed_model)
+            _load(embedder, argparse.Namespace(**{**vars(args), "model": args.embed_model}),
+                  LoadSettings(n_gpu_layers=load.n_gpu_layers), quiet=True)
+        store = stack.enter_context(HistoryStore.open())
+        yield DocumentIndex(store.documents(), _embed_fn(embedder), model.resolve().name)
+
+
+def _embed_fn(client: Client) -> EmbedFn:
+    def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        return client.embed(texts).vectors
+    return embed
+
+
+def _say(stream: Any, line: str) -> None:
+    if stream is not None:
+        print(line, file=stream, flush=True)
+
+
+def _print_sources(answer: str, passages: Sequence[Any]) -> None:
+    from spark_desktop.documents.question import cited_numbers
+
+    cited = cited_numbers(answer)
+    shown = [p for p in passages if p.n in cited] or list(passages)
+    print("\nSources:" if cited else "\nPassages given to the model:")
+    for passage in shown:
+        print(f"  [{passage.n}] {passage.path}, {passage.location.describe()}")
+
+
+def _result(text: str, prepared: Any, done: Any) -> dict[str, Any]:
+    return {"text": text, "mode": prepared.mode,
+            "citations": [p.citation(text) for p in prepared.passages],
+            "prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens,
+            "finish_reason": done.finish_reason,
+            "retrieval_ms": round(prepared.retrieval_ms, 2),
+            "ttft_ms": round(done.ttft_ms, 2), "notes": list(prepared.notes)}
