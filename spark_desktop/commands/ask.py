@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spark_desktop.commands.options import add_gpu_layers, add_reply_options
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
@@ -35,15 +36,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                      help="GGUF that embeds passages when the documents do not fit the "
                           "context (default: MODEL itself)")
     ask.add_argument("-p", "--prompt", required=True, help="the question")
-    ask.add_argument("--max-tokens", type=int, default=None, metavar="N",
-                     help="most tokens in the answer (default: until the model stops)")
-    ask.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
-                     metavar="T", help=f"0 for greedy (default {SamplingSettings.temperature})")
-    ask.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
-    ask.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
-                     help=f"context length (default {LoadSettings.n_ctx})")
-    ask.add_argument("--gpu-layers", type=int, default=-1, metavar="N",
-                     help="layers to offload to the GPU (default: all)")
+    add_reply_options(ask)
+    add_gpu_layers(ask)
     ask.add_argument("--json", action="store_true",
                      help="print one JSON object (answer, mode, citations) at the end")
     ask.set_defaults(handler=_ask)

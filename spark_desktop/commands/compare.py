@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spark_desktop.commands.options import add_reply_options
 from spark_desktop.errors import SparkError
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
@@ -29,13 +30,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="a model id or path (with --spec also REPO:QUANT on the Hub)")
     p.add_argument("-p", "--prompt", help="the user message every model answers")
     p.add_argument("--system", metavar="S", help="system prompt")
-    p.add_argument("--max-tokens", type=int, default=None, metavar="N",
-                   help="most tokens in each reply (default: until the model stops)")
-    p.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
-                   metavar="T", help=f"0 for greedy (default {SamplingSettings.temperature})")
-    p.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
-    p.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
-                   help=f"context length (default {LoadSettings.n_ctx})")
+    add_reply_options(p)
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="CPU threads per model (default: llama.cpp's choice)")
     p.add_argument("--pool", type=float, default=None, metavar="GiB",

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from spark_desktop.commands.options import add_gpu_layers, add_reply_options
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
@@ -31,16 +32,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("model", metavar="MODEL", help="path of a GGUF file (first part if split)")
     shared.add_argument("--system", metavar="S", help="system prompt")
-    shared.add_argument("--max-tokens", type=int, default=None, metavar="N",
-                        help="most tokens in a reply (default: until the model stops)")
-    shared.add_argument("--temperature", type=float, default=SamplingSettings.temperature,
-                        metavar="T", help="0 for greedy, deterministic output "
-                        f"(default {SamplingSettings.temperature})")
-    shared.add_argument("--seed", type=int, default=None, metavar="S", help="sampling seed")
-    shared.add_argument("--ctx", type=int, default=LoadSettings.n_ctx, metavar="N",
-                        help=f"context length (default {LoadSettings.n_ctx})")
-    shared.add_argument("--gpu-layers", type=int, default=-1, metavar="N",
-                        help="layers to offload to the GPU (default: all)")
+    add_reply_options(shared)
+    add_gpu_layers(shared)
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
                         help="override the chat template (llama.cpp name or Jinja text)")
     shared.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
