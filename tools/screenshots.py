@@ -194,6 +194,8 @@ def stub(directory: Path, kind: str, quant: str, filename: str, parts: int = 1) 
 #: (repo, [(kind, quant, file path on the Hub, parts)], parameters, downloads, likes, card):
 #: the first-run page's suggestions (spark_desktop/ui/recommended.py) and one big model
 #: whose quantizations straddle a 128 GB Spark.
+PROMPTS = ("Explain unified memory in two sentences.", "Write a haiku about autumn.",
+           "What is a KV cache?")
 HUB_MODELS = (
     ("ggml-org/gpt-oss-120b-GGUF", [("gpt-oss-120b", "MXFP4", "gpt-oss-120b-mxfp4.gguf", 3)],
      116_829_156_672, 701_000, 612, "OpenAI's gpt-oss 120B in its native MXFP4 format."),
@@ -288,6 +290,34 @@ def shot_markdown(app: object, window: object, language: str,
     shot("chat-markdown")
 
 
+def shot_leaderboard(app: object, window: object, shot: Callable[[str], None]) -> None:
+    """The Compare page's leaderboard after a few stored blind votes (comparisons made
+    earlier, as the history keeps them)."""
+    models = ("Qwen3 4B · Q4_K_M", "Llama 3.2 3B · Q4_K_M", "Gemma 3 4B · Q4_K_M")
+    winners = (0, 0, 2, None, 0, 1, 2, 0)
+
+    def add(store: object) -> None:
+        for turn, winner in enumerate(winners):
+            pair = (models[turn % 3], models[(turn + 1) % 3])
+            saved = store.comparisons.create(pair)  # type: ignore[attr-defined]
+            store.comparisons.add_prompt(saved.id, PROMPTS[turn % len(PROMPTS)])  # type: ignore[attr-defined]
+            for column in (0, 1):
+                store.comparisons.add_reply(saved.id, column, "…", "stop")  # type: ignore[attr-defined]
+            won = None if winner is None else (0 if models[winner] == pair[0] else 1)
+            store.comparisons.vote(saved.id, 0, won, blind=True)  # type: ignore[attr-defined]
+
+    done: list[None] = []
+    window.services.history.run(add, done.append)  # type: ignore[attr-defined]
+    _wait(app, lambda: bool(done), 30, "the stored votes")
+    window.show_page("compare")  # type: ignore[attr-defined]
+    page = window.page("compare")  # type: ignore[attr-defined]
+    page.refresh_leaderboard()
+    _wait(app, lambda: page.board.rowCount() == 3, 30, "the leaderboard")
+    page.tabs.setCurrentWidget(page.leaderboard)
+    _settle(app, 0.5)
+    shot("compare-leaderboard")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -377,6 +407,16 @@ def main() -> None:
     discover.open_repo(big[0])
     _wait(app, judged(discover.repo_view, len(big[1])), 60, "the fit badges")
     shot("discover-repo")
+    # every quantization of that model on the spec sheet: sizes, fit and speed side by side
+    discover.repo_view.add_to_comparison()
+    from spark_desktop.ui.pages.spec_sheet import SpecSheet
+
+    sheet = window.findChild(SpecSheet)
+    _wait(app, lambda: sheet.rows.rowCount() == len(big[1]) and not sheet.judging
+          and all(r.verdict for r in sheet.rows.values()), 60, "the spec sheet")
+    _settle(app, 0.5)
+    shot("spec-sheet", sheet)
+    sheet.close()
     window.services.update_settings(plain)
     discover.open_repo("test-org/gemma-3-270m-it-GGUF")
     view = discover.repo_view
@@ -414,6 +454,8 @@ def main() -> None:
     _wait(app, lambda: not window.chat.busy, 120, "the reply")
     shot("chat")
     shot_markdown(app, window, args.language, shot)
+
+    shot_leaderboard(app, window, shot)
 
     window.show_page("settings")
     settings_page = window.page("settings")

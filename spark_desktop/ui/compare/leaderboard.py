@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class LeaderboardView(QWidget):
@@ -20,7 +27,9 @@ class LeaderboardView(QWidget):
         self.table.setHorizontalHeaderLabels([
             self.tr("Model"), self.tr("Rating"), self.tr("±"), self.tr("Votes"),
             self.tr("Wins–losses")])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names are long
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         note = QLabel(self.tr("Bradley–Terry ratings of your own votes (1000 is average; ± is "
                               "one standard error)."), wordWrap=True)
