@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from spark_desktop import __version__, paths
 from spark_desktop.errors import SparkError
 
-COMMAND_MODULES = ("fit", "engine", "history", "hub", "doctor", "serve", "cluster")
+COMMAND_MODULES = ("fit", "engine", "history", "hub", "doctor", "serve", "cluster",
+                   "privacy")
 
 
 def _common_options() -> argparse.ArgumentParser:

@@ -308,3 +308,62 @@ def test_the_window_asks_for_the_passphrase_before_the_chat_opens_the_history(
 def _chat_open(window: Any) -> bool:
     """The chat page is built and the history runner has opened the store."""
     return window.chat is not None and window.services.history.runner.store is not None
+
+
+def test_delete_all_command_asks_for_the_word_and_lists_what_it_deleted(
+        capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.cli import main
+
+    _history()
+    logs = paths.log_dir()
+    (logs / "engine.log").write_text("log")
+    ours = _gguf_repo(paths.models_dir(), "ours")
+    monkeypatch.setattr("sys.stdin", io.StringIO("no thanks\n"))
+    assert main(["delete-all"]) == 1
+    out, err = capsys.readouterr()
+    assert "Type 'delete'" in out and "Nothing was deleted" in err
+    assert paths.database_path().exists() and logs.exists()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("delete\n"))
+    assert main(["delete-all"]) == 0
+    out = capsys.readouterr().out
+    assert f"deleted {paths.database_path()}" in out and f"deleted {logs}" in out
+    assert not paths.database_path().exists() and not logs.exists()
+    assert ours.exists()  # models are kept unless asked
+
+
+def test_delete_all_command_with_models_and_yes_asks_nothing(
+        capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.cli import main
+
+    _history()
+    ours = _gguf_repo(paths.models_dir(), "ours")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing typed: never read
+    assert main(["delete-all", "--models", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Type" not in out and f"deleted {ours}" in out
+    assert not ours.exists() and not paths.database_path().exists()
+    assert main(["delete-all", "--yes"]) == 0
+    assert "nothing to delete" in capsys.readouterr().out
+
+
+def test_delete_all_command_refuses_while_a_host_runs(capsys) -> None:
+    from spark_desktop.cli import main
+    from spark_desktop.host import discovery
+
+    _history()
+    before = paths.database_path().read_bytes()
+    discovery.announce("127.0.0.1", 8484)
+    try:
+        assert main(["delete-all", "--yes", "--models"]) == 2
+    finally:
+        discovery.withdraw()
+    err = capsys.readouterr().err
+    assert "server is running" in err and "Nothing was deleted" in err
+    assert paths.database_path().read_bytes() == before
+    assert main(["delete-all", "--yes"]) == 0  # once it stopped
+    assert not paths.database_path().exists()
