@@ -2,9 +2,9 @@
 
 Generates a history (default 1,000,000 messages in 20,000 conversations, one of them
 10,000 messages long) in a temporary folder through the store's own bulk import (one
-transaction, the search index built once after the insert: bulk.import_records'
-index_after), then
-prints measured figures next to the targets of issue 4:
+transaction, the search index built once at the end: `index_after`; about 4 minutes per
+million messages on a busy 2-core machine), then prints measured figures next to the
+targets of issue 4:
 
     search p95 <= 30 ms, visible page of a 10,000-message conversation <= 50 ms,
     streaming persistence < 1 % of decode time, and bytes per message.
