@@ -85,6 +85,25 @@ def test_encryption_killed_at_each_step_leaves_one_readable_history(step: str) -
     assert sorted(p.name for p in db.parent.iterdir()) == [db.name, db.name + ".keys.json"]
 
 
+def test_encryption_reports_the_copy_then_every_row_checked() -> None:
+    db = paths.database_path()
+    ids = _fill_plain(db)
+    seen: list[tuple[str, int, int]] = []
+    assert encrypt_history(db, history_keys.app_key_source(),
+                           on_progress=lambda *figures: seen.append(figures)) == len(ids)
+    phases = [phase for phase, _, _ in seen]
+    assert phases == sorted(phases)  # "copy" figures, then "verify" ones
+    for phase in ("copy", "verify"):
+        figures = [(done, total) for p, done, total in seen if p == phase]
+        dones = [done for done, _ in figures]
+        assert dones == sorted(dones) and dones[0] == 0
+        assert len({total for _, total in figures}) == 1 and dones[-1] == figures[0][1]
+    copy_total = next(total for p, _, total in seen if p == "copy")
+    verify_total = next(total for p, _, total in seen if p == "verify")
+    assert copy_total > 100_000 and verify_total > len(ids)  # bytes; rows of every table
+    assert len([p for p in phases if p == "verify"]) > 10  # reported along the way
+
+
 def test_encryption_refuses_while_the_history_is_open_and_changes_nothing() -> None:
     db = paths.database_path()
     _fill_plain(db)

@@ -126,23 +126,93 @@ def _answer_dialogs(qtbot, fill, until=None) -> None:
     QTimer.singleShot(50, step)
 
 
-def test_encryption_requested_in_settings_happens_at_the_next_start(qtbot) -> None:
+def _plain_history(conversations: int, messages: int) -> set[str]:
+    """A plaintext history (as an older version wrote it); its message ids."""
+    ids = set()
+    with HistoryStore.open(keys=None) as store:
+        for c in range(conversations):
+            conv = store.create_conversation(f"chat {c} about walruses")
+            ids.update(store.add_message(conv.id, "user", f"note {c}.{i} otters").id
+                       for i in range(messages))
+    return ids
+
+
+def _every_message(store: HistoryStore) -> set[str]:
+    return {m.id for conv in store.iter_conversations() for m in store.all_messages(conv.id)}
+
+
+def test_encrypting_from_settings_runs_now_with_progress_while_the_gui_runs(qtbot) -> None:
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from spark_desktop.history.encryption import encryption_status
+    from spark_desktop.ui.bridges import HistoryBridge
+    from spark_desktop.ui.pages.privacy import PrivacyBox
+
+    ids = _plain_history(6, 60)
+    history = HistoryBridge()  # the app's history thread, holding the store open
+    assert history.runner.call(lambda store: len(store.search("walruses"))) == 6
+    box = PrivacyBox(history)
+    qtbot.addWidget(box)
+    qtbot.waitUntil(lambda: box.encrypt_button.isVisibleTo(box))
+    events: list[tuple[str, float, int]] = []
+    box.progressed.connect(lambda percent: events.append(("progress", time.monotonic(),
+                                                          percent)))
+    ticker = QTimer(interval=5)
+    ticker.timeout.connect(lambda: events.append(("tick", time.monotonic(), 0)))
+    ticker.start()
+    found: list[object] = []  # a history call made meanwhile waits, then reads the new file
+
+    def ask_meanwhile(_percent: int) -> None:
+        box.progressed.disconnect(ask_meanwhile)
+        history.run(lambda store: len(_every_message(store)), found.append, found.append)
+
+    box.progressed.connect(ask_meanwhile)
+
+    _answer_dialogs(qtbot, lambda _dialog: None)
+    box.encrypt_button.click()
+    ticker.stop()
+
+    percents = [value for kind, _, value in events if kind == "progress"]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(set(percents)) >= 5
+    first = next(t for kind, t, v in events if kind == "progress")
+    last = next(t for kind, t, v in events if kind == "progress" and v == 100)
+    assert any(kind == "tick" and first < t < last for kind, t, _ in events)
+    state = encryption_status(paths.database_path())
+    assert state.encrypted and state.kind == "keyring"
+    assert not paths.database_path().read_bytes().startswith(b"SQLite format 3")
+    qtbot.waitUntil(lambda: bool(found))
+    assert found == [len(ids)]
+    assert history.runner.call(_every_message) == ids
+    history.shutdown()
+    with HistoryStore.open() as store:
+        assert _every_message(store) == ids
+        assert len(store.search("otters", limit=500)) > 0
+    qtbot.waitUntil(lambda: "system keyring" in box.status.text())
+    assert not box.encrypt_button.isVisibleTo(box)
+
+
+def test_encryption_asked_while_another_process_holds_the_history_waits_for_the_next_start(
+        qtbot) -> None:
     from spark_desktop.history.encryption import encryption_status
     from spark_desktop.ui.pages.privacy import PrivacyBox, prepare_history, start_needs
 
-    _history(keys=None)
+    ids = _plain_history(2, 5)
     box = PrivacyBox()
     qtbot.addWidget(box)
     qtbot.waitUntil(lambda: box.encrypt_button.isVisibleTo(box))
-    box.encrypt_button.click()
+    with HistoryStore.open(keys=None):  # like a CLI chat in another process
+        _answer_dialogs(qtbot, lambda _dialog: None)
+        box.encrypt_button.click()
     assert "next start" in box.request_note.text()
-    assert not encryption_status(paths.database_path()).encrypted  # not while running
+    assert not encryption_status(paths.database_path()).encrypted
 
     _answer_dialogs(qtbot, lambda _dialog: None)
     assert prepare_history(start_needs())
     assert encryption_status(paths.database_path()).kind == "keyring"
     with HistoryStore.open() as store:
-        assert store.search("private")
+        assert _every_message(store) == ids
     assert prepare_history(start_needs())  # done once: nothing asked the second time
 
 
@@ -168,7 +238,7 @@ def test_passphrase_chosen_at_start_replaces_the_keyring_key(
         assert store.search("private")
 
 
-def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
+def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_in_settings(
         qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
     from spark_desktop.history.encryption import encryption_status
     from spark_desktop.history.errors import NoKeyStoreError
@@ -181,7 +251,6 @@ def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
     box = PrivacyBox()
     qtbot.addWidget(box)
     qtbot.waitUntil(lambda: box.passphrase_button.isVisibleTo(box))
-    box.passphrase_button.click()
 
     def fill(dialog) -> None:
         dialog.first.setText("no keyring here")
@@ -189,7 +258,8 @@ def test_without_a_keyring_a_new_history_gets_the_passphrase_chosen_at_start(
         dialog.check()
 
     _answer_dialogs(qtbot, fill)
-    assert prepare_history(start_needs())
+    box.passphrase_button.click()
+    assert prepare_history(start_needs())  # nothing is left for the next start
     _history()  # the Chat page opening the history now
     assert encryption_status(paths.database_path()).kind == "passphrase"
 
@@ -308,3 +378,62 @@ def test_the_window_asks_for_the_passphrase_before_the_chat_opens_the_history(
 def _chat_open(window: Any) -> bool:
     """The chat page is built and the history runner has opened the store."""
     return window.chat is not None and window.services.history.runner.store is not None
+
+
+def test_delete_all_command_asks_for_the_word_and_lists_what_it_deleted(
+        capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.cli import main
+
+    _history()
+    logs = paths.log_dir()
+    (logs / "engine.log").write_text("log")
+    ours = _gguf_repo(paths.models_dir(), "ours")
+    monkeypatch.setattr("sys.stdin", io.StringIO("no thanks\n"))
+    assert main(["delete-all"]) == 1
+    out, err = capsys.readouterr()
+    assert "Type 'delete'" in out and "Nothing was deleted" in err
+    assert paths.database_path().exists() and logs.exists()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("delete\n"))
+    assert main(["delete-all"]) == 0
+    out = capsys.readouterr().out
+    assert f"deleted {paths.database_path()}" in out and f"deleted {logs}" in out
+    assert not paths.database_path().exists() and not logs.exists()
+    assert ours.exists()  # models are kept unless asked
+
+
+def test_delete_all_command_with_models_and_yes_asks_nothing(
+        capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from spark_desktop.cli import main
+
+    _history()
+    ours = _gguf_repo(paths.models_dir(), "ours")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing typed: never read
+    assert main(["delete-all", "--models", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Type" not in out and f"deleted {ours}" in out
+    assert not ours.exists() and not paths.database_path().exists()
+    assert main(["delete-all", "--yes"]) == 0
+    assert "nothing to delete" in capsys.readouterr().out
+
+
+def test_delete_all_command_refuses_while_a_host_runs(capsys) -> None:
+    from spark_desktop.cli import main
+    from spark_desktop.host import discovery
+
+    _history()
+    before = paths.database_path().read_bytes()
+    discovery.announce("127.0.0.1", 8484)
+    try:
+        assert main(["delete-all", "--yes", "--models"]) == 2
+    finally:
+        discovery.withdraw()
+    err = capsys.readouterr().err
+    assert "server is running" in err and "Nothing was deleted" in err
+    assert paths.database_path().read_bytes() == before
+    assert main(["delete-all", "--yes"]) == 0  # once it stopped
+    assert not paths.database_path().exists()

@@ -1921,6 +1921,7 @@
     <name>bridges</name>
     <message>
         <source>Something went wrong: {error}</source>
+        <extracomment>The pause between two steps of `in_turn`: what the GUI posted to later turns of its event loop after a result (a page shown, the welcome cards one per turn) runs before the next step&apos;s worker competes with it for the interpreter lock.</extracomment>
         <translation>出错了：{error}</translation>
     </message>
 </context>

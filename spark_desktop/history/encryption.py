@@ -11,6 +11,9 @@ is re-keyed in one rollback-journal transaction (PRAGMA rekey), then the old rec
 A crash in between leaves a file that opens with one of the two keys.
 
 Both run with the history closed (no window or `serve` holding it), like a backup would.
+A conversion reports how far it got (`on_progress`): bytes of the encrypted copy written
+(sqlcipher_export is one statement; a small page cache makes it write as it goes), then
+rows compared. A key change is one statement that cannot report.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ from spark_desktop.history.keys import KeySource
 ENCRYPT_STEPS: Final = ("prepared", "copied", "verified", "key-file", "replaced")
 REKEY_STEPS: Final = ("key-file-both", "rekeyed", "key-file-new")
 Step = Callable[[str], None]
+#: (phase, done, total): ("copy", bytes written, bytes expected), then ("verify", rows, rows)
+Progress = Callable[[str, int, int], None]
+_COPY_CHECK_OPS = 20_000  # SQLite VM steps between two looks at the copy's size
+_COPY_CACHE_PAGES = 256  # the copy's page cache: pages reach the file while it is made
 PendingAction = Literal["encrypt", "passphrase", "keyring"]
 PENDING_ACTIONS: Final = ("encrypt", "passphrase", "keyring")
 
@@ -66,6 +73,10 @@ def _noop(_step: str) -> None:
     """No step hook."""
 
 
+def _no_progress(_phase: str, _done: int, _total: int) -> None:
+    """No progress hook."""
+
+
 def _pending(path: Path) -> Path:
     return path.with_name(path.name + ".encrypting")
 
@@ -78,10 +89,12 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop) -> int:
+def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop,
+                    on_progress: Progress = _no_progress) -> int:
     """Convert the plaintext history at `path` to an encrypted one; return the number of
     messages verified in the copy. Raises HistoryInUseError when another process has it
-    open, and leaves a readable history whatever happens."""
+    open, and leaves a readable history whatever happens. `on_progress` is called on this
+    thread (see the module's docstring)."""
     if keys_module.is_new(path):
         raise NotFoundError(f"There is no history at {path} to encrypt.")
     if not keys_module.is_plaintext(path):
@@ -99,12 +112,21 @@ def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop) -> int:
         on_step("prepared")
         source.execute(f"ATTACH DATABASE {_quote(pending)} AS encrypted "
                        f"KEY \"x'{key.hex()}'\"")
-        source.execute("SELECT sqlcipher_export('encrypted')").fetchall()
+        source.execute(f"PRAGMA encrypted.cache_size = {_COPY_CACHE_PAGES}").fetchall()
+        expected = path.stat().st_size
+        on_progress("copy", 0, expected)
+        source.set_progress_handler(lambda: _copied(pending, expected, on_progress),
+                                    _COPY_CHECK_OPS)
+        try:
+            source.execute("SELECT sqlcipher_export('encrypted')").fetchall()
+        finally:
+            source.set_progress_handler(None, 0)
         source.execute("DETACH DATABASE encrypted")  # closes it: verify reads from disk
+        on_progress("copy", expected, expected)
         pending.chmod(0o600)
         keys_module.fsync_path(pending)
         on_step("copied")
-        messages = verify_copy(source, pending, key)
+        messages = verify_copy(source, pending, key, on_progress)
         on_step("verified")
     finally:
         source.close()
@@ -117,6 +139,17 @@ def encrypt_history(path: Path, keys: KeySource, on_step: Step = _noop) -> int:
     keys_module.fsync_path(path.parent)
     on_step("replaced")
     return messages
+
+
+def _copied(copy: Path, expected: int, on_progress: Progress) -> int:
+    """SQLite's progress handler during the export: how big the copy has grown (the
+    encrypted file ends about the plaintext's size); 0 lets the export go on."""
+    try:
+        written = copy.stat().st_size
+    except OSError:
+        written = 0
+    on_progress("copy", min(written, expected - 1), expected)
+    return 0
 
 
 def _take_exclusive(conn: Any, path: Path) -> None:
@@ -137,7 +170,8 @@ def _rows(conn: Any, schema: str, table: str) -> Iterator[tuple[Any, ...]]:
     yield from conn.execute(f'SELECT * FROM {schema}."{table}" NOT INDEXED')
 
 
-def verify_copy(conn: Any, copy: Path, key: bytes) -> int:
+def verify_copy(conn: Any, copy: Path, key: bytes,
+                on_progress: Progress = _no_progress) -> int:
     """Compare every row of every table of the encrypted `copy` with the plaintext database
     `conn` holds (as main); check the copy's search index; return its number of messages.
     Raises HistoryError on any difference."""
@@ -148,6 +182,10 @@ def verify_copy(conn: Any, copy: Path, key: bytes) -> int:
             " AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND name NOT LIKE 'sqlite_%'")]
         copied = {row[0] for row in conn.execute(
             "SELECT name FROM copy.sqlite_master WHERE type = 'table'")}
+        total = sum(conn.execute(f'SELECT count(*) FROM main."{table}"').fetchone()[0]
+                    for table in tables)
+        every, done = max(1, total // 200), 0
+        on_progress("verify", 0, total)
         for table in tables:
             if table not in copied:
                 raise HistoryError(f"The encrypted copy lacks the table {table}; "
@@ -157,6 +195,10 @@ def verify_copy(conn: Any, copy: Path, key: bytes) -> int:
                 if mine != theirs:
                     raise HistoryError(f"The encrypted copy differs in {table}; "
                                        "the history was left as it was.")
+                done += 1
+                if done % every == 0:
+                    on_progress("verify", done, total)
+        on_progress("verify", total, total)
         for index in ("messages_fts", "conversations_fts", "document_chunks_fts"):
             conn.execute(f"INSERT INTO copy.{index}({index}, rank) VALUES ('integrity-check', 1)")
         return conn.execute("SELECT count(*) FROM copy.messages").fetchone()[0]

@@ -71,11 +71,22 @@ class HistoryRunner:
     def release(self) -> Future[None]:
         """Close the store after the queued calls (the app lock, a key change at start);
         the next call opens it again."""
-        def drop() -> None:
-            if self._owns_store and self._store is not None:
-                self._store.close()
-                self._store = None
-        return self._executor.submit(drop)
+        return self._executor.submit(self._drop)
+
+    def submit_closed(self, fn: Callable[[], T]) -> Future[T]:
+        """Queue `fn()` to run here with the store closed (encrypting the history,
+        changing its key): no other history call of the app runs meanwhile; the calls
+        queued after it wait, then open the store again, with its new key."""
+        def run() -> T:
+            self._thread = threading.get_ident()
+            self._drop()
+            return fn()
+        return self._executor.submit(run)
+
+    def _drop(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
 
     def close(self) -> None:
         """Finish the queued calls, then close the store if the runner opened it."""

@@ -416,10 +416,11 @@ class HistoryStore:
             return [_message(row) for row in rows]
 
     def import_records(self, items: Iterable[tuple[Conversation, Sequence[Message]]],
-                       batch_messages: int = 50_000) -> ImportResult:
+                       batch_messages: int = 50_000, index_after: bool = False
+                       ) -> ImportResult:
         """Insert whole conversations as given (ids kept, present ones skipped); see
         bulk.import_records."""
-        return bulk.import_records(self._writer, items, batch_messages)
+        return bulk.import_records(self._writer, items, batch_messages, index_after)
 
     @property
     def comparisons(self) -> Comparisons:

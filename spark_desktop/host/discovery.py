@@ -83,6 +83,23 @@ def announce(host: str, port: int) -> Running:
     return running
 
 
+def host_locked() -> bool:
+    """True while a process holds the host lock (a `serve` or the app's Server page is
+    running or starting); the lock is tried, never kept."""
+    path = paths.host_discovery_path().with_suffix(".lock")
+    try:
+        lock = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(lock)  # closing the descriptor releases a lock taken here
+    return False
+
+
 def withdraw() -> None:
     """Remove the discovery file if it is this process's."""
     found = _read()

@@ -172,6 +172,16 @@ class HistoryBridge(QObject):
         self.runner.submit(op).add_done_callback(lambda future: _deliver(call, future))
         return call
 
+    def run_closed(self, fn: Callable[[], Any],
+                   on_done: Callable[[Any], None] | None = None,
+                   on_error: Callable[[BaseException], None] | None = None,
+                   parent: QObject | None = None) -> Call:
+        """Queue `fn()` on the history's thread with the store closed (runner.submit_closed);
+        the result or error is delivered like run's."""
+        call = _call(on_done, on_error, parent or self)
+        self.runner.submit_closed(fn).add_done_callback(lambda future: _deliver(call, future))
+        return call
+
     def shutdown(self) -> None:
         """Finish the queued calls and close the store (the window is closing)."""
         self.runner.close()

@@ -2,9 +2,11 @@
 
 Locked, the Chat page is destroyed (its widgets, item models and open history go with it)
 and the window shows only the lock screen, so no conversation text is on screen or held
-by a widget. Unlocking checks the passphrase off the GUI thread (scrypt takes ~0.2 s) and
-builds a fresh Chat page. Without a passphrase there is nothing to unlock with, so the
-lock stays off (a keyring key opens the history without asking).
+by a widget. A reply streaming at that moment is stopped as Stop does (its text so far
+is saved, marked stopped); the lock screen shows at once, the page goes once that is saved.
+Unlocking checks the passphrase off the GUI thread (scrypt takes ~0.2 s) and builds a
+fresh Chat page. Without a passphrase there is nothing to unlock with, so the lock stays
+off (a keyring key opens the history without asking).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from spark_desktop import paths
 from spark_desktop.ui.bridges import run_async
 
 IDLE_MINUTES = 10
-BUSY_RETRY_MS = 15_000  # a reply is streaming: try again shortly instead of cutting it
 _ACTIVITY = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
              QEvent.Type.Wheel)
 
@@ -113,23 +114,19 @@ class AppLock(QObject):
         return False
 
     def _idle(self) -> None:
-        if self.timer.isActive():  # the person came back meanwhile
-            return
-        if not self.lock():
-            QTimer.singleShot(BUSY_RETRY_MS, self, self._idle)
+        if not self.timer.isActive():  # else the person came back meanwhile
+            self.lock()
 
     def lock(self) -> bool:
-        """Lock now; False when there is no passphrase or a reply is still streaming."""
+        """Lock now, stopping a streaming reply (saved as Stop saves it); False when there
+        is no passphrase or it is locked already."""
         if self.locked or not self.available:
             return False
-        chat = self.window.chat
-        if chat is not None and chat.busy:
-            return False
-        self.window.release_chat()
         self._central = self.window.takeCentralWidget()
         self.screen = LockScreen()
         self.screen.unlock_requested.connect(self._check)
         self.window.setCentralWidget(self.screen)  # the window owns it from here
+        self.window.release_chat()
         self.screen.field.setFocus()
         self.locked_changed.emit(True)
         return True

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
     thread and built as soon as it is ready, so the window shows at once; `chat` is None
     until then."""
 
+    chat_released = Signal()  # release_chat() has destroyed the page, closed the history
+
     def __init__(self, services: Services | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Spark Desktop")
@@ -105,6 +108,8 @@ class MainWindow(QMainWindow):
         """One slot per page in the stack; a page is built the first time it is needed,
         so the window shows without constructing (and importing) pages nobody looked at."""
         self.chat: Any = None
+        self._releasing: Any = None  # a released chat page still saving its stopped reply
+        self._reopen: str | None = None  # the conversation shown when the page was released
         self.slots: dict[str, QWidget] = {}
         for name in (*PAGES, "welcome"):
             slot = QWidget()
@@ -154,11 +159,15 @@ class MainWindow(QMainWindow):
             self._sampling_defaults(self.services.settings)
             self.services.settings_changed.connect(self._sampling_defaults)
             self.lock.refresh()
+            reopen, self._reopen = self._reopen, None
+            if reopen is not None:  # the conversation shown when the lock took the page
+                chat.open_conversation(reopen)
             QTimer.singleShot(0, opened)
 
         def opened() -> None:  # the page's first history call opened the store
             if self.startup.stopped:
                 return
+
             def answered(_result: object) -> None:
                 if not self.startup.stopped:  # not after the window closed meanwhile
                     then()
@@ -169,26 +178,44 @@ class MainWindow(QMainWindow):
 
     def release_chat(self) -> None:
         """Destroy the chat page and close its history (the app lock: no conversation
-        text stays in a widget); `rebuild_chat` brings a fresh one."""
+        text stays in a widget); `rebuild_chat` brings a fresh one, on the same chat. A
+        streaming reply is stopped as Stop does; the page goes once it is saved."""
         chat, self.chat = self.chat, None
         if chat is None:
             return
         self.services.settings_changed.disconnect(self._sampling_defaults)
         self.pages.pop("chat", None)
-        # the history's calls finish in milliseconds and none is mid-reply: wait for them
-        self.services.history.runner.release().result(timeout=5)
+        chat.hide()
+        self.chat_note.setText(self.tr("Opening your conversations…"))
+        self.chat_note.show()
+        if chat.busy:
+            self._releasing = chat
+            chat.busy_changed.connect(lambda busy: busy or self._drop_chat(chat))
+            chat.stop()
+            return
+        self._drop_chat(chat)
+
+    def _drop_chat(self, chat: Any) -> None:
+        if chat.conversation is not None:
+            self._reopen = chat.conversation.id
+        self.services.history.runner.release().result(timeout=5)  # no reply runs: ms
         # The page's views queue zero-delay timers on themselves (scroll to the end);
         # let them run while the page still exists.
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         chat.setParent(None)
         chat.deleteLater()
-        self.chat_note.setText(self.tr("Opening your conversations…"))
-        self.chat_note.show()
+        self._releasing = None
+        self.chat_released.emit()
 
     def rebuild_chat(self, then: Callable[[], None] = lambda: None) -> None:
         """Build the chat page, its modules imported off the GUI thread; first, what the
         history needs before it opens (a passphrase, a change asked for in Settings).
         `then()` once the page is up and the history answered (or it could not open)."""
+        if self._releasing is not None:  # a stopped reply is being saved: after that
+            self.chat_released.connect(lambda: self.rebuild_chat(then),
+                                       Qt.ConnectionType.SingleShotConnection)
+            return
+
         def load() -> tuple[Any, Any, Any]:
             from spark_desktop.ui.pages import privacy
 
@@ -428,8 +455,9 @@ class MainWindow(QMainWindow):
         """Stop a running reply and the server (if on), unload the app's models, close the
         history."""
         self.startup.stop()
-        if self.chat is not None:
-            self.chat.shutdown()
+        for chat in (self.chat, self._releasing):
+            if chat is not None:
+                chat.shutdown()
         server = self.pages.get("server")
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]

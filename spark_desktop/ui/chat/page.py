@@ -198,6 +198,7 @@ class ChatPage(ModelChoice, QWidget):
             self.stop()
         self._threads.waitForDone(5000)
         self._closed = True
+        self._siblings_timer.stop()  # its look-up would reach the closed history
 
     def open_conversation(self, conversation_id: str, message_id: str | None = None) -> None:
         """Show a conversation (its newest page); with a message id, the branch through it."""

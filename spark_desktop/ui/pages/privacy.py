@@ -2,9 +2,11 @@
 "Delete all my data"; plus what runs before the Chat page opens the history (the window
 already shows): the passphrase prompt, and a conversion or key change the user asked for.
 
-Converting a plaintext history and changing its key need the history closed, and the
-running window holds it open; so the box records the request and the next start carries
-it out first (or the user runs `spark-desktop history encrypt | passphrase` meanwhile).
+Converting a plaintext history and changing its key need the history closed: the box runs
+them on the app's history thread with the store closed (HistoryBridge.run_closed), so every
+other history call waits meanwhile, behind a modal progress dialog. When another window or
+a CLI chat holds the history, the box records the request and the next start carries it out
+first (or the user runs `spark-desktop history encrypt | passphrase` meanwhile).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop import paths
-from spark_desktop.ui.bridges import error_text, run_async
+from spark_desktop.ui.bridges import EventRelay, error_text, run_async
 
 NETWORK_WORDS = QT_TRANSLATE_NOOP(
     "PrivacyBox",
@@ -76,9 +78,15 @@ def _status() -> object:
 
 
 class PrivacyBox(QGroupBox):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """`history`: the app's HistoryBridge, whose thread converts the history (None: no
+    store is open in this process). Signal `progressed(percent)` while one runs."""
+
+    progressed = Signal(int)
+
+    def __init__(self, history: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Privacy"))
+        self.history = history
         layout = QVBoxLayout(self)
         self.status = QLabel(self.tr("Checking the history…"))
         self.status.setWordWrap(True)
@@ -92,7 +100,7 @@ class PrivacyBox(QGroupBox):
                                (self.passphrase_button, "passphrase"),
                                (self.keyring_button, "keyring")):
             button.setVisible(False)
-            button.clicked.connect(lambda _=False, a=action: self.request(a))
+            button.clicked.connect(lambda _=False, a=action: self.convert(a))
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -120,8 +128,25 @@ class PrivacyBox(QGroupBox):
                                        else self.tr("Set a passphrase…"))
         self.keyring_button.setVisible(encrypted and kind == "passphrase")
 
+    def convert(self, action: str) -> None:
+        """Make the change now, behind a modal progress dialog; at the next start instead
+        when another process holds the history."""
+        from spark_desktop.history.encryption import HistoryInUseError
+
+        try:
+            message = _carry_out(action, paths.database_path(), self, self.history,
+                                 self.progressed.emit)
+        except HistoryInUseError as exc:
+            self.request(action)
+            message = error_text(exc)
+        except Exception as exc:  # noqa: BLE001 - shown in words; the history is unchanged
+            message = error_text(exc)
+        if message:
+            QMessageBox.information(self, self.tr("Privacy"), message)
+        self.refresh()
+
     def request(self, action: str) -> None:
-        """Record the change for the next start (the open Chat page holds the history)."""
+        """Record the change for the next start (another process holds the history)."""
         from spark_desktop.history.encryption import request_at_start
 
         request_at_start(paths.database_path(), action)  # type: ignore[arg-type]
@@ -216,56 +241,103 @@ class NewPassphraseDialog(QDialog):
             self.accept()
 
 
-def run_with_progress(fn: Callable[[], Any], text: str, parent: QWidget | None = None) -> Any:
-    """Run `fn` on a worker while a modal progress dialog keeps the GUI alive; return its
+COPY_SHARE = 40  # percent of the bar for the copy; checking every row takes the rest
+
+
+def _percent(phase: str, done: int, total: int) -> int:
+    """encryption.Progress's (phase, done, total) as a percent of the whole conversion."""
+    share = done / total if total else 1.0
+    return int(COPY_SHARE * share) if phase == "copy" else \
+        COPY_SHARE + int((100 - COPY_SHARE) * share)
+
+
+def run_with_progress(fn: Callable[[Any], Any], text: str, parent: QWidget | None = None,
+                      history: Any = None, on_percent: Callable[[int], None] | None = None
+                      ) -> Any:
+    """Run `fn(progress)` off the GUI thread (`progress`: an encryption.Progress hook) while
+    a modal progress dialog keeps the GUI alive and shows how far it got; with `history`
+    (a HistoryBridge) it runs on the history's thread with the store closed. Return its
     result or raise its error."""
-    dialog = QProgressDialog(text, "", 0, 0, parent)
+    dialog = QProgressDialog(text, "", 0, 0, parent)  # busy until the first figure
     dialog.setCancelButton(None)
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
     outcome: dict[str, Any] = {}
+    shown, posted = [-1], [-1]
+    relay = EventRelay(dialog)
+
+    def show(percent: int) -> None:
+        if percent > shown[0]:
+            shown[0] = percent
+            dialog.setRange(0, 100)
+            dialog.setValue(percent)
+            if on_percent is not None:
+                on_percent(percent)
+
+    def progress(phase: str, done: int, total: int) -> None:  # on the worker
+        percent = _percent(phase, done, total)
+        if percent != posted[0]:
+            posted[0] = percent
+            relay.post(percent)
 
     def finished(key: str, value: Any) -> None:
         outcome[key] = value
         dialog.done(0)
 
-    run_async(fn, lambda result: finished("result", result),
-              lambda exc: finished("error", exc))
+    relay.event.connect(show)
+    run = run_async if history is None else history.run_closed
+    run(lambda: fn(progress), lambda result: finished("result", result),
+        lambda exc: finished("error", exc))
     if not outcome:
         dialog.exec()
+    dialog.deleteLater()
     if "error" in outcome:
         raise outcome["error"]
+    show(100)
     return outcome.get("result")
 
 
-def _carry_out(action: str, database: Path, parent: QWidget | None) -> str | None:
-    """Do the requested change; the sentence to show, or None if the user cancelled."""
+def _carry_out(action: str, database: Path, parent: QWidget | None, history: Any = None,
+               on_percent: Callable[[int], None] | None = None) -> str | None:
+    """Do the requested change; the sentence to show, or None if the user cancelled.
+    `history` and `on_percent` as for run_with_progress."""
     from spark_desktop.history import keys
     from spark_desktop.history.encryption import change_key, encrypt_history
 
-    current = keys.app_key_source()
+    def run(fn: Callable[[Any], Any], text: str) -> Any:
+        return run_with_progress(fn, text, parent, history, on_percent)
+
     if action == "encrypt":
-        count = run_with_progress(lambda: encrypt_history(database, current),
-                                  translate("PrivacyBox", "Encrypting your history…"), parent)
+        count = run(lambda progress: encrypt_history(
+            database, keys.app_key_source(), on_progress=progress),
+            translate("PrivacyBox", "Encrypting your history…"))
         return translate("PrivacyBox", "Your history is now encrypted (%n message(s) checked).",
                          "", count)
     if action == "keyring":
-        run_with_progress(lambda: change_key(database, current, keys.KeySource()),
-                          translate("PrivacyBox", "Moving the key to your keyring…"), parent)
+        run(lambda _: change_key(database, keys.app_key_source(), keys.KeySource()),
+            translate("PrivacyBox", "Moving the key to your keyring…"))
         return translate("PrivacyBox", "Your history now opens with a key kept in your keyring.")
     chooser = NewPassphraseDialog(parent)
     if chooser.exec() != QDialog.DialogCode.Accepted:
         return None
-    new = keys.KeySource(passphrase=chooser.passphrase, use_keyring=False)
-    if keys.is_plaintext(database):
-        run_with_progress(lambda: encrypt_history(database, new),
-                          translate("PrivacyBox",
-                                    "Encrypting your history with your passphrase…"), parent)
-    elif not keys.is_new(database):
-        run_with_progress(lambda: change_key(database, current, new),
-                          translate("PrivacyBox",
-                                    "Re-encrypting your history with the new passphrase…"),
-                          parent)
-    keys.remember_passphrase(chooser.passphrase)  # a new history is created with it
+    passphrase = chooser.passphrase
+    new = keys.KeySource(passphrase=passphrase, use_keyring=False)
+
+    def protect(progress: Any, plaintext: bool) -> None:
+        if plaintext:
+            encrypt_history(database, new, on_progress=progress)
+        else:
+            change_key(database, keys.app_key_source(), new)
+        keys.remember_passphrase(passphrase)  # before the history opens again
+    if keys.is_new(database):
+        keys.remember_passphrase(passphrase)  # the history is created with it
+    elif keys.is_plaintext(database):
+        run(lambda progress: protect(progress, True),
+            translate("PrivacyBox", "Encrypting your history with your passphrase…"))
+    else:
+        run(lambda progress: protect(progress, False),
+            translate("PrivacyBox", "Re-encrypting your history with the new passphrase…"))
     return translate("PrivacyBox", "Your history is now protected by your new passphrase.")
 
 

@@ -74,7 +74,7 @@ class SettingsPage(QWidget):
         self.cluster = ClusterBox(services)
         column.addWidget(self.cluster)
         column.addWidget(self._look_box())
-        self.privacy = PrivacyBox()
+        self.privacy = PrivacyBox(services.history)
         column.addWidget(self.privacy)
         column.addWidget(self._about_box())
         column.addStretch(1)
