@@ -5,6 +5,7 @@ host and server tests: Gemma 3 270M (base, built-in template) and SmolLM2-135M-I
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             yield Served(host, server.url)
     finally:
         host.close()
+
+
+@contextmanager
+def gemma_host(test_model: Path, root: Path, load: LoadSettings) -> Iterator[ModelHost]:
+    """A model host over a models folder holding just the Gemma test model, loaded."""
+    from spark_desktop import library
+    from spark_desktop.host import HostSettings
+
+    (root / "models").mkdir()
+    (root / "models" / test_model.name).symlink_to(test_model)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
+        models = library.scan()
+    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
+                                load_options=load), scan=lambda: models) as held:
+        held.load(GEMMA)
+        yield held

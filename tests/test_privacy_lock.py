@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from spark_desktop.history import HistoryStore
 from spark_desktop.history import keys as history_keys
 from spark_desktop.history.keys import KeySource
-from spark_desktop.host import HostSettings, ModelHost
-from tests.host_fixtures import GEMMA, small_load
+from spark_desktop.host import ModelHost
+from tests.host_fixtures import GEMMA, gemma_host, small_load
 from tests.test_privacy import _chat_open, _texts_anywhere
 
 pytestmark = pytest.mark.slow
@@ -26,18 +26,7 @@ MARKER = "quokka5521"
 @pytest.fixture(scope="module")
 def host(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
     """A model host holding the real test model (one thread: the machine is shared)."""
-    from spark_desktop import library
-
-    root = tmp_path_factory.mktemp("host")
-    (root / "models").mkdir()
-    (root / "models" / test_model.name).symlink_to(test_model)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
-        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
-        models = library.scan()
-    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
-                                load_options=small_load()), scan=lambda: models) as held:
-        held.load(GEMMA)
+    with gemma_host(test_model, tmp_path_factory.mktemp("host"), small_load()) as held:
         yield held
 
 

@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from spark_desktop.history import HistoryStore
-from spark_desktop.host import HostSettings, ModelHost
+from spark_desktop.host import ModelHost
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
@@ -20,7 +20,7 @@ from spark_desktop.ui.chat.page import PAGE_SIZE
 from spark_desktop.ui.host_bridge import HostBridge
 from tests.conftest import chat_options
 from tests.fixtures.conversations import long_conversation
-from tests.host_fixtures import GEMMA
+from tests.host_fixtures import GEMMA, gemma_host
 
 OPTIONS = chat_options()
 
@@ -28,18 +28,7 @@ OPTIONS = chat_options()
 @pytest.fixture(scope="module")
 def host(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
     """A model host holding the test model, shared by one module's tests."""
-    from spark_desktop import library
-
-    root = tmp_path_factory.mktemp("host")
-    (root / "models").mkdir()
-    (root / "models" / test_model.name).symlink_to(test_model)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
-        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
-        models = library.scan()
-    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
-                                load_options=OPTIONS), scan=lambda: models) as held:
-        held.load(GEMMA)
+    with gemma_host(test_model, tmp_path_factory.mktemp("host"), OPTIONS) as held:
         yield held
 
 
