@@ -75,6 +75,15 @@ def test_ollama_tags_chat_and_generate(served: Served) -> None:
     generated = httpx.post(served.url + "/api/generate", timeout=120, json={
         "model": SMOL, "prompt": "Say hello.", "options": options, "stream": False}).json()
     assert generated["response"] == streamed  # the same prompt through the same template
+    # raw: the prompt continued as it is, its tokens exactly llama.cpp's tokenization
+    from tests.fixtures.embed_reference import reference
+    from tests.fixtures.real_model import smollm2_path
+
+    raw = httpx.post(served.url + "/api/generate", timeout=120, json={
+        "model": SMOL, "prompt": "Say hello.", "raw": True, "options": options,
+        "stream": False}).json()
+    (tokens,) = reference(smollm2_path(), ["Say hello."]).tokens
+    assert raw["prompt_eval_count"] == len(tokens) < generated["prompt_eval_count"]
 
     schema = {"type": "object", "required": ["animal"], "additionalProperties": False,
               "properties": {"animal": {"type": "string", "enum": ["cat", "dog"]}}}

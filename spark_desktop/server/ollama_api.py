@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from spark_desktop.engine import ChatDone, TextDelta, ToolCall, ToolSettings
+from spark_desktop.engine.context import raw_prompt
 from spark_desktop.server import params, tools_api
 from spark_desktop.server.bridge import run_blocking, start_reply
 from spark_desktop.server.common import collect, event_stream, guarded
@@ -64,14 +65,16 @@ async def chat(request: Request) -> Response:
 
 
 async def generate(request: Request) -> Response:
-    """A prompt answered as one user message through the chat template (no raw mode yet)."""
+    """A prompt answered as one user message through the chat template, or with `raw`
+    continued as it is (no template, no system prompt), as Ollama does."""
     body = await params.read_json(request, request.app.state.config.max_body_bytes)
     model = params.model_name(body)
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt:
         raise bad_request("`prompt` must be a non-empty string.", "prompt")
     if body.get("raw"):
-        raise ApiError(400, "Raw prompts are not supported yet.", code="unsupported")
+        return await _answer(request, body, model, raw_prompt(prompt),
+                             lambda text: {"response": text})
     system = body.get("system")
     messages = ([{"role": "system", "content": str(system)}] if system else [])
     messages.append({"role": "user", "content": prompt})
