@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from spark_desktop.fit import FitEstimate
     from spark_desktop.gguf.spec import ModelSpec
     from spark_desktop.hub.variants import Variant
+    from spark_desktop.library.model import LocalModel
 
 #: spec -> FitEstimate at the chosen settings and target (hub.variants.FitFunction's shape).
 FitFunction = Callable[["ModelSpec"], "FitEstimate"]
@@ -100,10 +101,11 @@ class SpecRow:
                 "error": self.error}
 
 
-def candidates(reference: str) -> tuple[Candidate, ...]:
+def candidates(reference: str, library: Sequence[LocalModel] | None = None
+               ) -> tuple[Candidate, ...]:
     """What `reference` names: a GGUF path, a model of the library (its name, repo or
-    repo:QUANT), else a Hub repository as `org/repo[:QUANT|:FILE]`; `org/repo:*` names
-    every complete quantization of the repository."""
+    repo:QUANT; `library`: the models already scanned), else a Hub repository as
+    `org/repo[:QUANT|:FILE]`; `org/repo:*` names every complete quantization of it."""
     from spark_desktop import hub
     from spark_desktop.library.manage import ModelNotFoundError, find
 
@@ -113,7 +115,7 @@ def candidates(reference: str) -> tuple[Candidate, ...]:
     repo, _, selector = reference.partition(":")
     if selector != "*":
         try:
-            return (Candidate(reference, path=find(reference).path),)
+            return (Candidate(reference, path=find(reference, library).path),)
         except ModelNotFoundError:
             if not hub.is_reference(reference):
                 raise
@@ -207,10 +209,15 @@ def unread(candidate: Candidate, problem: str | None = None) -> SpecRow:
 def spec_rows(references: Sequence[str], fit: FitFunction,
               workers: int = 4) -> tuple[SpecRow, ...]:
     """The sheet for `references`, in order; each that cannot be resolved or read is a row
-    with the reason. Hub headers are read a few at a time."""
+    with the reason. Hub headers are read a few at a time; the library is scanned once."""
+    from spark_desktop.library import scan
+
+    named = [r for r in references if not Path(r).expanduser().exists()]
+    library = scan() if named else None
+
     def resolve(reference: str) -> tuple[Candidate, ...] | SpecRow:
         try:
-            return candidates(reference)
+            return candidates(reference, library)
         except ROW_ERRORS as exc:
             return SpecRow(model=reference, error=str(exc))
 

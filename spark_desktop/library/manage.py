@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from spark_desktop.errors import SparkError
@@ -20,9 +21,10 @@ class RemoveRefusedError(SparkError):
     """The model lies outside the folders the library manages."""
 
 
-def find(query: str) -> LocalModel:
-    """A model by path, name, repo or repo:QUANT, as `ls` shows them."""
-    models = scan()
+def find(query: str, models: Sequence[LocalModel] | None = None) -> LocalModel:
+    """A model by path, name, repo or repo:QUANT, as `ls` shows them; among `models` when
+    the caller already scanned the library (several look-ups, one scan)."""
+    models = scan() if models is None else models
     wanted = query.strip()
     repo, _, quant = wanted.partition(":")
 
