@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -19,19 +18,12 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 
-from spark_desktop.engine import (
-    ChatDone,
-    ChatEvent,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolSettings,
-)
+from spark_desktop.engine import ChatDone, ChatEvent, ToolSettings
 from spark_desktop.host import AbandonedError, Lease, ModelHost
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.server.auth import presented_key
 from spark_desktop.server.errors import ApiError
-from spark_desktop.server.recorder import Exchange, log_failure, plain_messages
+from spark_desktop.server.recorder import Transcript, log_failure, plain_messages
 
 _END = object()
 
@@ -78,13 +70,13 @@ class Reply:
     """One reply streaming from a producer thread; the lease is released when it ends.
 
     Iterate it for the events; close() (also called when iteration stops early)
-    cancels the reply in the worker unless it already ended. With `on_end`, the whole
-    text is collected and handed to it when the reply ends, however it ends.
+    cancels the reply in the worker unless it already ended. With `on_end`, the reply is
+    gathered as the history keeps it and handed to it when the reply ends, however it ends.
     """
 
     def __init__(self, lease: Lease, messages: Sequence[dict[str, Any]],
                  sampling: SamplingSettings, tools: ToolSettings | None = None,
-                 on_end: Callable[[str, str, ChatDone | None], None] | None = None) -> None:
+                 on_end: Callable[[Transcript], None] | None = None) -> None:
         self._lease = lease
         self._on_end = on_end
         self._loop = asyncio.get_running_loop()
@@ -101,28 +93,19 @@ class Reply:
 
     def _produce(self, messages: Sequence[dict[str, Any]], sampling: SamplingSettings,
                  tools: ToolSettings | None) -> None:
-        text: list[str] = []
-        reasoning: list[str] = []
-        done = None
+        transcript = Transcript() if self._on_end is not None else None
         try:
             for event in self._lease.chat(messages, sampling, tools):
-                if isinstance(event, TextDelta):
-                    text.append(event.text)
-                elif isinstance(event, ReasoningDelta):
-                    reasoning.append(event.text)
-                elif isinstance(event, ToolCall):  # kept in the saved text as the call's JSON
-                    text.append(json.dumps({"tool_call": {"name": event.name,
-                                                          "arguments": event.arguments}}))
-                elif isinstance(event, ChatDone):
-                    done = event
+                if transcript is not None:
+                    transcript.add(event)
                 self._put(event)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             self._put(exc)
         finally:
             self._lease.release()
             self._put(_END)
-            if self._on_end is not None:
-                self._on_end("".join(text), "".join(reasoning), done)
+            if self._on_end is not None and transcript is not None:
+                self._on_end(transcript)
 
     async def __aiter__(self) -> AsyncIterator[ChatEvent]:
         try:
@@ -172,7 +155,7 @@ async def start_reply(host: ModelHost, request: Request, model: str,
 
 
 def _recording(request: Request, model: str, messages: Sequence[dict[str, Any]]
-               ) -> Callable[[str, str, ChatDone | None], None] | None:
+               ) -> Callable[[Transcript], None] | None:
     """What saves this exchange to the history, when the user turned saving on."""
     config = request.app.state.config
     if config.recorder is None or not config.recorder.enabled:
@@ -180,7 +163,7 @@ def _recording(request: Request, model: str, messages: Sequence[dict[str, Any]]
     key_name = config.keys.name_of(presented_key(request.headers))
     asked = plain_messages(messages)
 
-    def save(text: str, reasoning: str, done: ChatDone | None) -> None:
-        exchange = Exchange(key_name, model, asked, text, reasoning, done)
+    def save(transcript: Transcript) -> None:
+        exchange = transcript.exchange(key_name, model, asked)
         config.recorder.record(exchange).add_done_callback(log_failure)
     return save

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from spark_desktop.engine import ChatDone
+from spark_desktop.engine import ChatDone, ChatEvent, ReasoningDelta, TextDelta, ToolCall
 from spark_desktop.history.errors import NotFoundError
 from spark_desktop.history.records import ROLES, FinishReason
 from spark_desktop.history.store import HistoryStore
@@ -45,6 +45,31 @@ class Exchange:
     text: str
     reasoning: str
     done: ChatDone | None  # None: the reply broke before it ended
+
+
+class Transcript:
+    """A reply gathered event by event as the history keeps it (a tool call as its JSON)."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.done: ChatDone | None = None
+
+    def add(self, event: ChatEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.text.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning.append(event.text)
+        elif isinstance(event, ToolCall):
+            self.text.append(json.dumps({"tool_call": {"name": event.name,
+                                                       "arguments": event.arguments}}))
+        elif isinstance(event, ChatDone):
+            self.done = event
+
+    def exchange(self, key_name: str | None, model: str,
+                 messages: tuple[tuple[str, str], ...]) -> Exchange:
+        return Exchange(key_name, model, messages, "".join(self.text),
+                        "".join(self.reasoning), self.done)
 
 
 def _text(content: Any) -> str:
