@@ -62,7 +62,6 @@ class ServerPage(QWidget):
 
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
-        from spark_desktop.ui.main_window import window_settings
 
         title = QLabel(self.tr("Server"))
         title.setProperty("role", "title")
@@ -77,17 +76,16 @@ class ServerPage(QWidget):
         self.toggle.clicked.connect(self._toggled)
         self.status = QLabel(self.tr("The server is off."))
         self.status.setWordWrap(True)
-        self.keep = QCheckBox(self.tr("Keep serving after the window closes"))
-        self.keep.setToolTip(self.tr(
-            "Closing the window then hides it and the app goes on serving in the background "
-            "until it is stopped (Ctrl-C in its terminal, or its process ended)."))
-        self.keep.setChecked(window_settings().value(KEEP_SERVING, False, type=bool))
-        self.keep.toggled.connect(self._keep_toggled)
-        self.save_history = QCheckBox(self.tr("Save API conversations to the history"))
-        self.save_history.setToolTip(self.tr(
-            "Off by default. When on, every conversation a program has through the API is "
-            "kept in the history like a chat, tagged with the name of the key it used."))
-        self.save_history.setChecked(window_settings().value(SAVE_HISTORY, False, type=bool))
+        self.keep = _remembered_box(
+            self.tr("Keep serving after the window closes"), self.tr(
+                "Closing the window then hides it and the app goes on serving in the "
+                "background until it is stopped (Ctrl-C in its terminal, or its process "
+                "ended)."), KEEP_SERVING)
+        self.save_history = _remembered_box(
+            self.tr("Save API conversations to the history"), self.tr(
+                "Off by default. When on, every conversation a program has through the API "
+                "is kept in the history like a chat, tagged with the name of the key it used."),
+            SAVE_HISTORY)
         self.save_history.toggled.connect(self._save_history_toggled)
         where = QHBoxLayout()
         where.addWidget(self.address, 1)
@@ -240,12 +238,8 @@ class ServerPage(QWidget):
         self.toggle.setText(self.tr("Stop server") if self.running else self.tr("Start server"))
         self._host_state()
 
-    def _keep_toggled(self, keep: bool) -> None:
-        _remember(KEEP_SERVING, keep)
-
     def _save_history_toggled(self, save: bool) -> None:
-        """Applies at once to the running server's next requests, and is remembered."""
-        _remember(SAVE_HISTORY, save)
+        """Applies at once to the running server's next requests."""
         if self.server is not None:
             self.server.config.recorder.enabled = save
 
@@ -333,12 +327,21 @@ def _heading(text: str) -> QLabel:
     return label
 
 
-def _remember(key: str, value: bool) -> None:
+def _remembered_box(text: str, tip: str, key: str) -> QCheckBox:
+    """A check box whose state is kept in the window settings under `key` (off at first)."""
     from spark_desktop.ui.main_window import window_settings
 
-    state = window_settings()
-    state.setValue(key, value)
-    state.sync()
+    box = QCheckBox(text)
+    box.setToolTip(tip)
+    box.setChecked(window_settings().value(key, False, type=bool))
+
+    def remember(value: bool) -> None:
+        state = window_settings()
+        state.setValue(key, value)
+        state.sync()
+
+    box.toggled.connect(remember)
+    return box
 
 
 def _read_keys() -> dict[str, str]:
