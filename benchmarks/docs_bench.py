@@ -69,7 +69,7 @@ def index_throughput(client: Client, store: HistoryStore, chunks: int,
         embed_seconds += time.perf_counter() - started
         return vectors
 
-    index = DocumentIndex(store.documents(), embed, "SmolLM2-135M-Instruct.Q4_1.gguf")
+    index = DocumentIndex(store.documents, embed, "SmolLM2-135M-Instruct.Q4_1.gguf")
     result = index.add(document, passages)
     print(f"indexing: {result.chunks} passages in {result.seconds:.1f} s = "
           f"{result.chunks / result.seconds:.1f} passages/s "
@@ -78,7 +78,7 @@ def index_throughput(client: Client, store: HistoryStore, chunks: int,
 
 def fill(store: HistoryStore, chunks: int, dimensions: int, text: TextSource,
          rng: np.random.Generator) -> list[Document]:
-    tables = store.documents()
+    tables = store.documents
     documents = []
     per_document = max(1, chunks // 100)
     started = time.perf_counter()
@@ -104,7 +104,7 @@ def retrieval(store: HistoryStore, documents: list[Document], chunks: int, dimen
     def embed(_texts: Sequence[str]) -> Sequence[Sequence[float]]:
         return [query]
 
-    index = DocumentIndex(store.documents(), embed, "synthetic")
+    index = DocumentIndex(store.documents, embed, "synthetic")
     questions = [text.words(random.randint(3, 8)) for _ in range(queries)]
     started = time.perf_counter()
     index.search(questions[0], documents, 6)

@@ -64,7 +64,7 @@ class CountingEmbed:
 
 
 def open_index(store: HistoryStore, embed: CountingEmbed) -> DocumentIndex:
-    return DocumentIndex(store.documents(), embed, "SmolLM2-135M-Instruct.Q4_1.gguf")
+    return DocumentIndex(store.documents, embed, "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 # -- extraction ---------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test_unchanged_files_are_skipped_and_changed_ones_replaced(tmp_path: Path,
         hits = index.search("Brindlecombe otter", documents, limit=10)
         assert "Brindlecombe" in hits[0].text and hits[0].path == str(files[0].resolve())
         assert not any("Note 23." in hit.text for hit in hits if hit.path == hits[0].path)
-        assert store.documents().get(str(files[0].resolve())).chunk_count == 1  # type: ignore[union-attr]
+        assert store.documents.get(str(files[0].resolve())).chunk_count == 1  # type: ignore[union-attr]
 
 
 def test_a_bad_file_loses_nothing_that_was_indexed(tmp_path: Path, embedder: Client) -> None:
@@ -228,14 +228,14 @@ def test_a_bad_file_loses_nothing_that_was_indexed(tmp_path: Path, embedder: Cli
         index = open_index(store, CountingEmbed(embedder))
         pdf = read_document(files[1])
         index.add(pdf)
-        before = store.documents().get(str(files[1].resolve()))
+        before = store.documents.get(str(files[1].resolve()))
         files[1].write_bytes(files[1].read_bytes()[:200])  # truncated: damaged
         with pytest.raises(CorruptDocumentError):
             index.add(read_document(files[1]))
         files[1].unlink()
         with pytest.raises(DocumentMissingError):
             index.add(read_document(files[1]))
-        assert store.documents().get(str(files[1].resolve())) == before
+        assert store.documents.get(str(files[1].resolve())) == before
         hits = index.search(QUESTION, [pdf], limit=1)
         assert ANSWER in hits[0].text
         assert store.integrity_check() == ["ok"]

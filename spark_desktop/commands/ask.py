@@ -101,7 +101,7 @@ def _opened_index(args: argparse.Namespace, chat: Client,
             _load(embedder, argparse.Namespace(**{**vars(args), "model": args.embed_model}),
                   LoadSettings(n_gpu_layers=load.n_gpu_layers), quiet=True)
         store = stack.enter_context(HistoryStore.open())
-        yield DocumentIndex(store.documents(), _embed_fn(embedder), model.resolve().name)
+        yield DocumentIndex(store.documents, _embed_fn(embedder), model.resolve().name)
 
 
 def _embed_fn(client: Client) -> EmbedFn:

@@ -69,7 +69,7 @@ _DOCUMENT_COLUMNS = "id, path, kind, content_hash, embed_model, dimensions, chun
 
 
 class DocumentTables:
-    """Documents of one history database (`HistoryStore.documents()`). Thread-safe."""
+    """Documents of one history database (`HistoryStore.documents`). Thread-safe."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

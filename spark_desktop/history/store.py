@@ -429,6 +429,7 @@ class HistoryStore:
 
         return Comparisons(self, self._engine, self._writer)
 
+    @property
     def documents(self) -> DocumentTables:
         """The index of documents attached to chats and `ask`, in this same database."""
         return DocumentTables(self._engine)
