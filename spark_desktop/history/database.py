@@ -46,7 +46,7 @@ APP_KEYS: Final[AppKeys] = "app"  # the app's own key source: keys.app_key_sourc
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). A database
 # already there opens without importing Alembic, which keeps start-up quick.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 BUSY_TIMEOUT_MS = 10_000
 QUICK_CHECK_MAX_BYTES = 32 << 20
 CACHE_KIB = 16 << 10  # page cache per connection: keeps the hot index pages of a big history

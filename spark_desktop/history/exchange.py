@@ -39,7 +39,8 @@ def message_to_dict(msg: Message) -> dict[str, Any]:
             "content": msg.content, "reasoning": msg.reasoning, "model": msg.model,
             "finish_reason": msg.finish_reason, "prompt_tokens": msg.prompt_tokens,
             "completion_tokens": msg.completion_tokens, "ttft_ms": msg.ttft_ms,
-            "tokens_per_s": msg.tokens_per_s, "created_at": _iso(msg.created_at)}
+            "tokens_per_s": msg.tokens_per_s, "created_at": _iso(msg.created_at),
+            "extra": dict(msg.extra)}
 
 
 def conversation_to_dict(conv: Conversation, messages: Sequence[Message]) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def conversation_to_dict(conv: Conversation, messages: Sequence[Message]) -> dic
             "system_prompt": conv.system_prompt, "model": conv.model,
             "load_settings": dict(conv.load_settings),
             "sampling_settings": dict(conv.sampling_settings),
-            "active_leaf_id": conv.active_leaf_id,
+            "active_leaf_id": conv.active_leaf_id, "extra": dict(conv.extra),
             "messages": [message_to_dict(msg) for msg in messages]}
 
 
@@ -115,9 +116,15 @@ def _message_from_dict(conversation_id: str, data: Mapping[str, Any],
                   finish_reason=data.get("finish_reason"),
                   prompt_tokens=data.get("prompt_tokens"),
                   completion_tokens=data.get("completion_tokens"),
-                  ttft_ms=data.get("ttft_ms"), tokens_per_s=data.get("tokens_per_s"))
+                  ttft_ms=data.get("ttft_ms"), tokens_per_s=data.get("tokens_per_s"),
+                  extra=_mapping(data.get("extra")))
     depths[msg.id] = msg.depth
     return msg
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """An `extra` object as exported (absent in files of older versions)."""
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def _ours(document: Mapping[str, Any]) -> Iterator[tuple[Conversation, list[Message]]]:
@@ -133,7 +140,7 @@ def _ours(document: Mapping[str, Any]) -> Iterator[tuple[Conversation, list[Mess
             system_prompt=data.get("system_prompt"), model=data.get("model"),
             load_settings=dict(data.get("load_settings") or {}),
             sampling_settings=dict(data.get("sampling_settings") or {}),
-            active_leaf_id=data.get("active_leaf_id"))
+            active_leaf_id=data.get("active_leaf_id"), extra=_mapping(data.get("extra")))
         depths: dict[str, int] = {}
         messages = [_message_from_dict(conv.id, item, depths) for item in data["messages"]]
         yield conv, messages

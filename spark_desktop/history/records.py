@@ -29,6 +29,9 @@ class Conversation:
     load_settings: Mapping[str, Any] = field(default_factory=dict, hash=False)
     sampling_settings: Mapping[str, Any] = field(default_factory=dict, hash=False)
     active_leaf_id: str | None = None
+    # Chat features beside the settings: "documents" (attached paths), "collection",
+    # "preset", "tools" (offered MCP tools and their approvals).
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class Message:
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
     streaming: bool = False
+    # "tool_calls" [{id, name, arguments}] on an assistant message; "tool_call_id" and
+    # "name" on a tool result; "citations" [{n, file, location, page, first_line,
+    # last_line, text}] on a reply that stands on documents; "documents" on a question.
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

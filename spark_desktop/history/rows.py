@@ -51,7 +51,7 @@ def conversation_from_row(row: RowMapping) -> Conversation:
         system_prompt=row["system_prompt"], model=row["model"],
         load_settings=dict(row["load_settings"] or {}),
         sampling_settings=dict(row["sampling_settings"] or {}),
-        active_leaf_id=row["active_leaf_id"])
+        active_leaf_id=row["active_leaf_id"], extra=dict(row["extra"] or {}))
 
 
 def message_from_row(row: RowMapping) -> Message:
@@ -61,7 +61,8 @@ def message_from_row(row: RowMapping) -> Message:
         depth=row["depth"], reasoning=row["reasoning"], model=row["model"],
         finish_reason=row["finish_reason"], prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"], ttft_ms=row["ttft_ms"],
-        tokens_per_s=row["tokens_per_s"], streaming=bool(row["streaming"]))
+        tokens_per_s=row["tokens_per_s"], streaming=bool(row["streaming"]),
+        extra=dict(row["extra"] or {}))
 
 
 def conversation_values(conv: Conversation) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def conversation_values(conv: Conversation) -> dict[str, Any]:
             "system_prompt": conv.system_prompt, "model": conv.model,
             "load_settings": dict(conv.load_settings),
             "sampling_settings": dict(conv.sampling_settings),
-            "active_leaf_id": conv.active_leaf_id}
+            "active_leaf_id": conv.active_leaf_id, "extra": dict(conv.extra)}
 
 
 def message_values(msg: Message) -> dict[str, Any]:
@@ -80,4 +81,5 @@ def message_values(msg: Message) -> dict[str, Any]:
             "reasoning": msg.reasoning, "model": msg.model, "finish_reason": msg.finish_reason,
             "streaming": msg.streaming, "prompt_tokens": msg.prompt_tokens,
             "completion_tokens": msg.completion_tokens, "ttft_ms": msg.ttft_ms,
-            "tokens_per_s": msg.tokens_per_s, "created_ms": to_ms(msg.created_at)}
+            "tokens_per_s": msg.tokens_per_s, "created_ms": to_ms(msg.created_at),
+            "extra": dict(msg.extra)}

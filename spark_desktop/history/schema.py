@@ -49,6 +49,7 @@ class ConversationRow(Base):
     load_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sampling_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active_leaf_id: Mapped[str | None] = mapped_column(String(32))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_conversations_order", "pinned", "updated_ms"),)
 
@@ -73,6 +74,7 @@ class MessageRow(Base):
     ttft_ms: Mapped[float | None] = mapped_column(Float)
     tokens_per_s: Mapped[float | None] = mapped_column(Float)
     created_ms: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (
         Index("ix_messages_conversation", "conversation_id", "depth"),
@@ -157,3 +159,17 @@ class ChunkVectorRow(Base):
     chunk_seq: Mapped[int] = mapped_column(
         ForeignKey("document_chunks.seq", ondelete="CASCADE"), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CollectionRow(Base):
+    """A named folder of documents the app keeps indexed."""
+
+    __tablename__ = "collections"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    folder: Mapped[str] = mapped_column(Text)
+    embed_model: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(Integer)
+    synced_ms: Mapped[int | None] = mapped_column(Integer)

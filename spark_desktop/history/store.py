@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import JSON, Connection, Engine, delete, func, insert, select, text, update
 
 from spark_desktop import paths
 from spark_desktop.history import bulk, database
@@ -61,7 +61,8 @@ _PAGE: Final = text(
     " SELECT m.seq, m.parent_id, chain.n + 1 FROM messages AS m"
     "  JOIN chain ON m.id = chain.parent_id WHERE chain.n < :limit)"
     f" SELECT {_MESSAGE_COLUMNS} FROM chain"
-    " JOIN messages ON messages.seq = chain.seq ORDER BY chain.n DESC")
+    " JOIN messages ON messages.seq = chain.seq ORDER BY chain.n DESC"
+).columns(extra=JSON)  # typed, so it comes back as a dict
 # Down from :id, always taking the newest reply, to a leaf.
 _NEWEST_LEAF: Final = text(
     "WITH RECURSIVE down(id, n) AS (SELECT :id, 0 UNION ALL"
@@ -114,14 +115,16 @@ class HistoryStore:
                             model: str | None = None, folder: str | None = None,
                             tags: Sequence[str] = (),
                             load_settings: Mapping[str, Any] | None = None,
-                            sampling_settings: Mapping[str, Any] | None = None) -> Conversation:
+                            sampling_settings: Mapping[str, Any] | None = None,
+                            extra: Mapping[str, Any] | None = None) -> Conversation:
         """A new, empty conversation; an empty title is filled from the first user message."""
         stamp = to_datetime(now_ms())
         conv = Conversation(id=new_id(), title=title.strip(), created_at=stamp,
                             updated_at=stamp, folder=folder, tags=tuple(tags),
                             system_prompt=system_prompt, model=model,
                             load_settings=dict(load_settings or {}),
-                            sampling_settings=dict(sampling_settings or {}))
+                            sampling_settings=dict(sampling_settings or {}),
+                            extra=dict(extra or {}))
         with self._writer.begin() as conn:
             conn.execute(insert(_C), _conversation_values(conv))
         return conv
@@ -175,17 +178,18 @@ class HistoryStore:
     def update_conversation(self, conversation_id: str, *, title: Any = _UNSET,
                             pinned: Any = _UNSET, folder: Any = _UNSET, tags: Any = _UNSET,
                             system_prompt: Any = _UNSET, model: Any = _UNSET,
-                            load_settings: Any = _UNSET,
-                            sampling_settings: Any = _UNSET) -> Conversation:
+                            load_settings: Any = _UNSET, sampling_settings: Any = _UNSET,
+                            extra: Any = _UNSET) -> Conversation:
         """Change the given fields (others stay as they are); returns the new state."""
         changes = {name: value for name, value in (
             ("title", title), ("pinned", pinned), ("folder", folder), ("tags", tags),
             ("system_prompt", system_prompt), ("model", model),
             ("load_settings", load_settings), ("sampling_settings", sampling_settings),
+            ("extra", extra),
         ) if value is not _UNSET}
         if "tags" in changes:
             changes["tags"] = list(changes["tags"])
-        for key in ("load_settings", "sampling_settings"):
+        for key in ("load_settings", "sampling_settings", "extra"):
             if key in changes:
                 changes[key] = dict(changes[key] or {})
         with self._writer.begin() as conn:
@@ -219,7 +223,7 @@ class HistoryStore:
                     model: str | None = None, finish_reason: FinishReason | None = None,
                     prompt_tokens: int | None = None, completion_tokens: int | None = None,
                     ttft_ms: float | None = None, tokens_per_s: float | None = None,
-                    streaming: bool = False) -> Message:
+                    streaming: bool = False, extra: Mapping[str, Any] | None = None) -> Message:
         """Append a message under `parent_id` (default: the shown branch's last message).
 
         A different parent makes a sibling (edit, regenerate); the new message becomes the
@@ -240,13 +244,21 @@ class HistoryStore:
                           depth=depth, reasoning=reasoning, model=model,
                           finish_reason=finish_reason, prompt_tokens=prompt_tokens,
                           completion_tokens=completion_tokens, ttft_ms=ttft_ms,
-                          tokens_per_s=tokens_per_s, streaming=streaming)
+                          tokens_per_s=tokens_per_s, streaming=streaming,
+                          extra=dict(extra or {}))
             conn.execute(insert(_M), _message_values(msg))
             changes: dict[str, Any] = {"active_leaf_id": msg.id, "updated_ms": stamp}
             if role == "user" and not conv.title:
                 changes["title"] = auto_title(content)
             conn.execute(update(_C).where(_C.c.id == conversation_id).values(**changes))
         return msg
+
+    def set_message_extra(self, message_id: str, extra: Mapping[str, Any]) -> Message:
+        """Replace what a message carries beside its text (tool calls, citations)."""
+        with self._writer.begin() as conn:
+            self._get_message(conn, message_id)
+            conn.execute(update(_M).where(_M.c.id == message_id).values(extra=dict(extra)))
+            return self._get_message(conn, message_id)
 
     def get_message(self, message_id: str) -> Message:
         with self._engine.connect() as conn:
