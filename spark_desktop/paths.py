@@ -124,6 +124,13 @@ def api_keys_path() -> Path:
 def host_discovery_path() -> Path:
     """Where the running host says it listens (address, port, process id)."""
     return data_dir() / "host.json"
+
+
+def presets_path() -> Path:
+    """The user's chat presets (the built-ins live in the code)."""
+    return data_dir() / "presets.json"
+
+
 def rpc_cache_dir() -> Path:
     """Where `rpc-server --cache` keeps tensors peers sent, so a reload skips the network."""
     return _private_dir(data_dir() / "rpc-cache")

@@ -168,6 +168,9 @@ class Turn:
             if parent is not None else []
         writer = self.history.call(lambda store: store.begin_stream(
             cid, parent_id=parent, model=model, flush_interval=self._flush_interval))
+        if sampling.json_schema is not None:  # the chat shows the reply as formatted JSON
+            self.history.call(lambda store: store.set_message_extra(writer.message.id,
+                                                                    {"json": True}))
         yield TurnStarted(self.conversation_id, user, writer.message)
         yield from self._stream(writer, prompt_messages(branch, system_prompt), sampling)
 

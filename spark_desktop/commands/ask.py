@@ -16,7 +16,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spark_desktop.commands.options import add_gpu_layers, add_reply_options
+from spark_desktop.commands.options import (
+    add_gpu_layers,
+    add_preset_option,
+    add_reply_options,
+    apply_preset,
+)
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
@@ -38,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     ask.add_argument("-p", "--prompt", required=True, help="the question")
     add_reply_options(ask)
     add_gpu_layers(ask)
+    add_preset_option(ask)
     ask.add_argument("--json", action="store_true",
                      help="print one JSON object (answer, mode, citations) at the end")
     ask.set_defaults(handler=_ask)
@@ -57,6 +63,7 @@ def _ask(args: argparse.Namespace) -> int:
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed)
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
+    load, sampling = apply_preset(args, load, sampling)  # ask keeps its own system prompt
     status = None if args.json else sys.stderr
     with ExitStack() as stack:
         client = stack.enter_context(Client())

@@ -18,7 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from spark_desktop.commands.options import add_gpu_layers, add_reply_options
+from spark_desktop.commands.options import (
+    add_gpu_layers,
+    add_preset_option,
+    add_reply_options,
+    apply_preset,
+)
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
@@ -34,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     shared.add_argument("--system", metavar="S", help="system prompt")
     add_reply_options(shared)
     add_gpu_layers(shared)
+    add_preset_option(shared)
     shared.add_argument("--chat-template", metavar="NAME_OR_JINJA",
                         help="override the chat template (llama.cpp name or Jinja text)")
     shared.add_argument("--rpc", metavar="HOST:PORT[,HOST:PORT...]",
@@ -67,7 +73,7 @@ def _options(args: argparse.Namespace) -> tuple[LoadSettings, SamplingSettings]:
                         tensor_split=parse_split(args.tensor_split))
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
-    return load, sampling
+    return apply_preset(args, load, sampling)
 
 
 def _load(client: Client, args: argparse.Namespace, load_options: Any, quiet: bool) -> LoadedModel:
