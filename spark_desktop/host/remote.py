@@ -65,6 +65,9 @@ class HostClient:
                 "stream_options": {"include_usage": True}, "temperature": s.temperature,
                 "top_p": s.top_p, "top_k": s.top_k, "seed": s.seed, "stop": list(s.stop),
                 "max_tokens": s.max_tokens}
+        if s.json_schema is not None:  # a chat's structured output, held by the host
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "reply", "schema": json.loads(s.json_schema)}}
         if tools is not None:
             body["tools"] = [t.openai() for t in tools.tools]
             body["tool_choice"] = ({"type": "function", "function": {"name": tools.function}}

@@ -13,6 +13,8 @@ language not loaded yet stays uncoloured rather than stall the window.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,6 +212,21 @@ def code_blocks(doc: QTextDocument) -> list[CodeBlock]:
         if not block.isValid():
             return found
         block = block.next()
+
+
+def formatted_json(text: str) -> str | None:
+    """A reply that is one JSON object or array (one made under a JSON schema) as an
+    indented ```json block; None when it is not such JSON (e.g. stopped half-way)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict | list):
+        return None
+    pretty = json.dumps(value, indent=2, ensure_ascii=False)
+    longest = max((len(run) for run in re.findall(r"`+", pretty)), default=0)
+    fence = "`" * max(3, longest + 1)  # a fence no string inside can close
+    return f"{fence}json\n{pretty}\n{fence}\n"
 
 
 def split_chunks(text: str, target: int = 1200) -> list[str]:

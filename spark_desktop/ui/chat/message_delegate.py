@@ -248,8 +248,12 @@ class MessageDelegate(QStyledItemDelegate):
         """The message text as laid-out pieces; pieces already seen come from the cache.
         Code is coloured in finished pieces only: the piece a reply is streaming into is
         re-laid out on every repaint, and lexing it each time would cost the GUI thread."""
+        shown_json = markdown.formatted_json(msg.content) \
+            if msg.extra.get("json") and not msg.streaming else None
         if msg.role == "user":
             chunks = [msg.content]
+        elif shown_json is not None:  # a reply under a JSON schema: indented, as code
+            chunks = [shown_json]
         else:
             chunks = markdown.split_chunks(msg.content or ("…" if msg.streaming else ""))
         code_bg = palette.color(QPalette.ColorRole.AlternateBase)

@@ -36,6 +36,7 @@ from spark_desktop.ui.chat.header import Banner, ChatHeader
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
 from spark_desktop.ui.chat.model_choice import ModelChoice
+from spark_desktop.ui.chat.preset_box import reload_model
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
 from spark_desktop.ui.host_bridge import HostBridge
 
@@ -145,6 +146,8 @@ class ChatPage(ModelChoice, QWidget):
         self.view.message_delegate.first_shown.connect(self._message_shown)
         self._siblings_timer.timeout.connect(self._look_up_siblings)
         self.panel.changed.connect(self._save_settings)
+        self.panel.presets.reload_requested.connect(lambda load: reload_model(
+            self.host, self.model_id, load, settings_mod.load().load))
         self.settings_button.toggled.connect(self.panel.setVisible)
         self.reload_button.clicked.connect(self._reload_clicked)
         self.model_picker.model_selected.connect(self.choose_model)
@@ -296,7 +299,8 @@ class ChatPage(ModelChoice, QWidget):
         self.session.show(conv)
         self.title.setText(conv.title or self.tr("New chat"))
         self.model.set_page(page)
-        self.panel.show_settings(conv.system_prompt, conv.sampling_settings)
+        self.panel.show_settings(conv.system_prompt, conv.sampling_settings,
+                                 conv.extra.get("preset"))
         self.conversations.select(conv.id)
         if conv.model and self.host.entry(conv.model) is not None:
             self.choose_model(conv.model)  # the conversation goes on with its model
@@ -341,13 +345,19 @@ class ChatPage(ModelChoice, QWidget):
         if conv is None:
             return
         prompt, sampling = self.panel.prompt(), self.panel.sampling()
+        preset = self.panel.take_preset()  # its name, tools and documents join the extra
+
+        def save(store: Any) -> Conversation:
+            extra = {} if preset is None else {
+                "extra": preset.chat_extra(store.get_conversation(conv.id).extra)}
+            return store.update_conversation(conv.id, system_prompt=prompt,
+                                             sampling_settings=sampling, **extra)
 
         def saved(conv: Conversation) -> None:
             self._conversation_saved(conv)
             self.refresh_conversations()
 
-        self._history(lambda store: store.update_conversation(
-            conv.id, system_prompt=prompt, sampling_settings=sampling), saved)
+        self._history(save, saved)
 
     # -- turns ----------------------------------------------------------------------------
     def _turn_settings(self) -> dict[str, Any]:
@@ -405,6 +415,8 @@ class ChatPage(ModelChoice, QWidget):
         self.title.setText(conv.title or self.tr("New chat"))
         self.conversation_opened.emit(conv.id)
         self.refresh_conversations()
+        if self.panel.chosen_preset is not None:
+            self._save_settings()  # a preset chosen before the first message names itself
 
     def _turn_finished(self, event: TurnFinished, shown: bool) -> None:
         self.model.flush()

@@ -1,4 +1,5 @@
-"""Per-conversation system prompt and sampling settings, and the context meter."""
+"""Per-conversation preset, system prompt, sampling settings and structured output, and
+the context meter."""
 
 from __future__ import annotations
 
@@ -9,20 +10,30 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from spark_desktop.inference_settings import SamplingSettings
+from spark_desktop.presets import Preset
+from spark_desktop.ui.chat.preset_box import PresetBox
+from spark_desktop.ui.chat.structured_output import StructuredOutput
 from spark_desktop.ui.format import grouped
+
+#: SamplingSettings fields the panel does not show but keeps.
+UNSHOWN = ("stop", "repeat_last_n", "ignore_eos")
 
 
 class SamplingPanel(QWidget):
-    """Edits one conversation's system prompt and sampling; `changed` after each edit."""
+    """Edits one conversation's preset, system prompt and sampling; `changed` after each
+    edit. A preset chosen here waits in `take_preset()` until the page writes it into the
+    conversation's extra (a new chat has no conversation until its first message)."""
 
     changed = Signal()
 
@@ -30,6 +41,10 @@ class SamplingPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.defaults = defaults or SamplingSettings()
+        self.presets = PresetBox(lambda: (self.prompt(), self.sampling()))
+        self._chosen: Preset | None = None
+        self._unshown: dict[str, Any] = {}
+        self.structured = StructuredOutput()
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("systemPrompt")
         self.system_prompt.setPlaceholderText(
@@ -51,11 +66,23 @@ class SamplingPanel(QWidget):
                            (self.tr("Max tokens"), self.max_tokens), (self.tr("Seed"), self.seed)):
             box.setAccessibleName(label)
             form.addRow(label, box)
-        layout = QVBoxLayout(self)
+        content = QWidget()  # scrolls: presets, prompt, sampling and schema are tall
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(QLabel(self.tr("Preset")))
+        layout.addWidget(self.presets)
         layout.addWidget(QLabel(self.tr("System prompt")))
         layout.addWidget(self.system_prompt)
         layout.addLayout(form)
+        layout.addWidget(QLabel(self.tr("Structured output")))
+        layout.addWidget(self.structured)
         layout.addStretch(1)
         self._loading = False
         self._debounce = QTimer(self)
@@ -63,6 +90,8 @@ class SamplingPanel(QWidget):
         self._debounce.setInterval(400)
         self._debounce.timeout.connect(self.changed)
         self.system_prompt.textChanged.connect(self._edited)
+        self.structured.changed.connect(self._edited)
+        self.presets.chosen.connect(self.apply_preset)
         self.show_settings(None, {})
 
     def _double(self, lo: float, hi: float, step: float, tip: str = "") -> QDoubleSpinBox:
@@ -85,11 +114,18 @@ class SamplingPanel(QWidget):
         if not self._loading:
             self._debounce.start()
 
-    def show_settings(self, system_prompt: str | None, sampling: Mapping[str, Any]) -> None:
-        """Show a conversation's settings (defaults where it has none); emits nothing."""
+    def show_settings(self, system_prompt: str | None, sampling: Mapping[str, Any],
+                      preset: str | None = None) -> None:
+        """Show a conversation's settings (defaults where it has none) and the name of its
+        preset; emits nothing."""
         d = self.defaults
         self._loading = True
+        self._chosen = None
+        # settings without a field here (a preset's stop texts) are kept as they are
+        self._unshown = {k: sampling[k] for k in UNSHOWN if k in sampling}
         try:
+            self.presets.select(preset)
+            self.structured.set_value(sampling.get("json_schema"))
             self.system_prompt.setPlainText(system_prompt or "")
             self.temperature.setValue(float(sampling.get("temperature", d.temperature)))
             self.top_p.setValue(float(sampling.get("top_p", d.top_p)))
@@ -104,6 +140,23 @@ class SamplingPanel(QWidget):
             self._loading = False
         self._debounce.stop()
 
+    def apply_preset(self, preset: Preset) -> None:
+        """Show a preset's system prompt and sampling (over the defaults) and save them."""
+        self.show_settings(preset.system_prompt, preset.sampling_settings(self.defaults)
+                           .to_dict(), preset.name)
+        self._chosen = preset
+        self.changed.emit()
+
+    @property
+    def chosen_preset(self) -> Preset | None:
+        return self._chosen
+
+    def take_preset(self) -> Preset | None:
+        """The preset chosen since the conversation was shown, once (its name, tools and
+        documents go into the conversation's extra)."""
+        chosen, self._chosen = self._chosen, None
+        return chosen
+
     def flush(self) -> None:
         """Emit a pending change now (before a message is sent with these settings)."""
         if self._debounce.isActive():
@@ -116,12 +169,13 @@ class SamplingPanel(QWidget):
 
     def sampling(self) -> dict[str, Any]:
         """The settings as stored with the conversation (SamplingSettings field names)."""
-        return {"temperature": round(self.temperature.value(), 4),
+        return {**self._unshown, "temperature": round(self.temperature.value(), 4),
                 "top_p": round(self.top_p.value(), 4), "top_k": self.top_k.value(),
                 "min_p": round(self.min_p.value(), 4),
                 "repeat_penalty": round(self.repeat_penalty.value(), 4),
                 "max_tokens": self.max_tokens.value() or None,
-                "seed": None if self.seed.value() < 0 else self.seed.value()}
+                "seed": None if self.seed.value() < 0 else self.seed.value(),
+                "json_schema": self.structured.value()}
 
 
 class ContextMeter(QProgressBar):
