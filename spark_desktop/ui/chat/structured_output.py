@@ -16,6 +16,9 @@ from spark_desktop.presets import PresetError, schema_text
 
 ANY_OBJECT = '{"type": "object"}'
 OFF, OBJECT, SCHEMA = range(3)
+#: The editor's placeholder: JSON, the same in every language.
+EXAMPLE = json.dumps({"type": "object", "properties": {"answer": {"type": "string"}},
+                      "required": ["answer"]})
 
 
 class StructuredOutput(QWidget):
@@ -35,9 +38,7 @@ class StructuredOutput(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("jsonSchema")
         self.editor.setAccessibleName(self.tr("JSON schema"))
-        self.editor.setPlaceholderText(
-            '{"type": "object", "properties": {"answer": {"type": "string"}}, '
-            '"required": ["answer"]}')
+        self.editor.setPlaceholderText(EXAMPLE)
         self.editor.setMaximumHeight(140)
         self.error = QLabel()
         self.error.setProperty("role", "error")
