@@ -4,6 +4,7 @@ and a second process attaching over the API."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -201,4 +202,10 @@ def test_a_second_process_attaches_over_the_api(models: Path) -> None:
                 done = events[-1]
                 assert isinstance(done, ChatDone) and done.completion_tokens > 0
                 assert done.prompt_tokens == host.recent()[-1].prompt_tokens
+                schema = '{"type": "object", "properties": {"n": {"type": "integer"}}, ' \
+                    '"required": ["n"]}'  # a chat's structured output reaches the host
+                shaped = SamplingSettings(temperature=0, max_tokens=12, json_schema=schema)
+                text = "".join(e.text for e in client.chat(SMOL, HELLO, shaped)
+                               if isinstance(e, TextDelta))
+                assert isinstance(json.loads(text)["n"], int)
         assert discovery.running() is None  # withdrawn when the server stopped
