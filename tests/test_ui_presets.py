@@ -150,6 +150,10 @@ def test_a_preset_chosen_on_the_page_is_saved_with_the_conversation(
     assert page.panel.presets.selected_name() is None
     page.open_conversation(conv.id)
     qtbot.waitUntil(lambda: page.panel.presets.selected_name() == "Docs")
+    # "No preset" forgets the name and keeps the settings
+    page.panel.presets.picker.activated.emit(0)
+    qtbot.waitUntil(lambda: "preset" not in store.get_conversation(conv.id).extra)
+    assert store.get_conversation(conv.id).sampling_settings["temperature"] == 0.9
 
 
 def test_a_json_reply_is_shown_indented_in_a_code_block(qtbot: QtBot,

@@ -108,6 +108,16 @@ class Preset:
         return out
 
 
+@dataclass(frozen=True)
+class NoPreset:
+    """"No preset" chosen for a chat: it forgets its preset's name; its settings stay."""
+
+    name: str = ""
+
+    def chat_extra(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in extra.items() if k != "preset"}
+
+
 def schema_text(value: Any, where: str = "json_schema") -> str:
     """A JSON Schema given as an object or as JSON text, checked and as compact text."""
     if isinstance(value, str):

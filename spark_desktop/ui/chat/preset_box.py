@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop.inference_settings import LoadSettings
-from spark_desktop.presets import Preset, PresetError, PresetStore
+from spark_desktop.presets import NoPreset, Preset, PresetError, PresetStore
 
 #: What "Save as preset" takes from the panel: (system prompt, sampling dict).
 Current = Callable[[], tuple[str | None, dict[str, Any]]]
 
 
 class PresetBox(QWidget):
-    """Signals: `chosen(Preset)` when the person picks one; `reload_requested(Mapping)`
-    with the preset's load settings when they ask to reload the model with them."""
+    """Signals: `chosen(Preset)` when the person picks one (NoPreset for "No preset");
+    `reload_requested(Mapping)` with the preset's load settings when they ask to reload
+    the model with them."""
 
     chosen = Signal(object)
     reload_requested = Signal(object)
@@ -177,6 +178,9 @@ class PresetBox(QWidget):
         name = self.picker.itemData(index)
         if name:
             self.choose(name)
+        else:
+            self.select(None)
+            self.chosen.emit(NoPreset())
 
     def _ask_save(self) -> None:
         shown = self.preset(self.selected_name() or "")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from spark_desktop.inference_settings import SamplingSettings
-from spark_desktop.presets import Preset
+from spark_desktop.presets import NoPreset, Preset
 from spark_desktop.ui.chat.preset_box import PresetBox
 from spark_desktop.ui.chat.structured_output import StructuredOutput
 from spark_desktop.ui.format import grouped
@@ -42,7 +42,7 @@ class SamplingPanel(QWidget):
         super().__init__(parent)
         self.defaults = defaults or SamplingSettings()
         self.presets = PresetBox(lambda: (self.prompt(), self.sampling()))
-        self._chosen: Preset | None = None
+        self._chosen: Preset | NoPreset | None = None
         self._unshown: dict[str, Any] = {}
         self.structured = StructuredOutput()
         self.system_prompt = QPlainTextEdit()
@@ -140,18 +140,23 @@ class SamplingPanel(QWidget):
             self._loading = False
         self._debounce.stop()
 
-    def apply_preset(self, preset: Preset) -> None:
-        """Show a preset's system prompt and sampling (over the defaults) and save them."""
+    def apply_preset(self, preset: Preset | NoPreset) -> None:
+        """Show a preset's system prompt and sampling (over the defaults) and save them;
+        NoPreset only forgets the chat's preset."""
+        if isinstance(preset, NoPreset):
+            self._chosen = preset
+            self.changed.emit()
+            return
         self.show_settings(preset.system_prompt, preset.sampling_settings(self.defaults)
                            .to_dict(), preset.name)
         self._chosen = preset
         self.changed.emit()
 
     @property
-    def chosen_preset(self) -> Preset | None:
+    def chosen_preset(self) -> Preset | NoPreset | None:
         return self._chosen
 
-    def take_preset(self) -> Preset | None:
+    def take_preset(self) -> Preset | NoPreset | None:
         """The preset chosen since the conversation was shown, once (its name, tools and
         documents go into the conversation's extra)."""
         chosen, self._chosen = self._chosen, None
