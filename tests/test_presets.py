@@ -217,3 +217,18 @@ def test_preset_option_applies_the_preset_under_typed_options() -> None:
     assert sampling.temperature == 0.3 and load.n_ctx == 8192 and plain.system == "Mine."
     with pytest.raises(PresetError, match="no preset named 'Nope'"):
         apply_preset(_args("--preset", "Nope"), LoadSettings(), SamplingSettings())
+
+
+@pytest.mark.slow
+def test_generate_with_a_schema_preset_prints_json_that_follows_it(capsys) -> None:
+    from tests.fixtures.real_model import smollm2_path
+
+    PresetStore().save(Preset("Count", system_prompt="Reply in JSON.",
+                              sampling={"temperature": 0.0, "max_tokens": 24,
+                                        "json_schema": json.dumps(SCHEMA)},
+                              load={"n_ctx": 512, "n_batch": 256}))
+    assert main(["generate", str(smollm2_path()), "-p", "How many legs has a cat?",
+                 "--preset", "Count", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert isinstance(json.loads(result["text"])["answer"], int)
+    assert result["model"]["n_ctx"] == 512  # the preset's load settings were used
