@@ -211,3 +211,35 @@ def test_a_schema_preset_turn_replies_with_json_that_follows_it(store: HistorySt
     store.update_conversation(conv.id, sampling_settings={"temperature": 0.0, "max_tokens": 4})
     events = list(Turn.send(store, smol, conv.id, "Say hi.").run())
     assert store.get_message(events[-1].reply.id).extra == {}
+
+
+@pytest.mark.slow
+def test_a_new_chat_under_a_schema_preset_saves_it_and_shows_the_reply_as_json(
+        qtbot: QtBot, store: HistoryStore, test_model: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.conftest import chat_options
+    from tests.host_fixtures import GEMMA, gemma_host
+
+    PresetStore().save(Preset("Colour", sampling={"temperature": 0.0, "max_tokens": 30,
+                                                  "json_schema": SCHEMA_TEXT}))
+    with gemma_host(test_model, tmp_path_factory.mktemp("host"), chat_options()) as host:
+        page = ChatPage(HistoryBridge(store), HostBridge(host=host))
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: page.model_id == GEMMA)
+        page.resize(1000, 700)
+        page.show()
+        page.panel.presets.refresh()
+        page.panel.presets.choose("Colour")  # before the chat exists
+        with qtbot.waitSignal(page.reply_finished, timeout=120_000) as done:
+            page.send("Pick a colour.")
+        qtbot.waitUntil(lambda: not page.busy)
+    reply = done.args[0]
+    value = json.loads(reply.content)
+    assert value["colour"] in ("red", "green", "blue") and isinstance(value["count"], int)
+    assert reply.extra == {"json": True}
+    qtbot.waitUntil(lambda: store.get_conversation(reply.conversation_id).extra.get("preset")
+                    == "Colour")
+    conv = store.get_conversation(reply.conversation_id)
+    assert json.loads(conv.sampling_settings["json_schema"]) == json.loads(SCHEMA_TEXT)
+    layout = page.view.message_delegate.layout_for(page.model.index(1, 0))
+    assert [c.text for c in layout.codes] == [json.dumps(value, indent=2, ensure_ascii=False)]
