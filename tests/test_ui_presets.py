@@ -22,6 +22,7 @@ from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
+from spark_desktop.ui.chat.preset_box import reload_model
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
 from spark_desktop.ui.chat.structured_output import ANY_OBJECT, OBJECT, OFF, SCHEMA
 from spark_desktop.ui.host_bridge import HostBridge
@@ -233,6 +234,10 @@ def test_a_new_chat_under_a_schema_preset_saves_it_and_shows_the_reply_as_json(
         with qtbot.waitSignal(page.reply_finished, timeout=120_000) as done:
             page.send("Pick a colour.")
         qtbot.waitUntil(lambda: not page.busy)
+        before = page.host.entry(GEMMA).n_ctx
+        with qtbot.waitSignal(page.host.loaded, timeout=120_000):  # a preset's load settings
+            reload_model(page.host, GEMMA, {"n_ctx": 512}, chat_options())
+        assert before == 1024 and page.host.entry(GEMMA).n_ctx == 512
     reply = done.args[0]
     value = json.loads(reply.content)
     assert value["colour"] in ("red", "green", "blue") and isinstance(value["count"], int)
