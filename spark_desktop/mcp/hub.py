@@ -184,7 +184,11 @@ class McpHub:
 
     # -- the loop's side ----------------------------------------------------------------
     def _run(self, coro: Any, limit: float) -> Any:
-        loop = self._start()
+        try:
+            loop = self._start()
+        except McpUnavailable:
+            coro.close()
+            raise
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result(limit)

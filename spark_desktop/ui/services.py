@@ -48,6 +48,7 @@ class Services(QObject):
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
+        self._mcp: Any = None
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:
@@ -157,8 +158,22 @@ class Services(QObject):
         if peers_changed:
             self.probe_peers()
 
+    # -- MCP servers ----------------------------------------------------------------
+    @property
+    def mcp(self) -> Any:
+        """The window's MCP servers (spark_desktop.mcp.McpHub), made at first use (a chat
+        with tools, or Settings): nothing connects at start-up. Its calls block: make them
+        off the GUI thread."""
+        if self._mcp is None:
+            from spark_desktop.mcp.hub import McpHub
+
+            self._mcp = McpHub.from_file()
+        return self._mcp
+
     def shutdown(self) -> None:
         self._closed = True
+        if self._mcp is not None:
+            self._mcp.close()  # ends the servers' subprocesses
         self.downloads.shutdown()
         self.host.shutdown()
         self.history.shutdown()
