@@ -50,7 +50,7 @@ def test_stdio_server_lists_its_tools_and_answers(hub: McpHub) -> None:
     assert (status.name, status.transport, status.state, status.error) == (
         "calc", "stdio", "ready", "")
     tools = {t.name: t for t in status.tools}
-    assert set(tools) == {"add", "echo", "fail", "crash", "slow"}
+    assert set(tools) == {"add", "echo", "env", "header", "fail", "crash", "slow"}
     assert tools["add"].description == "Add two numbers and return the sum."
     assert set(tools["add"].input_schema["properties"]) == {"a", "b"}
     assert hub.call_tool("calc", "add", {"a": 2, "b": 40}).text == "42"
@@ -106,6 +106,19 @@ def test_broken_servers_get_a_reason_and_do_not_stop_the_others() -> None:
     assert calc_processes() == []
 
 
+def test_a_server_that_never_answers_times_out_and_is_stopped() -> None:
+    hub = McpHub(config(mute={"command": sys.executable, "args": [
+        "-c", "import time; time.sleep(60)  # tests.mcp_servers.calc stand-in"]}),
+        connect_timeout=1)
+    try:
+        (status,) = hub.connect()
+        assert status.state == "failed"
+        assert "did not get ready within 1 seconds" in status.error
+        assert calc_processes() == []
+    finally:
+        hub.close()
+
+
 def test_close_leaves_no_child_process() -> None:
     hub = McpHub(config(calc=CALC, again=CALC))
     assert [s.state for s in hub.connect()] == ["ready", "ready"]
@@ -124,9 +137,10 @@ def test_configure_restarts_only_servers_whose_launch_changed(hub: McpHub) -> No
     hub.configure(config(calc={**CALC, "alwaysAllow": ["add"]}))
     assert hub.statuses()[0].state == "ready"
     assert [p.pid for p in calc_processes()] == [before.pid]
+    assert hub.call_tool("calc", "env", {"name": "CALC_FLAVOUR"}).text == ""
     hub.configure(config(calc={**CALC, "env": {"CALC_FLAVOUR": "other"}}))
     assert hub.statuses()[0].state == "idle"
-    assert hub.call_tool("calc", "add", {"a": 1, "b": 2}).text == "3"
+    assert hub.call_tool("calc", "env", {"name": "CALC_FLAVOUR"}).text == "other"
     deadline = time.monotonic() + 10
     while before.is_running() and before.status() != psutil.STATUS_ZOMBIE:
         assert time.monotonic() < deadline, "the old server was not stopped"
@@ -142,6 +156,7 @@ def test_streamable_http_server_with_headers() -> None:
             assert statuses["web"].state == "ready" and statuses["web"].transport == "http"
             assert statuses["gone"].state == "failed" and "/nowhere" in statuses["gone"].error
             assert hub.call_tool("web", "add", {"a": 20, "b": 22}).text == "42"
+            assert hub.call_tool("web", "header", {"name": "X-Test"}).text == "yes"
             assert hub.call_tool("web", "fail", {}).is_error
         finally:
             hub.close()

@@ -15,6 +15,7 @@ from spark_desktop.mcp import McpToolBox
 from spark_desktop.mcp.config import load
 from spark_desktop.ui.pages.mcp_settings import McpSettingsBox
 from spark_desktop.ui.services import Services
+from tests.test_mcp_hub import calc_processes
 
 CALC = {"command": sys.executable, "args": ["-m", "tests.mcp_servers.calc"]}
 
@@ -24,6 +25,7 @@ def services() -> Iterator[Services]:
     services = Services()
     yield services
     services.shutdown()
+    assert calc_processes() == []  # the window's shutdown ends the MCP servers
 
 
 def shown_box(qtbot, services: Services) -> McpSettingsBox:
@@ -64,10 +66,10 @@ def test_check_servers_lists_the_tools_and_revoke_saves(qtbot, services: Service
     qtbot.waitUntil(box.check_button.isEnabled, timeout=60000)
     assert box.status_label.text() == "1 of 2 servers ready."
     calc, missing = (box.servers.topLevelItem(i) for i in range(2))
-    assert calc.text(0) == "calc" and calc.text(1) == "Ready: 5 tools"
+    assert calc.text(0) == "calc" and calc.text(1) == "Ready: 7 tools"
     tools = {calc.child(i).text(0): calc.child(i).text(1) for i in range(calc.childCount())}
     assert tools["add"] == "Add two numbers and return the sum."
-    assert set(tools) == {"add", "echo", "fail", "crash", "slow"}
+    assert set(tools) == {"add", "echo", "env", "header", "fail", "crash", "slow"}
     assert missing.text(1).startswith("Failed: ") and "was not found" in missing.text(1)
 
     box.allowed.setCurrentRow(0)

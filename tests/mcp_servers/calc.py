@@ -1,5 +1,6 @@
-"""A small MCP server written with the official SDK: `add`, `echo`, `fail` (raises), `crash`
-(ends the process) and `slow` (sleeps), for the hub's, the toolbox's and the chat's tests.
+"""A small MCP server written with the official SDK: `add`, `echo`, `env` and `header`
+(what reached the server), `fail` (raises), `crash` (ends the process) and `slow` (sleeps),
+for the hub's, the toolbox's and the chat's tests.
 
 Runs over stdio by default (`python -m tests.mcp_servers.calc`); `app()` gives the same
 server as a streamable HTTP ASGI app for a test to serve with uvicorn.
@@ -12,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 
 def server() -> MCPServer:
@@ -28,6 +29,16 @@ def server() -> MCPServer:
     def echo(text: str) -> str:
         """Return the text unchanged."""
         return text
+
+    @calc.tool()
+    def env(name: str) -> str:
+        """The value of an environment variable of the server's process ("" when unset)."""
+        return os.environ.get(name, "")
+
+    @calc.tool()
+    def header(name: str, ctx: Context) -> str:
+        """The value of an HTTP header of this request ("" over stdio or when absent)."""
+        return (ctx.headers or {}).get(name.lower(), "")
 
     @calc.tool()
     def fail() -> str:
