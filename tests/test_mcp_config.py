@@ -11,8 +11,9 @@ import pytest
 
 from spark_desktop import paths
 from spark_desktop.engine.tools import NAME
-from spark_desktop.mcp import McpConfigError, McpHub, tool_name
+from spark_desktop.mcp import McpConfigError, McpHub
 from spark_desktop.mcp.config import load, parse, save
+from spark_desktop.mcp.toolbox import tool_name
 
 DOCUMENT = {
     "mcpServers": {

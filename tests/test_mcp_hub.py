@@ -12,8 +12,9 @@ import psutil
 import pytest
 
 from spark_desktop import paths
-from spark_desktop.mcp import McpHub, McpTimeout, McpToolBox, McpUnavailable
+from spark_desktop.mcp import McpHub, McpTimeout, McpUnavailable
 from spark_desktop.mcp.config import McpConfig, from_document, load
+from spark_desktop.mcp.toolbox import McpToolBox
 from tests.mcp_servers.http import serve_calc
 
 pytestmark = pytest.mark.slow  # each server is a Python process importing the SDK (~2 s)

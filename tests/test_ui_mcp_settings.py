@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from spark_desktop import paths
-from spark_desktop.mcp import McpToolBox
 from spark_desktop.mcp.config import load
+from spark_desktop.mcp.toolbox import McpToolBox
 from spark_desktop.ui.pages.mcp_settings import McpSettingsBox
 from spark_desktop.ui.services import Services
 from tests.test_mcp_hub import calc_processes

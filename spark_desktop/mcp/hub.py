@@ -20,13 +20,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spark_desktop.chat.toolbox import ToolResult
 from spark_desktop.errors import SparkError
 from spark_desktop.mcp import config as config_mod
 from spark_desktop.mcp.config import McpConfig, McpConfigError, ServerConfig
 from spark_desktop.mcp.reasons import StderrTail, call_failure, connect_failure, result_text
+
+if TYPE_CHECKING:  # the chat package imports the history: seconds, not for the GUI thread
+    from spark_desktop.chat.toolbox import ToolResult
 
 #: A server whose last connection failed is tried again on ordinary use after this long.
 RETRY_AFTER_S = 60.0
@@ -221,7 +223,8 @@ class McpHub:
         await asyncio.gather(*(self._ensure(c) for c in due), return_exceptions=True)
 
     async def _ensure(self, conn: _Connection) -> Any:
-        """The connection's client, connecting first when it has none."""
+        """The connection's client, connecting first when it has none (McpUnavailable with
+        the reason when that fails)."""
         async with conn.lock:
             if conn.client is not None:
                 return conn.client
@@ -229,26 +232,20 @@ class McpHub:
                 raise McpUnavailable(f'The MCP server "{conn.spec.name}" is turned off '
                                      '("disabled": true in the MCP settings).')
             conn.stop = asyncio.Event()
-            ready: asyncio.Future[tuple[McpTool, ...]] = asyncio.get_running_loop().create_future()
+            ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             conn.task = asyncio.create_task(self._hold(conn, ready))
             self._tasks.add(conn.task)
             conn.task.add_done_callback(self._tasks.discard)
-            try:
-                tools = await asyncio.shield(ready)
-            except Exception as exc:  # noqa: BLE001 (told as the server's status)
-                reason = connect_failure(conn.spec, exc, conn.stderr, self.connect_timeout)
-                conn.failed_at = time.monotonic()
-                self._set_status(conn, state="failed", tools=(), error=reason)
-                raise McpUnavailable(reason) from None
-            self._set_status(conn, state="ready", tools=tools, error="")
-            return conn.client
+            return await asyncio.shield(ready)
 
     async def _hold(self, conn: _Connection, ready: asyncio.Future[Any]) -> None:
-        """Open the session, tell `ready` its tools, keep it open until `stop`; the
-        transport's own exit closes the subprocess or the HTTP session."""
+        """Open the session, keep it open until `stop`, and keep the server's status (the
+        transport's own exit closes the subprocess or the HTTP session). `ready` gets the
+        client, or McpUnavailable with the reason it could not connect."""
         import anyio
         from mcp import Client
 
+        error: BaseException | None = None
         scope = anyio.CancelScope(deadline=anyio.current_time() + self.connect_timeout)
         try:
             with scope:
@@ -261,19 +258,25 @@ class McpHub:
                     tools = await _list_tools(client, conn.spec.name)
                     scope.deadline = math.inf
                     conn.client = client
-                    ready.set_result(tools)
+                    self._set_status(conn, state="ready", tools=tools, error="")
+                    ready.set_result(client)
                     await conn.stop.wait()
             if not ready.done():
-                ready.set_exception(TimeoutError())
-        except Exception as exc:  # noqa: BLE001 (given to whoever waits on `ready`)
-            if not ready.done():
-                ready.set_exception(exc)
+                error = TimeoutError()
+        except Exception as exc:  # noqa: BLE001 (told as the server's status)
+            error = exc
         finally:
             conn.client = None
-            if not ready.done():
-                ready.set_exception(McpUnavailable("closed"))
             if conn.stderr is not None:
                 conn.stderr.close()
+            if not ready.done():
+                reason = connect_failure(conn.spec, error or McpUnavailable("closed"),
+                                         conn.stderr, self.connect_timeout)
+                conn.failed_at = time.monotonic()
+                self._set_status(conn, state="failed", tools=(), error=reason)
+                ready.set_exception(McpUnavailable(reason))
+            elif conn.status.state == "ready":
+                self._set_status(conn, state="idle", tools=())
 
     async def _transport(self, conn: _Connection, stack: AsyncExitStack) -> Any:
         spec = conn.spec
@@ -293,6 +296,8 @@ class McpHub:
 
     async def _call(self, server: str, tool: str, arguments: dict[str, Any],
                     timeout: float) -> ToolResult:
+        from spark_desktop.chat.toolbox import ToolResult
+
         conn = self._connection(server)
         if conn is None:
             raise McpUnavailable(f'There is no MCP server named "{server}" in the settings.')

@@ -9,7 +9,6 @@ uses a tool.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
@@ -49,7 +48,8 @@ class McpSettingsBox(QGroupBox):
         super().__init__(parent)
         self.setTitle(self.tr("MCP servers (tools for chats)"))
         self.services = services
-        self._hub: Any = None
+        self._hub: Any = None  # the window's McpHub, once the first show has opened it
+        self._loading = False
         self._relay = EventRelay(self)
         self._relay.event.connect(self._config_changed)
         layout = QVBoxLayout(self)
@@ -78,6 +78,8 @@ class McpSettingsBox(QGroupBox):
         self.check_button.clicked.connect(self.check)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
+        for button in (self.save_button, self.check_button):
+            button.setEnabled(False)  # until the saved servers are read
         row.addWidget(self.save_button)
         row.addWidget(self.check_button)
         row.addWidget(self.status_label, 1)
@@ -100,18 +102,24 @@ class McpSettingsBox(QGroupBox):
     # -- loading ------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self._hub is None:
-            self._hub = self.services.mcp
-            self._hub.subscribe(self._relay.post)
-            hub = self._hub
-            run_async(lambda: _saved_text(hub.path), self._loaded, self._show_error,
-                      parent=self)
+        if self._hub is None and not self._loading:
+            self._loading = True
+            services = self.services
+            run_async(lambda: _open(services), self._loaded, self._load_failed, parent=self)
 
-    def _loaded(self, text: str) -> None:
+    def _loaded(self, opened: tuple[Any, str]) -> None:
+        self._hub, text = opened
+        self._hub.subscribe(self._relay.post)
         self.editor.setPlainText(text)
         self.editor.document().setModified(False)
         self._show_error(self._hub.load_error)
         self._show_config(self._hub.config)
+        self.save_button.setEnabled(True)
+        self.check_button.setEnabled(True)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self._show_error(error_text(exc))
 
     def _config_changed(self, config: object) -> None:
         """The hub took a new configuration (here, or a chat's "always allow")."""
@@ -159,7 +167,7 @@ class McpSettingsBox(QGroupBox):
         return config
 
     def _write(self, config: Any, then: Any = None) -> None:
-        hub = self._hub or self.services.mcp
+        hub = self._hub
         self.editor.document().setModified(False)
         self.status_label.setText(self.tr("Saving…"))
 
@@ -180,7 +188,7 @@ class McpSettingsBox(QGroupBox):
         if self.editor.document().isModified():
             self.save(then=self.check)
             return
-        hub = self._hub or self.services.mcp
+        hub = self._hub
         self.check_button.setEnabled(False)
         self.status_label.setText(self.tr("Connecting to the servers…"))
 
@@ -237,14 +245,15 @@ class McpSettingsBox(QGroupBox):
         self.servers.resizeColumnToContents(0)
 
 
-def _saved_text(path: Path | None) -> str:
-    """The file as the person wrote it (a damaged one too, to be fixed here), or an
-    empty document when there is none."""
+def _open(services: Any) -> tuple[Any, str]:
+    """The window's hub (made now if no chat made it yet) and its file as the person wrote
+    it (a damaged one too, to be fixed here), or an empty document when there is none."""
     from spark_desktop import paths
     from spark_desktop.mcp.config import McpConfig
 
-    path = path or paths.mcp_config_path()
+    hub = services.mcp
     try:
-        return path.read_text(encoding="utf-8")
+        text = (hub.path or paths.mcp_config_path()).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return McpConfig().text()
+        text = McpConfig().text()
+    return hub, text
