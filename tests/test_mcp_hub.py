@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -188,6 +189,24 @@ def test_toolbox_names_tools_per_server_and_calls_them() -> None:
         assert {t.name.split("__")[0] for t in only.tools()} == {"other"}
     finally:
         hub.close()
+
+
+def test_a_running_call_can_be_stopped(hub: McpHub) -> None:
+    box = McpToolBox(hub, timeout=60)
+    box.tools()
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(
+        box.call("calc__slow", {"seconds": 30})))
+    started = time.monotonic()
+    thread.start()
+    while not box._running and time.monotonic() - started < 10:
+        time.sleep(0.01)
+    box.cancel()
+    thread.join(10)
+    assert time.monotonic() - started < 10
+    (stopped,) = results
+    assert stopped.is_error and "was stopped" in stopped.text
+    assert box.call("calc__add", {"a": 1, "b": 2}).text == "3"  # the session goes on
 
 
 def test_always_allow_is_kept_in_the_settings_file() -> None:

@@ -167,8 +167,13 @@ class McpHub:
         """Call `tool` of `server` and wait up to `timeout` seconds for its answer (the
         tool's own failure is a result with `is_error`). Raises McpTimeout, or
         McpUnavailable when the server is unknown, cannot start, or stopped meanwhile."""
-        limit = self.connect_timeout + timeout + CLOSE_WAIT_S
-        return self._run(self._call(server, tool, dict(arguments), timeout), limit)
+        return self._wait(self.start_call(server, tool, arguments, timeout),
+                          self.connect_timeout + timeout + CLOSE_WAIT_S)
+
+    def start_call(self, server: str, tool: str, arguments: Mapping[str, Any],
+                   timeout: float = 60.0) -> Future[ToolResult]:
+        """The same call, not waited for: cancelling the future stops it."""
+        return self._submit(self._call(server, tool, dict(arguments), timeout))
 
     def close(self) -> None:
         """End every session and subprocess and stop the thread (the window is closing)."""
@@ -186,12 +191,18 @@ class McpHub:
 
     # -- the loop's side ----------------------------------------------------------------
     def _run(self, coro: Any, limit: float) -> Any:
+        return self._wait(self._submit(coro), limit)
+
+    def _submit(self, coro: Any) -> Future[Any]:
         try:
             loop = self._start()
         except McpUnavailable:
             coro.close()
             raise
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, loop)
+        return asyncio.run_coroutine_threadsafe(coro, loop)
+
+    @staticmethod
+    def _wait(future: Future[Any], limit: float) -> Any:
         try:
             return future.result(limit)
         except FutureTimeout:

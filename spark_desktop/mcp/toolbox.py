@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from spark_desktop.chat.toolbox import ToolResult
 from spark_desktop.engine.tools import NAME, Tool
-from spark_desktop.mcp.hub import McpHub, McpTimeout, McpTool, McpUnavailable
+from spark_desktop.mcp.hub import CLOSE_WAIT_S, McpHub, McpTimeout, McpTool, McpUnavailable
 
 SEPARATOR = "__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -42,6 +45,8 @@ class McpToolBox:
         self.timeout = timeout
         self._servers = None if servers is None else frozenset(servers)
         self._names: dict[str, McpTool] = {}
+        self._running: set[Future[ToolResult]] = set()
+        self._lock = threading.Lock()
 
     def tools(self) -> Sequence[Tool]:
         """Connects the servers not connected yet (blocking: call it off the GUI thread)."""
@@ -69,13 +74,35 @@ class McpToolBox:
         return self._names.get(name)
 
     def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
+        """Blocks until the tool answers, times out, or `cancel()` stops it."""
         tool = self.source(name)
         if tool is None:
             return ToolResult(f'There is no tool named "{name}".', is_error=True)
         try:
-            return self.hub.call_tool(tool.server, tool.name, arguments, self.timeout)
+            future = self.hub.start_call(tool.server, tool.name, arguments, self.timeout)
+        except McpUnavailable as exc:
+            return ToolResult(str(exc), is_error=True)
+        with self._lock:
+            self._running.add(future)
+        try:
+            return future.result(self.hub.connect_timeout + self.timeout + CLOSE_WAIT_S)
+        except CancelledError:
+            return ToolResult(f'The call of "{name}" was stopped.', is_error=True)
         except (McpTimeout, McpUnavailable) as exc:
             return ToolResult(str(exc), is_error=True)
+        except FutureTimeout:
+            future.cancel()
+            return ToolResult(f'The call of "{name}" did not finish in time.', is_error=True)
+        finally:
+            with self._lock:
+                self._running.discard(future)
+
+    def cancel(self) -> None:
+        """Stop the calls running now (the person stopped the turn); from any thread."""
+        with self._lock:
+            running = list(self._running)
+        for future in running:
+            future.cancel()
 
     def always_allowed(self, name: str) -> bool:
         tool = self.source(name)
