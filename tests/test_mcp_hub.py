@@ -82,6 +82,21 @@ def test_a_server_that_dies_is_started_again_at_the_next_call(hub: McpHub) -> No
     assert second.pid != first.pid
 
 
+def test_a_server_that_dies_between_calls_is_noticed_and_restarted(hub: McpHub) -> None:
+    hub.connect()
+    (first,) = calc_processes()
+    first.kill()
+    deadline = time.monotonic() + 10
+    while hub.statuses()[0].state == "ready":
+        assert time.monotonic() < deadline, "the server's end went unnoticed"
+        time.sleep(0.05)
+    (status,) = hub.statuses()
+    assert status.state == "idle" and '"calc" stopped' in status.error
+    assert {t.name for t in hub.tools()} >= {"add"}  # connected again for the next turn
+    assert hub.call_tool("calc", "add", {"a": 1, "b": 1}).text == "2"
+    assert [p.pid for p in calc_processes()] != [first.pid]
+
+
 def test_broken_servers_get_a_reason_and_do_not_stop_the_others() -> None:
     hub = McpHub(config(
         missing={"command": "no-such-mcp-server-command"},

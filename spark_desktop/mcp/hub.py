@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from spark_desktop.errors import SparkError
 from spark_desktop.mcp import config as config_mod
 from spark_desktop.mcp.config import McpConfig, McpConfigError, ServerConfig
-from spark_desktop.mcp.reasons import StderrTail, call_failure, connect_failure, result_text
+from spark_desktop.mcp.reasons import call_failure, connect_failure, result_text
+from spark_desktop.mcp.transport import StderrTail, open_transport
 
 if TYPE_CHECKING:  # the chat package imports the history: seconds, not for the GUI thread
     from spark_desktop.chat.toolbox import ToolResult
@@ -256,54 +257,56 @@ class McpHub:
         import anyio
         from mcp import Client
 
+        me, stop = asyncio.current_task(), conn.stop
+        stderr = StderrTail(asyncio.get_running_loop()) if conn.spec.command else None
+        conn.stderr = stderr
+        ended: list[str] = []
+
+        def on_end() -> None:  # the server went away between calls
+            if conn.task is me and conn.client is not None:
+                conn.client = None
+                ended.append(f'The MCP server "{conn.spec.name}" stopped; it starts again '
+                             'at its next use.')
+                stop.set()
+
         error: BaseException | None = None
         scope = anyio.CancelScope(deadline=anyio.current_time() + self.connect_timeout)
         try:
             with scope:
                 async with AsyncExitStack() as stack:
-                    transport = await self._transport(conn, stack)
+                    transport = await open_transport(conn.spec, stack, stderr, on_end)
                     client = await stack.enter_async_context(Client(
                         transport, client_info=_client_info(), cache=None))
-                    if conn.stderr is not None:
-                        conn.stderr.release_writer()
+                    if stderr is not None:
+                        stderr.release_writer()
                     tools = await _list_tools(client, conn.spec.name)
                     scope.deadline = math.inf
                     conn.client = client
                     self._set_status(conn, state="ready", tools=tools, error="")
                     ready.set_result(client)
-                    await conn.stop.wait()
+                    await stop.wait()
             if not ready.done():
                 error = TimeoutError()
         except Exception as exc:  # noqa: BLE001 (told as the server's status)
             error = exc
         finally:
-            conn.client = None
-            if conn.stderr is not None:
-                conn.stderr.close()
+            if stderr is not None:
+                stderr.close()
+            current = conn.task is me
+            if current:
+                conn.client = None
             if not ready.done():
                 reason = connect_failure(conn.spec, error or McpUnavailable("closed"),
-                                         conn.stderr, self.connect_timeout)
+                                         stderr, self.connect_timeout)
                 conn.failed_at = time.monotonic()
                 self._set_status(conn, state="failed", tools=(), error=reason)
                 ready.set_exception(McpUnavailable(reason))
-            elif conn.status.state == "ready":
+            elif current and ended:
+                said = stderr.text() if stderr is not None else ""
+                self._set_status(conn, state="idle", tools=(), error=ended[0] + (
+                    f" Its last words: {said}" if said else ""))
+            elif current and conn.status.state == "ready":
                 self._set_status(conn, state="idle", tools=())
-
-    async def _transport(self, conn: _Connection, stack: AsyncExitStack) -> Any:
-        spec = conn.spec
-        if spec.command is not None:
-            from mcp import StdioServerParameters, stdio_client
-
-            conn.stderr = StderrTail(asyncio.get_running_loop())
-            params = StdioServerParameters(command=spec.command, args=list(spec.args),
-                                           env=dict(spec.env) or None, cwd=spec.cwd)
-            return stdio_client(params, errlog=conn.stderr.file)
-        import httpx2
-        from mcp.client.streamable_http import streamable_http_client
-
-        http = await stack.enter_async_context(httpx2.AsyncClient(
-            headers=dict(spec.headers), timeout=httpx2.Timeout(30.0, read=300.0)))
-        return streamable_http_client(spec.url or "", http_client=http)
 
     async def _call(self, server: str, tool: str, arguments: dict[str, Any],
                     timeout: float) -> ToolResult:

@@ -2,74 +2,21 @@
 and what a tool's answer says, as text.
 
 The SDK reports failures as exceptions of several libraries, often wrapped in exception
-groups by its task groups; a stdio server's own explanation is on its stderr, kept here
-(its last few KB) for when it stops.
+groups by its task groups; a stdio server's own explanation is on its stderr (its last
+lines, kept by transport.StderrTail).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from typing import Any
 
 from spark_desktop.mcp.config import ServerConfig
+from spark_desktop.mcp.transport import StderrTail
 
-TAIL_BYTES = 4096
-TAIL_LINES = 6
 #: JSON-RPC error codes the SDK uses for a closed connection and a request that timed out.
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001
-
-
-class StderrTail:
-    """The last few KB a stdio server wrote to stderr, read as it comes (on the loop), so
-    a chatty server fills neither memory nor disk."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        read_end, write_end = os.pipe()
-        os.set_blocking(read_end, False)
-        self._loop = loop
-        self._fd = read_end
-        self._data = bytearray()
-        self.file = open(write_end, "w", encoding="utf-8", errors="replace")  # noqa: SIM115
-        loop.add_reader(read_end, self._read)
-
-    def _read(self) -> None:
-        while self._fd >= 0:
-            try:
-                chunk = os.read(self._fd, 65536)
-            except BlockingIOError:
-                return
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self._stop_reading()
-                return
-            self._data += chunk
-            del self._data[:-TAIL_BYTES]
-
-    def _stop_reading(self) -> None:
-        if self._fd >= 0:
-            self._loop.remove_reader(self._fd)
-            os.close(self._fd)
-            self._fd = -1
-
-    def release_writer(self) -> None:
-        """Close this process's copy of the pipe's write end (the server has its own)."""
-        if not self.file.closed:
-            self.file.close()
-
-    def text(self) -> str:
-        """The last lines written so far."""
-        self._read()
-        lines = self._data.decode("utf-8", "replace").strip().splitlines()
-        return "\n".join(lines[-TAIL_LINES:])
-
-    def close(self) -> None:
-        self.release_writer()
-        self._read()
-        self._stop_reading()
 
 
 def leaf(exc: BaseException) -> BaseException:
