@@ -16,10 +16,10 @@ from spark_desktop import paths
 from spark_desktop.mcp import McpHub, McpTimeout, McpUnavailable
 from spark_desktop.mcp.config import McpConfig, from_document, load
 from spark_desktop.mcp.toolbox import McpToolBox
+from tests.mcp_servers import CALC
 from tests.mcp_servers.http import serve_calc
 
 pytestmark = pytest.mark.slow  # each server is a Python process importing the SDK (~2 s)
-CALC = {"command": sys.executable, "args": ["-m", "tests.mcp_servers.calc"]}
 
 
 def config(**servers: dict[str, object]) -> McpConfig:
@@ -100,8 +100,7 @@ def test_a_server_that_dies_between_calls_is_noticed_and_restarted(hub: McpHub) 
 def test_broken_servers_get_a_reason_and_do_not_stop_the_others() -> None:
     hub = McpHub(config(
         missing={"command": "no-such-mcp-server-command"},
-        exits={"command": sys.executable, "args": ["-m", "tests.mcp_servers.calc",
-                                                   "--exit-at-once"]},
+        exits={**CALC, "args": [*CALC["args"], "--exit-at-once"]},
         off={**CALC, "disabled": True},
         calc=CALC))
     try:

@@ -5,7 +5,6 @@ an always-allowed tool can be revoked."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,9 +14,8 @@ from spark_desktop.mcp.config import load
 from spark_desktop.mcp.toolbox import McpToolBox
 from spark_desktop.ui.pages.mcp_settings import McpSettingsBox
 from spark_desktop.ui.services import Services
+from tests.mcp_servers import CALC
 from tests.test_mcp_hub import calc_processes
-
-CALC = {"command": sys.executable, "args": ["-m", "tests.mcp_servers.calc"]}
 
 
 @pytest.fixture
