@@ -68,7 +68,7 @@ def test_check_servers_lists_the_tools_and_revoke_saves(qtbot, services: Service
     tools = {calc.child(i).text(0): calc.child(i).text(1) for i in range(calc.childCount())}
     assert tools["add"] == "Add two numbers and return the sum."
     assert set(tools) == {"add", "echo", "env", "header", "fail", "crash", "slow"}
-    assert missing.text(1).startswith("Failed: ") and "was not found" in missing.text(1)
+    assert missing.text(1) == "Failed" and "was not found" in missing.child(0).text(1)
 
     box.allowed.setCurrentRow(0)
     box.revoke_button.click()

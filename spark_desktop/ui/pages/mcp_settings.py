@@ -9,6 +9,7 @@ uses a tool.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
@@ -231,18 +232,23 @@ class McpSettingsBox(QGroupBox):
             words = self.tr(STATE_WORDS.get(status.state, status.state))
             if status.state == "ready":
                 words = words.format(count=len(status.tools))
-            if status.error:
-                words = f"{words}: {status.error}" if status.state == "failed" else \
-                    f"{words} ({status.error})"
             item = QTreeWidgetItem([status.name, words])
-            item.setToolTip(1, words)
+            item.setToolTip(1, status.error or words)
+            for line in _sentences(status.error):  # why it failed or stopped, in full
+                item.addChild(QTreeWidgetItem(["", line]))
             for tool in status.tools:
                 child = QTreeWidgetItem([tool.name, tool.description.strip().split("\n")[0]])
                 child.setToolTip(1, tool.description)
                 item.addChild(child)
             self.servers.addTopLevelItem(item)
-            item.setExpanded(status.state == "ready")
+            item.setExpanded(status.state != "off")
         self.servers.resizeColumnToContents(0)
+
+
+def _sentences(text: str) -> list[str]:
+    """A reason's lines and sentences, one a row (a tree's cells do not wrap)."""
+    return [part for line in text.splitlines()
+            for part in re.split(r"(?<=[.:])\s+(?=[A-Z])", line) if part.strip()]
 
 
 def _open(services: Any) -> tuple[Any, str]:
