@@ -135,6 +135,14 @@ def test_a_server_that_never_answers_times_out_and_is_stopped() -> None:
         hub.close()
 
 
+def test_without_servers_nothing_starts() -> None:
+    hub = McpHub()
+    assert hub.connect() == () and hub.tools() == ()
+    assert hub._thread is None  # no thread, no event loop
+    assert McpToolBox(hub).call("calc__add", {}).is_error
+    hub.close()
+
+
 def test_close_leaves_no_child_process() -> None:
     hub = McpHub(config(calc=CALC, again=CALC))
     assert [s.state for s in hub.connect()] == ["ready", "ready"]

@@ -155,7 +155,9 @@ class McpHub:
         """Connect the servers named (all by default) that are not ready, all at once; a
         recently failed one only when `force`. Returns every server's status."""
         wanted = None if names is None else set(names)
-        self._run(self._connect_all(wanted, force), self.connect_timeout + CLOSE_WAIT_S)
+        if any(s.state != "off" and (wanted is None or s.name in wanted)
+               for s in self.statuses()):  # none enabled: no thread to start
+            self._run(self._connect_all(wanted, force), self.connect_timeout + CLOSE_WAIT_S)
         return self.statuses()
 
     def tools(self) -> tuple[McpTool, ...]:
