@@ -31,15 +31,9 @@ from PySide6.QtWidgets import (
 from spark_desktop.ui.bridges import EventRelay, error_text, run_async
 
 STATE_WORDS = {"ready": QT_TRANSLATE_NOOP("McpSettingsBox", "Ready: {count} tools"),
-               "idle": QT_TRANSLATE_NOOP("McpSettingsBox", "Not connected yet"),
+               "idle": QT_TRANSLATE_NOOP("McpSettingsBox", "Not connected"),
                "failed": QT_TRANSLATE_NOOP("McpSettingsBox", "Failed"),
                "off": QT_TRANSLATE_NOOP("McpSettingsBox", "Turned off")}
-PLACEHOLDER = """{
-  "mcpServers": {
-    "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "~"]},
-    "web": {"url": "http://127.0.0.1:8000/mcp", "headers": {"Authorization": "Bearer …"}}
-  }
-}"""
 
 
 class McpSettingsBox(QGroupBox):
@@ -62,7 +56,6 @@ class McpSettingsBox(QGroupBox):
         layout.addWidget(about)
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.editor.setPlaceholderText(PLACEHOLDER)
         self.editor.setMinimumHeight(180)
         self.editor.setAccessibleName(self.tr("MCP servers JSON"))
         layout.addWidget(self.editor)
