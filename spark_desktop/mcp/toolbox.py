@@ -75,12 +75,12 @@ class McpToolBox:
 
     def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
         """Blocks until the tool answers, times out, or `cancel()` stops it."""
-        tool = self.source(name)
-        if tool is None:
-            return ToolResult(f'There is no tool named "{name}".', is_error=True)
         try:
+            tool = self.source(name)
+            if tool is None:
+                return ToolResult(f'There is no tool named "{name}".', is_error=True)
             future = self.hub.start_call(tool.server, tool.name, arguments, self.timeout)
-        except McpUnavailable as exc:
+        except (McpTimeout, McpUnavailable) as exc:  # the hub is closing, or stuck
             return ToolResult(str(exc), is_error=True)
         with self._lock:
             self._running.add(future)
