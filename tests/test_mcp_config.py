@@ -81,6 +81,8 @@ def test_bad_json_says_where() -> None:
     ({}, 'either "command"'),
     ({"type": "sse", "url": "http://h/sse"}, "SSE transport is not supported"),
     ({"type": "websocket", "url": "http://h/"}, '"type" must be "stdio" or "http"'),
+    ({"type": "stdio", "url": "http://h/mcp"}, '"type": "stdio" does not go with "url"'),
+    ({"type": "http", "command": "x"}, '"type": "http" does not go with "command"'),
     ({"command": "x", "alwaysAllow": "all"}, '"alwaysAllow" must be a list'),
     ({"command": "x", "disabled": "yes"}, '"disabled" must be true or false'),
     ("npx server", "must be an object"),

@@ -130,6 +130,10 @@ def _server(name: str, entry: Any) -> ServerConfig:
                   'endpoint), not both and not neither.')
     if kind is not None and kind not in ("stdio", *HTTP_TYPES):
         raise bad(f'"type" must be "stdio" or "http", not {json.dumps(kind)}.')
+    if (kind == "stdio" and has_url) or (kind in HTTP_TYPES and has_command):
+        raise bad(f'"type": {json.dumps(kind)} does not go with '
+                  f'"{"url" if has_url else "command"}" (a stdio server has a "command", '
+                  'an http one a "url").')
     common = {"name": name, "always_allow": _strings(entry, ALLOW_KEY, bad),
               "disabled": _flag(entry, "disabled", bad)}
     if has_command:
