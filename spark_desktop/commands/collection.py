@@ -159,14 +159,6 @@ def embedder_path(spec: str) -> Path:
     return found.path
 
 
-def embed_key(path: Path) -> str:
-    """The embedding model's name as the index records it: the library's model id, so the
-    window (which names models by id) and the command line agree."""
-    from spark_desktop.gguf.splits import split_base_name
-
-    return split_base_name(path.name)
-
-
 def load_embedder(client: Client, path: Path, gpu_layers: int) -> None:
     from spark_desktop.commands.engine import _load
     from spark_desktop.inference_settings import LoadSettings
@@ -176,8 +168,9 @@ def load_embedder(client: Client, path: Path, gpu_layers: int) -> None:
 
 
 def client_index(store: HistoryStore, client: Client, path: Path) -> DocumentIndex:
+    from spark_desktop.documents.collections import embedder_id
     from spark_desktop.documents.index import DocumentIndex
 
     return DocumentIndex(store.documents, lambda texts: client.embed(texts).vectors,
-                         embed_key(path))
+                         embedder_id(str(path)))
 

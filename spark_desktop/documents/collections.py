@@ -72,6 +72,15 @@ class SyncReport:
         return f"{line} ({self.seconds:.1f} s)"
 
 
+def embedder_id(model: str) -> str:
+    """The name an embedding model is recorded under in the index: the library's model id
+    (a GGUF path becomes its file name without `.gguf` and split suffix), so documents
+    embedded from the command line (a path) and from the window (an id) agree."""
+    from spark_desktop.gguf.splits import split_base_name
+
+    return split_base_name(Path(model).name) if model.lower().endswith(".gguf") else model
+
+
 def readable_files(folder: Path) -> Iterator[Path]:
     """Files of `folder` (resolved) a reader handles, in a stable order; hidden folders and
     files are skipped, and symlinks are followed only to files inside the folder."""
