@@ -151,8 +151,12 @@ def test_settings_box_stores_the_model_and_lists_collections(
                         timeout=WAIT_MS)
         box.table.setCurrentItem(box.table.topLevelItem(0))
         assert "broken.pdf cannot be read" in box.status.text()
+        box.sync_selected()  # removed while it syncs: once the sync is done, not before
+        assert services.collections.states["Notes"].syncing
         box.remove_collection("Notes")
-        qtbot.waitUntil(lambda: box.table.topLevelItemCount() == 0, timeout=10_000)
+        qtbot.waitUntil(lambda: box.table.topLevelItemCount() == 0, timeout=WAIT_MS)
+        folder = str((tmp_path / "notes").resolve())
+        assert services.history.runner.call(lambda store: store.documents.under(folder)) == []
     finally:
         services.collections.stop()
         services.history.shutdown()
