@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 from spark_desktop import settings as settings_mod
 from spark_desktop.documents.index import DocumentIndex
 from spark_desktop.host import ModelHost
+from spark_desktop.settings import DOCUMENTS_EMBED_MODEL as SETTING
 from spark_desktop.ui.bridges import HistoryBridge
-from spark_desktop.ui.collections_watch import SETTING, CollectionsWatcher
+from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
 from tests.host_fixtures import SMOL, small_load
 from tests.test_collections import OTTER, two_files

@@ -23,7 +23,6 @@ from spark_desktop.ui.bridges import HistoryBridge, error_text, run_async, seria
 DEBOUNCE_MS: Final = 2000  # quiet time after a change before the folder is synced
 RESCAN_MS: Final = 60_000  # every collection is synced this often (missed changes)
 WATCH_LIMIT: Final = 2000  # folders and files watched per collection at most
-SETTING: Final = "documents_embed_model"  # Settings.extra: the app's embedding model id
 
 
 @dataclass(frozen=True)
