@@ -75,6 +75,14 @@ def test_ask_a_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert {d.embed_model for d in store.documents.under(str(vault.parent))} == {
             Path(model).stem}
 
+    extra = tmp_path / "extra.txt"  # a document outside the folder, searched alongside
+    extra.write_text("The harbour of Tollesby closes at dusk.\n")
+    assert main(["ask", model, "--collection", "Notes", "--doc", str(extra), "-p",
+                 "When does the harbour of Tollesby close?", *GREEDY, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    files = [c["file"] for c in result["citations"]]
+    assert files[0] == str(extra.resolve()) and str(vault) in files
+
     assert main(["ask", model, "--collection", "Nope", "-p", QUESTION]) == 2
     assert "no collection called 'Nope'" in capsys.readouterr().err
     assert main(["ask", model, "-p", QUESTION]) == 2
