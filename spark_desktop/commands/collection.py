@@ -80,9 +80,10 @@ def _list(args: argparse.Namespace) -> int:
         for c in collections:
             documents = store.documents.under(c.folder)
             synced = c.synced_at.strftime("%Y-%m-%d %H:%M") if c.synced_at else "never"
+            model = embedder_of(c)
             print(f"{c.name}\t{c.folder}\t{len(documents)} files, "
                   f"{sum(d.chunk_count for d in documents)} passages\tsynced {synced}\t"
-                  f"{Path(c.embed_model).name if c.embed_model else '(chat model)'}")
+                  f"{Path(model).name if model else '(chat model)'}")
     return 0
 
 
