@@ -93,7 +93,9 @@ def test_the_watcher_reindexes_a_changed_file(qtbot: QtBot, tmp_path: Path,
                        for hit in search(history, host, "vault", str(vault.parent)))
     finally:
         watcher.stop()
+        bridge.shutdown()  # its refresh timer stops; the module's host stays open
         history.shutdown()
+        watcher.deleteLater()
 
 
 def test_a_collection_without_an_embedding_model_says_so(qtbot: QtBot, tmp_path: Path) -> None:
@@ -117,6 +119,7 @@ def test_a_collection_without_an_embedding_model_says_so(qtbot: QtBot, tmp_path:
     finally:
         watcher.stop()
         history.shutdown()
+        watcher.deleteLater()
 
 
 def test_settings_box_stores_the_model_and_lists_collections(
@@ -159,5 +162,5 @@ def test_settings_box_stores_the_model_and_lists_collections(
         folder = str((tmp_path / "notes").resolve())
         assert services.history.runner.call(lambda store: store.documents.under(folder)) == []
     finally:
-        services.collections.stop()
-        services.history.shutdown()
+        services.shutdown()  # the host bridge leaves the module's host open
+        services.deleteLater()
