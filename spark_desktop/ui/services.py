@@ -22,6 +22,7 @@ from spark_desktop.ui.bridges import (
     in_turn,
     run_async,
 )
+from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
 
 
@@ -51,19 +52,22 @@ class Services(QObject):
         self.downloads.finished.connect(lambda _item: self.refresh_library())
         self._mcp: Any = None
         self._mcp_lock = threading.Lock()
+        self.collections = CollectionsWatcher(self.history, self.host, lambda: str(
+            self.settings.extra.get(settings_mod.DOCUMENTS_EMBED_MODEL, "")), self)
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:
         """Begin the slow look-ups, one after another: the hardware probe, the download queue
         (it brings the Hub's modules the welcome page's checks use), the library scan, the
-        model host. The window is usable meanwhile; `then()` once each has answered.
+        model host, the document collections (then kept indexed). The window is usable
+        meanwhile; `then()` once each has answered.
 
         One at a time, each result shown before the next begins: a worker running Python
         beside the GUI thread makes every Qt call of a slot wait for the interpreter lock,
         so the welcome page, built when the scan finds no model, is built with none running.
         """
-        in_turn((self._probe, self.downloads.start, self._scan, self.host.start), then,
-                stopped=lambda: self._closed)
+        in_turn((self._probe, self.downloads.start, self._scan, self.host.start,
+                 self.collections.start), then, stopped=lambda: self._closed)
 
     def _probe(self, then: Callable[[], None]) -> None:
         target = self.settings.target
@@ -178,6 +182,7 @@ class Services(QObject):
         with self._mcp_lock:
             if self._mcp is not None:
                 self._mcp.close()  # ends the servers' subprocesses
+        self.collections.stop()
         self.downloads.shutdown()
         self.host.shutdown()
         self.history.shutdown()
