@@ -1,0 +1,194 @@
+"""A chat with documents (chat.documents): whole documents or retrieved passages put in the
+turn's prompt, the passages kept as the reply's citations, follow-ups with the earlier turns
+as plain text, and files that vanished, grew too large or are damaged reported by the turn
+with the question kept. Real SmolLM2 (chat and embeddings), real SQLite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spark_desktop.chat import ChatSession, TurnFinished
+from spark_desktop.chat.documents import DocumentProgress, DocumentPrompt, embed_model
+from spark_desktop.documents.errors import (
+    CorruptDocumentError,
+    DocumentMissingError,
+    DocumentTooLargeError,
+)
+from spark_desktop.documents.question import INSTRUCTION
+from spark_desktop.engine import Client
+from spark_desktop.history import HistoryStore
+from spark_desktop.history.runner import DirectHistory
+from spark_desktop.inference_settings import LoadSettings
+from spark_desktop.settings import Settings
+from tests.fixtures.pdf import write_pdf
+from tests.fixtures.real_model import smollm2_path
+from tests.test_documents import ANSWER, QUESTION, filler_lines
+
+LOAD = LoadSettings(n_ctx=1024, n_batch=512, n_ubatch=512, flash_attn="off", threads=1)
+SAMPLING = {"temperature": 0.0, "max_tokens": 12}
+
+
+@pytest.fixture(scope="module")
+def smol(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    client = Client(log_path=tmp_path_factory.mktemp("chat-docs") / "engine.log")
+    client.load(smollm2_path(), LOAD)
+    yield client
+    client.close()
+
+
+class Spy:
+    """The real client, keeping the prompts it was sent."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.prompts: list[list[dict[str, Any]]] = []
+
+    @property
+    def loaded(self) -> Any:
+        return self.client.loaded
+
+    def count_tokens(self, messages: Sequence[dict[str, Any]]) -> int:
+        return self.client.count_tokens(messages)
+
+    def chat(self, messages: Sequence[dict[str, Any]], sampling: Any = None) -> Iterator[Any]:
+        self.prompts.append([dict(m) for m in messages])
+        return self.client.chat(messages, sampling)
+
+    def cancel(self) -> None:
+        self.client.cancel()
+
+
+def ask(session: ChatSession, client: Spy, text: str,
+        progress: list[DocumentProgress] | None = None, **options: Any) -> TurnFinished:
+    """One turn of the session with its documents, as the chat page runs it."""
+    request = session.send(text, sampling=SAMPLING)
+    assert request is not None
+    hook = DocumentPrompt(session.history, request.documents, embed=embedder(client.client),
+                          embed_model="smol", answer_tokens=SAMPLING["max_tokens"],
+                          on_progress=(progress if progress is not None else []).append,
+                          **options)
+    try:
+        events = list(session.run(request, client, hook))
+    finally:
+        session.finished()
+    for event in events:
+        session.apply(event)
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished)
+    return finished
+
+
+def embedder(client: Client) -> Any:
+    return lambda texts: client.embed(texts).vectors
+
+
+def test_documents_that_fit_go_in_whole_and_follow_ups_keep_earlier_turns_plain(
+        tmp_path: Path, store: HistoryStore, smol: Client) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Shopping list\n" + ANSWER + "\n")
+    card = write_pdf(tmp_path / "card.pdf", [["Opening hours: nine to six."]])
+    session, spy, progress = ChatSession(DirectHistory(store)), Spy(smol), []
+    assert session.attach_op([str(note), str(card), str(note)]) is None  # a new chat
+    first = ask(session, spy, QUESTION, progress)
+
+    assert first.error is None and first.reply.finish_reason in ("stop", "length")
+    reply = store.get_message(first.reply.id)
+    assert reply.extra["mode"] == "whole"
+    citations = reply.extra["citations"]
+    assert [(c["n"], c["file"], c["location"]) for c in citations] == [
+        (1, str(note.resolve()), "lines 1-2"), (2, str(card.resolve()), "page 1, line 1")]
+    assert ANSWER in citations[0]["text"] and citations[1]["page"] == 1
+    user = store.get_message(reply.parent_id)
+    assert user.content == QUESTION  # the question as asked, not the prompt built from it
+    assert user.extra == {"documents": [str(note), str(card)]}
+    conv = store.get_conversation(reply.conversation_id)
+    assert conv.extra["documents"] == [str(note), str(card)]
+    assert [(p.step, p.name) for p in progress] == [
+        ("reading", "note.txt"), ("reading", "card.pdf"), ("whole", "")]
+    assert progress[-1].total == 2
+    (prompt,) = spy.prompts
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    assert prompt[0]["content"] == INSTRUCTION
+    assert f"[1] note.txt, lines 1-2:\nShopping list\n{ANSWER}" in prompt[1]["content"]
+    assert prompt[1]["content"].endswith(f"Question: {QUESTION}")
+    assert not store.documents.get(str(note.resolve()))  # whole: nothing was indexed
+
+    # A follow-up: the earlier turn goes in as the plain text shown; only it gets passages.
+    session.conversation = conv
+    follow = ask(session, spy, "When does the shop open?")
+    assert follow.error is None
+    prompt = spy.prompts[-1]
+    assert [m["role"] for m in prompt] == ["system", "user", "assistant", "user"]
+    assert prompt[1]["content"] == QUESTION
+    assert prompt[2]["content"] == first.reply.content
+    assert "[2] card.pdf, page 1, line 1:\nOpening hours" in prompt[3]["content"]
+    assert store.get_message(follow.reply.id).extra["citations"][1]["file"] == str(card.resolve())
+
+
+def test_a_large_document_is_retrieved_and_the_first_citation_holds_the_answer(
+        tmp_path: Path, store: HistoryStore, smol: Client) -> None:
+    minutes = tmp_path / "minutes.txt"
+    minutes.write_text("\n".join(filler_lines(90)) + "\n")  # more than the 1024-token context
+    handbook = write_pdf(tmp_path / "handbook.pdf",
+                         [filler_lines(6, seed=1), filler_lines(2, seed=2) + [ANSWER]])
+    session, spy, progress = ChatSession(DirectHistory(store)), Spy(smol), []
+    session.attach_op([str(minutes), str(handbook)])
+    finished = ask(session, spy, QUESTION, progress)
+
+    assert finished.error is None
+    extra = store.get_message(finished.reply.id).extra
+    assert extra["mode"] == "retrieved"
+    first = extra["citations"][0]
+    assert (first["n"], first["file"], first["page"]) == (1, str(handbook.resolve()), 2)
+    assert first["location"].startswith("page 2, lines ") and ANSWER in first["text"]
+    assert [c["n"] for c in extra["citations"]] == list(range(1, len(extra["citations"]) + 1))
+    assert 0 < finished.reply.prompt_tokens <= LOAD.n_ctx - SAMPLING["max_tokens"]
+    steps = [p.step for p in progress]
+    assert steps[:2] == ["reading", "reading"] and steps[-2:] == ["searching", "retrieved"]
+    indexing = [p for p in progress if p.step == "indexing"]
+    assert {p.name for p in indexing} == {"minutes.txt", "handbook.pdf"}
+    assert all(p.total > 0 and p.done < p.total for p in indexing)
+    assert progress[-1].total == len(extra["citations"])
+    assert store.documents.get(str(handbook.resolve())) is not None  # indexed in the history
+    assert "[1] handbook.pdf, page 2" in spy.prompts[0][-1]["content"]
+
+
+@pytest.mark.parametrize("problem", ["vanished", "too large", "corrupt"])
+def test_a_bad_file_ends_the_turn_with_its_sentence_and_keeps_the_question(
+        tmp_path: Path, store: HistoryStore, smol: Client, problem: str) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(ANSWER + "\n")
+    bad = tmp_path / ("bad.pdf" if problem == "corrupt" else "bad.txt")
+    if problem == "corrupt":
+        bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Cat")
+    elif problem == "too large":
+        with bad.open("wb") as sparse:  # 65 MiB on paper, nothing on disk
+            sparse.truncate(65 << 20)
+    else:
+        bad.write_text("here when attached\n")
+    session, spy = ChatSession(DirectHistory(store)), Spy(smol)
+    session.attach_op([str(good), str(bad)])
+    if problem == "vanished":
+        os.remove(bad)
+    finished = ask(session, spy, QUESTION)
+
+    expected = {"vanished": DocumentMissingError, "too large": DocumentTooLargeError,
+                "corrupt": CorruptDocumentError}[problem]
+    assert isinstance(finished.error, expected)
+    assert str(bad) in str(finished.error)
+    assert finished.reply.finish_reason == "error" and not spy.prompts  # nothing was sent
+    reply = store.get_message(finished.reply.id)
+    question = store.get_message(reply.parent_id)
+    assert question.content == QUESTION and question.extra["documents"] == [str(good), str(bad)]
+    assert good.read_text() == ANSWER + "\n"
+
+
+def test_the_embedding_model_is_the_setting_or_else_the_chat_model() -> None:
+    assert embed_model(Settings(), "chat-model") == "chat-model"
+    assert embed_model(Settings(extra={"documents_embed_model": "bge-small"}),
+                       "chat-model") == "bge-small"
