@@ -181,8 +181,8 @@ def test_attach_drop_refuse_and_ask_whole_then_retrieved(
                          [filler_lines(6, seed=1), filler_lines(2, seed=2) + [ANSWER]])
     page.attachments.attach([str(minutes), str(handbook)])
     qtbot.waitUntil(lambda: len(chips(page)) == 3)
-    qtbot.waitUntil(lambda: store.get_conversation(reply.conversation_id).extra["documents"]
-                    == [str(card), str(minutes), str(handbook)])
+    qtbot.waitUntil(lambda: set(store.get_conversation(reply.conversation_id)
+                                .extra["documents"]) == {str(card), str(minutes), str(handbook)})
     page.send(QUESTION)
     retrieved = wait_reply(qtbot, page)
     assert retrieved.extra["mode"] == "retrieved"
