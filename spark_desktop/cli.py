@@ -16,7 +16,7 @@ from spark_desktop import __version__, paths
 from spark_desktop.errors import SparkError
 
 COMMAND_MODULES = ("fit", "engine", "history", "hub", "doctor", "serve", "cluster", "compare",
-                   "ask", "privacy")
+                   "ask", "collection", "privacy")
 
 
 def _common_options() -> argparse.ArgumentParser:

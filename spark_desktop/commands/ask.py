@@ -16,12 +16,21 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spark_desktop.commands.collection import (
+    client_index,
+    embedder_path,
+    load_embedder,
+    sync_collection,
+)
 from spark_desktop.commands.options import add_gpu_layers, add_reply_options
 from spark_desktop.inference_settings import LoadSettings, SamplingSettings
 
 if TYPE_CHECKING:
-    from spark_desktop.documents.index import DocumentIndex, EmbedFn
+    from spark_desktop.documents.index import DocumentIndex
     from spark_desktop.engine import Client
+    from spark_desktop.history import HistoryStore
+    from spark_desktop.history.collections import Collection
+    from spark_desktop.history.documents import IndexedDocument
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -30,11 +39,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "ask", parents=[common],
         help="answer a question about files, citing the passages it used")
     ask.add_argument("model", metavar="MODEL", help="path of the chat model's GGUF file")
-    ask.add_argument("--doc", action="append", required=True, metavar="FILE",
+    ask.add_argument("--doc", action="append", default=[], metavar="FILE",
                      help="a document (text, Markdown, code, PDF, DOCX, HTML); repeat for more")
+    ask.add_argument("--collection", metavar="NAME",
+                     help="search this collection's documents too (synced first; see "
+                          "`spark-desktop collection`)")
     ask.add_argument("--embed-model", metavar="M",
                      help="GGUF that embeds passages when the documents do not fit the "
-                          "context (default: MODEL itself)")
+                          "context (default: the collection's embedding model, else MODEL)")
     ask.add_argument("-p", "--prompt", required=True, help="the question")
     add_reply_options(ask)
     add_gpu_layers(ask)
@@ -51,9 +63,13 @@ def _ask(args: argparse.Namespace) -> int:
 
     if not args.prompt.strip():
         raise EngineError("The question is empty: ask the documents something.")
+    if not args.doc and not args.collection:
+        raise EngineError("Nothing to ask about: give documents with --doc FILE, or a "
+                          "collection with --collection NAME.")
     if args.embed_model and not Path(args.embed_model).expanduser().is_file():
         raise ModelLoadError(f"There is no embedding model file at {args.embed_model}.")
     documents = [read_document(path) for path in args.doc]
+    collection = _collection(args.collection) if args.collection else None
     load = LoadSettings(n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, seed=args.seed)
     sampling = SamplingSettings(temperature=args.temperature, max_tokens=args.max_tokens,
                                 seed=args.seed)
@@ -62,13 +78,31 @@ def _ask(args: argparse.Namespace) -> int:
         client = stack.enter_context(Client())
         loaded = _load(client, args, load, quiet=args.json)
 
+        opened: list[tuple[HistoryStore, DocumentIndex]] = []
+
         def index() -> DocumentIndex:
-            return stack.enter_context(_opened_index(args, client, load))
+            opened.append(stack.enter_context(_opened_index(args, collection, client, load)))
+            return opened[0][1]
+
+        def collection_documents(index: DocumentIndex) -> list[IndexedDocument]:
+            assert collection is not None
+            store = opened[0][0]
+            report = sync_collection(store, collection, index)
+            for path, message in report.failed:
+                _say(status, f"note: could not read {path}: {message}")
+            if report.changed:
+                _say(status, f"[{collection.name}: {report.summary()}]")
+            found = store.documents.under(collection.folder)
+            if not found:
+                raise EngineError(f"The collection {collection.name!r} holds no readable "
+                                  f"documents ({collection.folder}).")
+            return found
 
         prepared = prepare(args.prompt, documents, n_ctx=loaded.info.n_ctx,
                            count_tokens=client.count_tokens, index=index,
                            answer_tokens=args.max_tokens,
-                           on_index=lambda line: _say(status, line))
+                           on_index=lambda line: _say(status, line),
+                           collection=collection_documents if collection else None)
         for note in prepared.notes:
             _say(status, f"note: {note}")
         _say(status, f"[{prepared.mode}: {len(prepared.passages)} passages]")
@@ -82,32 +116,32 @@ def _ask(args: argparse.Namespace) -> int:
     return 0 if done.finish_reason != "error" else 1
 
 
+def _collection(name: str) -> Collection:
+    """The collection asked about, looked up before any model loads."""
+    from spark_desktop.history import HistoryStore
+
+    with HistoryStore.open() as store:
+        return store.collections.get(name)
+
+
 @contextmanager
-def _opened_index(args: argparse.Namespace, chat: Client,
-                  load: LoadSettings) -> Iterator[DocumentIndex]:
+def _opened_index(args: argparse.Namespace, collection: Collection | None, chat: Client,
+                  load: LoadSettings) -> Iterator[tuple[HistoryStore, DocumentIndex]]:
     """The person's history database as the index, with the embedder: the chat model
-    itself, or a second worker for --embed-model."""
-    from spark_desktop.commands.engine import _load
-    from spark_desktop.documents.index import DocumentIndex
+    itself, or a second worker for --embed-model (else the collection's model)."""
     from spark_desktop.engine import Client
     from spark_desktop.history import HistoryStore
 
     with ExitStack() as stack:
         embedder = chat
-        model = Path(args.model)
-        if args.embed_model and Path(args.embed_model).resolve() != model.resolve():
+        model = Path(args.model).resolve()
+        wanted = args.embed_model or (collection.embed_model if collection else "")
+        if wanted and embedder_path(wanted) != model:
             embedder = stack.enter_context(Client())
-            model = Path(args.embed_model)
-            _load(embedder, argparse.Namespace(**{**vars(args), "model": args.embed_model}),
-                  LoadSettings(n_gpu_layers=load.n_gpu_layers), quiet=True)
+            model = embedder_path(wanted)
+            load_embedder(embedder, model, load.n_gpu_layers)
         store = stack.enter_context(HistoryStore.open())
-        yield DocumentIndex(store.documents, _embed_fn(embedder), model.resolve().name)
-
-
-def _embed_fn(client: Client) -> EmbedFn:
-    def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
-        return client.embed(texts).vectors
-    return embed
+        yield store, client_index(store, embedder, model)
 
 
 def _say(stream: Any, line: str) -> None:

@@ -91,12 +91,19 @@ class DocumentIndex:
 
     def search(self, question: str, documents: Sequence[Document], limit: int) -> list[Hit]:
         """The `limit` best passages of `documents` for `question`, best first."""
-        indexed = self.indexed(documents)
+        return self.search_indexed(question, self.indexed(documents), limit)
+
+    def search_indexed(self, question: str, indexed: Sequence[IndexedDocument],
+                       limit: int) -> list[Hit]:
+        """The `limit` best passages of these indexed documents (a collection's), best first;
+        none when there are no documents."""
+        if not indexed:
+            return []
         ids = tuple(sorted(doc.id for doc in indexed))
         dimensions = {doc.dimensions for doc in indexed}
         if len(dimensions) != 1:  # add() embeds every document with this index's model
-            raise DocumentError(documents[0].path, "These documents were embedded with models of "
-                                                   "different widths; index them again.")
+            raise DocumentError(indexed[0].path, "These documents were embedded with models of "
+                                                 "different widths; index them again.")
         matrix = self._matrices.get(ids)
         if matrix is None:
             matrix = VectorMatrix.from_rows(self.tables.vectors(ids), dimensions.pop())

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from spark_desktop.documents.chunking import CHUNK_TOKENS, Location, chunk_document
 from spark_desktop.documents.extract import Document
 from spark_desktop.documents.index import DocumentIndex
+from spark_desktop.history.documents import IndexedDocument
 
 Mode = Literal["whole", "retrieved"]
 Messages = list[dict[str, str]]
@@ -77,18 +78,22 @@ def prepare(question: str, documents: Sequence[Document], *, n_ctx: int,
             count_tokens: Callable[[Messages], int], index: Callable[[], DocumentIndex],
             answer_tokens: int | None = None, passages: int = RETRIEVED_PASSAGES,
             chunk_tokens: int = CHUNK_TOKENS,
-            on_index: Callable[[str], None] | None = None) -> PreparedQuestion:
+            on_index: Callable[[str], None] | None = None,
+            collection: Callable[[DocumentIndex], Sequence[IndexedDocument]] | None = None,
+            ) -> PreparedQuestion:
     """Whole when every document fits in `n_ctx` tokens beside the answer's room, else
     retrieved through `index()` (opened only then; documents are indexed first, skipping
     the unchanged). `count_tokens` is the chat model's own count of a prompt;
-    `chunk_tokens` must stay under the embedder's tokens per input (its n_ubatch)."""
+    `chunk_tokens` must stay under the embedder's tokens per input (its n_ubatch).
+    `collection(index)`: the indexed documents of a collection to search as well (always
+    retrieved then)."""
     budget = n_ctx - (answer_tokens or ANSWER_TOKENS)
     notes = tuple(note for document in documents for note in document.notes)
     chunked = [chunk_document(document, chunk_tokens) for document in documents]
     whole = [Passage(n, c.path.resolve(), c.location, c.text)
              for n, c in enumerate((c for chunks in chunked for c in chunks), 1)]
     total_chars = sum(len(p.text) for p in whole)
-    if total_chars <= budget * WHOLE_CHARS_PER_TOKEN:
+    if collection is None and total_chars <= budget * WHOLE_CHARS_PER_TOKEN:
         messages = build_messages(question, whole)
         if count_tokens(messages) <= budget:
             return PreparedQuestion("whole", messages, tuple(whole), 0.0, notes)
@@ -98,8 +103,12 @@ def prepare(question: str, documents: Sequence[Document], *, n_ctx: int,
         if on_index is not None and result.embedded:
             on_index(f"indexed {document.path.name}: {result.chunks} passages in "
                      f"{result.seconds:.1f} s")
+    indexed = opened.indexed(documents)
+    if collection is not None:  # (synced first: indexing, like add above, is not timed)
+        ids = {doc.id for doc in indexed}
+        indexed += [doc for doc in collection(opened) if doc.id not in ids]
     started_search = time.perf_counter()
-    hits = opened.search(question, documents, passages)
+    hits = opened.search_indexed(question, indexed, passages)
     found = [Passage(n, Path(hit.path), hit.location, hit.text) for n, hit in enumerate(hits, 1)]
     messages = build_messages(question, found)
     while len(found) > 1 and count_tokens(messages) > budget:

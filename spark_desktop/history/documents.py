@@ -7,6 +7,7 @@ transaction: a failure leaves the previous ones in place.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -91,6 +92,15 @@ class DocumentTables:
                 tuple(paths)).all()
         return {row[1]: IndexedDocument(*row) for row in rows}
 
+    def under(self, folder: str) -> list[IndexedDocument]:
+        """The indexed documents whose paths lie inside `folder` (an absolute path), by path."""
+        prefix = _prefix(folder)
+        with self._engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE substr(path, 1, ?) = ?"
+                " ORDER BY path", (len(prefix), prefix)).all()
+        return [IndexedDocument(*row) for row in rows]
+
     def replace(self, path: str, kind: str, content_hash: str, embed_model: str,
                 dimensions: int, chunks: Sequence[NewChunk]) -> IndexedDocument:
         """Store `path` with these passages, dropping whatever it had before."""
@@ -172,6 +182,15 @@ class DocumentTables:
                 f" WHERE c.seq IN ({_marks(seqs)})", tuple(seqs)).all()
         found = {row[0]: StoredChunk(*row) for row in rows}
         return [found[seq] for seq in seqs if seq in found]
+
+
+def inside(path: str, folder: str) -> bool:
+    """Whether `path` lies inside `folder` (both absolute), as `under` decides it."""
+    return path.startswith(_prefix(folder))
+
+
+def _prefix(folder: str) -> str:
+    return folder.rstrip(os.sep) + os.sep
 
 
 def _postings(conn: Connection, word: str) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Connection, Engine, delete, func, insert, select, t
 from spark_desktop import paths
 from spark_desktop.history import bulk, database
 from spark_desktop.history import search as full_text
+from spark_desktop.history.collections import CollectionTables
 from spark_desktop.history.documents import DocumentTables
 from spark_desktop.history.errors import AmbiguousIdError, InvalidMessageError, NotFoundError
 from spark_desktop.history.records import (
@@ -445,6 +446,11 @@ class HistoryStore:
     def documents(self) -> DocumentTables:
         """The index of documents attached to chats and `ask`, in this same database."""
         return DocumentTables(self._engine)
+
+    @property
+    def collections(self) -> CollectionTables:
+        """Named folders of documents the app keeps indexed (history.collections)."""
+        return CollectionTables(self._engine)
 
     def integrity_check(self) -> list[str]:
         """SQLite's own full check plus the search indexes'; ['ok'] when all is well."""

@@ -1,7 +1,9 @@
-"""The short list of models the first-run page suggests, best first within each size.
+"""The short lists of models the app suggests: chat models on the first-run page, best
+first within each size, and small embedding models for documents in Discover.
 
-Each is checked with the fit estimator on the planning target before it is shown; `approx_size`
-(bytes of the file) only orders and pre-filters the list while the real headers load.
+Each chat model is checked with the fit estimator on the planning target before it is shown;
+`approx_size` (bytes of the file) only orders and pre-filters the list while the real headers
+load.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 GB = 1000 ** 3
+MB = 1000 ** 2
 
 
 @dataclass(frozen=True)
@@ -40,4 +43,21 @@ RECOMMENDED: tuple[Recommendation, ...] = (
     Recommendation("bartowski/Llama-3.2-3B-Instruct-GGUF", "Q4_K_M", "Llama 3.2 3B",
                    QT_TRANSLATE_NOOP("Recommendation",
                                      "Meta's small model: quick answers on any machine."), 2 * GB),
+)
+
+#: Embedding models for documents (Settings → Documents), smallest first: small enough to
+#: sit beside a chat model, and better at finding passages than a chat model's own vectors.
+EMBEDDING_MODELS: tuple[Recommendation, ...] = (
+    Recommendation("CompendiumLabs/bge-small-en-v1.5-gguf", "Q8_0", "BGE small v1.5",
+                   QT_TRANSLATE_NOOP("Recommendation", "Tiny and quick on any CPU; English "
+                                     "text."), 36 * MB),
+    Recommendation("nomic-ai/nomic-embed-text-v1.5-GGUF", "Q8_0", "Nomic Embed Text v1.5",
+                   QT_TRANSLATE_NOOP("Recommendation", "A popular all-rounder for English "
+                                     "documents, long passages included."), 146 * MB),
+    Recommendation("ggml-org/embeddinggemma-300M-GGUF", "Q8_0", "EmbeddingGemma 300M",
+                   QT_TRANSLATE_NOOP("Recommendation", "Google's small embedder: over 100 "
+                                     "languages at a modest size."), 330 * MB),
+    Recommendation("Qwen/Qwen3-Embedding-0.6B-GGUF", "Q8_0", "Qwen3 Embedding 0.6B",
+                   QT_TRANSLATE_NOOP("Recommendation", "The strongest of these: many languages "
+                                     "and code; larger and slower."), 640 * MB),
 )

@@ -21,6 +21,8 @@ from spark_desktop.ui.bridges import (
     in_turn,
     run_async,
 )
+from spark_desktop.ui.collections_watch import SETTING as EMBED_SETTING
+from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
 
 
@@ -48,19 +50,22 @@ class Services(QObject):
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
+        self.collections = CollectionsWatcher(
+            self.history, self.host, lambda: str(self.settings.extra.get(EMBED_SETTING, "")), self)
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:
         """Begin the slow look-ups, one after another: the hardware probe, the download queue
         (it brings the Hub's modules the welcome page's checks use), the library scan, the
-        model host. The window is usable meanwhile; `then()` once each has answered.
+        model host, the document collections (then kept indexed). The window is usable
+        meanwhile; `then()` once each has answered.
 
         One at a time, each result shown before the next begins: a worker running Python
         beside the GUI thread makes every Qt call of a slot wait for the interpreter lock,
         so the welcome page, built when the scan finds no model, is built with none running.
         """
-        in_turn((self._probe, self.downloads.start, self._scan, self.host.start), then,
-                stopped=lambda: self._closed)
+        in_turn((self._probe, self.downloads.start, self._scan, self.host.start,
+                 self.collections.start), then, stopped=lambda: self._closed)
 
     def _probe(self, then: Callable[[], None]) -> None:
         target = self.settings.target
@@ -159,6 +164,7 @@ class Services(QObject):
 
     def shutdown(self) -> None:
         self._closed = True
+        self.collections.stop()
         self.downloads.shutdown()
         self.host.shutdown()
         self.history.shutdown()

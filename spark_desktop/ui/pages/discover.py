@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -78,6 +80,7 @@ class RepoView(QWidget):
         super().__init__(parent)
         self.services = services
         self.repo = ""
+        self._quant = ""
         self._generation = 0
         back = QPushButton(self.tr("← Results"), clicked=self.back.emit)
         self.title = QLabel("")
@@ -110,11 +113,13 @@ class RepoView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
 
-    def open(self, repo: str) -> None:
-        """Show `repo`: fetch its card and its variants, then each variant's fit."""
+    def open(self, repo: str, quant: str | None = None) -> None:
+        """Show `repo`: fetch its card and its variants, then each variant's fit; the
+        variant of `quant` is selected."""
         self._generation += 1
         generation = self._generation
         self.repo = repo
+        self._quant = (quant or "").upper()
         self.title.setText(repo)
         self.card.show_markdown(self.tr("Loading the model card…"))
         self.variants.set_variants(())
@@ -145,6 +150,8 @@ class RepoView(QWidget):
             button.setEnabled(variant.complete)
             button.clicked.connect(lambda _=False, v=variant: self.download.emit(v))
             self.table.setIndexWidget(self.variants.index(row, DOWNLOAD_COLUMN), button)
+            if self._quant and variant.quant.upper() == self._quant:
+                self.table.selectRow(row)
             if variant.complete:
                 self._estimate(variant)
 
@@ -211,6 +218,12 @@ class DiscoverPage(QWidget):
         self.table.doubleClicked.connect(self._open_row)
         self.more = QPushButton(self.tr("More results"), clicked=self.load_more)
         self.more.hide()
+        self.embedders_button = QPushButton(self.tr("Embedding models for documents"),
+                                            checkable=True)
+        self.embedders = _embedding_list()
+        self.embedders_button.toggled.connect(self.embedders.setVisible)
+        self.embedders.itemActivated.connect(
+            lambda item: self.open_repo(*item.data(Qt.ItemDataRole.UserRole)))
         results = QWidget()
         rl = QVBoxLayout(results)
         title = QLabel(self.tr("Discover"))
@@ -218,8 +231,10 @@ class DiscoverPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
         row.addWidget(self.sort)
+        row.addWidget(self.embedders_button)
         rl.addWidget(title)
         rl.addLayout(row)
+        rl.addWidget(self.embedders)
         rl.addWidget(self.status)
         rl.addWidget(self.table, 1)
         rl.addWidget(self.more)
@@ -286,13 +301,38 @@ class DiscoverPage(QWidget):
     def _open_row(self, index: Any) -> None:
         self.open_repo(self.results.data(index, VALUE_ROLE).repo)
 
-    def open_repo(self, repo: str) -> None:
-        self.repo_view.open(repo)
+    def open_repo(self, repo: str, quant: str | None = None) -> None:
+        """Show `repo`'s files (with `quant`, a suggested one, selected once listed)."""
+        self.repo_view.open(repo, quant)
         self.stack.setCurrentWidget(self.repo_view)
 
     def download(self, variant: Any) -> None:
         self.services.downloads.add_variant(variant)
         self.download_started.emit()
+
+
+def _embedding_list() -> QListWidget:
+    """The suggested embedding models (recommended.EMBEDDING_MODELS), hidden until asked
+    for; each row holds (repo, quant)."""
+    from spark_desktop.ui.format import human_bytes
+    from spark_desktop.ui.recommended import EMBEDDING_MODELS
+
+    tr = QCoreApplication.translate
+    rows = QListWidget()
+    rows.setAccessibleName(tr("DiscoverPage", "Embedding models for documents"))
+    rows.setToolTip(tr("DiscoverPage", "Small models that turn passages of your documents "
+                       "into vectors for search; choose one in Settings → Documents once "
+                       "downloaded."))
+    for rec in EMBEDDING_MODELS:
+        item = QListWidgetItem(tr("DiscoverPage", "{title} ({quant}, about {size}): {why}").format(
+            title=rec.title, quant=rec.quant, size=human_bytes(rec.approx_size),
+            why=tr("Recommendation", rec.why)))
+        item.setData(Qt.ItemDataRole.UserRole, (rec.repo, rec.quant))
+        item.setToolTip(rec.repo)
+        rows.addItem(item)
+    rows.setMaximumHeight(rows.sizeHintForRow(0) * (len(EMBEDDING_MODELS) + 1))
+    rows.hide()
+    return rows
 
 
 def _hub() -> Any:

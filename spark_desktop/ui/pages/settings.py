@@ -32,6 +32,7 @@ from spark_desktop.settings import Settings
 from spark_desktop.ui import fitview, i18n
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.pages.cluster import ClusterBox
+from spark_desktop.ui.pages.documents_settings import DocumentsBox
 from spark_desktop.ui.pages.privacy import PrivacyBox
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
@@ -71,6 +72,8 @@ class SettingsPage(QWidget):
         column.addWidget(self._hub_box())
         column.addWidget(self._load_box())
         column.addWidget(self._sampling_box())
+        self.documents = DocumentsBox(services)
+        column.addWidget(self.documents)
         self.cluster = ClusterBox(services)
         column.addWidget(self.cluster)
         column.addWidget(self._look_box())
