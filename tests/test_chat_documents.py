@@ -14,20 +14,24 @@ import pytest
 
 from spark_desktop.chat import ChatSession, TurnFinished
 from spark_desktop.chat.documents import DocumentProgress, DocumentPrompt, embed_model
+from spark_desktop.documents.collections import sync
 from spark_desktop.documents.errors import (
     CorruptDocumentError,
+    DocumentError,
     DocumentMissingError,
     DocumentTooLargeError,
 )
+from spark_desktop.documents.index import DocumentIndex
 from spark_desktop.documents.question import INSTRUCTION
 from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore
+from spark_desktop.history.errors import NotFoundError
 from spark_desktop.history.runner import DirectHistory
 from spark_desktop.inference_settings import LoadSettings
 from spark_desktop.settings import Settings
 from tests.fixtures.pdf import write_pdf
 from tests.fixtures.real_model import smollm2_path
-from tests.test_documents import ANSWER, QUESTION, filler_lines
+from tests.test_documents import ANSWER, QUESTION, filler_lines, make_collection
 
 LOAD = LoadSettings(n_ctx=1024, n_batch=512, n_ubatch=512, flash_attn="off", threads=1)
 SAMPLING = {"temperature": 0.0, "max_tokens": 12}
@@ -68,8 +72,9 @@ def ask(session: ChatSession, client: Spy, text: str,
     """One turn of the session with its documents, as the chat page runs it."""
     request = session.send(text, sampling=SAMPLING)
     assert request is not None
+    options.setdefault("embed_model", "smol")
     hook = DocumentPrompt(session.history, request.documents, embed=embedder(client.client),
-                          embed_model="smol", answer_tokens=SAMPLING["max_tokens"],
+                          collection=request.collection, answer_tokens=SAMPLING["max_tokens"],
                           on_progress=(progress if progress is not None else []).append,
                           **options)
     try:
@@ -84,7 +89,8 @@ def ask(session: ChatSession, client: Spy, text: str,
 
 
 def embedder(client: Client) -> Any:
-    return lambda texts: client.embed(texts).vectors
+    """The host's embed, for a host holding one model (any name is that model)."""
+    return lambda _model, texts: client.embed(texts).vectors
 
 
 def test_documents_that_fit_go_in_whole_and_follow_ups_keep_earlier_turns_plain(
@@ -186,6 +192,45 @@ def test_a_bad_file_ends_the_turn_with_its_sentence_and_keeps_the_question(
     question = store.get_message(reply.parent_id)
     assert question.content == QUESTION and question.extra["documents"] == [str(good), str(bad)]
     assert good.read_text() == ANSWER + "\n"
+
+
+def test_a_chat_with_a_collection_searches_it_with_its_attached_files(
+        tmp_path: Path, store: HistoryStore, smol: Client) -> None:
+    folder = tmp_path / "library"
+    files = make_collection(folder)  # the answer is on page 2 of handbook.pdf
+    collection = store.collections.create("Library", str(folder.resolve()), "smol-embed")
+    index = DocumentIndex(store.documents, lambda texts: smol.embed(texts).vectors,
+                          "smol-embed")
+    assert sync(index, folder).changed
+    note = tmp_path / "note.txt"
+    note.write_text("Shopping list: bread, rolls and cakes.\n")  # would fit whole on its own
+    conv = store.create_conversation(extra={"collection": collection.name})
+    session, spy = ChatSession(DirectHistory(store)), Spy(smol)
+    session.show(conv)
+    session.attach_op([str(note)])
+    finished = ask(session, spy, QUESTION, embed_model="chat-model")
+    assert finished.error is None
+    extra = store.get_message(finished.reply.id).extra
+    assert extra["mode"] == "retrieved"
+    holders = [c for c in extra["citations"] if ANSWER in c["text"]]
+    assert [(c["n"], c["file"], c["page"]) for c in holders] == [(1, str(files[1].resolve()), 2)]
+    assert store.get_message(finished.reply.parent_id).extra == {
+        "documents": [str(note)], "collection": "Library"}
+    # the attached file was embedded with the collection's model, so they could be searched
+    assert store.documents.get(str(note.resolve())).embed_model == "smol-embed"
+
+    # A collection that is gone: the turn says so, the question is kept.
+    store.collections.delete("Library")
+    finished = ask(session, spy, "And the gate?")
+    assert isinstance(finished.error, NotFoundError) and "Library" in str(finished.error)
+    assert store.get_message(finished.reply.parent_id).content == "And the gate?"
+    # One that holds nothing indexed yet: said too.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store.collections.create("Library", str(empty))
+    finished = ask(session, spy, "And the gate?")
+    assert isinstance(finished.error, DocumentError) and "no indexed documents" in \
+        str(finished.error)
 
 
 def test_the_embedding_model_is_the_setting_or_else_the_chat_model() -> None:

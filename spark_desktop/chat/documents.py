@@ -6,8 +6,12 @@ whole when they fit the model's context beside the conversation so far, else the
 passages retrieved for the question from the index in the history database. Only the
 current question gets the passages: earlier turns stay in the prompt as the plain text
 that was shown (their passages are not repeated), which keeps follow-ups short and
-simple. The reply keeps the passages as its citations, so [n] opens the passage later,
-even after the file changed. Progress is reported as values the GUI words itself.
+simple. A chat may also name a collection (a folder kept indexed, see
+documents.collections): its passages are searched together with the attached files', so
+the question is always answered from retrieved passages then, all embedded with the
+collection's model. The reply keeps the passages as its citations, so [n] opens the
+passage later, even after the file changed. Progress is reported as values the GUI words
+itself.
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from typing import Any, Final, Literal, cast
 
 from spark_desktop.chat.turn import ChatClient
 from spark_desktop.documents.chunking import Chunk, estimate_tokens
+from spark_desktop.documents.collections import embedder_id
+from spark_desktop.documents.errors import DocumentError
 from spark_desktop.documents.extract import MAX_DOCUMENT_BYTES, Document, read_document
 from spark_desktop.documents.index import DocumentIndex, EmbedFn, Hit, IndexResult
 from spark_desktop.documents.question import Messages, prepare
-from spark_desktop.history.documents import DocumentTables
+from spark_desktop.history.documents import DocumentTables, IndexedDocument
 from spark_desktop.history.runner import HistoryCalls
 from spark_desktop.settings import Settings
 
 EMBED_MODEL_SETTING: Final = "documents_embed_model"
 FALLBACK_N_CTX: Final = 4096  # a model held by another process, whose context is not known
 Step = Literal["reading", "indexing", "searching", "whole", "retrieved"]
+# (model, texts) to one unit vector per text: the host's embed (it loads the model if needed)
+ModelEmbedFn = Callable[[str, Sequence[str]], Sequence[Sequence[float]]]
 
 
 @dataclass(frozen=True)
@@ -53,27 +61,32 @@ def embed_model(settings: Settings, chat_model: str) -> str:
     """The model that embeds passages: the app setting, else the chat model itself."""
     chosen = getattr(settings, EMBED_MODEL_SETTING, None) or settings.extra.get(
         EMBED_MODEL_SETTING)
-    return str(chosen) if chosen else chat_model
+    return embedder_id(str(chosen) if chosen else chat_model)
 
 
 class DocumentPrompt:
     """A turn's prompt hook for a chat with documents (see the module's docstring)."""
 
-    def __init__(self, history: HistoryCalls, paths: Sequence[str], *, embed: EmbedFn,
-                 embed_model: str, answer_tokens: int | None = None,
-                 n_ctx: int | None = None, limit: int = MAX_DOCUMENT_BYTES,
+    def __init__(self, history: HistoryCalls, paths: Sequence[str], *, embed: ModelEmbedFn,
+                 embed_model: str, collection: str | None = None,
+                 answer_tokens: int | None = None, n_ctx: int | None = None,
+                 limit: int = MAX_DOCUMENT_BYTES,
                  on_progress: Callable[[DocumentProgress], None] | None = None) -> None:
-        """`embed`: texts to unit vectors (the host's embed with `embed_model`); `n_ctx`:
-        the chat model's context when the client cannot say (a model of another process)."""
+        """`embed_model`: the model `embed` is asked for (a collection's own model wins);
+        `n_ctx`: the chat model's context when the client cannot say (a model of another
+        process)."""
         self.history = history
         self.paths = tuple(paths)
         self.embed = embed
         self.embed_model = embed_model
+        self.collection = collection
         self.answer_tokens = answer_tokens
         self.n_ctx = n_ctx
         self.limit = limit  # bytes of one file (a larger one is refused, not truncated)
         self.on_progress = on_progress or (lambda _progress: None)
-        self.user_extra: dict[str, Any] = {"documents": list(self.paths)}
+        self.user_extra: dict[str, Any] = {"documents": list(self.paths)} if self.paths else {}
+        if collection:
+            self.user_extra["collection"] = collection
 
     def __call__(self, messages: list[dict[str, str]],
                  client: ChatClient) -> tuple[list[dict[str, str]], dict[str, Any]]:
@@ -89,8 +102,25 @@ class DocumentPrompt:
         def count(prepared: Messages) -> int:
             return int(counter(with_history(earlier, prepared)))
 
+        model, folder = self.embed_model, None
+        if self.collection:
+            name = self.collection
+            found = self.history.call(lambda store: store.collections.get(name))
+            model, folder = embedder_id(found.embed_model or model), found.folder
+
+        def from_collection(_index: DocumentIndex) -> list[IndexedDocument]:
+            assert folder is not None
+            indexed = self.history.call(lambda store: store.documents.under(folder))
+            if not indexed:
+                raise DocumentError(folder, f"The collection {self.collection!r} has no "
+                                    f"indexed documents yet ({folder}); add files to its "
+                                    "folder, or wait until Settings → Documents shows it "
+                                    "indexed.")
+            return indexed
+
         prepared = prepare(question["content"], documents, n_ctx=n_ctx, count_tokens=count,
-                           index=self._index, answer_tokens=self.answer_tokens)
+                           index=lambda: self._index(model), answer_tokens=self.answer_tokens,
+                           collection=from_collection if folder is not None else None)
         self.on_progress(DocumentProgress(prepared.mode, done=len(documents),
                                           total=len(prepared.passages)))
         extra = {"mode": prepared.mode, "citations": [p.to_dict() for p in prepared.passages]}
@@ -106,9 +136,10 @@ class DocumentPrompt:
             documents.append(read_document(path, self.limit))
         return documents
 
-    def _index(self) -> DocumentIndex:
+    def _index(self, model: str) -> DocumentIndex:
         tables = cast(DocumentTables, _TablesThrough(self.history))
-        return _ReportingIndex(tables, self.embed, self.embed_model, self.on_progress)
+        return _ReportingIndex(tables, lambda texts: self.embed(model, texts), model,
+                               self.on_progress)
 
 
 def with_history(earlier: Sequence[dict[str, str]], prepared: Messages) -> Messages:
@@ -162,9 +193,10 @@ class _ReportingIndex(DocumentIndex):
         finally:
             self._adding = []
 
-    def search(self, question: str, documents: Sequence[Document], limit: int) -> list[Hit]:
+    def search_indexed(self, question: str, indexed: Sequence[IndexedDocument],
+                       limit: int) -> list[Hit]:
         self._on_progress(DocumentProgress("searching"))
-        return super().search(question, documents, limit)
+        return super().search_indexed(question, indexed, limit)
 
     def _embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
         if self._adding:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QDropEvent
@@ -27,9 +27,6 @@ from spark_desktop.documents.extract import read_document
 from spark_desktop.history.records import Conversation
 from spark_desktop.inference_settings import SamplingSettings
 from spark_desktop.ui.bridges import error_text, run_async
-
-if TYPE_CHECKING:
-    from spark_desktop.ui.chat.page import ChatPage
 
 
 class AttachmentBar(QWidget):
@@ -83,7 +80,8 @@ class Attachments(QObject):
     attached = Signal(object)
     refused = Signal(str, str)
 
-    def __init__(self, page: ChatPage) -> None:
+    def __init__(self, page: Any) -> None:
+        """`page`: the ui.chat.ChatPage (its session, history, host, banner, composer)."""
         super().__init__(page)
         self.page = page
         self.bar = AttachmentBar()
@@ -184,18 +182,18 @@ class Attachments(QObject):
                     post: Callable[[object], None]) -> DocumentPrompt | None:
         """The turn's documents hook (None without documents); the passages are embedded
         by the model of the setting `documents_embed_model`, else the chat model."""
-        if not request.documents or request.model_name is None:
+        if not (request.documents or request.collection) or request.model_name is None:
             return None
         host, chat_model = self.page.host, request.model_name
-        name = embed_model(settings_mod.load(), chat_model)
         target = host.host
         entry = host.entry(chat_model)
 
-        def embed(texts: Any) -> Any:
-            return target.embed(name, list(texts)).vectors
+        def embed(model: str, texts: Any) -> Any:
+            return target.embed(model, list(texts)).vectors
 
         return DocumentPrompt(self.page.history.runner, request.documents, embed=embed,
-                              embed_model=name,
+                              embed_model=embed_model(settings_mod.load(), chat_model),
+                              collection=request.collection,
                               answer_tokens=SamplingSettings.from_dict(request.sampling)
                               .max_tokens, n_ctx=entry.n_ctx if entry is not None else None,
                               on_progress=post)
