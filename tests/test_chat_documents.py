@@ -99,7 +99,7 @@ def test_documents_that_fit_go_in_whole_and_follow_ups_keep_earlier_turns_plain(
     note.write_text("Shopping list\n" + ANSWER + "\n")
     card = write_pdf(tmp_path / "card.pdf", [["Opening hours: nine to six."]])
     session, spy, progress = ChatSession(DirectHistory(store)), Spy(smol), []
-    assert session.attach_op([str(note), str(card), str(note)]) is None  # a new chat
+    assert session.sources_op([str(note), str(card), str(note)], None) is None  # a new chat
     first = ask(session, spy, QUESTION, progress)
 
     assert first.error is None and first.reply.finish_reason in ("stop", "length")
@@ -143,7 +143,7 @@ def test_a_large_document_is_retrieved_and_the_first_citation_holds_the_answer(
     handbook = write_pdf(tmp_path / "handbook.pdf",
                          [filler_lines(6, seed=1), filler_lines(2, seed=2) + [ANSWER]])
     session, spy, progress = ChatSession(DirectHistory(store)), Spy(smol), []
-    session.attach_op([str(minutes), str(handbook)])
+    session.sources_op([str(minutes), str(handbook)], None)
     finished = ask(session, spy, QUESTION, progress)
 
     assert finished.error is None
@@ -178,7 +178,7 @@ def test_a_bad_file_ends_the_turn_with_its_sentence_and_keeps_the_question(
     else:
         bad.write_text("here when attached\n")
     session, spy = ChatSession(DirectHistory(store)), Spy(smol)
-    session.attach_op([str(good), str(bad)])
+    session.sources_op([str(good), str(bad)], None)
     if problem == "vanished":
         os.remove(bad)
     finished = ask(session, spy, QUESTION)
@@ -207,7 +207,7 @@ def test_a_chat_with_a_collection_searches_it_with_its_attached_files(
     conv = store.create_conversation(extra={"collection": collection.name})
     session, spy = ChatSession(DirectHistory(store)), Spy(smol)
     session.show(conv)
-    session.attach_op([str(note)])
+    session.sources_op([str(note)], session.collection)
     finished = ask(session, spy, QUESTION, embed_model="chat-model")
     assert finished.error is None
     extra = store.get_message(finished.reply.id).extra

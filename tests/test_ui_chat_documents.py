@@ -131,6 +131,26 @@ def test_markers_and_sources_open_the_passage_in_its_file(qtbot: QtBot, store: H
     assert ANSWER in gone.text.toPlainText()
 
 
+def test_the_attach_menu_picks_a_collection_for_the_chat(qtbot: QtBot, store: HistoryStore,
+                                                         tmp_path: Path) -> None:
+    store.collections.create("Library", str(tmp_path))
+    conv = store.create_conversation("Reading", extra={"preset": "Careful"})
+    page = chat_page(qtbot, store)
+    page.open_conversation(conv.id)
+    qtbot.waitUntil(lambda: page.conversation is not None
+                    and page.attachments.collections == ["Library"])
+    page.attachments.menu.aboutToShow.emit()
+    actions = {a.text(): a for a in page.attachments.menu.actions()}
+    assert actions["No collection"].isChecked() and not actions["Library"].isChecked()
+    actions["Library"].trigger()
+    qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {
+        "preset": "Careful", "collection": "Library"})
+    assert chips(page) == ["🗂 Library  ✕"] and page.session.collection == "Library"
+    page.attachments.bar.chips[0].click()
+    qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {"preset": "Careful"})
+    assert chips(page) == [] and page.session.collection is None
+
+
 @pytest.mark.slow
 def test_attach_drop_refuse_and_ask_whole_then_retrieved(
         qtbot: QtBot, store: HistoryStore, host: ModelHost, tmp_path: Path) -> None:

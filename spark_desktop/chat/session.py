@@ -75,7 +75,8 @@ class ChatSession:
         self.editing: Message | None = None
         self.reply_id: str | None = None
         self.view = 0
-        self.documents: tuple[str, ...] = ()  # attached to the chat shown (see attach_op)
+        self.documents: tuple[str, ...] = ()  # attached to the chat shown (see sources_op)
+        self.collection: str | None = None    # the collection it searches, by name
         self._request: TurnRequest | None = None
 
     @property
@@ -91,6 +92,7 @@ class ChatSession:
         self.editing = None
         extra = conversation.extra if conversation is not None else {}
         self.documents = tuple(str(p) for p in extra.get("documents") or ())
+        self.collection = str(extra["collection"]) if extra.get("collection") else None
 
     def saved(self, conversation: Conversation) -> None:
         """A newer version of a conversation (renamed, settings saved) came back."""
@@ -141,28 +143,30 @@ class ChatSession:
 
     def _sources(self) -> dict[str, Any]:
         """The chat's documents and collection, as the next turn reads them."""
-        extra = self.conversation.extra if self.conversation is not None else {}
-        collection = extra.get("collection")
-        return {"documents": self.documents, "collection": str(collection) if collection
-                else None}
+        return {"documents": self.documents, "collection": self.collection}
 
-    def attach_op(self, documents: Sequence[str]) -> Callable[[HistoryStore], Conversation] | None:
-        """The chat's attached documents are now `documents`; the op saves them in the
-        conversation (beside its other extras). None for a new chat: its first turn does."""
+    def sources_op(self, documents: Sequence[str], collection: str | None
+                   ) -> Callable[[HistoryStore], Conversation] | None:
+        """The chat's attached documents and collection are now these; the op saves them
+        in the conversation (beside its other extras). None for a new chat: its first
+        turn does."""
         self.documents = tuple(dict.fromkeys(str(p) for p in documents))
-        conv, paths = self.conversation, list(self.documents)
+        self.collection = collection or None
+        conv, sources = self.conversation, self._saved_sources()
         if conv is None:
             return None
 
         def save(store: HistoryStore) -> Conversation:
-            extra = dict(store.get_conversation(conv.id).extra)
-            if paths:
-                extra["documents"] = paths
-            else:
-                extra.pop("documents", None)
-            return store.update_conversation(conv.id, extra=extra)
+            extra = {k: v for k, v in store.get_conversation(conv.id).extra.items()
+                     if k not in ("documents", "collection")}
+            return store.update_conversation(conv.id, extra={**extra, **sources})
 
         return save
+
+    def _saved_sources(self) -> dict[str, Any]:
+        """The keys of Conversation.extra that hold the chat's documents and collection."""
+        return {**({"documents": list(self.documents)} if self.documents else {}),
+                **({"collection": self.collection} if self.collection else {})}
 
     def _begin(self, request: TurnRequest) -> TurnRequest:
         self._request = request
@@ -189,7 +193,8 @@ class ChatSession:
         if cid is None:
             loaded = client.loaded
             load = loaded.options.to_dict() if loaded is not None else {}
-            extra = {"documents": list(request.documents)} if request.documents else None
+            extra = {**({"documents": list(request.documents)} if request.documents else {}),
+                     **({"collection": request.collection} if request.collection else {})}
             cid = self.history.call(lambda store: store.create_conversation(
                 model=request.model_name, load_settings=load, extra=extra, **settings).id)
         else:

@@ -1,7 +1,8 @@
 """Documents attached to a chat: the Attach button and files dropped on the chat page,
 shown as removable chips above the composer, saved with the conversation, and a line
 saying what preparing a question with them does ("Reading contract.pdf…", "Indexing…",
-"Retrieved 6 passages").
+"Retrieved 6 passages"). The Attach button's menu also picks a collection for the chat
+to search (collections are made in Settings → Documents); it shows as a chip too.
 
 A file is read once off the GUI thread when it is attached, so a missing, too large,
 damaged, scanned or unsupported file is refused then with its error's sentence (and
@@ -16,8 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QActionGroup, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from spark_desktop import settings as settings_mod
 from spark_desktop.chat.documents import DocumentProgress, DocumentPrompt, embed_model
@@ -33,6 +42,7 @@ class AttachmentBar(QWidget):
     """Chips of the attached documents (a click removes one) and the preparation line."""
 
     remove_requested = Signal(str)  # path
+    collection_removed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="attachmentBar")
@@ -49,20 +59,28 @@ class AttachmentBar(QWidget):
         column.addWidget(self.status)
         self.hide()
 
-    def set_documents(self, paths: Iterable[str]) -> None:
+    def set_documents(self, paths: Iterable[str], collection: str | None = None) -> None:
         for chip in self.chips:
             chip.deleteLater()
         self.chips = []
+        if collection:
+            self._chip(f"🗂 {collection}", collection, self.tr(
+                "Collection %1 — click to stop searching it in this chat"
+            ).replace("%1", collection)).clicked.connect(self.collection_removed)
         for path in paths:
-            name = Path(path).name
-            chip = QPushButton(f"📄 {name}  ✕", objectName="documentChip")
-            chip.setFlat(True)
-            chip.setToolTip(self.tr("%1 — click to remove it from this chat").replace("%1", path))
-            chip.setAccessibleName(self.tr("Remove %1").replace("%1", name))
-            chip.clicked.connect(lambda _=False, p=path: self.remove_requested.emit(p))
-            self._row.insertWidget(len(self.chips), chip)
-            self.chips.append(chip)
+            self._chip(f"📄 {Path(path).name}", Path(path).name, self.tr(
+                "%1 — click to remove it from this chat").replace("%1", path)).clicked.connect(
+                lambda _=False, p=path: self.remove_requested.emit(p))
         self._update_visible()
+
+    def _chip(self, text: str, name: str, tip: str) -> QPushButton:
+        chip = QPushButton(f"{text}  ✕", objectName="documentChip")
+        chip.setFlat(True)
+        chip.setToolTip(tip)
+        chip.setAccessibleName(self.tr("Remove %1").replace("%1", name))
+        self._row.insertWidget(len(self.chips), chip)
+        self.chips.append(chip)
+        return chip
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -86,7 +104,13 @@ class Attachments(QObject):
         self.page = page
         self.bar = AttachmentBar()
         self._checking: dict[str, int] = {}  # path → the view it was attached in
+        self.collections: list[str] = []  # names, as last listed
+        self.menu = QMenu(page.composer.attach_button)
+        self.menu.aboutToShow.connect(self._fill_menu)
+        page.composer.attach_button.setMenu(self.menu)
         self.bar.remove_requested.connect(self.remove)
+        self.bar.collection_removed.connect(lambda: self.set_collection(None))
+        self.refresh()
         page.reply_finished.connect(self._reply_finished)
         page.setAcceptDrops(True)
         for widget in (page, page.composer.edit, page.composer.edit.viewport()):
@@ -122,10 +146,36 @@ class Attachments(QObject):
     def remove(self, path: str) -> None:
         self._save([p for p in self.documents if p != path])
 
+    def set_collection(self, name: str | None) -> None:
+        """The chat searches collection `name` (None: none) with its documents."""
+        self._save(list(self.documents), name)
+
     def refresh(self) -> None:
-        """Another chat is shown: its documents, no preparation line."""
-        self.bar.set_documents(self.documents)
+        """Another chat is shown: its documents, no preparation line; collections listed
+        again for the menu."""
+        self.bar.set_documents(self.documents, self.page.session.collection)
         self.bar.set_status("")
+        self.page.history.run(lambda store: [c.name for c in store.collections.list()],
+                              self._listed, lambda _exc: None, parent=self)
+
+    def _listed(self, names: list[str]) -> None:
+        self.collections = names
+
+    def _fill_menu(self) -> None:
+        self.menu.clear()
+        self.menu.addAction(self.tr("Attach files…"), self.choose)
+        self.menu.addSection(self.tr("Search a collection"))
+        group = QActionGroup(self.menu)
+        current = self.page.session.collection
+        for name in [None, *self.collections]:
+            action = self.menu.addAction(name or self.tr("No collection"))
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _=False, n=name: self.set_collection(n))
+            group.addAction(action)
+        if not self.collections:
+            hint = self.menu.addAction(self.tr("Make collections in Settings → Documents"))
+            hint.setEnabled(False)
 
     def progress(self, event: DocumentProgress) -> None:
         """How preparing the running turn's question goes, in words."""
@@ -163,9 +213,10 @@ class Attachments(QObject):
         self.page.banner.show_text(error_text(exc), reload=False)
         self.refused.emit(path, error_text(exc))
 
-    def _save(self, paths: list[str]) -> None:
-        op = self.page.session.attach_op(paths)
-        self.bar.set_documents(self.documents)
+    def _save(self, paths: list[str], collection: Any = ...) -> None:
+        session = self.page.session
+        op = session.sources_op(paths, session.collection if collection is ... else collection)
+        self.bar.set_documents(self.documents, session.collection)
         if not self._checking:
             self.bar.set_status("")
         if op is not None:
