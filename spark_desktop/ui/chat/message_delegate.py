@@ -214,7 +214,7 @@ class MessageDelegate(QStyledItemDelegate):
             status = (QRectF(x0 + PAD, y, inner_w, line), self.tr(words), bad)
         if status:
             y += line + GAP
-        sources, y = self._sources(msg, QRectF(x0 + PAD, y, inner_w, line), fm_small, hits)
+        sources, y = self._sources(msg, x0 + PAD, y, inner_w, fm_small, hits)
         links: list[tuple[QRectF, str]] = []
         stats = None
         if not msg.streaming:
@@ -246,36 +246,35 @@ class MessageDelegate(QStyledItemDelegate):
                       codes=codes, status=status, links=links, stats=stats, hits=hits,
                       sources=sources)
 
-    def _sources(self, msg: Message, first: QRectF, fm: QFontMetricsF,
+    def _sources(self, msg: Message, x: float, y: float, width: float, fm: QFontMetricsF,
                  hits: list[Hit]) -> tuple[list[tuple[QRectF, str, bool]], float]:
         """A reply's sources, each opening its passage, or the documents a question was
         sent with; and the y below them."""
-        out: list[tuple[QRectF, str, bool]] = []
-        rect = QRectF(first)
-
-        def add(text: str, n: int | None = None) -> None:
-            text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, first.width())
-            r = QRectF(rect.x(), rect.y(), min(first.width(), fm.horizontalAdvance(text) + 4),
-                       rect.height()) if n is not None else QRectF(rect)
-            out.append((r, text, n is not None))
-            if n is not None:
-                hits.append(Hit(r, "citation", n))
-            rect.translate(0, rect.height())
-
+        lines: list[tuple[str, int | None]] = []
         if msg.role == "user":
             names = citations.document_names(msg.extra)
             if names:
-                add("📎 " + ", ".join(names))
+                lines.append(("📎 " + ", ".join(names), None))
         else:
             shown, more = citations.source_lines(msg.content, msg.extra)
             if shown:
-                add(self.tr("Sources (whole documents):") if msg.extra.get("mode") == "whole"
-                    else self.tr("Sources (retrieved passages):"))
-                for n, text in shown:
-                    add(text, n)
+                lines.append((self.tr("Sources (whole documents):")
+                              if msg.extra.get("mode") == "whole"
+                              else self.tr("Sources (retrieved passages):"), None))
+                lines += [(text, n) for n, text in shown]
                 if more:
-                    add(self.tr("and %n more", "", more))
-        return out, rect.y() + (GAP if out else 0.0)
+                    lines.append((self.tr("and %n more", "", more), None))
+        out: list[tuple[QRectF, str, bool]] = []
+        height = fm.height()
+        for text, n in lines:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+            rect = QRectF(x, y, min(width, fm.horizontalAdvance(text) + 4) if n else width,
+                          height)
+            out.append((rect, text, n is not None))
+            if n is not None:
+                hits.append(Hit(rect, "citation", n))
+            y += height
+        return out, y + (GAP if out else 0.0)
 
     def _body(self, msg: Message, width: float, font: QFont, palette: QPalette
               ) -> list[tuple[QTextDocument, list[markdown.CodeBlock]]]:
