@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from spark_desktop.history import HistoryStore
@@ -149,6 +149,19 @@ def test_the_attach_menu_picks_a_collection_for_the_chat(qtbot: QtBot, store: Hi
     page.attachments.bar.chips[0].click()
     qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {"preset": "Careful"})
     assert chips(page) == [] and page.session.collection is None
+
+    # "Attach files…" opens a file dialog (not modal for the event loop) whose choice attaches.
+    note = tmp_path / "note.md"
+    note.write_text("# Notes\n" + ANSWER + "\n")
+    page.attachments.menu.aboutToShow.emit()
+    next(a for a in page.attachments.menu.actions() if a.text() == "Attach files…").trigger()
+    dialog = page.findChild(QFileDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.filesSelected.emit([str(note)])
+    qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {
+        "preset": "Careful", "documents": [str(note)]})
+    assert chips(page) == ["📄 note.md  ✕"]
+    dialog.reject()
 
 
 @pytest.mark.slow

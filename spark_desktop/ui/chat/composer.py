@@ -27,12 +27,11 @@ class ComposerEdit(QPlainTextEdit):
 
 
 class Composer(QWidget):
-    """`send_requested(text)` on Enter or Send; `stop_requested` on Stop;
-    `attach_requested` on Attach (documents for the chat)."""
+    """`send_requested(text)` on Enter or Send; `stop_requested` on Stop. The Attach
+    button's menu is the page's (ui.chat.attachments)."""
 
     send_requested = Signal(str)
     stop_requested = Signal()
-    attach_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +53,6 @@ class Composer(QWidget):
         self.attach_button.setToolTip(self.tr("Attach documents to this chat (or drop files "
                                               "on it): the answers cite them"))
         self.attach_button.setAutoDefault(False)
-        self.attach_button.clicked.connect(self.attach_requested)
         side = QVBoxLayout()
         side.addStretch(1)
         side.addWidget(self.attach_button)

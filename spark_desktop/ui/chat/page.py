@@ -141,7 +141,6 @@ class ChatPage(ModelChoice, QWidget):
     def _connect(self) -> None:
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
-        self.composer.attach_requested.connect(self.attachments.choose)
         self.view.citation_clicked.connect(self.open_citation)
         self.conversations.new_requested.connect(self.new_chat)
         self.conversations.open_requested.connect(self.open_conversation)
