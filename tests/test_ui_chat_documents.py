@@ -131,6 +131,34 @@ def test_markers_and_sources_open_the_passage_in_its_file(qtbot: QtBot, store: H
     assert ANSWER in gone.text.toPlainText()
 
 
+def test_files_that_cannot_be_read_are_refused_with_their_sentence(
+        qtbot: QtBot, store: HistoryStore, tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(ANSWER + "\n")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Cat")
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as sparse:  # 65 MiB on paper, nothing on disk
+        sparse.truncate(65 << 20)
+    scan = write_pdf(tmp_path / "scan.pdf", [[], []])
+    image = tmp_path / "photo.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    page = chat_page(qtbot, store)
+    page.composer.set_text("My unsent question")
+    drop(page, note)
+    qtbot.waitUntil(lambda: chips(page) == ["📄 note.txt  ✕"])
+    for bad, words in ((broken, "cannot be read"), (huge, "MiB limit"),
+                       (tmp_path / "gone.txt", "not there any more"), (scan, "scanned"),
+                       (image, "not a format"), (tmp_path, "not a format")):
+        with qtbot.waitSignal(page.attachments.refused, timeout=10_000) as refused:
+            drop(page, bad)
+        assert refused.args[0] == str(bad) and words in refused.args[1]
+        assert page.banner_text.text() == refused.args[1] and page.banner.isVisibleTo(page)
+        assert chips(page) == ["📄 note.txt  ✕"]  # nothing else changed
+    assert page.composer.text() == "My unsent question"
+    assert page.session.documents == (str(note),)
+
+
 def test_the_attach_menu_picks_a_collection_for_the_chat(qtbot: QtBot, store: HistoryStore,
                                                          tmp_path: Path) -> None:
     store.collections.create("Library", str(tmp_path))
@@ -170,22 +198,11 @@ def test_attach_drop_refuse_and_ask_whole_then_retrieved(
     note = tmp_path / "note.txt"
     note.write_text("Shopping list\n" + ANSWER + "\n")
     card = write_pdf(tmp_path / "card.pdf", [["Opening hours: nine to six."]])
-    broken = tmp_path / "broken.pdf"
-    broken.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Cat")
-    huge = tmp_path / "huge.txt"
-    with huge.open("wb") as sparse:  # 65 MiB on paper, nothing on disk
-        sparse.truncate(65 << 20)
     page = make_page(qtbot, store, host, max_tokens=6)
     page.attachments.attach([str(note)])
     qtbot.waitUntil(lambda: chips(page) == ["📄 note.txt  ✕"])
     drop(page, card)
     qtbot.waitUntil(lambda: len(chips(page)) == 2)
-    for bad, words in ((broken, "cannot be read"), (huge, "MiB limit"),
-                       (tmp_path / "gone.txt", "not there any more")):
-        with qtbot.waitSignal(page.attachments.refused, timeout=10_000):
-            page.attachments.attach([str(bad)])
-        qtbot.waitUntil(lambda words=words: words in page.banner_text.text())
-        assert len(chips(page)) == 2  # nothing else changed
     assert page.session.documents == (str(note), str(card))
 
     page.send(QUESTION)

@@ -26,12 +26,13 @@ from spark_desktop.chat import (
     TurnRequest,
     TurnStarted,
 )
+from spark_desktop.chat.documents import DocumentProgress
 from spark_desktop.engine.errors import WorkerDiedError
 from spark_desktop.engine.events import ReasoningDelta, TextDelta
 from spark_desktop.history.records import Conversation, MessagePage
 from spark_desktop.ui.bridges import EventRelay, HistoryBridge, error_text, run_async, serial_pool
 from spark_desktop.ui.chat import citations
-from spark_desktop.ui.chat.attachments import Attachments, DocumentProgress
+from spark_desktop.ui.chat.attachments import Attachments
 from spark_desktop.ui.chat.composer import Composer
 from spark_desktop.ui.chat.conversation_list import ConversationList
 from spark_desktop.ui.chat.header import Banner, ChatHeader
