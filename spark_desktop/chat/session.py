@@ -61,6 +61,12 @@ class ConversationCreated:
 SessionEvent = ConversationCreated | TurnEvent
 
 
+def sources_extra(documents: Sequence[str], collection: str | None) -> dict[str, Any]:
+    """The keys of Conversation.extra that hold a chat's documents and collection."""
+    return {**({"documents": list(documents)} if documents else {}),
+            **({"collection": collection} if collection else {})}
+
+
 class ChatSession:
     """The conversation shown, whether a reply is running, and the message being edited.
 
@@ -152,7 +158,7 @@ class ChatSession:
         turn does."""
         self.documents = tuple(dict.fromkeys(str(p) for p in documents))
         self.collection = collection or None
-        conv, sources = self.conversation, self._saved_sources()
+        conv, sources = self.conversation, sources_extra(self.documents, self.collection)
         if conv is None:
             return None
 
@@ -162,11 +168,6 @@ class ChatSession:
             return store.update_conversation(conv.id, extra={**extra, **sources})
 
         return save
-
-    def _saved_sources(self) -> dict[str, Any]:
-        """The keys of Conversation.extra that hold the chat's documents and collection."""
-        return {**({"documents": list(self.documents)} if self.documents else {}),
-                **({"collection": self.collection} if self.collection else {})}
 
     def _begin(self, request: TurnRequest) -> TurnRequest:
         self._request = request
@@ -193,8 +194,7 @@ class ChatSession:
         if cid is None:
             loaded = client.loaded
             load = loaded.options.to_dict() if loaded is not None else {}
-            extra = {**({"documents": list(request.documents)} if request.documents else {}),
-                     **({"collection": request.collection} if request.collection else {})}
+            extra = sources_extra(request.documents, request.collection)
             cid = self.history.call(lambda store: store.create_conversation(
                 model=request.model_name, load_settings=load, extra=extra, **settings).id)
         else:
