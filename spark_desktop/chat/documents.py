@@ -102,25 +102,10 @@ class DocumentPrompt:
         def count(prepared: Messages) -> int:
             return int(counter(with_history(earlier, prepared)))
 
-        model, folder = self.embed_model, None
-        if self.collection:
-            name = self.collection
-            found = self.history.call(lambda store: store.collections.get(name))
-            model, folder = embedder_id(found.embed_model or model), found.folder
-
-        def from_collection(_index: DocumentIndex) -> list[IndexedDocument]:
-            assert folder is not None
-            indexed = self.history.call(lambda store: store.documents.under(folder))
-            if not indexed:
-                raise DocumentError(folder, f"The collection {self.collection!r} has no "
-                                    f"indexed documents yet ({folder}); add files to its "
-                                    "folder, or wait until Settings → Documents shows it "
-                                    "indexed.")
-            return indexed
-
+        model, collection = self._collection()
         prepared = prepare(question["content"], documents, n_ctx=n_ctx, count_tokens=count,
                            index=lambda: self._index(model), answer_tokens=self.answer_tokens,
-                           collection=from_collection if folder is not None else None)
+                           collection=collection)
         self.on_progress(DocumentProgress(prepared.mode, done=len(documents),
                                           total=len(prepared.passages)))
         extra = {"mode": prepared.mode, "citations": [p.to_dict() for p in prepared.passages]}
@@ -135,6 +120,26 @@ class DocumentPrompt:
             self.on_progress(DocumentProgress("reading", _name(path)))
             documents.append(read_document(path, self.limit))
         return documents
+
+    def _collection(self) -> tuple[str, Callable[[DocumentIndex], list[IndexedDocument]] | None]:
+        """The embedding model (the collection's own, if the chat has one), and what gives
+        the collection's indexed documents to search (None without a collection). Raises
+        NotFoundError for a collection that is gone, DocumentError for one not indexed."""
+        name = self.collection
+        if not name:
+            return self.embed_model, None
+        found = self.history.call(lambda store: store.collections.get(name))
+
+        def indexed(_index: DocumentIndex) -> list[IndexedDocument]:
+            held = self.history.call(lambda store: store.documents.under(found.folder))
+            if not held:
+                raise DocumentError(found.folder, (
+                    f"The collection {name!r} has no indexed documents yet ({found.folder}); "
+                    "add files to its folder, or wait until Settings → Documents shows it "
+                    "indexed."))
+            return held
+
+        return embedder_id(found.embed_model or self.embed_model), indexed
 
     def _index(self, model: str) -> DocumentIndex:
         tables = cast(DocumentTables, _TablesThrough(self.history))
