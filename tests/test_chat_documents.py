@@ -68,15 +68,23 @@ class Spy:
 
 
 def ask(session: ChatSession, client: Spy, text: str,
-        progress: list[DocumentProgress] | None = None, **options: Any) -> TurnFinished:
-    """One turn of the session with its documents, as the chat page runs it."""
+        progress: list[DocumentProgress] | None = None, stop_at: str = "",
+        **options: Any) -> TurnFinished:
+    """One turn of the session with its documents, as the chat page runs it (stopped by
+    the person when the progress reaches step `stop_at`)."""
     request = session.send(text, sampling=SAMPLING)
     assert request is not None
     options.setdefault("embed_model", "smol")
+    seen = progress if progress is not None else []
+
+    def on_progress(event: DocumentProgress) -> None:
+        seen.append(event)
+        if event.step == stop_at:
+            session.stop()
+
     hook = DocumentPrompt(session.history, request.documents, embed=embedder(client.client),
                           collection=request.collection, answer_tokens=SAMPLING["max_tokens"],
-                          on_progress=(progress if progress is not None else []).append,
-                          **options)
+                          stop=request.stop, on_progress=on_progress, **options)
     try:
         events = list(session.run(request, client, hook))
     finally:
@@ -162,6 +170,19 @@ def test_a_large_document_is_retrieved_and_the_first_citation_holds_the_answer(
     assert progress[-1].total == len(extra["citations"])
     assert store.documents.get(str(handbook.resolve())) is not None  # indexed in the history
     assert "[1] handbook.pdf, page 2" in spy.prompts[0][-1]["content"]
+
+
+def test_stopped_while_indexing_the_reply_is_cancelled_and_nothing_half_indexed(
+        tmp_path: Path, store: HistoryStore, smol: Client) -> None:
+    minutes = tmp_path / "minutes.txt"
+    minutes.write_text("\n".join(filler_lines(90)) + "\n")
+    session, spy, progress = ChatSession(DirectHistory(store)), Spy(smol), []
+    session.sources_op([str(minutes)], None)
+    finished = ask(session, spy, QUESTION, progress, stop_at="indexing")
+    assert finished.error is None and finished.reply.finish_reason == "cancelled"
+    assert [p.step for p in progress] == ["reading", "indexing"] and not spy.prompts
+    assert store.documents.get(str(minutes.resolve())) is None
+    assert store.get_message(finished.reply.parent_id).content == QUESTION
 
 
 @pytest.mark.parametrize("problem", ["vanished", "too large", "corrupt"])

@@ -16,6 +16,7 @@ itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
@@ -27,6 +28,7 @@ from spark_desktop.documents.errors import DocumentError
 from spark_desktop.documents.extract import MAX_DOCUMENT_BYTES, Document, read_document
 from spark_desktop.documents.index import DocumentIndex, EmbedFn, Hit, IndexResult
 from spark_desktop.documents.question import Messages, prepare
+from spark_desktop.errors import SparkError
 from spark_desktop.history.documents import DocumentTables, IndexedDocument
 from spark_desktop.history.runner import HistoryCalls
 from spark_desktop.settings import Settings
@@ -36,6 +38,14 @@ FALLBACK_N_CTX: Final = 4096  # a model held by another process, whose context i
 Step = Literal["reading", "indexing", "searching", "whole", "retrieved"]
 # (model, texts) to one unit vector per text: the host's embed (it loads the model if needed)
 ModelEmbedFn = Callable[[str, Sequence[str]], Sequence[Sequence[float]]]
+
+
+class PreparationStopped(SparkError):
+    """The turn was stopped while its documents were being read or indexed."""
+
+    def __init__(self) -> None:
+        super().__init__("Stopped while the documents were being prepared; what was indexed "
+                         "before is kept.")
 
 
 @dataclass(frozen=True)
@@ -70,11 +80,12 @@ class DocumentPrompt:
     def __init__(self, history: HistoryCalls, paths: Sequence[str], *, embed: ModelEmbedFn,
                  embed_model: str, collection: str | None = None,
                  answer_tokens: int | None = None, n_ctx: int | None = None,
-                 limit: int = MAX_DOCUMENT_BYTES,
+                 limit: int = MAX_DOCUMENT_BYTES, stop: threading.Event | None = None,
                  on_progress: Callable[[DocumentProgress], None] | None = None) -> None:
         """`embed_model`: the model `embed` is asked for (a collection's own model wins);
         `n_ctx`: the chat model's context when the client cannot say (a model of another
-        process)."""
+        process); `stop` (the turn's) is looked at before each file and each batch of
+        passages embedded (PreparationStopped)."""
         self.history = history
         self.paths = tuple(paths)
         self.embed = embed
@@ -83,6 +94,7 @@ class DocumentPrompt:
         self.answer_tokens = answer_tokens
         self.n_ctx = n_ctx
         self.limit = limit  # bytes of one file (a larger one is refused, not truncated)
+        self.stop = stop or threading.Event()
         self.on_progress = on_progress or (lambda _progress: None)
         self.user_extra: dict[str, Any] = {"documents": list(self.paths)} if self.paths else {}
         if collection:
@@ -117,6 +129,7 @@ class DocumentPrompt:
         """Every attached file's text, in order; the first that fails raises its error."""
         documents = []
         for path in self.paths:
+            self._check_stop()
             self.on_progress(DocumentProgress("reading", _name(path)))
             documents.append(read_document(path, self.limit))
         return documents
@@ -143,8 +156,16 @@ class DocumentPrompt:
 
     def _index(self, model: str) -> DocumentIndex:
         tables = cast(DocumentTables, _TablesThrough(self.history))
-        return _ReportingIndex(tables, lambda texts: self.embed(model, texts), model,
-                               self.on_progress)
+
+        def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
+            self._check_stop()
+            return self.embed(model, texts)
+
+        return _ReportingIndex(tables, embed, model, self.on_progress)
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise PreparationStopped()
 
 
 def with_history(earlier: Sequence[dict[str, str]], prepared: Messages) -> Messages:

@@ -48,7 +48,8 @@ class PromptHook(Protocol):
     """Remakes a turn's prompt before it is sent (chat.documents.DocumentPrompt puts the
     chat's documents in). `user_extra` is saved on the user message; the call returns the
     messages to send and what the reply keeps beside its text. A SparkError it raises ends
-    the turn with the reply marked `error` and that sentence (the question stays saved)."""
+    the turn with the reply marked `error` and that sentence (the question stays saved), or
+    `cancelled` when the turn was stopped meanwhile."""
 
     user_extra: dict[str, Any]
 
@@ -188,8 +189,10 @@ class Turn:
         if self._prompt_hook is not None:
             try:
                 messages = self._hooked(writer, messages)
-            except SparkError as exc:
-                yield TurnFinished(_Saver(self.history, writer).finish("error"), None, exc)
+            except SparkError as exc:  # stopped while preparing: no error, as when streaming
+                stopped = self.cancelled
+                yield TurnFinished(_Saver(self.history, writer).finish(
+                    "cancelled" if stopped else "error"), None, None if stopped else exc)
                 return
         yield from self._stream(writer, messages, sampling)
 

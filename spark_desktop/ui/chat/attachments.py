@@ -247,7 +247,7 @@ class Attachments(QObject):
                               collection=request.collection,
                               answer_tokens=SamplingSettings.from_dict(request.sampling)
                               .max_tokens, n_ctx=entry.n_ctx if entry is not None else None,
-                              on_progress=post)
+                              stop=request.stop, on_progress=post)
 
     # -- drops ----------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
