@@ -20,6 +20,9 @@ from spark_desktop.inference_settings import LoadSettings, SamplingSettings, Set
 #: 2: "load" holds inference_settings.LoadSettings (version 1 had n_ctx, kv_type,
 #: gpu_layers and a flag for flash attention).
 SETTINGS_VERSION = 2
+#: Key in Settings.extra: the embedding model for documents (a library model id; "" or
+#: absent = the chat model); a collection that names no model of its own follows it.
+DOCUMENTS_EMBED_MODEL = "documents_embed_model"
 
 
 @dataclass(frozen=True)

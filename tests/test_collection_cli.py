@@ -75,7 +75,30 @@ def test_ask_a_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert {d.embed_model for d in store.documents.under(str(vault.parent))} == {
             Path(model).stem}
 
+    extra = tmp_path / "extra.txt"  # a document outside the folder, searched alongside
+    extra.write_text("The harbour of Tollesby closes at dusk.\n")
+    assert main(["ask", model, "--collection", "Notes", "--doc", str(extra), "-p",
+                 "When does the harbour of Tollesby close?", *GREEDY, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    files = [c["file"] for c in result["citations"]]
+    assert files[0] == str(extra.resolve()) and str(vault) in files
+
     assert main(["ask", model, "--collection", "Nope", "-p", QUESTION]) == 2
     assert "no collection called 'Nope'" in capsys.readouterr().err
     assert main(["ask", model, "-p", QUESTION]) == 2
     assert "give documents with --doc FILE, or a collection" in capsys.readouterr().err
+
+
+def test_a_collection_without_a_model_follows_the_apps_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from spark_desktop import settings
+
+    two_files(tmp_path / "notes")
+    assert main(["collection", "add", "Notes", str(tmp_path / "notes")]) == 0
+    assert main(["collection", "sync", "Notes"]) == 2
+    assert "has no embedding model yet" in capsys.readouterr().err
+    settings.save(settings.Settings(extra={settings.DOCUMENTS_EMBED_MODEL: str(smollm2_path())}))
+    assert main(["collection", "sync", "Notes"]) == 0
+    assert "Notes: 2 added" in capsys.readouterr().out
+    with HistoryStore.open() as store:
+        assert store.collections.get("Notes").embed_model == ""  # still follows the setting

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from spark_desktop.documents.collections import FolderMissingError, readable_files, sync
+from spark_desktop.documents.extract import read_document
 from spark_desktop.documents.index import DocumentIndex
 from spark_desktop.engine import Client
 from spark_desktop.history import HistoryStore, NotFoundError
@@ -109,6 +110,12 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path: Path, embedder: C
         assert sorted(report.added) == sorted(
             [str(vault), str(lighthouse), str((folder / "handbook.pdf").resolve())])
         assert "could not be read" in report.summary()
+        assert not any(".git" in path or "outside" in path for path in report.added)
+        # a document attached on its own from a folder the walk skips is not forgotten
+        hidden = str((folder / ".git" / "notes.txt").resolve())
+        index.add(read_document(hidden))
+        assert sync(index, folder, limit=4096).removed == ()
+        assert store.documents.get(hidden) is not None
         # a file that went bad keeps what it had; the next sync says so again
         (folder / "handbook.pdf").write_bytes(b"%PDF-1.4\ntruncated")
         before = store.documents.get(str((folder / "handbook.pdf").resolve()))

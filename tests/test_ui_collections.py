@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 from spark_desktop import settings as settings_mod
 from spark_desktop.documents.index import DocumentIndex
 from spark_desktop.host import ModelHost
+from spark_desktop.settings import DOCUMENTS_EMBED_MODEL as SETTING
 from spark_desktop.ui.bridges import HistoryBridge
-from spark_desktop.ui.collections_watch import SETTING, CollectionsWatcher
+from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
 from tests.host_fixtures import SMOL, small_load
 from tests.test_collections import OTTER, two_files
@@ -151,8 +152,12 @@ def test_settings_box_stores_the_model_and_lists_collections(
                         timeout=WAIT_MS)
         box.table.setCurrentItem(box.table.topLevelItem(0))
         assert "broken.pdf cannot be read" in box.status.text()
+        box.sync_selected()  # removed while it syncs: once the sync is done, not before
+        assert services.collections.states["Notes"].syncing
         box.remove_collection("Notes")
-        qtbot.waitUntil(lambda: box.table.topLevelItemCount() == 0, timeout=10_000)
+        qtbot.waitUntil(lambda: box.table.topLevelItemCount() == 0, timeout=WAIT_MS)
+        folder = str((tmp_path / "notes").resolve())
+        assert services.history.runner.call(lambda store: store.documents.under(folder)) == []
     finally:
         services.collections.stop()
         services.history.shutdown()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from spark_desktop.commands.collection import (
     client_index,
+    embedder_of,
     embedder_path,
     load_embedder,
     sync_collection,
@@ -135,7 +136,7 @@ def _opened_index(args: argparse.Namespace, collection: Collection | None, chat:
     with ExitStack() as stack:
         embedder = chat
         model = Path(args.model).resolve()
-        wanted = args.embed_model or (collection.embed_model if collection else "")
+        wanted = args.embed_model or (embedder_of(collection) if collection else "")
         if wanted and embedder_path(wanted) != model:
             embedder = stack.enter_context(Client())
             model = embedder_path(wanted)

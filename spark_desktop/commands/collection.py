@@ -80,9 +80,10 @@ def _list(args: argparse.Namespace) -> int:
         for c in collections:
             documents = store.documents.under(c.folder)
             synced = c.synced_at.strftime("%Y-%m-%d %H:%M") if c.synced_at else "never"
+            model = embedder_of(c)
             print(f"{c.name}\t{c.folder}\t{len(documents)} files, "
                   f"{sum(d.chunk_count for d in documents)} passages\tsynced {synced}\t"
-                  f"{Path(c.embed_model).name if c.embed_model else '(chat model)'}")
+                  f"{Path(model).name if model else '(chat model)'}")
     return 0
 
 
@@ -92,14 +93,16 @@ def _sync(args: argparse.Namespace) -> int:
 
     with HistoryStore.open() as store:
         collection = store.collections.get(args.name)
-        model = str(embedder_path(args.embed_model)) if args.embed_model \
-            else collection.embed_model
+        if args.embed_model:
+            collection = store.collections.set_embed_model(
+                collection.name, str(embedder_path(args.embed_model)))
+        model = embedder_of(collection)
         if not model:
             raise ModelLoadError(f"The collection {collection.name!r} has no embedding model "
-                                 "yet; give one with --embed-model FILE.")
-        if model != collection.embed_model:
-            collection = store.collections.set_embed_model(collection.name, model)
-        report = _sync_and_report(store, collection, model, args.gpu_layers)
+                                 "yet; give one with --embed-model FILE (or choose one in "
+                                 "Settings → Documents).")
+        report = _sync_and_report(store, collection, str(embedder_path(model)),
+                                  args.gpu_layers)
     return 0 if not report.failed else 1
 
 
@@ -140,6 +143,15 @@ def sync_collection(store: HistoryStore, collection: Collection,
         print("\r" + " " * 24 + "\r", end="", file=sys.stderr, flush=True)
     store.collections.mark_synced(collection.name)
     return report
+
+
+def embedder_of(collection: Collection) -> str:
+    """The collection's embedding model, else the app's (Settings → Documents); "" when
+    neither names one (the chat model embeds then)."""
+    from spark_desktop import settings
+
+    return collection.embed_model or str(
+        settings.load().extra.get(settings.DOCUMENTS_EMBED_MODEL, ""))
 
 
 def embedder_path(spec: str) -> Path:

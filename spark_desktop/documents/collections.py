@@ -1,8 +1,8 @@
 """Bringing a collection's folder and the index into agreement: one `sync`.
 
 The folder is walked for readable files (hidden folders, symlinks leading out of it and
-suffixes no reader handles are passed over); new and changed files are indexed, files
-that are gone are forgotten, and a file that cannot be read is reported with its error's
+suffixes no reader handles are passed over); new and changed files are indexed, files gone
+from the disk are forgotten, and a file that cannot be read is reported with its error's
 sentence while the walk goes on (its earlier passages, if any, stay). A caller that syncs
 the same folder again (the GUI's watcher) passes the `Stamps` of the last run, so files
 whose size and modification time did not change are not even read.
@@ -148,7 +148,10 @@ def sync(index: DocumentIndex, folder: Path, *, on_progress: Progress | None = N
             unchanged += 1
         else:
             (updated if indexed is not None else added).append(key)
-    removed = [path for path in known if path not in present and index.tables.forget(path)]
+    # Only files gone from the disk are forgotten: one the walk passes over (in a hidden
+    # folder, say) may be a document attached to a chat, indexed on its own.
+    removed = [path for path in known if path not in present and not Path(path).is_file()
+               and index.tables.forget(path)]
     for path in removed:
         stamps.pop(path, None)
     if on_progress is not None:

@@ -23,7 +23,6 @@ from spark_desktop.ui.bridges import HistoryBridge, error_text, run_async, seria
 DEBOUNCE_MS: Final = 2000  # quiet time after a change before the folder is synced
 RESCAN_MS: Final = 60_000  # every collection is synced this often (missed changes)
 WATCH_LIMIT: Final = 2000  # folders and files watched per collection at most
-SETTING: Final = "documents_embed_model"  # Settings.extra: the app's embedding model id
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,8 @@ class CollectionsWatcher(QObject):
         self._stamps: dict[str, dict[str, tuple[int, int, str]]] = {}
         self._dirty: set[str] = set()
         self._running: str | None = None
+        self._removals: dict[str, tuple[Callable[[Any], None],
+                                        Callable[[BaseException], None]]] = {}
         self._started = False
         self._threads = serial_pool(self)
         self.watcher = QFileSystemWatcher(self)
@@ -123,8 +124,12 @@ class CollectionsWatcher(QObject):
 
     def remove(self, name: str, on_done: Callable[[Any], None],
                on_error: Callable[[BaseException], None]) -> None:
-        """Forget a collection and its passages (the files stay)."""
+        """Forget a collection and its passages (the files stay); while it is being synced,
+        once that sync has finished (or it would store passages again)."""
         self._dirty.discard(name)
+        if self._running == name:
+            self._removals[name] = (on_done, on_error)
+            return
 
         def removed(forgotten: int) -> None:
             self.refresh()
@@ -149,19 +154,20 @@ class CollectionsWatcher(QObject):
     def _next(self) -> None:
         if self._running is not None or not self._started:
             return
-        name = next((n for n in sorted(self._dirty) if n in self.states), None)
-        if name is None:
-            self._dirty.clear()
-            return
-        self._dirty.discard(name)
-        state = self.states[name]
-        model = _embedder(state.collection.embed_model or self.embed_model()
-                          or self._chat_model())
-        if not model:
+        while True:
+            name = next((n for n in sorted(self._dirty) if n in self.states), None)
+            if name is None:
+                self._dirty.clear()
+                return
+            self._dirty.discard(name)
+            state = self.states[name]
+            model = _embedder(state.collection.embed_model or self.embed_model()
+                              or self._chat_model())
+            if model:
+                break
             self._set(name, error=self.tr(
                 "Choose an embedding model in Settings → Documents (or load a chat model) "
                 "to index this collection."), syncing=False)
-            return
         self._running = name
         self._set(name, syncing=True)
         job = _SyncJob(self.history, self.host.host, model, state.collection,
@@ -172,7 +178,9 @@ class CollectionsWatcher(QObject):
     def _synced(self, name: str, result: tuple[Any, Any, int, int, list[str]]) -> None:
         collection, report, files, passages, watch = result
         self._running = None
-        if name in self.states:
+        if name in self._removals:
+            self.remove(name, *self._removals.pop(name))
+        elif name in self.states:
             self.states[name] = replace(self.states[name], collection=collection, files=files,
                                         passages=passages, syncing=False, report=report,
                                         error="")
@@ -182,7 +190,9 @@ class CollectionsWatcher(QObject):
 
     def _failed(self, name: str, exc: BaseException) -> None:
         self._running = None
-        if name in self.states:
+        if name in self._removals:
+            self.remove(name, *self._removals.pop(name))
+        elif name in self.states:
             self._set(name, syncing=False, error=error_text(exc))
         self._next()
 

@@ -21,7 +21,6 @@ from spark_desktop.ui.bridges import (
     in_turn,
     run_async,
 )
-from spark_desktop.ui.collections_watch import SETTING as EMBED_SETTING
 from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
 
@@ -50,8 +49,8 @@ class Services(QObject):
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
-        self.collections = CollectionsWatcher(
-            self.history, self.host, lambda: str(self.settings.extra.get(EMBED_SETTING, "")), self)
+        self.collections = CollectionsWatcher(self.history, self.host, lambda: str(
+            self.settings.extra.get(settings_mod.DOCUMENTS_EMBED_MODEL, "")), self)
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:

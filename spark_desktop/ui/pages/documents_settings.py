@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spark_desktop.settings import DOCUMENTS_EMBED_MODEL as SETTING
 from spark_desktop.ui.bridges import error_text
-from spark_desktop.ui.collections_watch import SETTING, CollectionState
+from spark_desktop.ui.collections_watch import CollectionState
 from spark_desktop.ui.services import Services
 
 
