@@ -31,9 +31,8 @@ from spark_desktop.documents.question import Messages, prepare
 from spark_desktop.errors import SparkError
 from spark_desktop.history.documents import DocumentTables, IndexedDocument
 from spark_desktop.history.runner import HistoryCalls
-from spark_desktop.settings import Settings
+from spark_desktop.settings import DOCUMENTS_EMBED_MODEL, Settings
 
-EMBED_MODEL_SETTING: Final = "documents_embed_model"
 FALLBACK_N_CTX: Final = 4096  # a model held by another process, whose context is not known
 Step = Literal["reading", "indexing", "searching", "whole", "retrieved"]
 # (model, texts) to one unit vector per text: the host's embed (it loads the model if needed)
@@ -69,8 +68,7 @@ class DocumentProgress:
 
 def embed_model(settings: Settings, chat_model: str) -> str:
     """The model that embeds passages: the app setting, else the chat model itself."""
-    chosen = getattr(settings, EMBED_MODEL_SETTING, None) or settings.extra.get(
-        EMBED_MODEL_SETTING)
+    chosen = settings.extra.get(DOCUMENTS_EMBED_MODEL)
     return embedder_id(str(chosen) if chosen else chat_model)
 
 
