@@ -12,11 +12,19 @@ so only its thread writes the database; the CLI's store directly).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_desktop.chat.turn import ChatClient, Kind, Turn, TurnEvent, TurnFinished, TurnStarted
+from spark_desktop.chat.turn import (
+    ChatClient,
+    Kind,
+    PromptHook,
+    Turn,
+    TurnEvent,
+    TurnFinished,
+    TurnStarted,
+)
 from spark_desktop.history.records import Conversation, Message
 from spark_desktop.history.runner import HistoryCalls
 from spark_desktop.history.store import HistoryStore
@@ -38,6 +46,8 @@ class TurnRequest:
     sampling: Mapping[str, Any] = field(default_factory=dict)  # as stored with the chat
     model_name: str | None = None
     view: int = 0                      # the session's view when asked (see ChatSession.view)
+    documents: tuple[str, ...] = ()    # the chat's attached files (absolute paths)
+    collection: str | None = None      # the chat's collection of documents, by name
     stop: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
@@ -49,6 +59,12 @@ class ConversationCreated:
 
 
 SessionEvent = ConversationCreated | TurnEvent
+
+
+def sources_extra(documents: Sequence[str], collection: str | None) -> dict[str, Any]:
+    """The keys of Conversation.extra that hold a chat's documents and collection."""
+    return {**({"documents": list(documents)} if documents else {}),
+            **({"collection": collection} if collection else {})}
 
 
 class ChatSession:
@@ -65,6 +81,8 @@ class ChatSession:
         self.editing: Message | None = None
         self.reply_id: str | None = None
         self.view = 0
+        self.documents: tuple[str, ...] = ()  # attached to the chat shown (see sources_op)
+        self.collection: str | None = None    # the collection it searches, by name
         self._request: TurnRequest | None = None
 
     @property
@@ -78,6 +96,9 @@ class ChatSession:
         self.view += 1
         self.conversation = conversation
         self.editing = None
+        extra = conversation.extra if conversation is not None else {}
+        self.documents = tuple(str(p) for p in extra.get("documents") or ())
+        self.collection = str(extra["collection"]) if extra.get("collection") else None
 
     def saved(self, conversation: Conversation) -> None:
         """A newer version of a conversation (renamed, settings saved) came back."""
@@ -113,7 +134,7 @@ class ChatSession:
             "edit" if editing is not None else "send",
             self.conversation.id if self.conversation is not None else None, text=text,
             target=editing, system_prompt=system_prompt, sampling=dict(sampling or {}),
-            model_name=model_name, view=self.view))
+            model_name=model_name, view=self.view, **self._sources()))
 
     def regenerate(self, reply: Message, *, system_prompt: str | None = None,
                    sampling: Mapping[str, Any] | None = None,
@@ -123,7 +144,30 @@ class ChatSession:
             return None
         return self._begin(TurnRequest(
             "regenerate", reply.conversation_id, target=reply, system_prompt=system_prompt,
-            sampling=dict(sampling or {}), model_name=model_name, view=self.view))
+            sampling=dict(sampling or {}), model_name=model_name, view=self.view,
+            **self._sources()))
+
+    def _sources(self) -> dict[str, Any]:
+        """The chat's documents and collection, as the next turn reads them."""
+        return {"documents": self.documents, "collection": self.collection}
+
+    def sources_op(self, documents: Sequence[str], collection: str | None
+                   ) -> Callable[[HistoryStore], Conversation] | None:
+        """The chat's attached documents and collection are now these; the op saves them
+        in the conversation (beside its other extras). None for a new chat: its first
+        turn does."""
+        self.documents = tuple(dict.fromkeys(str(p) for p in documents))
+        self.collection = collection or None
+        conv, sources = self.conversation, sources_extra(self.documents, self.collection)
+        if conv is None:
+            return None
+
+        def save(store: HistoryStore) -> Conversation:
+            extra = {k: v for k, v in store.get_conversation(conv.id).extra.items()
+                     if k not in ("documents", "collection")}
+            return store.update_conversation(conv.id, extra={**extra, **sources})
+
+        return save
 
     def _begin(self, request: TurnRequest) -> TurnRequest:
         self._request = request
@@ -139,24 +183,27 @@ class ChatSession:
         return True
 
     # -- running (any thread: it blocks on the engine) -----------------------------------
-    def run(self, request: TurnRequest, client: ChatClient) -> Iterator[SessionEvent]:
-        """Save the chat's settings (creating the conversation for a new chat), then run
-        the turn; always ends with TurnFinished unless the history fails."""
+    def run(self, request: TurnRequest, client: ChatClient,
+            prompt_hook: PromptHook | None = None) -> Iterator[SessionEvent]:
+        """Save the chat's settings (creating the conversation for a new chat, with its
+        documents), then run the turn (its prompt remade by `prompt_hook`: see
+        chat.documents); always ends with TurnFinished unless the history fails."""
         settings = {"system_prompt": request.system_prompt,
                     "sampling_settings": dict(request.sampling)}
         cid = request.conversation_id
         if cid is None:
             loaded = client.loaded
             load = loaded.options.to_dict() if loaded is not None else {}
+            extra = sources_extra(request.documents, request.collection)
             cid = self.history.call(lambda store: store.create_conversation(
-                model=request.model_name, load_settings=load, **settings).id)
+                model=request.model_name, load_settings=load, extra=extra, **settings).id)
         else:
             self.history.call(lambda store: store.update_conversation(cid, **settings))
         options: dict[str, Any] = {
             "sampling": SamplingSettings.from_dict(request.sampling),
             "system_prompt": request.system_prompt, "use_stored_system_prompt": False,
             "model_name": request.model_name, "flush_interval": self.flush_interval,
-            "cancelled": request.stop}
+            "cancelled": request.stop, "prompt_hook": prompt_hook}
         if request.kind == "send":
             turn = Turn.send(self.history, client, cid, request.text or "", **options)
         elif request.kind == "edit":

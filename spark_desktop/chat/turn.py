@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from spark_desktop.engine.errors import EngineError
 from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
+from spark_desktop.errors import SparkError
 from spark_desktop.fit import measured
 from spark_desktop.history.records import FinishReason, Message
 from spark_desktop.history.runner import DirectHistory, HistoryCalls
@@ -43,6 +44,19 @@ class ChatClient(Protocol):
     def cancel(self) -> None: ...
 
 
+class PromptHook(Protocol):
+    """Remakes a turn's prompt before it is sent (chat.documents.DocumentPrompt puts the
+    chat's documents in). `user_extra` is saved on the user message; the call returns the
+    messages to send and what the reply keeps beside its text. A SparkError it raises ends
+    the turn with the reply marked `error` and that sentence (the question stays saved), or
+    `cancelled` when the turn was stopped meanwhile."""
+
+    user_extra: dict[str, Any]
+
+    def __call__(self, messages: list[dict[str, str]],
+                 client: ChatClient) -> tuple[list[dict[str, str]], dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class TurnStarted:
     """The messages exist in the history: the user's (None on regenerate) and the empty reply."""
@@ -58,7 +72,7 @@ class TurnFinished:
 
     reply: Message
     done: ChatDone | None
-    error: EngineError | None = None
+    error: SparkError | None = None
 
 
 TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished
@@ -104,7 +118,8 @@ class Turn:
                  target_id: str | None = None, parent_id: Any = ACTIVE,
                  sampling: SamplingSettings | None = None, system_prompt: str | None = None,
                  use_stored_system_prompt: bool = True, model_name: str | None = None,
-                 flush_interval: float = 0.5, cancelled: threading.Event | None = None) -> None:
+                 flush_interval: float = 0.5, cancelled: threading.Event | None = None,
+                 prompt_hook: PromptHook | None = None) -> None:
         self.history = DirectHistory(history) if isinstance(history, HistoryStore) else history
         self.client = client
         self.conversation_id = conversation_id
@@ -118,6 +133,7 @@ class Turn:
         self._model_name = model_name
         self._flush_interval = flush_interval
         self._cancelled = cancelled or threading.Event()
+        self._prompt_hook = prompt_hook
 
     # -- the three ways to start a turn -------------------------------------------------
     @classmethod
@@ -172,23 +188,45 @@ class Turn:
             self.history.call(lambda store: store.set_message_extra(writer.message.id,
                                                                     {"json": True}))
         yield TurnStarted(self.conversation_id, user, writer.message)
-        yield from self._stream(writer, prompt_messages(branch, system_prompt), sampling)
+        messages = prompt_messages(branch, system_prompt)
+        if self._prompt_hook is not None:
+            try:
+                messages = self._hooked(writer, messages)
+            except SparkError as exc:  # stopped while preparing: no error, as when streaming
+                stopped = self.cancelled
+                yield TurnFinished(_Saver(self.history, writer).finish(
+                    "cancelled" if stopped else "error"), None, None if stopped else exc)
+                return
+        yield from self._stream(writer, messages, sampling)
+
+    def _hooked(self, writer: StreamWriter,
+                messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The prompt as the hook remakes it; what the reply keeps is saved on it at once."""
+        assert self._prompt_hook is not None
+        messages, extra = self._prompt_hook(messages, self.client)
+        if extra:
+            reply_id = writer.message_id
+            self.history.call(lambda store: store.set_message_extra(reply_id, extra))
+        return messages
 
     def _write_question(self, store: HistoryStore) -> tuple[Message | None, str | None]:
         """The user message this turn answers, and the parent of the reply."""
         if self.kind == "send":
             assert self._text is not None
             user = store.add_message(self.conversation_id, "user", self._text,
-                                     parent_id=self._parent_id)
+                                     parent_id=self._parent_id, extra=self._user_extra())
             return user, user.id
         assert self._target_id is not None
         target = store.get_message(self._target_id)
         if self.kind == "edit":
             assert self._text is not None
             user = store.add_message(self.conversation_id, "user", self._text,
-                                     parent_id=target.parent_id)
+                                     parent_id=target.parent_id, extra=self._user_extra())
             return user, user.id
         return None, target.parent_id
+
+    def _user_extra(self) -> dict[str, Any] | None:
+        return self._prompt_hook.user_extra if self._prompt_hook is not None else None
 
     def _loaded_name(self) -> str | None:
         loaded = self.client.loaded

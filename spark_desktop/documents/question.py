@@ -41,12 +41,16 @@ class Passage:
     location: Location
     text: str
 
-    def citation(self, answer: str) -> dict[str, Any]:
-        """The `ask --json` citation; `cited` says whether the answer refers to it."""
+    def to_dict(self) -> dict[str, Any]:
+        """The passage as a reply keeps it (Message.extra["citations"]) and `ask` prints it."""
         return {"n": self.n, "file": str(self.path), "location": self.location.describe(),
                 "page": self.location.page, "first_line": self.location.first_line,
-                "last_line": self.location.last_line, "text": self.text,
-                "cited": self.n in cited_numbers(answer)}
+                "last_line": self.location.last_line, "unit": self.location.unit,
+                "text": self.text}
+
+    def citation(self, answer: str) -> dict[str, Any]:
+        """The `ask --json` citation; `cited` says whether the answer refers to it."""
+        return {**self.to_dict(), "cited": self.n in cited_numbers(answer)}
 
 
 @dataclass(frozen=True)

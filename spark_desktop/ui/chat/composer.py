@@ -27,7 +27,8 @@ class ComposerEdit(QPlainTextEdit):
 
 
 class Composer(QWidget):
-    """`send_requested(text)` on Enter or Send; `stop_requested` on Stop."""
+    """`send_requested(text)` on Enter or Send; `stop_requested` on Stop. The Attach
+    button's menu is the page's (ui.chat.attachments)."""
 
     send_requested = Signal(str)
     stop_requested = Signal()
@@ -47,8 +48,14 @@ class Composer(QWidget):
         decorate(self.button, "send", "on_accent")
         self.button.setDefault(False)
         self.button.setAutoDefault(False)
+        self.attach_button = QPushButton(self.tr("Attach…"))
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setToolTip(self.tr("Attach documents to this chat (or drop files "
+                                              "on it): the answers cite them"))
+        self.attach_button.setAutoDefault(False)
         side = QVBoxLayout()
         side.addStretch(1)
+        side.addWidget(self.attach_button)
         side.addWidget(self.button)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 10)

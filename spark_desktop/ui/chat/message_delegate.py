@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOpti
 
 from spark_desktop.history.records import Message
 from spark_desktop.ui import theme
-from spark_desktop.ui.chat import markdown
+from spark_desktop.ui.chat import citations, markdown
 from spark_desktop.ui.chat.message_model import (
     ExpandedRole,
     MessageRole,
@@ -91,6 +91,7 @@ class Layout:
     links: list[tuple[QRectF, str]] = field(default_factory=list)
     stats: tuple[QRectF, str] | None = None
     hits: list[Hit] = field(default_factory=list)
+    sources: list[tuple[QRectF, str, bool]] = field(default_factory=list)  # (…, is a link)
 
 
 def stats_text(msg: Message) -> str:
@@ -213,6 +214,7 @@ class MessageDelegate(QStyledItemDelegate):
             status = (QRectF(x0 + PAD, y, inner_w, line), self.tr(words), bad)
         if status:
             y += line + GAP
+        sources, y = self._sources(msg, x0 + PAD, y, inner_w, fm_small, hits)
         links: list[tuple[QRectF, str]] = []
         stats = None
         if not msg.streaming:
@@ -241,7 +243,38 @@ class MessageDelegate(QStyledItemDelegate):
         bubble = QRectF(x0, MARGIN_Y, bubble_w, y - MARGIN_Y)
         return Layout(height=y + MARGIN_Y, bubble=bubble, header=header,
                       body=body, reasoning=reasoning, toggle=toggle,
-                      codes=codes, status=status, links=links, stats=stats, hits=hits)
+                      codes=codes, status=status, links=links, stats=stats, hits=hits,
+                      sources=sources)
+
+    def _sources(self, msg: Message, x: float, y: float, width: float, fm: QFontMetricsF,
+                 hits: list[Hit]) -> tuple[list[tuple[QRectF, str, bool]], float]:
+        """A reply's sources, each opening its passage, or the documents a question was
+        sent with; and the y below them."""
+        lines: list[tuple[str, int | None]] = []
+        if msg.role == "user":
+            names = citations.document_names(msg.extra)
+            if names:
+                lines.append(("📎 " + ", ".join(names), None))
+        else:
+            shown, more = citations.source_lines(msg.content, msg.extra)
+            if shown:
+                lines.append((self.tr("Sources (whole documents):")
+                              if msg.extra.get("mode") == "whole"
+                              else self.tr("Sources (retrieved passages):"), None))
+                lines += [(text, n) for n, text in shown]
+                if more:
+                    lines.append((self.tr("and %n more", "", more), None))
+        out: list[tuple[QRectF, str, bool]] = []
+        height = fm.height()
+        for text, n in lines:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+            rect = QRectF(x, y, min(width, fm.horizontalAdvance(text) + 4) if n else width,
+                          height)
+            out.append((rect, text, n is not None))
+            if n is not None:
+                hits.append(Hit(rect, "citation", n))
+            y += height
+        return out, y + (GAP if out else 0.0)
 
     def _body(self, msg: Message, width: float, font: QFont, palette: QPalette
               ) -> list[tuple[QTextDocument, list[markdown.CodeBlock]]]:
@@ -259,6 +292,9 @@ class MessageDelegate(QStyledItemDelegate):
         code_bg = palette.color(QPalette.ColorRole.AlternateBase)
         scheme = theme.colours()
         out = []
+        numbers = {c["n"] for c in citations.citations(msg.extra)}
+        if numbers and msg.role != "user":
+            chunks = [citations.link_markers(chunk, numbers) for chunk in chunks]
         for i, chunk in enumerate(chunks):
             colours = None if msg.streaming and i == len(chunks) - 1 else scheme
             key = (msg.role == "user", chunk, width, font.key(), colours, code_bg.rgba())
@@ -367,6 +403,9 @@ class MessageDelegate(QStyledItemDelegate):
         for rect, label in lay.links:
             painter.setPen(link if (rect.x(), rect.y()) in actionable else muted)
             painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, label)
+        for rect, text, is_link in lay.sources:
+            painter.setPen(link if is_link else muted)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
         if lay.stats:
             painter.setPen(muted)
             painter.drawText(lay.stats[0], Qt.AlignmentFlag.AlignRight, lay.stats[1])

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
+from spark_desktop.ui.chat import citations
 from spark_desktop.ui.chat.message_delegate import MessageDelegate
 from spark_desktop.ui.chat.message_model import MessageListModel
 
@@ -19,10 +20,12 @@ OLDER_THRESHOLD_PX = 300
 class MessageView(QListView):
     """Shows a MessageListModel; near the top it calls the model's fetchMore.
 
-    `message_action(action, message id)`: "regenerate", "edit", "prev" or "next" clicked.
+    `message_action(action, message id)`: "regenerate", "edit", "prev" or "next" clicked;
+    `citation_clicked(message id, n)`: a reply's [n] or its source n clicked.
     """
 
     message_action = Signal(str, str)
+    citation_clicked = Signal(str, int)
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,9 +131,14 @@ class MessageView(QListView):
             QGuiApplication.clipboard().setText(str(payload))
         elif action == "toggle_reasoning":
             self._model.toggle_reasoning(row)
+        elif action == "citation":
+            self.citation_clicked.emit(message_id, int(str(payload)))
         elif action == "link":
             url = QUrl(str(payload))
-            if url.scheme() in ("http", "https", "mailto"):
+            n = citations.number_of(str(payload))
+            if n is not None:
+                self.citation_clicked.emit(message_id, n)
+            elif url.scheme() in ("http", "https", "mailto"):
                 QDesktopServices.openUrl(url)
         else:
             self.message_action.emit(action, message_id)

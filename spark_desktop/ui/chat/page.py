@@ -26,16 +26,20 @@ from spark_desktop.chat import (
     TurnRequest,
     TurnStarted,
 )
+from spark_desktop.chat.documents import DocumentProgress
 from spark_desktop.engine.errors import WorkerDiedError
 from spark_desktop.engine.events import ReasoningDelta, TextDelta
 from spark_desktop.history.records import Conversation, MessagePage
 from spark_desktop.ui.bridges import EventRelay, HistoryBridge, error_text, run_async, serial_pool
+from spark_desktop.ui.chat import citations
+from spark_desktop.ui.chat.attachments import Attachments
 from spark_desktop.ui.chat.composer import Composer
 from spark_desktop.ui.chat.conversation_list import ConversationList
 from spark_desktop.ui.chat.header import Banner, ChatHeader
 from spark_desktop.ui.chat.message_model import MessageListModel
 from spark_desktop.ui.chat.message_view import MessageView
 from spark_desktop.ui.chat.model_choice import ModelChoice
+from spark_desktop.ui.chat.passage_view import PassageView
 from spark_desktop.ui.chat.preset_box import reload_model
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
 from spark_desktop.ui.host_bridge import HostBridge
@@ -119,7 +123,10 @@ class ChatPage(ModelChoice, QWidget):
         self.edit_note.setContentsMargins(14, 0, 14, 0)
         self.edit_note.hide()
         self.composer = Composer()
-        for widget, stretch in ((self.view, 1), (self.edit_note, 0), (self.composer, 0)):
+        self.attachments = Attachments(self)  # documents: chips, drops, the turn's hook
+        self.passage_view: PassageView | None = None  # the last citation opened
+        for widget, stretch in ((self.view, 1), (self.edit_note, 0),
+                                (self.attachments.bar, 0), (self.composer, 0)):
             column.addWidget(widget, stretch)
         yield
         self.panel = SamplingPanel(settings_mod.load().sampling)  # a small JSON file
@@ -136,6 +143,7 @@ class ChatPage(ModelChoice, QWidget):
     def _connect(self) -> None:
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
+        self.view.citation_clicked.connect(self.open_citation)
         self.conversations.new_requested.connect(self.new_chat)
         self.conversations.open_requested.connect(self.open_conversation)
         self.conversations.delete_requested.connect(self.delete_conversation)
@@ -174,6 +182,7 @@ class ChatPage(ModelChoice, QWidget):
         self.session.show(None)
         self._cancel_edit()
         self.model.clear()
+        self.attachments.refresh()
         self.title.setText(self.tr("New chat"))
         self.panel.show_settings(None, {})
         self.conversations.select(None)
@@ -265,6 +274,14 @@ class ChatPage(ModelChoice, QWidget):
         if op is not None:
             self._history(op, self.open_conversation)
 
+    def open_citation(self, message_id: str, n: int) -> None:
+        """Show the passage [n] of a reply in its file (the passage viewer)."""
+        row = self.model.row_of(message_id)
+        found = citations.citation(self.model.message(row).extra, n) if row >= 0 else None
+        if found is not None:
+            self.passage_view = PassageView(found, self)
+            self.passage_view.show()
+
     def rename_conversation(self, conversation_id: str, title: str) -> None:
         self.conversations.rename(conversation_id, title)
 
@@ -297,6 +314,7 @@ class ChatPage(ModelChoice, QWidget):
             return  # another conversation was asked for meanwhile
         conv, page = result
         self.session.show(conv)
+        self.attachments.refresh()
         self.title.setText(conv.title or self.tr("New chat"))
         self.model.set_page(page)
         self.panel.show_settings(conv.system_prompt, conv.sampling_settings,
@@ -372,11 +390,13 @@ class ChatPage(ModelChoice, QWidget):
         self._set_busy(True)
         self.banner.hide()
 
+        hook = self.attachments.prompt_hook
+
         def work() -> None:
             lease = host.acquire(model_id)
             self._lease = lease
             try:
-                for event in session.run(request, lease):
+                for event in session.run(request, lease, hook(request, relay.post)):
                     relay.post(event)
             finally:
                 self._lease = None
@@ -407,6 +427,8 @@ class ChatPage(ModelChoice, QWidget):
                 self.view.scroll_to_end()
         elif isinstance(event, TurnFinished):
             self._turn_finished(event, shown)
+        elif isinstance(event, DocumentProgress):
+            self.attachments.progress(event)
 
     def _adopt(self, conv: Conversation) -> None:
         """A new chat's first turn created its conversation: show it as that one."""
