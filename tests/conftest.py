@@ -6,6 +6,7 @@ The real test model (Gemma 3 270M Q4_K_M) comes from tests/fixtures/real_model.p
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,19 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SPARK_DESKTOP_PASSPHRASE_FILE", "")  # recorded, so restored after
     monkeypatch.delenv("SPARK_DESKTOP_PASSPHRASE_FILE")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def background_calls_end() -> Iterator[None]:
+    """A test's background calls (the GUI's thread pool) end with it. A window's start-up
+    work still running after the window closed made the next test's window crash in
+    QApplication.setStyleSheet, about one run in two of tests/test_ui_window.py (the app
+    itself has one window, whose close ends the process)."""
+    yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10_000)
 
 
 @pytest.fixture(scope="session")
