@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from spark_desktop.chat.turn import ChatClient
 from spark_desktop.documents.chunking import Chunk, estimate_tokens
@@ -30,7 +30,7 @@ from spark_desktop.documents.index import DocumentIndex, EmbedFn, Hit, IndexResu
 from spark_desktop.documents.question import Messages, prepare
 from spark_desktop.errors import SparkError
 from spark_desktop.history.documents import DocumentTables, IndexedDocument
-from spark_desktop.history.runner import HistoryCalls
+from spark_desktop.history.runner import HistoryCalls, documents_through
 from spark_desktop.settings import DOCUMENTS_EMBED_MODEL, Settings
 
 FALLBACK_N_CTX: Final = 4096  # a model held by another process, whose context is not known
@@ -153,7 +153,7 @@ class DocumentPrompt:
         return embedder_id(found.embed_model or self.embed_model), indexed
 
     def _index(self, model: str) -> DocumentIndex:
-        tables = cast(DocumentTables, _TablesThrough(self.history))
+        tables = documents_through(self.history)
 
         def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
             self._check_stop()
@@ -184,20 +184,6 @@ def _estimate(messages: Sequence[dict[str, str]]) -> int:
 
 def _name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-class _TablesThrough:
-    """The history's DocumentTables, each call made where the caller's history calls run
-    (the app's history thread: the only one that writes the database)."""
-
-    def __init__(self, history: HistoryCalls) -> None:
-        self._history = history
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._history.call(lambda store: getattr(store.documents, name)(*args,
-                                                                                  **kwargs))
-        return call
 
 
 class _ReportingIndex(DocumentIndex):

@@ -11,9 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from spark_desktop.history.store import HistoryStore
+
+if TYPE_CHECKING:
+    from spark_desktop.history.documents import DocumentTables
 
 T = TypeVar("T")
 
@@ -32,6 +35,24 @@ class DirectHistory:
 
     def call(self, op: Callable[[HistoryStore], T]) -> T:
         return op(self.store)
+
+
+def documents_through(history: HistoryCalls) -> DocumentTables:
+    """The history's DocumentTables with every call made where `history`'s calls run (the
+    app's history thread, the only one that writes the database): for a document index
+    used from another thread (a chat turn, the collections' sync)."""
+    return cast("DocumentTables", _DocumentsThrough(history))
+
+
+class _DocumentsThrough:
+    def __init__(self, history: HistoryCalls) -> None:
+        self._history = history
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._history.call(lambda store: getattr(store.documents, name)(*args,
+                                                                                  **kwargs))
+        return call
 
 
 class HistoryRunner:

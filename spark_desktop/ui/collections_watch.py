@@ -233,6 +233,7 @@ class _SyncJob:
     def run(self) -> tuple[Any, Any, int, int, list[str]]:
         from spark_desktop.documents.collections import sync
         from spark_desktop.documents.index import DocumentIndex
+        from spark_desktop.history.runner import documents_through
 
         if self.host is None:
             from spark_desktop.host import HostError
@@ -240,7 +241,7 @@ class _SyncJob:
             raise HostError("The model host has not started yet; the collection is indexed "
                             "once it has.")
         folder = self.collection.folder
-        index = DocumentIndex(_HistoryTables(self.runner),  # type: ignore[arg-type]
+        index = DocumentIndex(documents_through(self.runner),
                               lambda texts: self.host.embed(self.model, texts).vectors,
                               self.model)
         report = sync(index, Path(folder), stamps=self.stamps)
@@ -249,19 +250,6 @@ class _SyncJob:
         documents = self.runner.call(lambda store: store.documents.under(folder))
         return (collection, report, len(documents), sum(d.chunk_count for d in documents),
                 _watch_paths(Path(folder)))
-
-
-class _HistoryTables:
-    """The document tables with every call run on the history's thread (runner.call)."""
-
-    def __init__(self, runner: Any) -> None:
-        self._runner = runner
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._runner.call(lambda store: getattr(store.documents, name)(*args,
-                                                                                  **kwargs))
-        return call
 
 
 def _listed(store: Any) -> list[tuple[Any, int, int]]:
