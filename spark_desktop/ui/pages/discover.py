@@ -317,16 +317,18 @@ def _embedding_list() -> QListWidget:
     from spark_desktop.ui.format import human_bytes
     from spark_desktop.ui.recommended import EMBEDDING_MODELS
 
-    tr = QCoreApplication.translate
+    translate = QCoreApplication.translate  # lupdate reads the calls spelt out
     rows = QListWidget()
-    rows.setAccessibleName(tr("DiscoverPage", "Embedding models for documents"))
-    rows.setToolTip(tr("DiscoverPage", "Small models that turn passages of your documents "
-                       "into vectors for search; choose one in Settings → Documents once "
-                       "downloaded."))
+    rows.setAccessibleName(QCoreApplication.translate("DiscoverPage",
+                                                      "Embedding models for documents"))
+    rows.setToolTip(QCoreApplication.translate(
+        "DiscoverPage", "Small models that turn passages of your documents into vectors for "
+        "search; choose one in Settings → Documents once downloaded."))
     for rec in EMBEDDING_MODELS:
-        item = QListWidgetItem(tr("DiscoverPage", "{title} ({quant}, about {size}): {why}").format(
+        item = QListWidgetItem(QCoreApplication.translate(
+            "DiscoverPage", "{title} ({quant}, about {size}): {why}").format(
             title=rec.title, quant=rec.quant, size=human_bytes(rec.approx_size),
-            why=tr("Recommendation", rec.why)))
+            why=translate("Recommendation", rec.why)))
         item.setData(Qt.ItemDataRole.UserRole, (rec.repo, rec.quant))
         item.setToolTip(rec.repo)
         rows.addItem(item)
