@@ -160,17 +160,22 @@ def engine_messages(message: Message) -> list[dict[str, Any]]:
 
 
 def answered_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop the calls no tool message answers (keeping the text said with them)."""
+    """Calls with their results only: a call no tool message answers (the turn stopped)
+    keeps just its text, a result whose call is not in the branch is left out."""
     answered = {m.get("tool_call_id") for m in messages if m["role"] == "tool"}
+    asked: set[Any] = set()
     out: list[dict[str, Any]] = []
     for msg in messages:
         calls = msg.get("tool_calls")
         if calls is not None:
             kept = [c for c in calls if c["id"] in answered]
+            asked.update(c["id"] for c in kept)
             msg = {**msg, "tool_calls": kept} if kept else \
                 {"role": "assistant", "content": msg["content"]}
             if not kept and not msg["content"]:
                 continue
+        elif msg["role"] == "tool" and msg.get("tool_call_id") not in asked:
+            continue
         out.append(msg)
     return out
 
