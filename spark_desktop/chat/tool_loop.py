@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from spark_desktop.chat.toolbox import ToolBox, ToolResult
 from spark_desktop.engine.events import ToolCall
@@ -23,7 +23,7 @@ from spark_desktop.engine.tools import ToolSettings
 from spark_desktop.history.records import Message
 
 if TYPE_CHECKING:
-    from spark_desktop.chat.turn import Turn, TurnEvent
+    from spark_desktop.history.runner import HistoryCalls
     from spark_desktop.history.streaming import StreamWriter
     from spark_desktop.inference_settings import SamplingSettings
 
@@ -191,16 +191,35 @@ def run_tool(toolbox: ToolBox, offered: Sequence[str], call: ToolCall) -> ToolRe
         return ToolResult(f"The tool {call.name} failed: {exc}", is_error=True)
 
 
+class Replies(Protocol):
+    """What the loop needs of chat.Turn (which imports this module, so not Turn itself).
+    Its events are the turn's TurnEvents; `finished` values are its TurnFinished."""
+
+    history: HistoryCalls
+    conversation_id: str
+
+    @property
+    def cancelled(self) -> bool: ...
+
+    def stream_reply(self, writer: StreamWriter, messages: list[dict[str, Any]],
+                     sampling: SamplingSettings, tools: ToolSettings | None = None
+                     ) -> Generator[Any, None, tuple[Any, list[ToolCall]]]: ...
+
+    def begin_reply(self, parent: str | None) -> StreamWriter: ...
+
+    def stopped_while_waiting(self, reply: Message, finished: Any) -> Any: ...
+
+
 class ToolLoop:
     """The rounds of one turn: reply, calls, approvals, results, reply again."""
 
-    def __init__(self, turn: Turn, tools: TurnTools) -> None:
+    def __init__(self, turn: Replies, tools: TurnTools) -> None:
         self.turn = turn
         self.tools = tools
         self.offered = tuple(tools.toolbox.tools())
 
     def run(self, writer: StreamWriter, messages: list[dict[str, Any]],
-            sampling: SamplingSettings) -> Generator[TurnEvent, None, None]:
+            sampling: SamplingSettings) -> Generator[Any, None, None]:
         turn, history = self.turn, self.turn.history
         settings = ToolSettings(self.offered, self.tools.choice) if self.offered else None
         rounds = 0
@@ -234,7 +253,7 @@ class ToolLoop:
             yield ReplyStarted(writer.message)
 
     def _answer(self, reply: Message, call: ToolCall,
-                parent: str) -> Generator[TurnEvent, None, Message | None]:
+                parent: str) -> Generator[Any, None, Message | None]:
         """Ask (unless always allowed), run, save: the tool message; None when stopped."""
         toolbox = self.tools.toolbox
         decision: Decision | None = "once"

@@ -1,0 +1,143 @@
+"""Tools in the chat page (offscreen) with the real SmolLM2 in a real model host, the real
+history and an in-test toolbox: the bar, a required call's approval card, Allow, the
+result and the reply in the view and the history, a reload; Stop while the card waits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from spark_desktop.history import HistoryStore
+from spark_desktop.host import ModelHost
+from spark_desktop.ui.bridges import HistoryBridge
+from spark_desktop.ui.chat import ChatPage
+from spark_desktop.ui.chat.message_delegate import shown_text
+from spark_desktop.ui.host_bridge import HostBridge
+from tests.fixtures.real_model import smollm2_path
+from tests.host_fixtures import SMOL, small_load
+from tests.test_chat_tools import ASK, AddBox
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
+    """A model host over a models folder holding SmolLM2, loaded."""
+    from spark_desktop import library
+    from spark_desktop.host import HostSettings
+
+    root = tmp_path_factory.mktemp("host")
+    (root / "models").mkdir()
+    (root / "models" / smollm2_path().name).symlink_to(smollm2_path())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
+        models = library.scan()
+    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
+                                load_options=small_load()), scan=lambda: models) as held:
+        held.load(SMOL)
+        yield held
+
+
+def tools_page(qtbot: QtBot, store: HistoryStore, host: ModelHost, box: AddBox) -> ChatPage:
+    page = ChatPage(HistoryBridge(store), HostBridge(host=host))
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.model_id == SMOL)
+    page.resize(1000, 700)
+    page.show()
+    page.panel.temperature.setValue(0.0)
+    page.panel.max_tokens.setValue(40)
+    page.set_toolbox(box)
+    return page
+
+
+def roles(page: ChatPage) -> list[str]:
+    return [page.model.message(r).role for r in range(page.model.rowCount())]
+
+
+def test_a_required_call_is_approved_in_the_card_and_kept_in_history(
+        qtbot: QtBot, store: HistoryStore, host: ModelHost) -> None:
+    box = AddBox()
+    page = tools_page(qtbot, store, host, box)
+    bar, card = page.tools.bar, page.tools.card
+    assert bar.isVisible() and bar.count.text() == "1 tool(s) available"
+    # SmolLM2's template knows no tools: they are off until the person turns them on
+    assert not bar.enabled.isChecked() and not bar.required.isEnabled()
+    bar.enabled.setChecked(True)
+    assert bar.required.isEnabled()
+    bar.required.setChecked(True)
+    page.send(ASK)
+    qtbot.waitUntil(card.isVisible, timeout=120_000)
+    assert "add" in card.title.text() and page.busy
+    args = json.loads(card.arguments.text())
+    assert set(args) == {"a", "b"} and box.calls == []  # nothing runs before the answer
+    assert roles(page) == ["user", "assistant"]
+    assert shown_text(page.model.message(1)).startswith("→ Called add {")
+    with qtbot.waitSignal(page.reply_finished, timeout=120_000) as done:
+        qtbot.mouseClick(card.allow, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy)
+    assert not card.isVisible() and box.calls == [args]
+    assert roles(page) == ["user", "assistant", "tool", "assistant"]
+    result = page.model.message(2)
+    assert result.content == json.dumps(args["a"] + args["b"])
+    reply = done.args[0]
+    assert page.model.message(3).id == reply.id and reply.content.strip()
+    assert page.conversation is not None
+    stored = store.active_path(page.conversation.id)
+    assert [m.id for m in stored] == [page.model.message(r).id for r in range(4)]
+    assert json.loads(stored[1].extra["tool_calls"][0]["arguments"]) == args
+    assert stored[2].extra["tool_call_id"] == stored[1].extra["tool_calls"][0]["id"]
+    assert store.get_conversation(page.conversation.id).extra["tools"] == \
+        {"enabled": True, "choice": "required"}
+    # another page opens the conversation: the exchange and the chat's tool settings return
+    other = tools_page(qtbot, store, host, AddBox())
+    assert not other.tools.bar.enabled.isChecked()
+    other.open_conversation(page.conversation.id)
+    qtbot.waitUntil(lambda: other.model.rowCount() == 4)
+    assert roles(other) == ["user", "assistant", "tool", "assistant"]
+    assert shown_text(other.model.message(1)) == shown_text(page.model.message(1))
+    assert other.tools.bar.enabled.isChecked() and other.tools.bar.required.isChecked()
+
+
+def test_stop_while_the_card_waits_ends_the_turn(qtbot: QtBot, store: HistoryStore,
+                                                  host: ModelHost) -> None:
+    box = AddBox()
+    page = tools_page(qtbot, store, host, box)
+    page.tools.bar.set_settings({"enabled": True, "choice": "required"})
+    page.send(ASK)
+    card = page.tools.card
+    qtbot.waitUntil(card.isVisible, timeout=120_000)
+    with qtbot.waitSignal(page.reply_finished, timeout=30_000) as done:
+        page.stop()
+    assert not card.isVisible()
+    qtbot.waitUntil(lambda: not page.busy)
+    reply = done.args[0]
+    assert reply.finish_reason == "cancelled" and reply.extra["tool_calls"]
+    assert box.calls == [] and roles(page) == ["user", "assistant"]
+    assert store.get_message(reply.id).finish_reason == "cancelled"
+    # the page is free again: a plain question gets a plain reply
+    page.tools.bar.set_settings({"enabled": False, "choice": "auto"})
+    page.panel.max_tokens.setValue(4)
+    with qtbot.waitSignal(page.reply_finished, timeout=120_000):
+        page.send("Say hi.")
+    qtbot.waitUntil(lambda: not page.busy)
+    assert roles(page) == ["user", "assistant", "user", "assistant"]
+
+
+def test_the_card_answers_from_the_keyboard(qtbot: QtBot, store: HistoryStore,
+                                            host: ModelHost) -> None:
+    page = tools_page(qtbot, store, host, AddBox())
+    card = page.tools.card
+    page.tools.bar.set_settings({"enabled": True, "choice": "required"})
+    page.send(ASK)
+    qtbot.waitUntil(card.isVisible, timeout=120_000)
+    assert card.allow.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    with qtbot.waitSignal(page.reply_finished, timeout=120_000):
+        qtbot.keyClick(card.deny, Qt.Key.Key_Space)  # Tab reaches it; Space presses it
+    qtbot.waitUntil(lambda: not page.busy)
+    result = page.model.message(2)
+    assert result.role == "tool" and result.extra.get("is_error") is True
