@@ -6,6 +6,7 @@ the round limit; a reloaded conversation's prompt."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from spark_desktop.chat import (
     TurnTools,
     prompt_messages,
 )
-from spark_desktop.chat.tool_loop import DECLINED
+from spark_desktop.chat.tool_loop import DECLINED, Approvals, run_tool, tool_settings_of
 from spark_desktop.chat.toolbox import ToolResult
 from spark_desktop.engine import Client, TextDelta, Tool, ToolCall
 from spark_desktop.history import HistoryStore
@@ -229,3 +230,40 @@ def test_a_reloaded_conversation_continues_with_its_calls_and_results(
         assert isinstance(done, TurnFinished) and done.done is not None
         alone = smol.count_tokens([{"role": "user", "content": "And 4 plus 4?"}])
         assert done.done.prompt_tokens > alone + 10
+
+
+class BrokenBox(AddBox):
+    def call(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
+        raise RuntimeError("the server went away")
+
+
+def test_a_failing_or_unknown_tool_gives_the_model_an_error_result() -> None:
+    call = ToolCall("call_1", "add", '{"a": 1, "b": 2}')
+    assert run_tool(AddBox(), ["add"], call) == ToolResult("3")
+    failed = run_tool(BrokenBox(), ["add"], call)
+    assert failed.is_error and "the server went away" in failed.text
+    unknown = run_tool(AddBox(), ["add"], ToolCall("call_2", "rm", "{}"))
+    assert unknown.is_error and "'rm'" in unknown.text
+
+
+def test_a_chats_tool_settings_are_read_with_defaults() -> None:
+    assert tool_settings_of({}) == {"enabled": False, "choice": "auto"}
+    assert tool_settings_of({"tools": {"enabled": True, "choice": "required"}}) == \
+        {"enabled": True, "choice": "required"}
+    assert tool_settings_of({"tools": {"enabled": 1, "choice": "sometimes"}}) == \
+        {"enabled": True, "choice": "auto"}
+    assert tool_settings_of({"tools": "yes"}) == {"enabled": False, "choice": "auto"}
+
+
+def test_an_answer_waits_for_the_owner_and_a_stop_ends_the_wait() -> None:
+    box = Approvals()
+    box.answer("always")
+    assert box.wait() == "always"
+    waited: list[Any] = []
+    waiter = threading.Thread(target=lambda: waited.append(box.wait()))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # no answer yet: the turn's thread waits
+    box.cancel()
+    waiter.join(5)
+    assert waited == [None] and box.wait() is None
