@@ -64,7 +64,8 @@ def test_a_required_call_is_approved_in_the_card_and_kept_in_history(
     box = AddBox()
     page = tools_page(qtbot, store, host, box)
     bar, card = page.tools.bar, page.tools.card
-    assert bar.isVisible() and bar.count.text().startswith("1 tool")
+    assert bar.isVisible()
+    qtbot.waitUntil(lambda: bar.count.text().startswith("1 tool"))  # counted off the GUI thread
     # SmolLM2's template knows no tools: they are off until the person turns them on
     assert not bar.enabled.isChecked() and not bar.required.isEnabled()
     bar.enabled.setChecked(True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
@@ -26,6 +27,7 @@ from spark_desktop.chat import (
 from spark_desktop.chat.tool_loop import tool_settings_of
 from spark_desktop.chat.toolbox import ToolBox
 from spark_desktop.history.records import Conversation
+from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.chat.approval_card import ApprovalCard
 
 
@@ -97,9 +99,24 @@ class ChatTools(QObject):
         self.show_settings(self.page.conversation)
 
     def refresh(self) -> None:
-        """How many tools the box offers now (a box keeps its list: this does not wait)."""
-        self.bar.setVisible(self.toolbox is not None)
-        self.bar.set_count(len(self.toolbox.tools()) if self.toolbox is not None else 0)
+        """Count the tools the box offers now, off the GUI thread (an MCP box starts its
+        servers for it)."""
+        box = self.toolbox
+        self.bar.setVisible(box is not None)
+        if box is None:
+            return
+
+        def counted(count: int) -> None:
+            if shiboken6.isValid(self.bar) and box is self.toolbox:
+                self.bar.set_count(count)
+
+        def failed(exc: BaseException) -> None:
+            if shiboken6.isValid(self.bar) and box is self.toolbox:
+                self.bar.set_count(0)
+                self.bar.count.setText(error_text(exc))
+
+        # no parent: a page closed while counting would delete the call under its thread
+        run_async(lambda: len(box.tools()), counted, failed)
 
     def show_settings(self, conversation: Conversation | None) -> None:
         """A chat's own choice, or the default for its model."""
@@ -139,6 +156,7 @@ class ChatTools(QObject):
         else:
             if isinstance(event, TurnFinished):
                 self.card.hide()
+                self.refresh()
             return False
         return True
 
