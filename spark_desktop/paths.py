@@ -66,6 +66,12 @@ def settings_path() -> Path:
     return data_dir() / "settings.json"
 
 
+def mcp_config_path() -> Path:
+    """The MCP servers the person configured (the `mcpServers` JSON other apps use; 0600:
+    its env and headers may hold keys)."""
+    return data_dir() / "mcp.json"
+
+
 def log_dir() -> Path:
     return _private_dir(data_dir() / "logs")
 

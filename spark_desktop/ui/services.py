@@ -8,6 +8,7 @@ go through `history`, the one thread that reads and writes the database.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,8 @@ class Services(QObject):
         self.history = HistoryBridge(parent=self)
         self.downloads = DownloadsBridge(self)
         self.downloads.finished.connect(lambda _item: self.refresh_library())
+        self._mcp: Any = None
+        self._mcp_lock = threading.Lock()
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:
@@ -157,8 +160,24 @@ class Services(QObject):
         if peers_changed:
             self.probe_peers()
 
+    # -- MCP servers ----------------------------------------------------------------
+    @property
+    def mcp(self) -> Any:
+        """The window's MCP servers (spark_desktop.mcp.McpHub), made at first use (a chat
+        with tools, or Settings): nothing connects at start-up. The first use imports
+        asyncio and reads the file, and the hub's calls block: use it off the GUI thread."""
+        with self._mcp_lock:
+            if self._mcp is None:
+                from spark_desktop.mcp.hub import McpHub
+
+                self._mcp = McpHub.from_file()
+            return self._mcp
+
     def shutdown(self) -> None:
         self._closed = True
+        with self._mcp_lock:
+            if self._mcp is not None:
+                self._mcp.close()  # ends the servers' subprocesses
         self.downloads.shutdown()
         self.host.shutdown()
         self.history.shutdown()

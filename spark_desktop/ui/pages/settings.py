@@ -32,6 +32,7 @@ from spark_desktop.settings import Settings
 from spark_desktop.ui import fitview, i18n
 from spark_desktop.ui.bridges import error_text, run_async
 from spark_desktop.ui.pages.cluster import ClusterBox
+from spark_desktop.ui.pages.mcp_settings import McpSettingsBox
 from spark_desktop.ui.pages.privacy import PrivacyBox
 from spark_desktop.ui.services import Services
 from spark_desktop.ui.theme import AMBER, GREEN, RED, THEMES
@@ -76,6 +77,8 @@ class SettingsPage(QWidget):
         column.addWidget(self._look_box())
         self.privacy = PrivacyBox(services.history)
         column.addWidget(self.privacy)
+        self.mcp_box = McpSettingsBox(services)
+        column.addWidget(self.mcp_box)
         column.addWidget(self._about_box())
         column.addStretch(1)
         scroll.setWidget(body)
