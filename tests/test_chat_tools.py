@@ -28,7 +28,7 @@ from spark_desktop.chat import (
 )
 from spark_desktop.chat.tool_loop import DECLINED, Approvals, run_tool, tool_settings_of
 from spark_desktop.chat.toolbox import ToolResult
-from spark_desktop.engine import Client, TextDelta, Tool, ToolCall
+from spark_desktop.engine import Client, TextDelta, Tool, ToolCall, ToolSettings
 from spark_desktop.history import HistoryStore
 from spark_desktop.history.runner import DirectHistory
 from spark_desktop.inference_settings import SamplingSettings
@@ -188,16 +188,31 @@ def test_stop_while_waiting_ends_the_turn_cleanly(store: HistoryStore, smol: Cli
     assert prompt_messages(path, None) == [{"role": "user", "content": ASK}]
 
 
-def test_the_round_limit_lets_the_model_answer_without_tools(store: HistoryStore,
+def test_auto_calls_stop_at_the_round_limit(store: HistoryStore, smol: Client) -> None:
+    conv = store.create_conversation()
+    box = AddBox(always={"add"})
+    tools = TurnTools(box, asked([], None), "auto", max_rounds=1)
+    events = list(Turn.send(store, smol, conv.id, ASK, sampling=SAMPLING, tools=tools).run())
+    assert len(box.calls) == 1  # asked to, the model called add by itself
+    assert ToolLimitReached(1) in events
+    last = store.active_path(conv.id)[-1]
+    assert last.role == "assistant" and not last.extra.get("tool_calls")
+
+
+def test_after_a_forced_call_the_model_answers_without_tools(store: HistoryStore,
                                                              smol: Client) -> None:
     conv = store.create_conversation()
     box = AddBox(always={"add"})
-    tools = TurnTools(box, asked([], None), "required", max_rounds=1)
-    events = list(Turn.send(store, smol, conv.id, ASK, sampling=SAMPLING, tools=tools).run())
-    assert ToolLimitReached(1) in events
-    assert len(box.calls) == 1
-    last = store.active_path(conv.id)[-1]
-    assert last.role == "assistant" and not last.extra.get("tool_calls")
+    events = list(Turn.send(store, smol, conv.id, ASK, sampling=SAMPLING,
+                            tools=TurnTools(box, asked([], None), "required")).run())
+    assert len(box.calls) == 1 and not any(isinstance(e, ToolLimitReached) for e in events)
+    path = store.active_path(conv.id)
+    assert [m.role for m in path] == ["user", "assistant", "tool", "assistant"]
+    # the answer's prompt is the exchange alone, no tools offered (their section is long)
+    assert path[3].prompt_tokens == smol.count_tokens(prompt_messages(path[:3], None))
+    offered = smol.count_tokens(prompt_messages(path[:3], None),
+                                ToolSettings((ADD,), "auto"))
+    assert offered > path[3].prompt_tokens + 20
 
 
 def test_a_reloaded_conversation_continues_with_its_calls_and_results(

@@ -1,11 +1,13 @@
 """Tools in the chat page (offscreen) with the real SmolLM2 in a real model host, the real
 history and an in-test toolbox: the bar, a required call's approval card, Allow, the
-result and the reply in the view and the history, a reload; Stop while the card waits."""
+result and the reply in the view and the history, a reload; Stop while the card waits;
+Deny from the keyboard; and a real MCP server's tool (tests/mcp_servers/calc.py) end to end."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -142,3 +144,43 @@ def test_the_card_answers_from_the_keyboard(qtbot: QtBot, store: HistoryStore,
     qtbot.waitUntil(lambda: not page.busy)
     result = page.model.message(2)
     assert result.role == "tool" and result.extra.get("is_error") is True
+
+
+def test_an_mcp_servers_tool_is_called_from_the_chat(qtbot: QtBot, store: HistoryStore,
+                                                      host: ModelHost) -> None:
+    """End to end: the calc MCP server over stdio → McpToolBox → SmolLM2's required call
+    → Allow in the card → the server's answer in the view and the history."""
+    from spark_desktop.mcp import McpHub
+    from spark_desktop.mcp.config import from_document
+    from spark_desktop.mcp.toolbox import McpToolBox
+    from tests.mcp_servers import CALC
+
+    class AddOnly(McpToolBox):
+        """Only calc's `add`: a forced call of a 135M model may otherwise pick `crash`."""
+
+        def tools(self) -> list[Any]:
+            return [t for t in super().tools() if t.name.endswith("__add")]
+
+    hub = McpHub(from_document({"mcpServers": {"calc": CALC}}), connect_timeout=30)
+    try:
+        page = tools_page(qtbot, store, host, AddOnly(hub))  # type: ignore[arg-type]
+        qtbot.waitUntil(lambda: page.tools.bar.count.text().startswith("1 tool"),
+                        timeout=60_000)  # the server started off the GUI thread
+        page.tools.bar.set_settings({"enabled": True, "choice": "required"})
+        page.send(ASK)
+        card = page.tools.card
+        qtbot.waitUntil(card.isVisible, timeout=120_000)
+        assert card.call.name == "calc__add"
+        args = json.loads(card.arguments.text())
+        with qtbot.waitSignal(page.reply_finished, timeout=120_000):
+            qtbot.mouseClick(card.allow, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not page.busy)
+        assert roles(page) == ["user", "assistant", "tool", "assistant"]
+        total = args["a"] + args["b"]
+        expected = str(int(total) if total == int(total) else total)  # as calc answers
+        assert page.model.message(2).content == expected
+        assert page.conversation is not None
+        stored = store.active_path(page.conversation.id)
+        assert stored[2].content == expected and stored[2].extra["name"] == "calc__add"
+    finally:
+        hub.close()

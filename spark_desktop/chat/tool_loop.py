@@ -4,9 +4,10 @@ it, keep the call and its result in the history, and let the model answer from i
 A reply that ends in tool calls is saved with `extra["tool_calls"]`; each call waits for
 the owner's approval (unless the person allowed that tool always), runs, and is saved as a
 role "tool" message below it; then a new reply streams with the results in its prompt.
-A forced call ("required", held to a grammar by the engine) is forced once: the replies
-after it may answer in words. At most `max_rounds` rounds of calls run in one turn; after
-that the model answers without tools.
+A forced call ("required", held to a grammar by the engine) is forced once: the reply
+after it answers from the results without tools (a small model offered them again tends to
+call again). With "auto", the model may call again, up to `max_rounds` rounds in one turn;
+after that it answers without tools.
 """
 
 from __future__ import annotations
@@ -244,9 +245,10 @@ class ToolLoop:
                 messages.extend(engine_messages(answered))
                 yield ToolAnswered(answered)
             rounds += 1
-            if settings is not None:
-                settings = ToolSettings(self.offered, "auto")
-            if rounds >= self.tools.max_rounds and settings is not None:
+            assert settings is not None  # calls come only when tools were offered
+            if settings.forced:  # the call that had to happen did: now words
+                settings = ToolSettings(self.offered, "none")
+            elif rounds >= self.tools.max_rounds:
                 settings = ToolSettings(self.offered, "none")
                 yield ToolLimitReached(rounds)
             writer = turn.begin_reply(parent)
