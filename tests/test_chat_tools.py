@@ -282,3 +282,20 @@ def test_an_answer_waits_for_the_owner_and_a_stop_ends_the_wait() -> None:
     box.cancel()
     waiter.join(5)
     assert waited == [None] and box.wait() is None
+
+
+class UnlistableBox(AddBox):
+    def tools(self) -> list[Tool]:
+        raise RuntimeError("no server answers")
+
+
+def test_tools_that_cannot_be_listed_leave_a_plain_reply(store: HistoryStore,
+                                                         smol: Client) -> None:
+    conv = store.create_conversation()
+    events = list(Turn.send(store, smol, conv.id, "Say hi.",
+                            sampling=SamplingSettings(temperature=0.0, max_tokens=4),
+                            tools=TurnTools(UnlistableBox(), asked([], None), "required")).run())
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished) and finished.error is None
+    assert finished.reply.finish_reason in ("stop", "length") and finished.reply.content
+    assert [m.role for m in store.active_path(conv.id)] == ["user", "assistant"]

@@ -217,7 +217,10 @@ class ToolLoop:
     def __init__(self, turn: Replies, tools: TurnTools) -> None:
         self.turn = turn
         self.tools = tools
-        self.offered = tuple(tools.toolbox.tools())
+        try:
+            self.offered = tuple(tools.toolbox.tools())
+        except Exception:  # noqa: BLE001 - tools that cannot be listed: the chat goes on without
+            self.offered = ()
 
     def run(self, writer: StreamWriter, messages: list[dict[str, Any]],
             sampling: SamplingSettings) -> Generator[Any, None, None]:

@@ -140,7 +140,7 @@ class Turn:
         self._flush_interval = flush_interval
         self._cancelled = cancelled or threading.Event()
         self._tools = tools
-        self._model = model_name
+        self._model = model_name  # the reply's model: the loaded one's file when not given
 
     # -- the three ways to start a turn -------------------------------------------------
     @classmethod

@@ -91,7 +91,8 @@ class ChatTools(QObject):
         self.card = ApprovalCard()
         self.card.answered.connect(self._answered)
         self.bar.changed.connect(self._changed)
-        page.model_selected.connect(lambda _id: self.show_settings(page.conversation))
+        for shown in (page.model_selected, page.conversation_opened):
+            shown.connect(lambda _id: self.show_settings(page.conversation))
 
     def set_toolbox(self, toolbox: ToolBox | None) -> None:
         self.toolbox = toolbox
@@ -154,14 +155,11 @@ class ChatTools(QObject):
                 "The model called tools {rounds} times in this reply; it answers now without "
                 "them.").format(rounds=event.rounds), reload=False)
         else:
-            if isinstance(event, TurnFinished):
+            if isinstance(event, TurnFinished):  # also how a stop hides the card
                 self.card.hide()
                 self.refresh()
             return False
         return True
-
-    def stopped(self) -> None:
-        self.card.hide()
 
     def _answered(self, decision: str) -> None:
         self.page.session.answer(decision)
