@@ -81,6 +81,7 @@ def asked(calls: list[ToolCall], answer: str | None) -> Any:
 
 def test_a_required_call_is_approved_run_saved_and_answered(store: HistoryStore,
                                                             smol: Client) -> None:
+    assert smol.loaded is not None and smol.loaded.info.tool_format == "generic"
     conv = store.create_conversation()
     box, questions = AddBox(), []
     tools = TurnTools(box, asked(questions, "once"), "required")

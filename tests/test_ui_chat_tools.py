@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +186,30 @@ def test_an_mcp_servers_tool_is_called_from_the_chat(qtbot: QtBot, store: Histor
         assert stored[2].content == expected and stored[2].extra["name"] == "calc__add"
     finally:
         hub.close()
+
+
+def test_tools_are_on_by_default_for_a_template_that_renders_them(
+        qtbot: QtBot, store: HistoryStore, tmp_path: Path) -> None:
+    from spark_desktop import library
+    from spark_desktop.host import HostSettings
+    from tests.test_engine_tools import HERMES
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / smollm2_path().name).symlink_to(smollm2_path())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(tmp_path / "models"))
+        models = library.scan()
+    load = replace(small_load(), chat_template=HERMES)  # a Hermes-style template with tools
+    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
+                                load_options=load), scan=lambda: models) as hermes:
+        hermes.load(SMOL)
+        (entry,) = hermes.loaded()
+        assert entry.template_tools
+        page = tools_page(qtbot, store, hermes, AddBox())
+        assert page.tools.bar.enabled.isChecked()
+        assert page.tools.bar.settings() == {"enabled": True, "choice": "auto"}
+        # a chat that chose otherwise keeps its choice
+        conv = store.create_conversation(extra={"tools": {"enabled": False, "choice": "auto"}})
+        page.open_conversation(conv.id)
+        qtbot.waitUntil(lambda: page.conversation is not None)
+        assert not page.tools.bar.enabled.isChecked()

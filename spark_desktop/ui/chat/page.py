@@ -180,6 +180,7 @@ class ChatPage(ModelChoice, QWidget):
         self.model.clear()
         self.title.setText(self.tr("New chat"))
         self.panel.show_settings(None, {})
+        self.tools.show_settings(None)
         self.conversations.select(None)
         self.composer.edit.setFocus()
         self.conversation_opened.emit("")
@@ -307,6 +308,7 @@ class ChatPage(ModelChoice, QWidget):
         self.conversations.select(conv.id)
         if conv.model and self.host.entry(conv.model) is not None:
             self.choose_model(conv.model)  # the conversation goes on with its model
+        self.tools.show_settings(conv)
         self._update_meter()
         if focus_id is not None and self.model.row_of(focus_id) >= 0:
             self.view.scrollTo(self.model.index(self.model.row_of(focus_id), 0))

@@ -82,17 +82,20 @@ class ToolsBar(QWidget):
 class ChatTools(QObject):
     """The page's tools: its toolbox, the bar, the approval card, and the tool events."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: QObject) -> None:
         super().__init__(page)
-        self.page = page
         self.toolbox: ToolBox | None = None
         self.bar = ToolsBar()
         self.bar.hide()
         self.card = ApprovalCard()
         self.card.answered.connect(self._answered)
         self.bar.changed.connect(self._changed)
-        for shown in (page.model_selected, page.conversation_opened):
-            shown.connect(lambda _id: self.show_settings(page.conversation))
+
+    @property
+    def page(self) -> Any:
+        """The ChatPage, as the Qt parent (a Python reference back would make a cycle, and
+        the collector might then delete the page on whichever thread it runs on)."""
+        return self.parent()
 
     def set_toolbox(self, toolbox: ToolBox | None) -> None:
         self.toolbox = toolbox
