@@ -49,11 +49,12 @@ class ApprovalCard(QFrame):
         self.deny = QPushButton(self.tr("&Deny"))
         row = QHBoxLayout()
         row.addStretch(1)
-        for button, decision in ((self.allow, "once"), (self.always, "always"),
-                                 (self.deny, "deny")):
+        # bound methods, not lambdas holding the card: no reference cycle through Qt
+        for button, answer in ((self.allow, self._allow), (self.always, self._always),
+                               (self.deny, self._deny)):
             button.setAutoDefault(True)
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            button.clicked.connect(lambda _=False, d=decision: self._answer(d))
+            button.clicked.connect(answer)
             row.addWidget(button)
         column = QVBoxLayout(self)
         column.setContentsMargins(12, 8, 12, 8)
@@ -71,6 +72,15 @@ class ApprovalCard(QFrame):
         self.arguments.setText(pretty_arguments(call.arguments))
         self.show()
         self.allow.setFocus()
+
+    def _allow(self) -> None:
+        self._answer("once")
+
+    def _always(self) -> None:
+        self._answer("always")
+
+    def _deny(self) -> None:
+        self._answer("deny")
 
     def _answer(self, decision: str) -> None:
         self.hide()

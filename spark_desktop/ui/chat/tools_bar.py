@@ -52,7 +52,7 @@ class ToolsBar(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         self.enabled.toggled.connect(self._toggled)
-        self.required.toggled.connect(lambda _on: self.changed.emit())
+        self.required.toggled.connect(self.changed)
 
     def settings(self) -> dict[str, Any]:
         """As Conversation.extra["tools"] keeps them."""
