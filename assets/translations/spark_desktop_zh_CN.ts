@@ -2,6 +2,82 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>AttachmentBar</name>
+    <message>
+        <source>Collection %1 — click to stop searching it in this chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 — click to remove it from this chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Attachments</name>
+    <message>
+        <source>Attach documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Documents (*.txt *.md *.pdf *.docx *.html *.htm *.rst *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.rs *.go *.java)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attach files…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search a collection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No collection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make collections in Settings → Documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Indexing %1: %2 of %3 passages…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Searching the documents…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Whole document in the prompt (%n passages)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Whole documents in the prompt (%n passages)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Retrieved %n passages for this question</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Banner</name>
     <message>
         <source>Reload model</source>
@@ -107,6 +183,13 @@
     <message>
         <source>{peer} — not probed yet</source>
         <translation>{peer} — 尚未探测</translation>
+    </message>
+</context>
+<context>
+    <name>CollectionsWatcher</name>
+    <message>
+        <source>Choose an embedding model in Settings → Documents (or load a chat model) to index this collection.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -373,6 +456,14 @@
         <translation>发送</translation>
     </message>
     <message>
+        <source>Attach…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attach documents to this chat (or drop files on it): the answers cite them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -504,6 +595,10 @@
         <translation>更多结果</translation>
     </message>
     <message>
+        <source>Embedding models for documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Discover</source>
         <translation>发现</translation>
     </message>
@@ -522,6 +617,113 @@
     <message>
         <source>No GGUF models found. Try another word, or clear the search to see the most popular models.</source>
         <translation>没有找到 GGUF 模型。换个关键词试试，或清空搜索框查看最热门的模型。</translation>
+    </message>
+    <message>
+        <source>Small models that turn passages of your documents into vectors for search; choose one in Settings → Documents once downloaded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{title} ({quant}, about {size}): {why}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsBox</name>
+    <message>
+        <source>Documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Embedding model for documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Embedding model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Passages of attached documents and collections are embedded with this model (a small embedding model is quicker and often better; Discover suggests some). Changing it indexes the documents again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Collection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Passages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last sync</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation type="unfinished">状态</translation>
+    </message>
+    <message>
+        <source>Add collection…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re-index now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation type="unfinished">移除</translation>
+    </message>
+    <message>
+        <source>The chat model itself</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Indexing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{files} files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{files} files; {failed} could not be read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{files} files, up to date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the folder to index</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New collection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name of the collection:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adding {name}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove collection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove the collection {name}? Its passages are forgotten; the files in the folder stay as they are.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -883,6 +1085,77 @@
     </message>
 </context>
 <context>
+    <name>McpSettingsBox</name>
+    <message>
+        <source>Ready: {count} tools</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation type="unfinished">失败</translation>
+    </message>
+    <message>
+        <source>Turned off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MCP servers (tools for chats)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tools a chat&apos;s model may use, from MCP servers, written as the &quot;mcpServers&quot; JSON other apps use: &quot;command&quot;, &quot;args&quot;, &quot;env&quot; to run a program, or &quot;url&quot; and &quot;headers&quot; for a streamable HTTP server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MCP servers JSON</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check servers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Server or tool</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Status or description</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tools allowed without asking:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ask again before using it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connecting to the servers…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{ready} of {count} servers ready.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>MemoryBar</name>
     <message>
         <source>Free: {free} of {pool}</source>
@@ -940,6 +1213,20 @@
     <message>
         <source>Regenerate</source>
         <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Sources (whole documents):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sources (retrieved passages):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
     </message>
     <message>
         <source>code</source>
@@ -1062,6 +1349,45 @@
     </message>
 </context>
 <context>
+    <name>PassageView</name>
+    <message>
+        <source>Source [%1]: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Passage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open %1 in the system&apos;s application</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The passage is at another place in the file now.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file changed since this reply: this is the passage as the model read it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file is not there any more (moved or deleted?): this is the passage as the model read it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file cannot be read now; this is the passage as the model read it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>PassphraseDialog</name>
     <message>
         <source>Unlock your history</source>
@@ -1078,6 +1404,98 @@
     <message>
         <source>That passphrase does not unlock the history. Try again.</source>
         <translation>口令不正确，无法解锁对话记录。请重试。</translation>
+    </message>
+</context>
+<context>
+    <name>PresetBox</name>
+    <message>
+        <source>Preset</source>
+        <extracomment>What &quot;Save as preset&quot; takes from the panel: (system prompt, sampling dict).</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the system prompt and sampling shown here as a preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation type="unfinished">删除</translation>
+    </message>
+    <message>
+        <source>Reload the model with them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{0} (yours)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved preset {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing new to import.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exported {0} to {1}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleted preset {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{0} (copy)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save as preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name of the preset:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import presets</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Presets (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the preset to export first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This preset also sets how the model loads ({0}); a loaded model keeps its settings until it is reloaded.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1236,6 +1654,23 @@
         <source>Meta&apos;s small model: quick answers on any machine.</source>
         <translation>Meta 的小模型：在任何机器上都能快速作答。</translation>
     </message>
+    <message>
+        <source>Tiny and quick on any CPU; English text.</source>
+        <extracomment>Embedding models for documents (Settings → Documents), smallest first: small enough to sit beside a chat model, and better at finding passages than a chat model&apos;s own vectors.</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A popular all-rounder for English documents, long passages included.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Google&apos;s small embedder: over 100 languages at a modest size.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The strongest of these: many languages and code; larger and slower.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>RecommendationCard</name>
@@ -1311,6 +1746,7 @@
     <name>SamplingPanel</name>
     <message>
         <source>System prompt (optional): how the model should behave</source>
+        <extracomment>SamplingSettings fields the panel does not show but keeps.</extracomment>
         <translation>系统提示词（可选）：告诉模型应该如何表现</translation>
     </message>
     <message>
@@ -1360,6 +1796,14 @@
     <message>
         <source>Seed</source>
         <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Structured output</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1888,6 +2332,42 @@
     <message>
         <source>tok/s as the context fills</source>
         <translation>随上下文增长的 tok/s</translation>
+    </message>
+</context>
+<context>
+    <name>StructuredOutput</name>
+    <message>
+        <source>Structured output</source>
+        <extracomment>The editor&apos;s placeholder: JSON, the same in every language.</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Off: free text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>JSON object</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>JSON schema</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make every reply JSON: any object, or one that follows your JSON schema (enforced while sampling).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a JSON schema, e.g. the example shown, or choose JSON object.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The JSON schema</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The chat keeps its previous setting.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -7,6 +7,15 @@ from spark_desktop.chat.session import (
     Siblings,
     TurnRequest,
 )
+from spark_desktop.chat.tool_loop import (
+    ApprovalNeeded,
+    Approvals,
+    ReplyStarted,
+    ToolAnswered,
+    ToolCallsSaved,
+    ToolLimitReached,
+    TurnTools,
+)
 from spark_desktop.chat.turn import (
     ChatClient,
     Turn,
@@ -16,6 +25,7 @@ from spark_desktop.chat.turn import (
     prompt_messages,
 )
 
-__all__ = ["ChatClient", "ChatSession", "ConversationCreated", "SessionEvent", "Siblings",
-           "Turn", "TurnEvent", "TurnFinished", "TurnRequest", "TurnStarted",
-           "prompt_messages"]
+__all__ = ["ApprovalNeeded", "Approvals", "ChatClient", "ChatSession", "ConversationCreated",
+           "ReplyStarted", "SessionEvent", "Siblings", "ToolAnswered", "ToolCallsSaved",
+           "ToolLimitReached", "Turn", "TurnEvent", "TurnFinished", "TurnRequest", "TurnStarted",
+           "TurnTools", "prompt_messages"]

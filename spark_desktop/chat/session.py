@@ -16,6 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from spark_desktop.chat.tool_loop import (
+    ApprovalNeeded,
+    Approvals,
+    Decision,
+    ReplyStarted,
+    TurnTools,
+    tool_settings_of,
+)
+from spark_desktop.chat.toolbox import ToolBox
 from spark_desktop.chat.turn import (
     ChatClient,
     Kind,
@@ -49,6 +58,17 @@ class TurnRequest:
     documents: tuple[str, ...] = ()    # the chat's attached files (absolute paths)
     collection: str | None = None      # the chat's collection of documents, by name
     stop: threading.Event = field(default_factory=threading.Event, compare=False)
+    # Conversation.extra["tools"] ({"enabled", "choice"}); None leaves the chat's as they are
+    tools: Mapping[str, Any] | None = None
+    toolbox: ToolBox | None = field(default=None, compare=False)
+    approvals: Approvals = field(default_factory=Approvals, compare=False)
+
+    def turn_tools(self) -> TurnTools | None:
+        """The turn's tools: offered when switched on and the box has any."""
+        settings = tool_settings_of({"tools": self.tools} if self.tools is not None else {})
+        if not settings["enabled"] or self.toolbox is None:
+            return None
+        return TurnTools(self.toolbox, self.approvals.wait, settings["choice"])
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,7 @@ class ChatSession:
         self.view = 0
         self.documents: tuple[str, ...] = ()  # attached to the chat shown (see sources_op)
         self.collection: str | None = None    # the collection it searches, by name
+        self.waiting: ApprovalNeeded | None = None  # the call the person is asked about
         self._request: TurnRequest | None = None
 
     @property
@@ -122,8 +143,9 @@ class ChatSession:
         return was
 
     def send(self, text: str, *, system_prompt: str | None = None,
-             sampling: Mapping[str, Any] | None = None,
-             model_name: str | None = None) -> TurnRequest | None:
+             sampling: Mapping[str, Any] | None = None, model_name: str | None = None,
+             tools: Mapping[str, Any] | None = None,
+             toolbox: ToolBox | None = None) -> TurnRequest | None:
         """A turn for `text` (a new branch when a message is being edited); None when
         there is nothing to send or a reply is still running."""
         text = text.strip()
@@ -134,18 +156,20 @@ class ChatSession:
             "edit" if editing is not None else "send",
             self.conversation.id if self.conversation is not None else None, text=text,
             target=editing, system_prompt=system_prompt, sampling=dict(sampling or {}),
-            model_name=model_name, view=self.view, **self._sources()))
+            model_name=model_name, view=self.view, tools=tools, toolbox=toolbox,
+            **self._sources()))
 
     def regenerate(self, reply: Message, *, system_prompt: str | None = None,
-                   sampling: Mapping[str, Any] | None = None,
-                   model_name: str | None = None) -> TurnRequest | None:
+                   sampling: Mapping[str, Any] | None = None, model_name: str | None = None,
+                   tools: Mapping[str, Any] | None = None,
+                   toolbox: ToolBox | None = None) -> TurnRequest | None:
         """A turn for another answer in place of `reply` (kept as its sibling)."""
         if self.busy or reply.role != "assistant":
             return None
         return self._begin(TurnRequest(
             "regenerate", reply.conversation_id, target=reply, system_prompt=system_prompt,
-            sampling=dict(sampling or {}), model_name=model_name, view=self.view,
-            **self._sources()))
+            sampling=dict(sampling or {}), model_name=model_name, view=self.view, tools=tools,
+            toolbox=toolbox, **self._sources()))
 
     def _sources(self) -> dict[str, Any]:
         """The chat's documents and collection, as the next turn reads them."""
@@ -180,6 +204,16 @@ class ChatSession:
         if self._request is None:
             return False
         self._request.stop.set()
+        self._request.approvals.cancel()
+        self.waiting = None
+        return True
+
+    def answer(self, decision: Decision) -> bool:
+        """The person's answer to the call waiting for approval; False if none waits."""
+        if self._request is None or self.waiting is None:
+            return False
+        self.waiting = None
+        self._request.approvals.answer(decision)
         return True
 
     # -- running (any thread: it blocks on the engine) -----------------------------------
@@ -190,20 +224,30 @@ class ChatSession:
         chat.documents); always ends with TurnFinished unless the history fails."""
         settings = {"system_prompt": request.system_prompt,
                     "sampling_settings": dict(request.sampling)}
+        tools = dict(request.tools) if request.tools is not None else None
         cid = request.conversation_id
         if cid is None:
             loaded = client.loaded
             load = loaded.options.to_dict() if loaded is not None else {}
             extra = sources_extra(request.documents, request.collection)
+            if tools is not None:
+                extra["tools"] = tools
             cid = self.history.call(lambda store: store.create_conversation(
                 model=request.model_name, load_settings=load, extra=extra, **settings).id)
         else:
-            self.history.call(lambda store: store.update_conversation(cid, **settings))
+            def save(store: HistoryStore) -> None:
+                more: dict[str, Any] = {}
+                if tools is not None:
+                    more["extra"] = {**store.get_conversation(cid).extra, "tools": tools}
+                store.update_conversation(cid, **settings, **more)
+
+            self.history.call(save)
         options: dict[str, Any] = {
             "sampling": SamplingSettings.from_dict(request.sampling),
             "system_prompt": request.system_prompt, "use_stored_system_prompt": False,
             "model_name": request.model_name, "flush_interval": self.flush_interval,
-            "cancelled": request.stop, "prompt_hook": prompt_hook}
+            "cancelled": request.stop, "prompt_hook": prompt_hook,
+            "tools": request.turn_tools()}
         if request.kind == "send":
             turn = Turn.send(self.history, client, cid, request.text or "", **options)
         elif request.kind == "edit":
@@ -230,11 +274,15 @@ class ChatSession:
             if adopt:
                 self.conversation = event.conversation
             return adopt
-        if isinstance(event, TurnStarted):
+        if isinstance(event, TurnStarted | ReplyStarted):
             self.reply_id = event.reply.id
-            return self.shows(event.conversation_id)
+            return self.shows(event.reply.conversation_id)
+        if isinstance(event, ApprovalNeeded):
+            self.waiting = event if request is not None and not request.stop.is_set() else None
+            return self.shows(event.reply.conversation_id)
         if isinstance(event, TurnFinished):
             self.reply_id = None
+            self.waiting = None
             return self.shows(event.reply.conversation_id)
         return self.reply_id is not None
 
@@ -242,6 +290,7 @@ class ChatSession:
         """The turn's run ended (with its TurnFinished, or with an error)."""
         self._request = None
         self.reply_id = None
+        self.waiting = None
 
     # -- the branch switcher (ops: functions of the store, run where history calls run) -
     def siblings_op(self, message_ids: Iterable[str]) -> Callable[[HistoryStore], Siblings]:

@@ -7,20 +7,36 @@ first token and appends to it as it streams (the history's writer flushes at mos
 `flush_interval` seconds), and always leaves the reply with a finish reason: `stop` or
 `length` from the engine, `cancelled` when stopped (text kept), `error` when the engine
 failed or its worker died (text kept). Regenerate and edit-and-resend add siblings in
-the conversation tree, so the earlier version stays one click away.
+the conversation tree, so the earlier version stays one click away. With `tools`, a reply
+that calls tools goes on through chat.tool_loop (approve, run, answer again).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from spark_desktop.chat.tool_loop import (
+    ToolEvent,
+    ToolLoop,
+    TurnTools,
+    answered_only,
+    engine_messages,
+)
 from spark_desktop.engine.errors import EngineError
-from spark_desktop.engine.events import ChatDone, ChatEvent, LoadedModel, ReasoningDelta, TextDelta
+from spark_desktop.engine.events import (
+    ChatDone,
+    ChatEvent,
+    LoadedModel,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+)
+from spark_desktop.engine.tools import ToolSettings
 from spark_desktop.errors import SparkError
 from spark_desktop.fit import measured
 from spark_desktop.history.records import FinishReason, Message
@@ -39,7 +55,8 @@ class ChatClient(Protocol):
     def loaded(self) -> LoadedModel | None: ...
 
     def chat(self, messages: Sequence[dict[str, Any]],
-             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]: ...
+             sampling: SamplingSettings | None = None,
+             tools: ToolSettings | None = None) -> Iterator[ChatEvent]: ...
 
     def cancel(self) -> None: ...
 
@@ -75,22 +92,25 @@ class TurnFinished:
     error: SparkError | None = None
 
 
-TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished
+TurnEvent = TurnStarted | TextDelta | ReasoningDelta | TurnFinished | ToolEvent
+#: What a reply's stream gives back when it ends: its TurnFinished and the calls it made.
+Streamed = Generator[TurnEvent, None, tuple[TurnFinished, list[ToolCall]]]
 
 
-def prompt_messages(branch: Sequence[Message], system_prompt: str | None) -> list[dict[str, str]]:
-    """What the model sees: the system prompt, then the branch's user and assistant turns.
+def prompt_messages(branch: Sequence[Message],
+                    system_prompt: str | None) -> list[dict[str, Any]]:
+    """What the model sees: the system prompt, then the branch's user and assistant turns,
+    with earlier tool calls and their results in the engine's (OpenAI's) shape.
 
     Empty replies (a reply that failed before its first token) are left out; partial
     replies that were stopped are kept, as the person saw them.
     """
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     if system_prompt and system_prompt.strip():
         out.append({"role": "system", "content": system_prompt})
     for msg in branch:
-        if msg.role in ("user", "assistant") and (msg.content or msg.role == "user"):
-            out.append({"role": msg.role, "content": msg.content})
-    return out
+        out.extend(engine_messages(msg))
+    return answered_only(out)
 
 
 def record_event(writer: StreamWriter, event: ChatEvent, *,
@@ -102,8 +122,8 @@ def record_event(writer: StreamWriter, event: ChatEvent, *,
     elif isinstance(event, ReasoningDelta):
         writer.append(reasoning=event.text)
     elif isinstance(event, ChatDone):
-        reason = "cancelled" if cancelled and event.finish_reason != "stop" \
-            else event.finish_reason
+        ended = "stop" if event.finish_reason == "tool_calls" else event.finish_reason
+        reason = "cancelled" if cancelled and ended != "stop" else ended
         return writer.finish(reason, prompt_tokens=event.prompt_tokens,
                              completion_tokens=event.completion_tokens,
                              ttft_ms=event.ttft_ms, tokens_per_s=event.decode_tps)
@@ -119,7 +139,8 @@ class Turn:
                  sampling: SamplingSettings | None = None, system_prompt: str | None = None,
                  use_stored_system_prompt: bool = True, model_name: str | None = None,
                  flush_interval: float = 0.5, cancelled: threading.Event | None = None,
-                 prompt_hook: PromptHook | None = None) -> None:
+                 prompt_hook: PromptHook | None = None,
+                 tools: TurnTools | None = None) -> None:
         self.history = DirectHistory(history) if isinstance(history, HistoryStore) else history
         self.client = client
         self.conversation_id = conversation_id
@@ -134,6 +155,9 @@ class Turn:
         self._flush_interval = flush_interval
         self._cancelled = cancelled or threading.Event()
         self._prompt_hook = prompt_hook
+        self._tools = tools
+        self._model = model_name  # the reply's model: the loaded one's file when not given
+        self._json = False  # replies held to a JSON schema (the chat shows them formatted)
 
     # -- the three ways to start a turn -------------------------------------------------
     @classmethod
@@ -182,11 +206,9 @@ class Turn:
         sampling = self._sampling or SamplingSettings.from_dict(conv.sampling_settings)
         branch = self.history.call(lambda store: store.active_path(cid, leaf_id=parent)) \
             if parent is not None else []
-        writer = self.history.call(lambda store: store.begin_stream(
-            cid, parent_id=parent, model=model, flush_interval=self._flush_interval))
-        if sampling.json_schema is not None:  # the chat shows the reply as formatted JSON
-            self.history.call(lambda store: store.set_message_extra(writer.message.id,
-                                                                    {"json": True}))
+        self._model = model
+        self._json = sampling.json_schema is not None
+        writer = self.begin_reply(parent)
         yield TurnStarted(self.conversation_id, user, writer.message)
         messages = prompt_messages(branch, system_prompt)
         if self._prompt_hook is not None:
@@ -197,17 +219,40 @@ class Turn:
                 yield TurnFinished(_Saver(self.history, writer).finish(
                     "cancelled" if stopped else "error"), None, None if stopped else exc)
                 return
-        yield from self._stream(writer, messages, sampling)
+        if self._tools is not None:
+            yield from ToolLoop(self, self._tools).run(writer, messages, sampling)
+            return
+        finished, _calls = yield from self.stream_reply(writer, messages, sampling)
+        yield finished
 
     def _hooked(self, writer: StreamWriter,
-                messages: list[dict[str, str]]) -> list[dict[str, str]]:
+                messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The prompt as the hook remakes it; what the reply keeps is saved on it at once."""
         assert self._prompt_hook is not None
         messages, extra = self._prompt_hook(messages, self.client)
         if extra:
-            reply_id = writer.message_id
-            self.history.call(lambda store: store.set_message_extra(reply_id, extra))
+            reply_id, kept = writer.message_id, {**writer.message.extra, **extra}
+            self.history.call(lambda store: store.set_message_extra(reply_id, kept))
         return messages
+
+    def begin_reply(self, parent: str | None) -> StreamWriter:
+        """The reply's message, empty and streaming, below `parent`."""
+        cid, model = self.conversation_id, self._model
+        extra = {"json": True} if self._json else {}
+        return self.history.call(lambda store: store.begin_stream(
+            cid, parent_id=parent, model=model, flush_interval=self._flush_interval,
+            extra=extra))
+
+    def stopped_while_waiting(self, reply: Message, finished: TurnFinished) -> TurnFinished:
+        """Stopped while a call of `reply` waited for approval: the reply (its text, its
+        calls and figures kept) is marked cancelled."""
+        def mark(store: HistoryStore) -> Message:
+            return store.finish_stream(
+                reply.id, reply.content, reply.reasoning, "cancelled",
+                prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+                ttft_ms=reply.ttft_ms, tokens_per_s=reply.tokens_per_s)
+
+        return TurnFinished(self.history.call(mark), finished.done)
 
     def _write_question(self, store: HistoryStore) -> tuple[Message | None, str | None]:
         """The user message this turn answers, and the parent of the reply."""
@@ -232,32 +277,38 @@ class Turn:
         loaded = self.client.loaded
         return Path(loaded.info.path).name if loaded is not None else None
 
-    def _stream(self, writer: StreamWriter, messages: list[dict[str, str]],
-                sampling: SamplingSettings) -> Iterator[TurnEvent]:
+    def stream_reply(self, writer: StreamWriter, messages: list[dict[str, Any]],
+                     sampling: SamplingSettings, tools: ToolSettings | None = None) -> Streamed:
+        """Stream one reply into `writer`, yielding its deltas; returns its TurnFinished
+        (not yielded: the caller decides whether the turn ends) and the calls it made."""
         saver = _Saver(self.history, writer)
         finished = False
+        calls: list[ToolCall] = []
         try:
             if self.cancelled:
                 finished = True
-                yield TurnFinished(saver.finish("cancelled"), None)
-                return
-            events = self.client.chat(messages, sampling)
+                return TurnFinished(saver.finish("cancelled"), None), []
+            events = self.client.chat(messages, sampling, tools) if tools is not None \
+                else self.client.chat(messages, sampling)
             if self.cancelled:  # stopped while the request was on its way
                 self.client.cancel()
             for event in events:
+                if isinstance(event, ToolCall):
+                    calls.append(event)
+                    continue
                 if isinstance(event, ChatDone):
                     finished = True
                     if isinstance(self.client.loaded, LoadedModel):
                         measured.record_reply(self.client.loaded, event)  # fit learns from it
-                    yield TurnFinished(saver.done(event, self.cancelled), event)
-                    return
+                    return TurnFinished(saver.done(event, self.cancelled), event), calls
                 saver.add(event)
                 yield event
             finished = True
-            yield TurnFinished(saver.finish("cancelled" if self.cancelled else "error"), None)
+            return TurnFinished(saver.finish("cancelled" if self.cancelled else "error"),
+                                None), []
         except EngineError as exc:
             finished = True
-            yield TurnFinished(saver.finish("error"), None, exc)
+            return TurnFinished(saver.finish("error"), None, exc), []
         finally:
             if not finished:  # the caller stopped listening, or the history failed
                 saver.finish("cancelled")

@@ -32,6 +32,7 @@ class ModelInfo:
     n_seq: int = 1  # parallel sequences (slots)
     n_ctx_seq: int = 0  # context of each sequence: n_ctx shared out, padded as llama.cpp does
     n_embd: int = 0  # length of the model's embedding vectors
+    tool_format: str = "generic"  # how its template offers tools (engine.tools.template_format)
 
 
 @dataclass(frozen=True)

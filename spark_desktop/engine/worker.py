@@ -319,6 +319,7 @@ class Worker:
             "n_seq": int(llama_cpp.llama_n_seq_max(self.ctx)),
             "n_ctx_seq": self.n_ctx_seq,
             "n_embd": int(llama_cpp.llama_model_n_embd_out(self.model)),
+            "tool_format": self._tool_format,
         }
 
     # -- tokens -------------------------------------------------------------

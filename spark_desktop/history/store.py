@@ -367,10 +367,11 @@ class HistoryStore:
 
     def begin_stream(self, conversation_id: str, *, parent_id: str | None | _Active = ACTIVE,
                      model: str | None = None, role: Role = "assistant",
-                     flush_interval: float = 0.5) -> StreamWriter:
+                     flush_interval: float = 0.5,
+                     extra: Mapping[str, Any] | None = None) -> StreamWriter:
         """Create the reply message now (empty, streaming) and return its writer."""
         msg = self.add_message(conversation_id, role, "", parent_id=parent_id, model=model,
-                               streaming=True)
+                               streaming=True, extra=extra)
         return StreamWriter(self, msg, flush_interval)
 
     def write_stream(self, message_id: str, content: str, reasoning: str) -> None:

@@ -29,6 +29,7 @@ class ModelEntry:
     n_ctx: int = 0          # context of the loaded model
     busy: int = 0           # requests running or waiting
     notes: tuple[str, ...] = ()  # what the engine changed at load, and why (LoadedModel)
+    template_tools: bool = False  # its chat template renders tools itself (not "generic")
 
 
 Scan = Callable[[], Sequence[LocalModel]]

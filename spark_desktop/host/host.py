@@ -176,7 +176,8 @@ class ModelHost:
             entries[mid] = ModelEntry(
                 id=mid, path=base.path, size=base.size, quant=base.quant, repo=base.repo,
                 loaded=True, memory=self.ledger.charges.get(mid, 0),
-                n_ctx=m.loaded.info.n_ctx, busy=m.users, notes=m.loaded.notes)
+                n_ctx=m.loaded.info.n_ctx, busy=m.users, notes=m.loaded.notes,
+                template_tools=m.loaded.info.tool_format != "generic")
         return tuple(sorted(entries.values(), key=lambda e: e.id.lower()))
 
     def loaded(self) -> tuple[ModelEntry, ...]:

@@ -192,8 +192,9 @@ class RemoteLease:
         self._cancelled = False
 
     def chat(self, messages: Sequence[dict[str, Any]],
-             sampling: SamplingSettings | None = None) -> Iterator[ChatEvent]:
-        events = self.client.chat(self.model_id, messages, sampling)
+             sampling: SamplingSettings | None = None,
+             tools: ToolSettings | None = None) -> Iterator[ChatEvent]:
+        events = self.client.chat(self.model_id, messages, sampling, tools)
         try:
             for event in events:
                 if self._cancelled:

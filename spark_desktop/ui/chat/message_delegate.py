@@ -40,6 +40,7 @@ from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOpti
 from spark_desktop.history.records import Message
 from spark_desktop.ui import theme
 from spark_desktop.ui.chat import citations, markdown
+from spark_desktop.ui.chat.approval_card import call_line
 from spark_desktop.ui.chat.message_model import (
     ExpandedRole,
     MessageRole,
@@ -92,6 +93,13 @@ class Layout:
     stats: tuple[QRectF, str] | None = None
     hits: list[Hit] = field(default_factory=list)
     sources: list[tuple[QRectF, str, bool]] = field(default_factory=list)  # (…, is a link)
+
+
+def shown_text(msg: Message) -> str:
+    """A reply's text, then a line for each tool it called (Called add {"a": 2})."""
+    calls = msg.extra.get("tool_calls") if msg.role == "assistant" else None
+    lines = [f"→ {call_line(c.get('name', ''), c.get('arguments', ''))}" for c in calls or ()]
+    return "\n\n".join([msg.content, *lines] if msg.content else lines)
 
 
 def stats_text(msg: Message) -> str:
@@ -178,6 +186,8 @@ class MessageDelegate(QStyledItemDelegate):
         line = fm_small.height()
         y = MARGIN_Y + PAD
         header_text = self.tr("You") if user else (msg.model or self.tr("Assistant"))
+        if msg.role == "tool":
+            header_text = self.tr("Result of {tool}").format(tool=msg.extra.get("name", ""))
         header = (QRectF(x0 + PAD, y, inner_w, line), header_text)
         y += line + GAP
         hits: list[Hit] = []
@@ -220,8 +230,9 @@ class MessageDelegate(QStyledItemDelegate):
         if not msg.streaming:
             x = x0 + PAD
             items: list[tuple[str, str]] = [(self.tr("Copy"), "copy")]
-            items.append((self.tr("Edit"), "edit") if user
-                         else (self.tr("Regenerate"), "regenerate"))
+            if msg.role != "tool":
+                items.append((self.tr("Edit"), "edit") if user
+                             else (self.tr("Regenerate"), "regenerate"))
             pos, count = siblings
             if count > 1:
                 items += [("‹", "prev"), (f"{pos}/{count}", ""), ("›", "next")]
@@ -283,24 +294,25 @@ class MessageDelegate(QStyledItemDelegate):
         re-laid out on every repaint, and lexing it each time would cost the GUI thread."""
         shown_json = markdown.formatted_json(msg.content) \
             if msg.extra.get("json") and not msg.streaming else None
-        if msg.role == "user":
+        plain = msg.role in ("user", "tool")
+        if plain:
             chunks = [msg.content]
         elif shown_json is not None:  # a reply under a JSON schema: indented, as code
             chunks = [shown_json]
         else:
-            chunks = markdown.split_chunks(msg.content or ("…" if msg.streaming else ""))
+            chunks = markdown.split_chunks(shown_text(msg) or ("…" if msg.streaming else ""))
         code_bg = palette.color(QPalette.ColorRole.AlternateBase)
         scheme = theme.colours()
         out = []
         numbers = {c["n"] for c in citations.citations(msg.extra)}
-        if numbers and msg.role != "user":
+        if numbers and not plain:
             chunks = [citations.link_markers(chunk, numbers) for chunk in chunks]
         for i, chunk in enumerate(chunks):
             colours = None if msg.streaming and i == len(chunks) - 1 else scheme
-            key = (msg.role == "user", chunk, width, font.key(), colours, code_bg.rgba())
+            key = (plain, chunk, width, font.key(), colours, code_bg.rgba())
             piece = self._pieces.get(key)
             if piece is None:
-                doc = markdown.render_plain(chunk, width, font) if msg.role == "user" \
+                doc = markdown.render_plain(chunk, width, font) if plain \
                     else markdown.render(chunk, width, font, code_bg, colours)
                 piece = (doc, markdown.code_blocks(doc))
                 self._pieces[key] = piece
@@ -381,7 +393,7 @@ class MessageDelegate(QStyledItemDelegate):
         # only the part of the row inside the viewport is drawn (a long reply is taller)
         visible = QRectF(self._view.viewport().rect()).translated(
             -QPointF(option.rect.topLeft())).intersected(clip)
-        text_color = pal.color(QPalette.ColorRole.Text)
+        text_color = muted if msg.role == "tool" else pal.color(QPalette.ColorRole.Text)
         for pos, doc in lay.body:
             if pos.y() < visible.bottom() and pos.y() + doc.size().height() > visible.top():
                 self._draw_doc(painter, doc, pos, visible, text_color)

@@ -42,6 +42,7 @@ from spark_desktop.ui.chat.model_choice import ModelChoice
 from spark_desktop.ui.chat.passage_view import PassageView
 from spark_desktop.ui.chat.preset_box import reload_model
 from spark_desktop.ui.chat.settings_panel import SamplingPanel
+from spark_desktop.ui.chat.tools_bar import ChatTools
 from spark_desktop.ui.host_bridge import HostBridge
 
 PAGE_SIZE = 60
@@ -125,8 +126,10 @@ class ChatPage(ModelChoice, QWidget):
         self.composer = Composer()
         self.attachments = Attachments(self)  # documents: chips, drops, the turn's hook
         self.passage_view: PassageView | None = None  # the last citation opened
-        for widget, stretch in ((self.view, 1), (self.edit_note, 0),
-                                (self.attachments.bar, 0), (self.composer, 0)):
+        self.tools = ChatTools(self)  # its bar and approval card sit above the composer
+        for widget, stretch in ((self.view, 1), (self.edit_note, 0), (self.tools.card, 0),
+                                (self.tools.bar, 0), (self.attachments.bar, 0),
+                                (self.composer, 0)):
             column.addWidget(widget, stretch)
         yield
         self.panel = SamplingPanel(settings_mod.load().sampling)  # a small JSON file
@@ -176,6 +179,10 @@ class ChatPage(ModelChoice, QWidget):
         """The conversation shown (None for a new chat)."""
         return self.session.conversation
 
+    def set_toolbox(self, toolbox: Any) -> None:
+        """The tools this page's chats may offer (a chat.ToolBox; None: no tools)."""
+        self.tools.set_toolbox(toolbox)
+
     def new_chat(self) -> None:
         """Ctrl+N: an empty chat; the conversation is created with its first message."""
         self._open_seq += 1
@@ -185,6 +192,7 @@ class ChatPage(ModelChoice, QWidget):
         self.attachments.refresh()
         self.title.setText(self.tr("New chat"))
         self.panel.show_settings(None, {})
+        self.tools.show_settings(None)
         self.conversations.select(None)
         self.composer.edit.setFocus()
         self.conversation_opened.emit("")
@@ -322,6 +330,7 @@ class ChatPage(ModelChoice, QWidget):
         self.conversations.select(conv.id)
         if conv.model and self.host.entry(conv.model) is not None:
             self.choose_model(conv.model)  # the conversation goes on with its model
+        self.tools.show_settings(conv)
         self._update_meter()
         if focus_id is not None and self.model.row_of(focus_id) >= 0:
             self.view.scrollTo(self.model.index(self.model.row_of(focus_id), 0))
@@ -380,7 +389,7 @@ class ChatPage(ModelChoice, QWidget):
     # -- turns ----------------------------------------------------------------------------
     def _turn_settings(self) -> dict[str, Any]:
         return {"system_prompt": self.panel.prompt(), "sampling": self.panel.sampling(),
-                "model_name": self.model_id}
+                "model_name": self.model_id, **self.tools.turn_settings()}
 
     def _run(self, request: TurnRequest) -> None:
         """Run a turn on this page's thread with a lease of its model (waiting for a free
@@ -410,6 +419,8 @@ class ChatPage(ModelChoice, QWidget):
             return
         shown = self.session.apply(event)  # type: ignore[arg-type]
         reply_id = self.session.reply_id
+        if self.tools.handle(event):
+            return
         if isinstance(event, TextDelta):
             if reply_id is not None:
                 self.model.stream(reply_id, text=event.text)
