@@ -5,11 +5,12 @@ The real test model (Gemma 3 270M Q4_K_M) comes from tests/fixtures/real_model.p
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -52,6 +53,17 @@ def background_calls_end() -> Iterator[None]:
         from PySide6.QtCore import QThreadPool
 
         QThreadPool.globalInstance().waitForDone(10_000)
+        gc.collect()  # on the main thread, as the app's GUI-thread collector does
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp: Any) -> Any:
+    """pytest-qt's application, with the app's guard: garbage is collected on the GUI
+    thread only (spark_desktop/ui/gc_guard.py), as in the app."""
+    from spark_desktop.ui.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread()
+    return qapp
 
 
 @pytest.fixture(scope="session")

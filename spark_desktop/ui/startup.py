@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from spark_desktop.ui.bridges import in_turn, run_async
+from spark_desktop.ui.gc_guard import collect_on_gui_thread
 
 PAGE_MODULES = ("discover", "downloads", "models", "server", "settings", "first_run")
 #: The interpreter's switch interval while the start-up work runs: how long the GUI thread
@@ -93,10 +94,11 @@ class QuietStart:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def end(self) -> None:
-        """After start-up: its objects leave the collector's reach, then collection resumes."""
+        """After start-up: its objects leave the collector's reach, then collection resumes,
+        on the GUI thread only (ui/gc_guard.py)."""
         freeze_startup_objects()
         if self._gc:
-            gc.enable()
+            collect_on_gui_thread()
         sys.setswitchinterval(self._interval)
 
 
