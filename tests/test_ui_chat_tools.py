@@ -68,8 +68,8 @@ def test_a_required_call_is_approved_in_the_card_and_kept_in_history(
     box = AddBox()
     page = tools_page(qtbot, store, host, box)
     bar, card = page.tools.bar, page.tools.card
-    assert bar.isVisible()
     qtbot.waitUntil(lambda: bar.count.text().startswith("1 tool"))  # counted off the GUI thread
+    assert bar.isVisible()
     # SmolLM2's template knows no tools: they are off until the person turns them on
     assert not bar.enabled.isChecked() and not bar.required.isEnabled()
     bar.enabled.setChecked(True)
@@ -213,3 +213,35 @@ def test_tools_are_on_by_default_for_a_template_that_renders_them(
         page.open_conversation(conv.id)
         qtbot.waitUntil(lambda: page.conversation is not None)
         assert not page.tools.bar.enabled.isChecked()
+
+
+class NoTools(AddBox):
+    def tools(self) -> list[Any]:
+        return []
+
+
+def test_a_toolbox_without_tools_shows_no_bar(qtbot: QtBot, store: HistoryStore,
+                                             host: ModelHost) -> None:
+    page = tools_page(qtbot, store, host, NoTools())  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: page.tools.bar.count.text() != "")
+    assert not page.tools.bar.isVisible()
+    page.set_toolbox(AddBox())  # servers configured later: the bar comes
+    qtbot.waitUntil(page.tools.bar.isVisible)
+
+
+def test_the_window_offers_the_mcp_servers_tools_to_its_chat(qtbot: QtBot) -> None:
+    """The window hands its chat the MCP hub's toolbox (made off the GUI thread); with
+    the calc server saved in Settings the chat's bar counts its tools."""
+    from spark_desktop.mcp.config import from_document
+    from spark_desktop.mcp.toolbox import McpToolBox
+    from tests.fixtures.windows import open_window
+    from tests.mcp_servers import CALC
+
+    window = open_window(qtbot)
+    qtbot.waitUntil(lambda: isinstance(window.chat.tools.toolbox, McpToolBox), timeout=30_000)
+    bar = window.chat.tools.bar  # (the window shows another page: isHidden, not isVisible)
+    qtbot.waitUntil(lambda: bar.count.text() != "")
+    assert bar.isHidden()  # no servers yet
+    window.services.mcp.save(from_document({"mcpServers": {"calc": CALC}}))
+    qtbot.waitUntil(lambda: not bar.isHidden(), timeout=60_000)
+    assert bar.count.text().startswith("7 tool")

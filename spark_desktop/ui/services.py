@@ -32,6 +32,7 @@ class Services(QObject):
     library_changed = Signal(object)    # tuple of library models
     peers_probed = Signal(object)       # {endpoint: engine.peers.Peer or an error sentence}
     problem = Signal(str)          # a start-up look-up failed, in words
+    tools_changed = Signal()       # the MCP servers' settings were saved
 
     def __init__(self, parent: QObject | None = None, host: HostBridge | None = None) -> None:
         """`host`: the model host to use (tests); by default the app attaches to the
@@ -175,7 +176,18 @@ class Services(QObject):
                 from spark_desktop.mcp.hub import McpHub
 
                 self._mcp = McpHub.from_file()
+                self._mcp.subscribe(lambda _config: self.tools_changed.emit())
             return self._mcp
+
+    def offer_tools(self, to: Callable[[Any], None]) -> None:
+        """Hand the MCP servers' tools (a chat.toolbox.ToolBox) to `to` on the GUI thread,
+        the hub made off it; nothing connects until a chat lists or calls a tool."""
+        def make() -> Any:
+            from spark_desktop.mcp.toolbox import McpToolBox
+
+            return McpToolBox(self.mcp)
+
+        run_async(make, to, lambda exc: self.problem.emit(error_text(exc)), parent=self)
 
     def shutdown(self) -> None:
         self._closed = True

@@ -1,10 +1,11 @@
 """Tools in the chat page: the bar beside the composer (use tools, must call one, how many
 there are), the approval card, and what a turn's tool events do to the message list.
 
-The page gets a toolbox from the window (`ChatPage.set_toolbox`); without one the bar stays
-hidden. A chat remembers its choice in Conversation.extra["tools"]; a chat that never chose
-offers tools only when its model's template renders them (the engine's generic format works
-for any model, so the person may still switch them on).
+The page gets a toolbox from the window (`ChatPage.set_toolbox`); without one, or while
+it offers no tools, the bar stays hidden. A chat remembers its choice in
+Conversation.extra["tools"]; a chat that never chose offers tools only when its model's
+template renders them (the engine's generic format works for any model, so the person may
+still switch them on).
 """
 
 from __future__ import annotations
@@ -106,18 +107,20 @@ class ChatTools(QObject):
         """Count the tools the box offers now, off the GUI thread (an MCP box starts its
         servers for it)."""
         box = self.toolbox
-        self.bar.setVisible(box is not None)
         if box is None:
+            self.bar.hide()
             return
 
-        def counted(count: int) -> None:
+        def counted(count: int) -> None:  # no tools configured: no bar
             if shiboken6.isValid(self.bar) and box is self.toolbox:
                 self.bar.set_count(count)
+                self.bar.setVisible(count > 0)
 
         def failed(exc: BaseException) -> None:
             if shiboken6.isValid(self.bar) and box is self.toolbox:
                 self.bar.set_count(0)
                 self.bar.count.setText(error_text(exc))
+                self.bar.show()
 
         # no parent: a page closed while counting would delete the call under its thread
         run_async(lambda: len(box.tools()), counted, failed)
