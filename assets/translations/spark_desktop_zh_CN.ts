@@ -2,78 +2,105 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>ApprovalCard</name>
+    <message>
+        <source>Called {tool} {arguments}</source>
+        <translation>调用了 {tool} {arguments}</translation>
+    </message>
+    <message>
+        <source>&amp;Allow</source>
+        <translation>允许(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Al&amp;ways allow</source>
+        <translation>始终允许(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Deny</source>
+        <translation>拒绝(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Tool call waiting for approval</source>
+        <translation>工具调用等待批准</translation>
+    </message>
+    <message>
+        <source>The model wants to call the tool “{tool}”. Run it?</source>
+        <translation>模型想调用工具“{tool}”。要运行吗？</translation>
+    </message>
+</context>
+<context>
     <name>AttachmentBar</name>
     <message>
         <source>Collection %1 — click to stop searching it in this chat</source>
-        <translation type="unfinished"></translation>
+        <translation>资料集 %1 — 点击后本对话不再搜索它</translation>
     </message>
     <message>
         <source>%1 — click to remove it from this chat</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — 点击从本对话中移除</translation>
     </message>
     <message>
         <source>Remove %1</source>
-        <translation type="unfinished"></translation>
+        <translation>移除 %1</translation>
     </message>
 </context>
 <context>
     <name>Attachments</name>
     <message>
         <source>Attach documents</source>
-        <translation type="unfinished"></translation>
+        <translation>附加文档</translation>
     </message>
     <message>
         <source>Documents (*.txt *.md *.pdf *.docx *.html *.htm *.rst *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.rs *.go *.java)</source>
-        <translation type="unfinished"></translation>
+        <translation>文档 (*.txt *.md *.pdf *.docx *.html *.htm *.rst *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.rs *.go *.java)</translation>
     </message>
     <message>
         <source>All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>所有文件 (*)</translation>
     </message>
     <message>
         <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取 %1…</translation>
     </message>
     <message>
         <source>Attach files…</source>
-        <translation type="unfinished"></translation>
+        <translation>附加文件…</translation>
     </message>
     <message>
         <source>Search a collection</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索资料集</translation>
     </message>
     <message>
         <source>No collection</source>
-        <translation type="unfinished"></translation>
+        <translation>不使用资料集</translation>
     </message>
     <message>
         <source>Make collections in Settings → Documents</source>
-        <translation type="unfinished"></translation>
+        <translation>在 设置 → 文档 中创建资料集</translation>
     </message>
     <message>
         <source>Indexing %1: %2 of %3 passages…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在索引 %1：第 %2 段，共 %3 段…</translation>
     </message>
     <message>
         <source>Searching the documents…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在搜索文档…</translation>
     </message>
     <message numerus="yes">
         <source>Whole document in the prompt (%n passages)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>整份文档放入提示（%n 段）</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Whole documents in the prompt (%n passages)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>整份文档放入提示（%n 段）</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Retrieved %n passages for this question</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>为此问题检索到 %n 段</numerusform>
         </translation>
     </message>
 </context>
@@ -128,6 +155,13 @@
     <message>
         <source>Stop the reply before deleting this conversation.</source>
         <translation>请先停止回复，再删除此对话。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatTools</name>
+    <message>
+        <source>The model called tools {rounds} times in this reply; it answers now without them.</source>
+        <translation>模型在这次回复中已调用工具 {rounds} 次；现在改为不使用工具直接回答。</translation>
     </message>
 </context>
 <context>
@@ -189,7 +223,7 @@
     <name>CollectionsWatcher</name>
     <message>
         <source>Choose an embedding model in Settings → Documents (or load a chat model) to index this collection.</source>
-        <translation type="unfinished"></translation>
+        <translation>请在 设置 → 文档 中选择嵌入模型（或加载一个对话模型），才能索引此资料集。</translation>
     </message>
 </context>
 <context>
@@ -457,11 +491,11 @@
     </message>
     <message>
         <source>Attach…</source>
-        <translation type="unfinished"></translation>
+        <translation>附加…</translation>
     </message>
     <message>
         <source>Attach documents to this chat (or drop files on it): the answers cite them</source>
-        <translation type="unfinished"></translation>
+        <translation>为本对话附加文档（或把文件拖到这里）：回答会引用它们</translation>
     </message>
     <message>
         <source>Stop</source>
@@ -596,7 +630,7 @@
     </message>
     <message>
         <source>Embedding models for documents</source>
-        <translation type="unfinished"></translation>
+        <translation>用于文档的嵌入模型</translation>
     </message>
     <message>
         <source>Discover</source>
@@ -620,110 +654,110 @@
     </message>
     <message>
         <source>Small models that turn passages of your documents into vectors for search; choose one in Settings → Documents once downloaded.</source>
-        <translation type="unfinished"></translation>
+        <translation>把文档段落转换为向量以供搜索的小模型；下载后在 设置 → 文档 中选择。</translation>
     </message>
     <message>
         <source>{title} ({quant}, about {size}): {why}</source>
-        <translation type="unfinished"></translation>
+        <translation>{title}（{quant}，约 {size}）：{why}</translation>
     </message>
 </context>
 <context>
     <name>DocumentsBox</name>
     <message>
         <source>Documents</source>
-        <translation type="unfinished"></translation>
+        <translation>文档</translation>
     </message>
     <message>
         <source>Embedding model for documents</source>
-        <translation type="unfinished"></translation>
+        <translation>文档嵌入模型</translation>
     </message>
     <message>
         <source>Embedding model</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入模型</translation>
     </message>
     <message>
         <source>Passages of attached documents and collections are embedded with this model (a small embedding model is quicker and often better; Discover suggests some). Changing it indexes the documents again.</source>
-        <translation type="unfinished"></translation>
+        <translation>附加文档和资料集的段落用此模型生成向量（小型嵌入模型更快，效果往往更好；“发现”页会推荐几个）。更换后会重新索引文档。</translation>
     </message>
     <message>
         <source>Collection</source>
-        <translation type="unfinished"></translation>
+        <translation>资料集</translation>
     </message>
     <message>
         <source>Folder</source>
-        <translation type="unfinished"></translation>
+        <translation>文件夹</translation>
     </message>
     <message>
         <source>Passages</source>
-        <translation type="unfinished"></translation>
+        <translation>段落</translation>
     </message>
     <message>
         <source>Last sync</source>
-        <translation type="unfinished"></translation>
+        <translation>上次同步</translation>
     </message>
     <message>
         <source>Status</source>
-        <translation type="unfinished">状态</translation>
+        <translation>状态</translation>
     </message>
     <message>
         <source>Add collection…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加资料集…</translation>
     </message>
     <message>
         <source>Re-index now</source>
-        <translation type="unfinished"></translation>
+        <translation>立即重新索引</translation>
     </message>
     <message>
         <source>Remove</source>
-        <translation type="unfinished">移除</translation>
+        <translation>移除</translation>
     </message>
     <message>
         <source>The chat model itself</source>
-        <translation type="unfinished"></translation>
+        <translation>对话模型本身</translation>
     </message>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>从未</translation>
     </message>
     <message>
         <source>Indexing…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在索引…</translation>
     </message>
     <message>
         <source>{files} files</source>
-        <translation type="unfinished"></translation>
+        <translation>{files} 个文件</translation>
     </message>
     <message>
         <source>{files} files; {failed} could not be read</source>
-        <translation type="unfinished"></translation>
+        <translation>{files} 个文件；{failed} 个无法读取</translation>
     </message>
     <message>
         <source>{files} files, up to date</source>
-        <translation type="unfinished"></translation>
+        <translation>{files} 个文件，已是最新</translation>
     </message>
     <message>
         <source>Choose the folder to index</source>
-        <translation type="unfinished"></translation>
+        <translation>选择要索引的文件夹</translation>
     </message>
     <message>
         <source>New collection</source>
-        <translation type="unfinished"></translation>
+        <translation>新建资料集</translation>
     </message>
     <message>
         <source>Name of the collection:</source>
-        <translation type="unfinished"></translation>
+        <translation>资料集名称：</translation>
     </message>
     <message>
         <source>Adding {name}…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在添加 {name}…</translation>
     </message>
     <message>
         <source>Remove collection</source>
-        <translation type="unfinished"></translation>
+        <translation>移除资料集</translation>
     </message>
     <message>
         <source>Remove the collection {name}? Its passages are forgotten; the files in the folder stay as they are.</source>
-        <translation type="unfinished"></translation>
+        <translation>移除资料集 {name}？它的段落索引会被删除；文件夹中的文件保持不变。</translation>
     </message>
 </context>
 <context>
@@ -1088,71 +1122,71 @@
     <name>McpSettingsBox</name>
     <message>
         <source>Ready: {count} tools</source>
-        <translation type="unfinished"></translation>
+        <translation>就绪：{count} 个工具</translation>
     </message>
     <message>
         <source>Not connected</source>
-        <translation type="unfinished"></translation>
+        <translation>未连接</translation>
     </message>
     <message>
         <source>Failed</source>
-        <translation type="unfinished">失败</translation>
+        <translation>失败</translation>
     </message>
     <message>
         <source>Turned off</source>
-        <translation type="unfinished"></translation>
+        <translation>已关闭</translation>
     </message>
     <message>
         <source>MCP servers (tools for chats)</source>
-        <translation type="unfinished"></translation>
+        <translation>MCP 服务器（供对话使用的工具）</translation>
     </message>
     <message>
         <source>Tools a chat&apos;s model may use, from MCP servers, written as the &quot;mcpServers&quot; JSON other apps use: &quot;command&quot;, &quot;args&quot;, &quot;env&quot; to run a program, or &quot;url&quot; and &quot;headers&quot; for a streamable HTTP server.</source>
-        <translation type="unfinished"></translation>
+        <translation>对话模型可以使用的工具，来自 MCP 服务器，按其他应用通用的 &quot;mcpServers&quot; JSON 书写：用 &quot;command&quot;、&quot;args&quot;、&quot;env&quot; 运行程序，或用 &quot;url&quot; 和 &quot;headers&quot; 连接可流式 HTTP 服务器。</translation>
     </message>
     <message>
         <source>MCP servers JSON</source>
-        <translation type="unfinished"></translation>
+        <translation>MCP 服务器 JSON</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>保存</translation>
     </message>
     <message>
         <source>Check servers</source>
-        <translation type="unfinished"></translation>
+        <translation>检查服务器</translation>
     </message>
     <message>
         <source>Server or tool</source>
-        <translation type="unfinished"></translation>
+        <translation>服务器或工具</translation>
     </message>
     <message>
         <source>Status or description</source>
-        <translation type="unfinished"></translation>
+        <translation>状态或说明</translation>
     </message>
     <message>
         <source>Tools allowed without asking:</source>
-        <translation type="unfinished"></translation>
+        <translation>无需询问即可使用的工具：</translation>
     </message>
     <message>
         <source>Ask again before using it</source>
-        <translation type="unfinished"></translation>
+        <translation>使用前再次询问</translation>
     </message>
     <message>
         <source>Saving…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在保存…</translation>
     </message>
     <message>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存。</translation>
     </message>
     <message>
         <source>Connecting to the servers…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在连接服务器…</translation>
     </message>
     <message>
         <source>{ready} of {count} servers ready.</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} 个服务器中 {ready} 个就绪。</translation>
     </message>
 </context>
 <context>
@@ -1192,6 +1226,10 @@
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
+    <message>
+        <source>Result of {tool}</source>
+        <translation>{tool} 的结果</translation>
+    </message>
     <message numerus="yes">
         <source>Thinking · %n words</source>
         <translation>
@@ -1216,16 +1254,16 @@
     </message>
     <message>
         <source>Sources (whole documents):</source>
-        <translation type="unfinished"></translation>
+        <translation>来源（整份文档）：</translation>
     </message>
     <message>
         <source>Sources (retrieved passages):</source>
-        <translation type="unfinished"></translation>
+        <translation>来源（检索到的段落）：</translation>
     </message>
     <message numerus="yes">
         <source>and %n more</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>另有 %n 个</numerusform>
         </translation>
     </message>
     <message>
@@ -1352,39 +1390,39 @@
     <name>PassageView</name>
     <message>
         <source>Source [%1]: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>来源 [%1]：%2</translation>
     </message>
     <message>
         <source>Reading the file…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取文件…</translation>
     </message>
     <message>
         <source>Passage</source>
-        <translation type="unfinished"></translation>
+        <translation>段落</translation>
     </message>
     <message>
         <source>Open file</source>
-        <translation type="unfinished"></translation>
+        <translation>打开文件</translation>
     </message>
     <message>
         <source>Open %1 in the system&apos;s application</source>
-        <translation type="unfinished"></translation>
+        <translation>用系统应用打开 %1</translation>
     </message>
     <message>
         <source>The passage is at another place in the file now.</source>
-        <translation type="unfinished"></translation>
+        <translation>这段文字现在位于文件中的另一处。</translation>
     </message>
     <message>
         <source>The file changed since this reply: this is the passage as the model read it.</source>
-        <translation type="unfinished"></translation>
+        <translation>此回复之后文件已更改：以下是模型当时读到的段落。</translation>
     </message>
     <message>
         <source>The file is not there any more (moved or deleted?): this is the passage as the model read it.</source>
-        <translation type="unfinished"></translation>
+        <translation>文件已不在原处（被移动或删除？）：以下是模型当时读到的段落。</translation>
     </message>
     <message>
         <source>The file cannot be read now; this is the passage as the model read it.</source>
-        <translation type="unfinished"></translation>
+        <translation>现在无法读取该文件；以下是模型当时读到的段落。</translation>
     </message>
 </context>
 <context>
@@ -1411,91 +1449,91 @@
     <message>
         <source>Preset</source>
         <extracomment>What &quot;Save as preset&quot; takes from the panel: (system prompt, sampling dict).</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>预设</translation>
     </message>
     <message>
         <source>Save as…</source>
-        <translation type="unfinished"></translation>
+        <translation>另存为…</translation>
     </message>
     <message>
         <source>Save the system prompt and sampling shown here as a preset</source>
-        <translation type="unfinished"></translation>
+        <translation>把这里显示的系统提示词和采样设置保存为预设</translation>
     </message>
     <message>
         <source>Import…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入…</translation>
     </message>
     <message>
         <source>Export…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出…</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished">删除</translation>
+        <translation>删除</translation>
     </message>
     <message>
         <source>Reload the model with them</source>
-        <translation type="unfinished"></translation>
+        <translation>用这些设置重新加载模型</translation>
     </message>
     <message>
         <source>No preset</source>
-        <translation type="unfinished"></translation>
+        <translation>无预设</translation>
     </message>
     <message>
         <source>{0} (yours)</source>
-        <translation type="unfinished"></translation>
+        <translation>{0}（你的）</translation>
     </message>
     <message>
         <source>Saved preset {0}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存预设 {0}。</translation>
     </message>
     <message>
         <source>Imported {0}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已导入 {0}。</translation>
     </message>
     <message>
         <source>Nothing new to import.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有可导入的新预设。</translation>
     </message>
     <message>
         <source>Exported {0} to {1}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已将 {0} 导出到 {1}。</translation>
     </message>
     <message>
         <source>Deleted preset {0}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已删除预设 {0}。</translation>
     </message>
     <message>
         <source>{0} (copy)</source>
-        <translation type="unfinished"></translation>
+        <translation>{0}（副本）</translation>
     </message>
     <message>
         <source>Save as preset</source>
-        <translation type="unfinished"></translation>
+        <translation>保存为预设</translation>
     </message>
     <message>
         <source>Name of the preset:</source>
-        <translation type="unfinished"></translation>
+        <translation>预设名称：</translation>
     </message>
     <message>
         <source>Import presets</source>
-        <translation type="unfinished"></translation>
+        <translation>导入预设</translation>
     </message>
     <message>
         <source>Presets (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>预设 (*.json)</translation>
     </message>
     <message>
         <source>Choose the preset to export first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先选择要导出的预设。</translation>
     </message>
     <message>
         <source>Export preset</source>
-        <translation type="unfinished"></translation>
+        <translation>导出预设</translation>
     </message>
     <message>
         <source>This preset also sets how the model loads ({0}); a loaded model keeps its settings until it is reloaded.</source>
-        <translation type="unfinished"></translation>
+        <translation>此预设还设定了模型的加载方式（{0}）；已加载的模型在重新加载前保持原设置。</translation>
     </message>
 </context>
 <context>
@@ -1657,19 +1695,19 @@
     <message>
         <source>Tiny and quick on any CPU; English text.</source>
         <extracomment>Embedding models for documents (Settings → Documents), smallest first: small enough to sit beside a chat model, and better at finding passages than a chat model&apos;s own vectors.</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>小巧，在任何 CPU 上都很快；适合英文文本。</translation>
     </message>
     <message>
         <source>A popular all-rounder for English documents, long passages included.</source>
-        <translation type="unfinished"></translation>
+        <translation>常用的英文文档通用模型，也能处理长段落。</translation>
     </message>
     <message>
         <source>Google&apos;s small embedder: over 100 languages at a modest size.</source>
-        <translation type="unfinished"></translation>
+        <translation>Google 的小型嵌入模型：体积适中，支持 100 多种语言。</translation>
     </message>
     <message>
         <source>The strongest of these: many languages and code; larger and slower.</source>
-        <translation type="unfinished"></translation>
+        <translation>其中最强：支持多种语言和代码；更大也更慢。</translation>
     </message>
 </context>
 <context>
@@ -1799,11 +1837,11 @@
     </message>
     <message>
         <source>Preset</source>
-        <translation type="unfinished"></translation>
+        <translation>预设</translation>
     </message>
     <message>
         <source>Structured output</source>
-        <translation type="unfinished"></translation>
+        <translation>结构化输出</translation>
     </message>
 </context>
 <context>
@@ -2339,35 +2377,64 @@
     <message>
         <source>Structured output</source>
         <extracomment>The editor&apos;s placeholder: JSON, the same in every language.</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>结构化输出</translation>
     </message>
     <message>
         <source>Off: free text</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭：自由文本</translation>
     </message>
     <message>
         <source>JSON object</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON 对象</translation>
     </message>
     <message>
         <source>JSON schema</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON 模式</translation>
     </message>
     <message>
         <source>Make every reply JSON: any object, or one that follows your JSON schema (enforced while sampling).</source>
-        <translation type="unfinished"></translation>
+        <translation>让每条回复都是 JSON：任意对象，或符合你的 JSON 模式的对象（在采样时强制执行）。</translation>
     </message>
     <message>
         <source>Write a JSON schema, e.g. the example shown, or choose JSON object.</source>
-        <translation type="unfinished"></translation>
+        <translation>请写一个 JSON 模式（例如所示示例），或选择“JSON 对象”。</translation>
     </message>
     <message>
         <source>The JSON schema</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON 模式</translation>
     </message>
     <message>
         <source>The chat keeps its previous setting.</source>
-        <translation type="unfinished"></translation>
+        <translation>对话保留之前的设置。</translation>
+    </message>
+</context>
+<context>
+    <name>ToolsBar</name>
+    <message>
+        <source>Use &amp;tools</source>
+        <translation>使用工具(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Offer the model the tools of the configured MCP servers; each call asks you first.</source>
+        <translation>向模型提供已配置的 MCP 服务器的工具；每次调用前都会先询问你。</translation>
+    </message>
+    <message>
+        <source>&amp;Must call a tool</source>
+        <translation>必须调用工具(&amp;M)</translation>
+    </message>
+    <message>
+        <source>The next reply must be a tool call (its JSON is enforced, so even a small model makes a valid one).</source>
+        <translation>下一条回复必须是工具调用（其 JSON 会被强制约束，所以即使是小模型也能生成有效的调用）。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tool(s) available</source>
+        <translation>
+            <numerusform>有 %n 个工具可用</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No tools available</source>
+        <translation>没有可用的工具</translation>
     </message>
 </context>
 <context>

@@ -169,7 +169,11 @@ class HistoryBridge(QObject):
             parent: QObject | None = None) -> Call:
         """Queue `op(store)`; with a `parent`, the delivery is dropped once it is gone."""
         call = _call(on_done, on_error, parent or self)
-        self.runner.submit(op).add_done_callback(lambda future: _deliver(call, future))
+        try:
+            future = self.runner.submit(op)
+        except RuntimeError:  # the history has shut down (the window closes): nobody waits
+            return call
+        future.add_done_callback(lambda done: _deliver(call, done))
         return call
 
     def run_closed(self, fn: Callable[[], Any],

@@ -77,11 +77,16 @@ class DocumentsBox(QGroupBox):
         layout.addWidget(self.status)
         self._fill_models(services.models)
         services.library_changed.connect(self._fill_models)
-        services.settings_changed.connect(lambda _s: self._fill_models(services.models))
+        services.settings_changed.connect(self._settings_changed)
         self.watcher.changed.connect(self._show)
         self._show()
 
     # -- the embedding model ----------------------------------------------------------
+    def _settings_changed(self, _settings: Any) -> None:
+        """A method, not a lambda: Qt drops the connection with the box (a page rebuilt
+        in another language deletes it)."""
+        self._fill_models(self.services.models)
+
     def _fill_models(self, models: Any) -> None:
         chosen = str(self.services.settings.extra.get(SETTING, ""))
         names = sorted({m.name for m in models if getattr(m, "problem", None) is None},
