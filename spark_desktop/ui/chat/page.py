@@ -11,7 +11,7 @@ Streamed text reaches the view through MessageListModel, which repaints at most 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -21,7 +21,6 @@ from spark_desktop import settings as settings_mod
 from spark_desktop.chat import (
     ChatSession,
     ConversationCreated,
-    Siblings,
     TurnFinished,
     TurnRequest,
     TurnStarted,
@@ -33,6 +32,7 @@ from spark_desktop.history.records import Conversation, MessagePage
 from spark_desktop.ui.bridges import EventRelay, HistoryBridge, error_text, run_async, serial_pool
 from spark_desktop.ui.chat import citations
 from spark_desktop.ui.chat.attachments import Attachments
+from spark_desktop.ui.chat.branches import Branches
 from spark_desktop.ui.chat.composer import Composer
 from spark_desktop.ui.chat.conversation_list import ConversationList
 from spark_desktop.ui.chat.header import Banner, ChatHeader
@@ -48,7 +48,7 @@ from spark_desktop.ui.host_bridge import HostBridge
 PAGE_SIZE = 60
 
 
-class ChatPage(ModelChoice, QWidget):
+class ChatPage(ModelChoice, Branches, QWidget):
     """The Chat page over the app's history and the model host.
 
     Signals: `model_selected(id)` — the loaded model this page's chats talk to changed;
@@ -276,12 +276,6 @@ class ChatPage(ModelChoice, QWidget):
             self.edit_note.show()
             self.composer.edit.setFocus()
 
-    def switch_sibling(self, message_id: str, step: int) -> None:
-        """Show the previous (-1) or next (+1) version of a message and the branch below it."""
-        op = self.session.switch_op(message_id, step)
-        if op is not None:
-            self._history(op, self.open_conversation)
-
     def open_citation(self, message_id: str, n: int) -> None:
         """Show the passage [n] of a reply in its file (the passage viewer)."""
         row = self.model.row_of(message_id)
@@ -344,23 +338,6 @@ class ChatPage(ModelChoice, QWidget):
         self._history(lambda store: store.messages_page(conv.id, before_id=oldest.id,
                                                         limit=PAGE_SIZE),
                       self.model.prepend_page)
-
-    def _message_shown(self, message_id: str) -> None:
-        """Rows on screen get their branch switcher: siblings are looked up in batches."""
-        self._unshown_siblings.add(message_id)
-        if not self._siblings_timer.isActive():
-            self._siblings_timer.start()
-
-    def _look_up_siblings(self, ids: Iterable[str] | None = None) -> None:
-        if ids is None:
-            ids, self._unshown_siblings = self._unshown_siblings, set()
-        shown = [i for i in ids if self.model.row_of(i) >= 0]
-        if self.conversation is not None and shown:
-            self._history(self.session.siblings_op(shown), self._siblings_loaded)
-
-    def _siblings_loaded(self, siblings: Siblings) -> None:
-        for msg_id, (pos, count) in siblings.items():
-            self.model.set_siblings(msg_id, pos, count)
 
     def _conversation_saved(self, conv: Conversation) -> None:
         self.session.saved(conv)
