@@ -90,9 +90,9 @@ def test_markers_and_sources_open_the_passage_in_its_file(qtbot: QtBot, store: H
     page.show()
     page.open_conversation(conv.id)
     qtbot.waitUntil(lambda: page.model.rowCount() == 2)
-    assert chips(page) == ["📄 note.txt  ✕"]
+    assert chips(page) == ["note.txt  ✕"]
     user_lay = page.view.message_delegate.layout_for(page.model.index(0, 0))
-    assert [text for _, text, _ in user_lay.sources] == ["📎 note.txt"]
+    assert [text for _, text, _ in user_lay.sources] == ["Attached: note.txt"]
     lay = page.view.message_delegate.layout_for(page.model.index(1, 0))
     assert [(text, link) for _, text, link in lay.sources] == [
         ("Sources (retrieved passages):", False), ("[1] note.txt, lines 18-22", True)]
@@ -146,7 +146,7 @@ def test_files_that_cannot_be_read_are_refused_with_their_sentence(
     page = chat_page(qtbot, store)
     page.composer.set_text("My unsent question")
     drop(page, note)
-    qtbot.waitUntil(lambda: chips(page) == ["📄 note.txt  ✕"])
+    qtbot.waitUntil(lambda: chips(page) == ["note.txt  ✕"])
     for bad, words in ((broken, "cannot be read"), (huge, "MiB limit"),
                        (tmp_path / "gone.txt", "not there any more"), (scan, "scanned"),
                        (image, "not a format"), (tmp_path, "not a format")):
@@ -154,7 +154,7 @@ def test_files_that_cannot_be_read_are_refused_with_their_sentence(
             drop(page, bad)
         assert refused.args[0] == str(bad) and words in refused.args[1]
         assert page.banner_text.text() == refused.args[1] and page.banner.isVisibleTo(page)
-        assert chips(page) == ["📄 note.txt  ✕"]  # nothing else changed
+        assert chips(page) == ["note.txt  ✕"]  # nothing else changed
     assert page.composer.text() == "My unsent question"
     assert page.session.documents == (str(note),)
 
@@ -173,7 +173,7 @@ def test_the_attach_menu_picks_a_collection_for_the_chat(qtbot: QtBot, store: Hi
     actions["Library"].trigger()
     qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {
         "preset": "Careful", "collection": "Library"})
-    assert chips(page) == ["🗂 Library  ✕"] and page.session.collection == "Library"
+    assert chips(page) == ["Collection: Library  ✕"] and page.session.collection == "Library"
     page.attachments.bar.chips[0].click()
     qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {"preset": "Careful"})
     assert chips(page) == [] and page.session.collection is None
@@ -188,7 +188,7 @@ def test_the_attach_menu_picks_a_collection_for_the_chat(qtbot: QtBot, store: Hi
     dialog.filesSelected.emit([str(note)])
     qtbot.waitUntil(lambda: store.get_conversation(conv.id).extra == {
         "preset": "Careful", "documents": [str(note)]})
-    assert chips(page) == ["📄 note.md  ✕"]
+    assert chips(page) == ["note.md  ✕"]
     dialog.reject()
 
 
@@ -200,7 +200,7 @@ def test_attach_drop_refuse_and_ask_whole_then_retrieved(
     card = write_pdf(tmp_path / "card.pdf", [["Opening hours: nine to six."]])
     page = make_page(qtbot, store, host, max_tokens=6)
     page.attachments.attach([str(note)])
-    qtbot.waitUntil(lambda: chips(page) == ["📄 note.txt  ✕"])
+    qtbot.waitUntil(lambda: chips(page) == ["note.txt  ✕"])
     drop(page, card)
     qtbot.waitUntil(lambda: len(chips(page)) == 2)
     assert page.session.documents == (str(note), str(card))
@@ -224,7 +224,7 @@ def test_attach_drop_refuse_and_ask_whole_then_retrieved(
 
     # Removing a chip, then a document too big for the context: retrieved passages.
     page.attachments.bar.chips[0].click()
-    qtbot.waitUntil(lambda: chips(page) == ["📄 card.pdf  ✕"])
+    qtbot.waitUntil(lambda: chips(page) == ["card.pdf  ✕"])
     minutes = tmp_path / "minutes.txt"
     minutes.write_text("\n".join(filler_lines(90)) + "\n")
     handbook = write_pdf(tmp_path / "handbook.pdf",

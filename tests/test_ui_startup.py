@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from spark_desktop.history import HistoryStore
+from spark_desktop.ui import gc_guard
 from spark_desktop.ui.bridges import HistoryBridge, in_turn
 from spark_desktop.ui.host_bridge import HostBridge
 
@@ -57,18 +58,21 @@ def test_no_cyclic_collection_until_the_start_up_work_is_done(qtbot) -> None:
     window = show_window(QApplication.instance())
     qtbot.addWidget(window)
     try:
-        assert not gc.isenabled() and sys.getswitchinterval() < interval
+        assert not gc.isenabled() and not gc_guard.running()
+        assert sys.getswitchinterval() < interval
         with qtbot.waitSignal(window.startup.finished, timeout=60000):
             pass
         services = window.services
         assert window.chat is not None and services.machine is not None
         assert services.downloads.queue is not None and services.host.host is not None
         assert "python" in _LEXERS
-        assert gc.isenabled() and sys.getswitchinterval() == interval
+        # collection resumes, on the GUI thread only (gc_guard)
+        assert gc_guard.running() and not gc.isenabled()
+        assert sys.getswitchinterval() == interval
         assert gc.get_freeze_count() > frozen  # what start-up built is out of reach
     finally:
         gc.unfreeze()
-        gc.enable()
+        gc_guard.collect_on_gui_thread()
         sys.setswitchinterval(interval)
 
 
@@ -108,12 +112,12 @@ def test_a_window_closed_during_start_up_turns_the_collector_back_on(qtbot) -> N
     window = show_window(QApplication.instance())
     qtbot.addWidget(window)
     try:
-        assert not gc.isenabled()
+        assert not gc.isenabled() and not gc_guard.running()
         window.close()  # before the start-up work is done
-        assert gc.isenabled() and sys.getswitchinterval() == interval
+        assert gc_guard.running() and sys.getswitchinterval() == interval
         qtbot.wait(300)
         assert window.chat is None  # nothing more was built
     finally:
         gc.unfreeze()
-        gc.enable()
+        gc_guard.collect_on_gui_thread()
         sys.setswitchinterval(interval)

@@ -290,6 +290,82 @@ def shot_markdown(app: object, window: object, language: str,
     shot("chat-markdown")
 
 
+DOC_QUESTION = {"en": "How many days of leave do I get, and can I carry them over?",
+                "zh_CN": "我每年有多少天假期？可以结转到下一年吗？"}
+DOC_REPLY = {
+    "en": "You get **25 days** of paid leave a year [1]. Up to **5 unused days** can be "
+          "carried over to the next year; they must be taken by the end of March [2].",
+    "zh_CN": "你每年有 **25 天**带薪假期 [1]。未用完的假期最多可结转 **5 天**到下一年，"
+             "并须在次年三月底前休完 [2]。"}
+HANDBOOK = {
+    "en": ["# Staff handbook", "", "## Leave", "",
+           "Every employee gets 25 days of paid leave a year,",
+           "on top of public holidays.", "",
+           "## Carrying leave over", "",
+           "Up to 5 unused days may be carried over to the next year.",
+           "Carried-over days must be taken by the end of March.", ""],
+    "zh_CN": ["# 员工手册", "", "## 假期", "", "每位员工每年享有 25 天带薪假期，",
+              "法定节假日另计。", "", "## 假期结转", "", "未用完的假期最多可结转 5 天到下一年。",
+              "结转的假期须在次年三月底前休完。", ""]}
+TOOL_QUESTION = {"en": "What is 1234 + 5678?", "zh_CN": "1234 + 5678 等于多少？"}
+TOOL_REPLY = {"en": "1234 + 5678 = **6912**.", "zh_CN": "1234 + 5678 = **6912**。"}
+
+
+def shot_documents(app: object, window: object, language: str, folder: Path,
+                   shot: Callable[[str], None]) -> None:
+    """A chat with an attached handbook: the answer cites its passages ([1], [2]) and
+    lists its sources; the settings panel shows presets and structured output. Then a
+    chat whose model called an MCP tool (add) and answered from its result."""
+    handbook = folder / ("handbook.md" if language == "en" else "员工手册.md")
+    handbook.write_text("\n".join(HANDBOOK[language]), encoding="utf-8")
+    lines = HANDBOOK[language]
+    cited = [{"n": n, "file": str(handbook), "location": f"lines {a}-{b}", "page": None,
+              "first_line": a, "last_line": b, "unit": "line",
+              "text": "\n".join(lines[a - 1:b])} for n, (a, b) in enumerate(((3, 6), (8, 11)), 1)]
+
+    def add(store: object) -> tuple[str, str]:
+        conv = store.create_conversation(extra={"documents": [str(handbook)]})  # type: ignore[attr-defined]
+        store.add_message(conv.id, "user", DOC_QUESTION[language],  # type: ignore[attr-defined]
+                          extra={"documents": [str(handbook)]})
+        store.add_message(conv.id, "assistant", DOC_REPLY[language],  # type: ignore[attr-defined]
+                          model="Qwen3 4B · Q4_K_M", finish_reason="stop",
+                          completion_tokens=52, ttft_ms=310.0, tokens_per_s=58.2,
+                          extra={"mode": "whole", "citations": cited})
+        tools = store.create_conversation(extra={"tools": {"enabled": True, "choice": "auto"}})  # type: ignore[attr-defined]
+        store.add_message(tools.id, "user", TOOL_QUESTION[language])  # type: ignore[attr-defined]
+        store.add_message(tools.id, "assistant", "", model="Qwen3 4B · Q4_K_M",  # type: ignore[attr-defined]
+                          finish_reason="stop", extra={"tool_calls": [
+                              {"id": "call_1", "name": "calc__add",
+                               "arguments": '{"a": 1234, "b": 5678}'}]})
+        store.add_message(tools.id, "tool", "6912",  # type: ignore[attr-defined]
+                          extra={"tool_call_id": "call_1", "name": "calc__add"})
+        store.add_message(tools.id, "assistant", TOOL_REPLY[language],  # type: ignore[attr-defined]
+                          model="Qwen3 4B · Q4_K_M", finish_reason="stop",
+                          completion_tokens=14, ttft_ms=190.0, tokens_per_s=60.1)
+        return conv.id, tools.id
+
+    opened: list[tuple[str, str]] = []
+    window.services.history.run(add, opened.append)  # type: ignore[attr-defined]
+    _wait(app, lambda: bool(opened), 30, "the stored conversations")
+    documents, tools = opened[0]
+    chat = window.chat  # type: ignore[attr-defined]
+    chat.refresh_conversations()
+    chat.open_conversation(documents)
+    _wait(app, lambda: chat.model.rowCount() == 2, 30, "the conversation to open")
+    _wait(app, lambda: chat.conversations.model.row_of(documents) >= 0, 30, "the chat list")
+    chat.conversations.select(documents)
+    chat.settings_button.setChecked(True)
+    chat.panel.presets.choose("JSON extractor")  # a preset with a JSON schema
+    _settle(app, 0.5)
+    shot("chat-documents")
+    chat.settings_button.setChecked(False)
+    chat.open_conversation(tools)
+    _wait(app, lambda: chat.model.rowCount() == 4, 30, "the tool exchange")
+    chat.conversations.select(tools)
+    _settle(app, 0.5)
+    shot("chat-tools")
+
+
 def shot_leaderboard(app: object, window: object, shot: Callable[[str], None]) -> None:
     """The Compare page's leaderboard after a few stored blind votes (comparisons made
     earlier, as the history keeps them)."""
@@ -454,6 +530,7 @@ def main() -> None:
     _wait(app, lambda: not window.chat.busy, 120, "the reply")
     shot("chat")
     shot_markdown(app, window, args.language, shot)
+    shot_documents(app, window, args.language, tmp, shot)
 
     shot_leaderboard(app, window, shot)
 

@@ -31,6 +31,10 @@
 <context>
     <name>AttachmentBar</name>
     <message>
+        <source>Collection: %1</source>
+        <translation>资料集：%1</translation>
+    </message>
+    <message>
         <source>Collection %1 — click to stop searching it in this chat</source>
         <translation>资料集 %1 — 点击后本对话不再搜索它</translation>
     </message>
@@ -1251,6 +1255,10 @@
     <message>
         <source>Regenerate</source>
         <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Attached: %1</source>
+        <translation>附件：%1</translation>
     </message>
     <message>
         <source>Sources (whole documents):</source>

@@ -26,10 +26,19 @@ class GuiThreadCollector(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        gc.disable()
         self._timer = QTimer(self, interval=INTERVAL_MS)
         self._timer.timeout.connect(self.collect_due)
+
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    def resume(self) -> None:
+        gc.disable()
         self._timer.start()
+
+    def pause(self) -> None:
+        self._timer.stop()
 
     @staticmethod
     def collect_due() -> int:
@@ -46,10 +55,23 @@ class GuiThreadCollector(QObject):
 
 
 def collect_on_gui_thread() -> GuiThreadCollector:
-    """Start the guard (once per process; it lives as long as the application)."""
+    """Start the guard, or resume it (one per process; it lives as long as the
+    application)."""
     global _guard
     app = QCoreApplication.instance()
     assert app is not None, "the guard needs the Qt application"
     if _guard is None:
         _guard = GuiThreadCollector(app)
+    _guard.resume()
     return _guard
+
+
+def running() -> bool:
+    """Whether the GUI thread is collecting now."""
+    return _guard is not None and _guard.running
+
+
+def pause() -> None:
+    """No collection at all until `collect_on_gui_thread()` (the window's start-up)."""
+    if _guard is not None:
+        _guard.pause()

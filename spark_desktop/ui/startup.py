@@ -19,8 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from spark_desktop.ui import gc_guard
 from spark_desktop.ui.bridges import in_turn, run_async
-from spark_desktop.ui.gc_guard import collect_on_gui_thread
 
 PAGE_MODULES = ("discover", "downloads", "models", "server", "settings", "first_run")
 #: The interpreter's switch interval while the start-up work runs: how long the GUI thread
@@ -89,8 +89,9 @@ class QuietStart:
 
     def __init__(self) -> None:
         self._interval = sys.getswitchinterval()
-        self._gc = gc.isenabled()
+        self._gc = gc.isenabled() or gc_guard.running()
         gc.disable()
+        gc_guard.pause()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def end(self) -> None:
@@ -98,7 +99,7 @@ class QuietStart:
         on the GUI thread only (ui/gc_guard.py)."""
         freeze_startup_objects()
         if self._gc:
-            collect_on_gui_thread()
+            gc_guard.collect_on_gui_thread()
         sys.setswitchinterval(self._interval)
 
 

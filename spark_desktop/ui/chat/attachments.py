@@ -64,11 +64,11 @@ class AttachmentBar(QWidget):
             chip.deleteLater()
         self.chips = []
         if collection:
-            self._chip(f"🗂 {collection}", collection, self.tr(
+            self._chip(self.tr("Collection: %1").replace("%1", collection), collection, self.tr(
                 "Collection %1 — click to stop searching it in this chat"
             ).replace("%1", collection)).clicked.connect(self.collection_removed)
         for path in paths:
-            self._chip(f"📄 {Path(path).name}", Path(path).name, self.tr(
+            self._chip(Path(path).name, Path(path).name, self.tr(
                 "%1 — click to remove it from this chat").replace("%1", path)).clicked.connect(
                 lambda _=False, p=path: self.remove_requested.emit(p))
         self._update_visible()

@@ -265,7 +265,7 @@ class MessageDelegate(QStyledItemDelegate):
         if msg.role == "user":
             names = citations.document_names(msg.extra)
             if names:
-                lines.append(("📎 " + ", ".join(names), None))
+                lines.append((self.tr("Attached: %1").replace("%1", ", ".join(names)), None))
         else:
             shown, more = citations.source_lines(msg.content, msg.extra)
             if shown:
