@@ -35,6 +35,26 @@ def small_load() -> LoadSettings:
     return LoadSettings(n_ctx=512, n_batch=256, n_ubatch=256, flash_attn="off", threads=1)
 
 
+@contextmanager
+def smol_host(root: Path, *, loaded: bool = True) -> Iterator[ModelHost]:
+    """A model host over a models folder (in `root`) holding SmolLM2, loaded unless asked
+    not to; its data folder is in `root` too."""
+    from spark_desktop import library
+    from spark_desktop.host import HostSettings
+
+    (root / "models").mkdir()
+    (root / "models" / smollm2_path().name).symlink_to(smollm2_path())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
+        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
+        models = library.scan()
+    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
+                                load_options=small_load()), scan=lambda: models) as held:
+        if loaded:
+            held.load(SMOL)
+        yield held
+
+
 @dataclass
 class Served:
     """A live API server on 127.0.0.1 (ephemeral port) over a host of the test models."""

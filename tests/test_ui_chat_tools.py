@@ -22,7 +22,7 @@ from spark_desktop.ui.chat import ChatPage
 from spark_desktop.ui.chat.message_delegate import shown_text
 from spark_desktop.ui.host_bridge import HostBridge
 from tests.fixtures.real_model import smollm2_path
-from tests.host_fixtures import SMOL, small_load
+from tests.host_fixtures import SMOL, small_load, smol_host
 from tests.test_chat_tools import ASK, AddBox
 
 pytestmark = pytest.mark.slow
@@ -31,19 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
     """A model host over a models folder holding SmolLM2, loaded."""
-    from spark_desktop import library
-    from spark_desktop.host import HostSettings
-
-    root = tmp_path_factory.mktemp("host")
-    (root / "models").mkdir()
-    (root / "models" / smollm2_path().name).symlink_to(smollm2_path())
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARK_DESKTOP_DATA_DIR", str(root / "data"))
-        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
-        models = library.scan()
-    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
-                                load_options=small_load()), scan=lambda: models) as held:
-        held.load(SMOL)
+    with smol_host(tmp_path_factory.mktemp("host")) as held:
         yield held
 
 

@@ -18,7 +18,7 @@ from spark_desktop.settings import DOCUMENTS_EMBED_MODEL as SETTING
 from spark_desktop.ui.bridges import HistoryBridge
 from spark_desktop.ui.collections_watch import CollectionsWatcher
 from spark_desktop.ui.host_bridge import HostBridge
-from tests.host_fixtures import SMOL, small_load
+from tests.host_fixtures import SMOL, smol_host
 from tests.test_collections import OTTER, two_files
 from tests.test_documents import ANSWER
 
@@ -27,18 +27,7 @@ WAIT_MS = 120_000  # a sync embeds on a busy two-core machine
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelHost]:
-    from spark_desktop import library
-    from spark_desktop.host import HostSettings
-    from tests.fixtures.real_model import smollm2_path
-
-    root = tmp_path_factory.mktemp("collhost")
-    (root / "models").mkdir()
-    (root / "models" / smollm2_path().name).symlink_to(smollm2_path())
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SPARK_DESKTOP_MODELS_DIR", str(root / "models"))
-        models = library.scan()
-    with ModelHost(HostSettings(pool_bytes=64 * 1024 ** 3, idle_unload_s=None,
-                                load_options=small_load()), scan=lambda: models) as held:
+    with smol_host(tmp_path_factory.mktemp("collhost"), loaded=False) as held:
         yield held
 
 
