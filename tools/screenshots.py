@@ -540,8 +540,23 @@ def main() -> None:
     shot("settings")
     # further down: Cluster, Appearance and language, Privacy
     scroll = settings_page.findChild(QScrollArea)
-    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    scroll.ensureWidgetVisible(settings_page.privacy, 0, 0)
     shot("settings-privacy")
+    # MCP servers: the test suite's calc server, saved and checked (its tools listed)
+    from spark_desktop.mcp.config import from_document
+    from tests.mcp_servers import CALC
+
+    box = settings_page.mcp_box
+    _wait(app, box.check_button.isEnabled, 30, "the MCP settings")
+    window.services.mcp.save(from_document(  # type: ignore[attr-defined]
+        {"mcpServers": {"calc": {**CALC, "alwaysAllow": ["add"]}}}))
+    _wait(app, lambda: "calc" in box.editor.toPlainText(), 30, "the saved MCP settings")
+    box.check_button.click()
+    _wait(app, lambda: box.check_button.isEnabled() and box.servers.topLevelItemCount() == 1,
+          60, "the MCP server's tools")
+    box.servers.expandAll()
+    scroll.ensureWidgetVisible(box, 0, 0)
+    shot("settings-mcp")
 
     window.close()
     server.shutdown()

@@ -1547,8 +1547,8 @@
 <context>
     <name>PrivacyBox</name>
     <message>
-        <source>Spark Desktop connects to the network only when you ask it to: searching the Hugging Face Hub, opening a model card, and downloading a model (and the local API server, if you turn it on). There is no telemetry and no update check. Offline mode makes no connections at all. Your conversations never leave this device.</source>
-        <translation>Spark Desktop 只在你要求时联网：搜索 Hugging Face Hub、打开模型卡片、下载模型（以及你开启的本地 API 服务器）。没有遥测，也不检查更新。离线模式下完全不联网。你的对话永远不会离开这台设备。</translation>
+        <source>Spark Desktop connects to the network only when you ask it to: searching the Hugging Face Hub, opening a model card, and downloading a model (and the local API server, if you turn it on). MCP servers you add in Settings are started or reached as you configured them, and a tool call you allow sends its arguments to its server. There is no telemetry and no update check. Offline mode makes no connection to the Hub. Your conversations never leave this device, except what a tool call you allow sends.</source>
+        <translation>Spark Desktop 只在你要求时联网：搜索 Hugging Face Hub、打开模型卡片、下载模型（以及你开启的本地 API 服务器）。你在设置中添加的 MCP 服务器会按你的配置启动或连接，你允许的工具调用会把参数发送给对应的服务器。没有遥测，也不检查更新。离线模式下不连接 Hub。除了你允许的工具调用发送的内容，你的对话永远不会离开这台设备。</translation>
     </message>
     <message>
         <source>Your history will be encrypted on this device when the first chat is saved.</source>

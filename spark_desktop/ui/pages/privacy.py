@@ -39,8 +39,10 @@ NETWORK_WORDS = QT_TRANSLATE_NOOP(
     "PrivacyBox",
     "Spark Desktop connects to the network only when you ask it to: searching the Hugging "
     "Face Hub, opening a model card, and downloading a model (and the local API server, "
-    "if you turn it on). There is no telemetry and no update check. Offline mode makes no "
-    "connections at all. Your conversations never leave this device.")
+    "if you turn it on). MCP servers you add in Settings are started or reached as you "
+    "configured them, and a tool call you allow sends its arguments to its server. There "
+    "is no telemetry and no update check. Offline mode makes no connection to the Hub. "
+    "Your conversations never leave this device, except what a tool call you allow sends.")
 translate = QCoreApplication.translate
 
 
