@@ -37,6 +37,11 @@ class Settings:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def documents_embed_model(self) -> str:
+        """The embedding model chosen for documents ("": the chat model)."""
+        return str(self.extra.get(DOCUMENTS_EMBED_MODEL) or "")
+
 
 def _load_v1(raw: dict[str, Any]) -> dict[str, Any]:
     """A version-1 "load" section in today's names (one KV type for K and V)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from spark_desktop.chat.turn import ChatClient
@@ -31,7 +32,7 @@ from spark_desktop.documents.question import Messages, prepare
 from spark_desktop.errors import SparkError
 from spark_desktop.history.documents import DocumentTables, IndexedDocument
 from spark_desktop.history.runner import HistoryCalls, documents_through
-from spark_desktop.settings import DOCUMENTS_EMBED_MODEL, Settings
+from spark_desktop.settings import Settings
 
 FALLBACK_N_CTX: Final = 4096  # a model held by another process, whose context is not known
 Step = Literal["reading", "indexing", "searching", "whole", "retrieved"]
@@ -57,19 +58,10 @@ class DocumentProgress:
     done: int = 0
     total: int = 0
 
-    def describe(self) -> str:
-        """In English, for logs and the command line (the GUI words it itself)."""
-        return {"reading": f"Reading {self.name}…",
-                "indexing": f"Indexing {self.name}: {self.done} of {self.total} passages…",
-                "searching": "Searching the documents…",
-                "whole": f"Whole document{'s' if self.done > 1 else ''} ({self.total} passages)",
-                "retrieved": f"Retrieved {self.total} passages"}[self.step]
-
 
 def embed_model(settings: Settings, chat_model: str) -> str:
     """The model that embeds passages: the app setting, else the chat model itself."""
-    chosen = settings.extra.get(DOCUMENTS_EMBED_MODEL)
-    return embedder_id(str(chosen) if chosen else chat_model)
+    return embedder_id(settings.documents_embed_model or chat_model)
 
 
 class DocumentPrompt:
@@ -128,7 +120,7 @@ class DocumentPrompt:
         documents = []
         for path in self.paths:
             self._check_stop()
-            self.on_progress(DocumentProgress("reading", _name(path)))
+            self.on_progress(DocumentProgress("reading", Path(path).name))
             documents.append(read_document(path, self.limit))
         return documents
 
@@ -180,10 +172,6 @@ def with_history(earlier: Sequence[dict[str, str]], prepared: Messages) -> Messa
 def _estimate(messages: Sequence[dict[str, str]]) -> int:
     """A safe-side count for a client that cannot count (a model in another process)."""
     return int(sum(estimate_tokens(m["content"]) + 8 for m in messages))
-
-
-def _name(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 class _ReportingIndex(DocumentIndex):

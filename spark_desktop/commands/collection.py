@@ -150,8 +150,7 @@ def embedder_of(collection: Collection) -> str:
     neither names one (the chat model embeds then)."""
     from spark_desktop import settings
 
-    return collection.embed_model or str(
-        settings.load().extra.get(settings.DOCUMENTS_EMBED_MODEL, ""))
+    return collection.embed_model or settings.load().documents_embed_model
 
 
 def embedder_path(spec: str) -> Path:

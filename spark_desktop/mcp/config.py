@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from urllib.parse import urlsplit
 
 from spark_desktop import paths
 from spark_desktop.errors import SparkError
+from spark_desktop.files import write_text_atomically
 
 SERVERS_KEY = "mcpServers"
 ALLOW_KEY = "alwaysAllow"
@@ -194,15 +193,4 @@ def load(path: Path | None = None) -> McpConfig:
 def save(config: McpConfig, path: Path | None = None) -> None:
     """Write atomically (temp file + rename), readable only by this user: a crash never
     leaves half a file, and the keys in env or headers stay private."""
-    path = path or paths.mcp_config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".mcp-", suffix=".tmp", dir=path.parent)  # 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(config.text())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path or paths.mcp_config_path(), config.text())

@@ -15,14 +15,13 @@ same name would hide the built-in and make "Precise" mean two things); the GUI o
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from spark_desktop import paths
+from spark_desktop.files import write_text_atomically
 from spark_desktop.presets.builtin import BUILTIN
 from spark_desktop.presets.lmstudio import from_lmstudio, is_lmstudio
 from spark_desktop.presets.model import Preset, PresetError, parse_preset
@@ -97,16 +96,9 @@ def write_file(path: Path, presets: Iterable[Preset]) -> None:
                        "presets": [p.to_dict() for p in presets]},
                       indent=2, ensure_ascii=False) + "\n"
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".presets-", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_text_atomically(path, text)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise PresetError(f"The presets could not be written to {path}: {exc}.") from exc
 
 

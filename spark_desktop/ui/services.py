@@ -53,8 +53,8 @@ class Services(QObject):
         self.downloads.finished.connect(lambda _item: self.refresh_library())
         self._mcp: Any = None
         self._mcp_lock = threading.Lock()
-        self.collections = CollectionsWatcher(self.history, self.host, lambda: str(
-            self.settings.extra.get(settings_mod.DOCUMENTS_EMBED_MODEL, "")), self)
+        self.collections = CollectionsWatcher(
+            self.history, self.host, lambda: self.settings.documents_embed_model, self)
         self._closed = False
 
     def start(self, then: Callable[[], None] | None = None) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spark_desktop.settings import DOCUMENTS_EMBED_MODEL as SETTING
+from spark_desktop.settings import DOCUMENTS_EMBED_MODEL
 from spark_desktop.ui.bridges import error_text
 from spark_desktop.ui.collections_watch import CollectionState
 from spark_desktop.ui.services import Services
@@ -88,7 +88,7 @@ class DocumentsBox(QGroupBox):
         self._fill_models(self.services.models)
 
     def _fill_models(self, models: Any) -> None:
-        chosen = str(self.services.settings.extra.get(SETTING, ""))
+        chosen = self.services.settings.documents_embed_model
         names = sorted({m.name for m in models if getattr(m, "problem", None) is None},
                        key=str.lower)
         if chosen and chosen not in names:
@@ -105,9 +105,9 @@ class DocumentsBox(QGroupBox):
     def choose_model(self, model_id: str) -> None:
         """Embed documents with `model_id` ("" = the chat model) from now on."""
         current = self.services.settings
-        if current.extra.get(SETTING, "") == model_id:
+        if current.documents_embed_model == model_id:
             return
-        extra = {**current.extra, SETTING: model_id}
+        extra = {**current.extra, DOCUMENTS_EMBED_MODEL: model_id}
         self.services.update_settings(dataclasses.replace(current, extra=extra))
         self.watcher.sync_now()  # collections that follow the setting are embedded anew
 
