@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
             self.pages["chat"] = chat
             self._sampling_defaults(self.services.settings)
             self.services.settings_changed.connect(self._sampling_defaults)
-            self.startup.after(lambda: self.services.offer_tools(chat.set_toolbox))
+            self.services.offer_tools(chat.set_toolbox)
             self.services.tools_changed.connect(chat.tools.refresh)
             self.lock.refresh()
             reopen, self._reopen = self._reopen, None

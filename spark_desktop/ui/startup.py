@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from spark_desktop.ui import gc_guard
 from spark_desktop.ui.bridges import in_turn, run_async
@@ -45,14 +45,6 @@ class Startup(QObject):
         window = self.window
         in_turn((window.rebuild_chat, self._import_pages, window.services.start,
                  self._load_lexers), self._finish, stopped=lambda: self.stopped)
-
-    def after(self, fn: Callable[[], None]) -> None:
-        """Run `fn` once the start-up work is done (now, if it is): work that is not
-        needed to show the window waits, so it does not hold the GUI thread's GIL."""
-        if self._finished:
-            fn()
-        else:
-            self.finished.connect(fn, Qt.ConnectionType.SingleShotConnection)
 
     def stop(self) -> None:
         """The window is closing: no further step begins."""
